@@ -1,0 +1,38 @@
+"""Images as numpy arrays: grids and PNG bytes (Pillow), shared by the CLI and the app."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def tile(images: np.ndarray, *, cols: int | None = None, pad: int = 2) -> np.ndarray:
+    """(n, h, w) in [0, 1] -> one (H, W) grid image, `pad` pixels of 0 between tiles."""
+    n, h, w = images.shape
+    cols = cols or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    grid = np.zeros((rows * (h + pad) + pad, cols * (w + pad) + pad), dtype=np.float32)
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        top, left = pad + r * (h + pad), pad + c * (w + pad)
+        grid[top:top + h, left:left + w] = img
+    return grid
+
+
+def to_png_bytes(image: np.ndarray, *, scale: int = 1) -> bytes:
+    """(H, W) in [0, 1] -> PNG bytes, nearest-neighbour upscaled by `scale`."""
+    pixels = (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+    img = Image.fromarray(pixels, mode="L")
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def save_grid(images: np.ndarray, path, *, cols: int | None = None, scale: int = 2) -> None:
+    Path(path).write_bytes(to_png_bytes(tile(images, cols=cols), scale=scale))

@@ -1,0 +1,27 @@
+"""The model registry: one dict from the command-line name to the class."""
+
+from aae_core.models.aae import AAE, LabelRegularizedAAE, SupervisedAAE
+from aae_core.models.base import Batch, LatentModel
+from aae_core.models.semisup import ClusteringAAE, DimReductionAAE, SemiSupervisedAAE
+from aae_core.models.vae import VAE
+from aae_core.models.wae import WAEGAN, WAEMMD
+
+MODELS: dict[str, type[LatentModel]] = {
+    "aae": AAE,
+    "aae-supervised": SupervisedAAE,
+    "aae-label-regularized": LabelRegularizedAAE,
+    "aae-semi-supervised": SemiSupervisedAAE,
+    "aae-clustering": ClusteringAAE,
+    "aae-dim-reduction": DimReductionAAE,
+    "vae": VAE,
+    "wae-mmd": WAEMMD,
+    "wae-gan": WAEGAN,
+}
+
+
+def build_model(config) -> LatentModel:
+    """ModelConfig -> a fresh model (config already validated on construction)."""
+    return MODELS[config.model](config)
+
+
+__all__ = ["MODELS", "Batch", "LatentModel", "build_model"]

@@ -1,0 +1,119 @@
+"""Adversarial autoencoders with a continuous code (SPEC 1, 2, 3).
+
+AAE: unsupervised; SupervisedAAE: the decoder also gets the label (style vs content);
+LabelRegularizedAAE: the discriminator also gets the label, so each class lands on
+its own part of a mixture or swiss-roll prior.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from aae_core.errors import ConfigError
+from aae_core.losses import bce_per_image
+from aae_core.models.base import Batch, LatentModel, adam, adversarial_phases, run_phase
+from aae_core.nets import Decoder, Discriminator, Encoder
+
+
+class AAE(LatentModel):
+    description = "Adversarial autoencoder: codes matched to any prior by a discriminator."
+    decoder_cond_dim = 0  # SupervisedAAE: n_classes
+    disc_cond_dim = 0  # LabelRegularizedAAE: n_classes + 1
+
+    def __init__(self, config):
+        super().__init__(config)
+        c = config
+        self.encoder = Encoder(c.image_dim, c.hidden, c.latent_dim, kind=c.encoder)
+        self.decoder = Decoder(c.latent_dim, tuple(reversed(c.hidden)), c.image_dim,
+                               cond_dim=self.decoder_cond_dim)
+        self.discriminator = Discriminator(c.latent_dim, c.disc_hidden,
+                                           cond_dim=self.disc_cond_dim,
+                                           input_noise=c.disc_input_noise)
+
+    def build_optimizers(self):
+        c = self.config
+        autoencoder = [*self.encoder.parameters(), *self.decoder.parameters()]
+        return {
+            "reconstruction": adam(autoencoder, c.lr, c.beta1),
+            "discriminator": adam(self.discriminator.parameters(), c.lr_adv, c.beta1),
+            "generator": adam(self.encoder.parameters(), c.lr_adv, c.beta1),
+        }
+
+    def encode(self, x):
+        return self.encoder(x, sample=False)
+
+    def reconstruct(self, x, labels=None):
+        return self.decode(self.encode(x), labels)
+
+    def _decoder_cond(self, batch: Batch):
+        return None
+
+    def _disc_conds(self, batch: Batch, real_labels):
+        return None, None
+
+    def _real_labels(self, batch: Batch):
+        return None
+
+    def train_step(self, batch: Batch) -> dict[str, float]:
+        opt = self.ensure_optimizers()
+        cond = self._decoder_cond(batch)
+        # (1) Reconstruction phase: E and G.
+        recon = bce_per_image(self.decoder(self.encoder(batch.x), cond), batch.x)
+        out = {"recon_loss": run_phase(opt["reconstruction"], recon)}
+        # (2) Regularization phase: D on prior vs codes, then E as the generator.
+        real_labels = self._real_labels(batch)
+        real = self.prior.sample(batch.x.shape[0], labels=real_labels)
+        cond_real, cond_fake = self._disc_conds(batch, real_labels)
+        out |= adversarial_phases(opt["discriminator"], opt["generator"], self.discriminator,
+                                  self.encoder(batch.x), real, cond_real, cond_fake)
+        return out
+
+
+class SupervisedAAE(AAE):
+    description = "Supervised AAE: the decoder gets [z, one-hot label], so z keeps only style."
+    needs_labels = True
+
+    def __init__(self, config):
+        self.decoder_cond_dim = config.n_classes
+        super().__init__(config)
+
+    def _decoder_cond(self, batch):
+        if (batch.y < 0).any():
+            raise ConfigError("the supervised AAE needs every training label (use --labels -1)")
+        return self.label_vector(batch.y)
+
+
+class LabelRegularizedAAE(AAE):
+    """SPEC 3: D sees [z, one-hot of 11]: class k, or the last entry for 'unlabelled'.
+
+    Real samples of a labelled example come from component y; for an unlabelled one from a
+    random component, shown to D with the 'unlabelled' entry, like its code.
+    """
+
+    description = "AAE with label information in the prior: each class gets its own component."
+    supported_priors = ("mixture", "swiss-roll")
+    needs_labels = True
+
+    def __init__(self, config):
+        self.disc_cond_dim = config.n_classes + 1
+        super().__init__(config)
+
+    @classmethod
+    def check_config(cls, config):
+        super().check_config(config)
+        if config.prior.components != config.n_classes:
+            raise ConfigError(
+                f"the label-regularized AAE needs one prior component per class: "
+                f"components={config.prior.components} but n_classes={config.n_classes}"
+            )
+
+    def _real_labels(self, batch):
+        random = torch.randint(0, self.config.n_classes, batch.y.shape, device=batch.y.device)
+        return torch.where(batch.y >= 0, batch.y, random)
+
+    def _disc_conds(self, batch, real_labels):
+        unlabelled = self.config.n_classes
+        tag = torch.where(batch.y >= 0, batch.y, torch.full_like(batch.y, unlabelled))
+        one_hot = F.one_hot(tag, self.disc_cond_dim).float()
+        return one_hot, one_hot  # a real sample and its code carry the same tag

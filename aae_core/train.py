@@ -1,0 +1,337 @@
+"""The training loop, and TrainingRun: the same loop in a background thread.
+
+Nothing here knows about models' internals: a model's `train_step(Batch)` runs its
+phases. The loop owns data order, labelled subsets, divergence checks, pause/stop,
+progress snapshots and checkpoints. The worker thread never touches any UI.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from aae_core import __version__
+from aae_core.checkpoints import finite_metrics, load_checkpoint, save_checkpoint
+from aae_core.config import ModelConfig, TrainConfig
+from aae_core.data import Dataset, labeled_indices, load_dataset
+from aae_core.device import resolve_device, seed_everything
+from aae_core.errors import AAEError, ConfigError, DivergenceError, TrainingStopped
+from aae_core.models import Batch, LatentModel, build_model
+
+HISTORY_LIMIT = 2000  # logged points kept per loss
+SNAPSHOT_CODES = 2000  # held-out codes in a live latent snapshot
+
+
+@dataclass
+class Progress:
+    """A copy of where a run is; safe to read from any thread."""
+
+    state: str = "starting"  # starting|running|paused|finished|stopped|diverged|failed
+    epoch: int = 0  # completed epochs (including those of a resumed checkpoint)
+    epochs: int = 0
+    step: int = 0  # optimizer steps done in this run
+    total_steps: int = 0
+    images_per_s: float = 0.0
+    elapsed_s: float = 0.0
+    eta_s: float = math.nan
+    history: dict[str, list[float]] = field(default_factory=dict)  # loss -> logged means
+    history_steps: list[int] = field(default_factory=list)
+    codes: np.ndarray | None = None  # (N, d) held-out codes at the last snapshot
+    code_labels: np.ndarray | None = None  # (N,)
+    samples: np.ndarray | None = None  # (n, 28, 28) float32 decoded prior samples
+    message: str = ""  # the error or the final word, for the user
+    checkpoint: str | None = None  # path of the last checkpoint written
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("finished", "stopped", "diverged", "failed")
+
+
+class Controls:
+    """Stop and pause flags shared with a worker."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.running = threading.Event()  # cleared = paused
+        self.running.set()
+
+    def wait_if_paused(self) -> None:
+        while not self.running.is_set():
+            if self.stop.is_set():
+                return
+            self.running.wait(0.05)
+
+
+def _check_finite(losses: dict[str, float], step: int) -> None:
+    bad = [k for k, v in losses.items() if not math.isfinite(v)]
+    if bad:
+        raise DivergenceError(
+            f"training diverged at step {step}: {', '.join(bad)} became NaN or infinite "
+            f"(try a smaller learning rate)"
+        )
+
+
+class Trainer:
+    """Trains `model` on `dataset` for `train.epochs` epochs (counted from `start_epoch`)."""
+
+    def __init__(self, model: LatentModel, dataset: Dataset, train: TrainConfig, *,
+                 out_dir: str | Path | None = None, start_epoch: int = 0, card: dict | None = None,
+                 controls: Controls | None = None, snapshot_every_s: float = 1.0,
+                 on_progress: Callable[[Progress], None] | None = None):
+        if start_epoch >= train.epochs:
+            raise ConfigError(f"the checkpoint already has {start_epoch} epochs; "
+                              f"ask for more than that (epochs={train.epochs})")
+        self.model, self.train_cfg = model, train
+        self.device = resolve_device(train.device)
+        self.data = dataset.to(self.device)
+        self.out_dir = Path(out_dir) if out_dir else None
+        self.start_epoch, self.card = start_epoch, dict(card or {})
+        self.controls = controls or Controls()
+        self.snapshot_every_s, self.on_progress = snapshot_every_s, on_progress
+        self.lock = threading.Lock()
+        self.progress = Progress(epoch=start_epoch, epochs=train.epochs)
+        self._setup_labels()
+
+    # --- set-up ----------------------------------------------------------------------
+    def _setup_labels(self) -> None:
+        """y_train: labels with -1 where hidden; lab_idx: the labelled subset (K,)."""
+        n, labels = len(self.data.train_y), self.train_cfg.labels
+        if labels > n:
+            raise ConfigError(f"labels={labels} but the dataset has only {n} training images")
+        if self.model.config.n_classes < self.data.n_classes and self.model.needs_labels:
+            raise ConfigError(f"n_classes={self.model.config.n_classes} is smaller than the "
+                              f"dataset's {self.data.n_classes} classes")
+        if labels == -1:
+            self.lab_idx = torch.arange(n, device=self.device)
+        else:
+            self.lab_idx = labeled_indices(self.data.train_y.cpu(), labels, self.data.n_classes,
+                                           self.train_cfg.seed).to(self.device)
+        self.y_train = torch.full_like(self.data.train_y, -1)
+        self.y_train[self.lab_idx] = self.data.train_y[self.lab_idx]
+        if self.model.needs_labels and len(self.lab_idx) == 0 and \
+                self.model.config.model in ("aae-supervised", "aae-semi-supervised"):
+            raise ConfigError(f"model {self.model.config.model!r} needs labels; use --labels > 0")
+
+    def _batches(self, generator: torch.Generator):
+        """Yield Batches of one epoch in a seeded random order (the last partial batch is dropped
+        when there is at least one full batch)."""
+        n, bs = len(self.data.train_x), self.train_cfg.batch_size
+        order = torch.randperm(n, generator=generator).to(self.device)
+        stop = n - n % bs if n >= bs else n
+        for start in range(0, stop, bs):
+            idx = order[start:start + bs]
+            x_lab = y_lab = None
+            if self.model.has_classifier and len(self.lab_idx):
+                pick = torch.randint(0, len(self.lab_idx), (min(bs, 100),), generator=generator)
+                lab = self.lab_idx[pick.to(self.device)]
+                x_lab, y_lab = self.data.train_x[lab], self.data.train_y[lab]
+            yield Batch(self.data.train_x[idx], self.y_train[idx], x_lab, y_lab)
+
+    def steps_per_epoch(self) -> int:
+        n, bs = len(self.data.train_x), self.train_cfg.batch_size
+        return max(1, n // bs)
+
+    # --- the loop --------------------------------------------------------------------
+    def run(self) -> Progress:
+        """Train; returns the final Progress. Raises DivergenceError (after saving nothing
+        new: the last good checkpoint stays) and lets other exceptions propagate."""
+        cfg, model = self.train_cfg, self.model
+        model.to(self.device).train()
+        generator = seed_everything(cfg.seed + self.start_epoch)
+        per_epoch = self.steps_per_epoch()
+        total = per_epoch * (cfg.epochs - self.start_epoch)
+        self._update(state="running", total_steps=total)
+        t0, step, sums, count = time.perf_counter(), 0, {}, 0
+        last_snapshot = -math.inf
+        good_state = copy.deepcopy(model.state_dict())
+        epoch = self.start_epoch
+        try:
+            for epoch in range(self.start_epoch, cfg.epochs):
+                for batch in self._batches(generator):
+                    self.controls.wait_if_paused()
+                    if self.controls.stop.is_set():
+                        raise TrainingStopped("stopped by the user")
+                    losses = model.train_step(batch)
+                    step += 1
+                    _check_finite(losses, step)
+                    for k, v in losses.items():
+                        sums[k] = sums.get(k, 0.0) + v
+                    count += 1
+                    if count >= cfg.log_every or step == total:
+                        self._log(step, {k: v / count for k, v in sums.items()}, t0, total)
+                        sums, count = {}, 0
+                    if time.perf_counter() - last_snapshot >= self.snapshot_every_s:
+                        self._snapshot()
+                        last_snapshot = time.perf_counter()
+                good_state = copy.deepcopy(model.state_dict())
+                self._update(epoch=epoch + 1)
+                if self.out_dir is not None:
+                    self._save(epoch + 1, time.perf_counter() - t0, final=False)
+        except TrainingStopped:
+            return self._finish("stopped", epoch, t0, "stopped by the user; progress saved")
+        except DivergenceError as exc:
+            model.load_state_dict(good_state)
+            saved = self.progress.checkpoint
+            where = f"the last good checkpoint is kept at {saved}" if saved else \
+                "no epoch had completed, so no checkpoint was written"
+            self._update(state="diverged", message=f"{exc}; {where}")
+            raise DivergenceError(f"{exc}; {where}") from None
+        return self._finish("finished", cfg.epochs, t0, "finished")
+
+    def _finish(self, state: str, epochs_done: int, t0: float, message: str) -> Progress:
+        self._snapshot()
+        if self.out_dir is not None and (state == "finished" or self.progress.step > 0):
+            self._save(epochs_done, time.perf_counter() - t0, final=True)
+        self._update(state=state, message=message, epoch=epochs_done)
+        return self.snapshot()
+
+    # --- progress ----------------------------------------------------------------------
+    def _update(self, **changes) -> None:
+        with self.lock:
+            for k, v in changes.items():
+                setattr(self.progress, k, v)
+        if self.on_progress is not None:
+            self.on_progress(self.snapshot())
+
+    def snapshot(self) -> Progress:
+        with self.lock:
+            return replace(self.progress, history={k: list(v) for k, v in
+                                                   self.progress.history.items()},
+                           history_steps=list(self.progress.history_steps),
+                           metrics=dict(self.progress.metrics))
+
+    def _log(self, step: int, means: dict[str, float], t0: float, total: int) -> None:
+        elapsed = time.perf_counter() - t0
+        speed = step * self.train_cfg.batch_size / max(elapsed, 1e-9)
+        with self.lock:
+            p = self.progress
+            for k, v in means.items():
+                p.history.setdefault(k, []).append(v)
+                del p.history[k][:-HISTORY_LIMIT]
+            p.history_steps.append(step)
+            del p.history_steps[:-HISTORY_LIMIT]
+            p.step, p.elapsed_s, p.images_per_s = step, elapsed, speed
+            p.eta_s = (total - step) * self.train_cfg.batch_size / speed if speed else math.nan
+        if self.on_progress is not None:
+            self.on_progress(self.snapshot())
+
+    @torch.no_grad()
+    def _snapshot(self) -> None:
+        """Held-out codes and a few decoded prior samples, for live views."""
+        model = self.model
+        x, y = self.data.test_x[:SNAPSHOT_CODES], self.data.test_y[:SNAPSHOT_CODES]
+        codes = model.encode(x).cpu().numpy()
+        parts = model.prior.n_components or model.cond_dim  # label the grid when it means something
+        labels = torch.arange(16, device=self.device) % parts if parts else None
+        gen = torch.Generator(device=self.device).manual_seed(0)  # same z: the model changes
+        samples = model.sample(16, labels=labels, generator=gen)
+        self._update(codes=codes, code_labels=y.cpu().numpy(),
+                     samples=samples.view(-1, 28, 28).cpu().numpy())
+
+    # --- checkpoints -------------------------------------------------------------------
+    def _save(self, epochs_done: int, wall_s: float, *, final: bool) -> None:
+        from aae_core.evaluate import evaluate  # late: evaluation is heavier than training
+
+        model = self.model
+        model.eval()
+        with torch.no_grad():
+            codes = model.encode(self.data.test_x).cpu()
+        metrics = evaluate(model, self.data) if final else {}
+        model.train()
+        card = {**self.card,
+                "dataset": self.data.name, "split": self.data.split,
+                "epochs": epochs_done, "steps": self.progress.step,
+                "wall_time_s": round(self.card.get("wall_time_s", 0.0) + wall_s, 2),
+                "labels": self.train_cfg.labels, "seed": self.train_cfg.seed,
+                "device": str(self.device), "metrics": finite_metrics(metrics),
+                "versions": {"aae_core": __version__, "torch": torch.__version__}}
+        save_checkpoint(self.out_dir, model, replace(self.train_cfg, epochs=epochs_done),
+                        card=card, codes=codes, labels=self.data.test_y.cpu())
+        self._update(checkpoint=str(self.out_dir), metrics=card["metrics"])
+
+
+def make_trainer(model_cfg: ModelConfig | None, train_cfg: TrainConfig, *, out_dir=None,
+                 resume_from=None, dataset: Dataset | None = None, card=None, **kwargs) -> Trainer:
+    """Build a Trainer for a fresh model, or continue a checkpoint (`resume_from`)."""
+    start_epoch, card = 0, dict(card or {})
+    if resume_from is not None:
+        ckpt = load_checkpoint(resume_from, with_optimizer=True)
+        model, start_epoch = ckpt.model, int(ckpt.card.get("epochs", ckpt.train.epochs))
+        card = {**ckpt.card, **card}
+        train_cfg = replace(train_cfg, dataset=ckpt.train.dataset) if dataset is None else train_cfg
+    else:
+        if model_cfg is None:
+            raise ConfigError("give a model config or a checkpoint to resume from")
+        model = build_model(model_cfg)
+    model.to(resolve_device(train_cfg.device))
+    if model.optimizers:  # optimizer state loaded on CPU: move it with the model
+        for opt in model.optimizers.values():
+            for state in opt.state.values():
+                for k, v in state.items():
+                    if torch.is_tensor(v) and k != "step":
+                        state[k] = v.to(model.device)
+    data = dataset if dataset is not None else load_dataset(train_cfg.dataset)
+    if data.train_x.shape[1] != model.config.image_dim:
+        raise ConfigError(f"the dataset's images have {data.train_x.shape[1]} pixels, the model "
+                          f"expects {model.config.image_dim}")
+    return Trainer(model, data, train_cfg, out_dir=out_dir, start_epoch=start_epoch, card=card,
+                   **kwargs)
+
+
+class TrainingRun:
+    """A Trainer in a daemon thread, with stop/pause/resume and a progress snapshot.
+
+    Exceptions in the worker are kept (never swallowed): `progress().message` says what
+    happened and `error` holds the exception.
+    """
+
+    def __init__(self, trainer: Trainer):
+        self.trainer = trainer
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="aae-training", daemon=True)
+
+    def start(self) -> TrainingRun:
+        self.thread.start()
+        return self
+
+    def _work(self) -> None:
+        try:
+            self.trainer.run()
+        except DivergenceError as exc:
+            self.error = exc
+        except AAEError as exc:
+            self.error = exc
+            self.trainer._update(state="failed", message=str(exc))
+        except Exception as exc:  # any bug in a worker must reach the user, with its cause
+            self.error = exc
+            self.trainer._update(state="failed", message=f"{type(exc).__name__}: {exc}")
+
+    def progress(self) -> Progress:
+        return self.trainer.snapshot()
+
+    def pause(self) -> None:
+        self.trainer.controls.running.clear()
+        self.trainer._update(state="paused")
+
+    def resume(self) -> None:
+        self.trainer._update(state="running")
+        self.trainer.controls.running.set()
+
+    def stop(self, timeout: float | None = 5.0) -> Progress:
+        self.trainer.controls.stop.set()
+        self.trainer.controls.running.set()
+        self.thread.join(timeout)
+        return self.progress()
+
+    @property
+    def alive(self) -> bool:
+        return self.thread.is_alive()

@@ -1,0 +1,28 @@
+"""Shared test set-up: the real MNIST split when it lies beside the checkout, else nothing.
+
+Tests that need real data skip cleanly without it; everything else runs on the
+project's own synthetic digits, offline.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+if "AAE_DATA_DIR" not in os.environ and SHARED_MNIST.is_dir():
+    os.environ["AAE_DATA_DIR"] = str(SHARED_MNIST)
+
+
+def mnist_10k_available() -> bool:
+    folder = Path(os.environ.get("AAE_DATA_DIR", SHARED_MNIST))
+    return any(folder.glob("t10k-images-idx3-ubyte*"))
+
+
+requires_mnist_10k = pytest.mark.skipif(
+    not mnist_10k_available(), reason="MNIST t10k files not found (set AAE_DATA_DIR)"
+)

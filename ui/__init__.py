@@ -1,0 +1,1 @@
+"""Streamlit-side helpers: cached loaders, the latent pad component, figure builders."""
