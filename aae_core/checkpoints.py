@@ -73,12 +73,22 @@ def optimizer_tensors(optimizers: dict) -> dict[str, torch.Tensor]:
 
 
 def load_optimizer_tensors(optimizers: dict, tensors: dict[str, torch.Tensor]) -> None:
+    """Inverse of optimizer_tensors; refuses names and shapes that do not fit `optimizers`
+    (torch's load_state_dict checks neither, and a bad moment only fails at the next step)."""
+    for name in tensors:
+        parts = name.rsplit(".", 2)
+        if len(parts) != 3 or parts[0] not in optimizers or not parts[1].isdigit():
+            raise CheckpointError(f"optimizer state has an unknown entry {name!r}")
     for opt_name, opt in optimizers.items():
         sd = opt.state_dict()
+        params = [p for group in opt.param_groups for p in group["params"]]
         state: dict[int, dict] = {}
         for name, value in tensors.items():
             prefix, idx, key = name.rsplit(".", 2)
             if prefix == opt_name:
+                if int(idx) >= len(params) or (
+                        key != "step" and value.shape != params[int(idx)].shape):
+                    raise CheckpointError(f"optimizer state {name} does not match the model")
                 state.setdefault(int(idx), {})[key] = value
         sd["state"] = state
         try:
@@ -115,12 +125,18 @@ def save_checkpoint(path, model: LatentModel, train: TrainConfig, *, card: dict 
 
 
 def _replace_dir(new: Path, target: Path) -> None:
-    """Move `new` to `target`; an existing target is moved aside first, then removed."""
+    """Move `new` to `target`; an existing target is moved aside first, then removed.
+    If the second move fails, the old checkpoint goes back in place."""
     old = None
     if target.exists():
         old = target.parent / f".old-{target.name}-{uuid.uuid4().hex[:8]}"
         os.replace(target, old)
-    os.replace(new, target)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -202,8 +218,11 @@ def load_checkpoint(path, *, device="cpu", with_optimizer=False) -> Checkpoint:
     model.load_state_dict(weights)
     model.to(device).eval()
     if with_optimizer and (path / "optimizer.safetensors").is_file():
-        load_optimizer_tensors(model.ensure_optimizers(),
-                               _read_tensors(path / "optimizer.safetensors"))
+        try:
+            load_optimizer_tensors(model.ensure_optimizers(),
+                                   _read_tensors(path / "optimizer.safetensors"))
+        except CheckpointError as exc:
+            raise CheckpointError(f"{path.name}: {exc}") from None
     card = _read_json(path / "card.json") if (path / "card.json").exists() else {}
     codes = labels = None
     if (path / "codes.safetensors").is_file():

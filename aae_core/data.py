@@ -262,12 +262,12 @@ def _download_t10k(folder: Path, env: str | None, download: bool) -> tuple[Path,
     t10k = {k: v for k, v in _MNIST_FILES.items() if k.startswith("t10k")}
     try:
         _ensure_files(folder, t10k, _MNIST_MIRRORS, "MNIST test split", download)
-    except DataError as err:
-        why = f" (download failed: {err})" if download else ""
+    except DataError as err:  # the cause (offline, checksum) stays in the chained traceback
+        why = ", and downloading them failed" if download else ""
         raise DataError(
-            "MNIST test split not found: put t10k-images-idx3-ubyte.gz and "
-            f"t10k-labels-idx1-ubyte.gz in $AAE_DATA_DIR ({env or 'not set'}) or in {folder}{why}"
-        ) from None
+            f"MNIST test split not found in $AAE_DATA_DIR ({env or 'not set'}) or {folder}{why}: "
+            "put t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz in one of them"
+        ) from err
     return _find_pair(folder, "t10k")
 
 

@@ -65,7 +65,8 @@ def evaluate(model: LatentModel, data: Dataset, *, seed: int = 0) -> dict:
     model.eval()
     test_x, test_y = data.test_x, data.test_y
     test_codes = encode_all(model, test_x)
-    recon = torch.cat([model.reconstruct(test_x[i:i + 2000]) for i in range(0, len(test_x), 2000)])
+    recon = torch.cat([model.reconstruct(test_x[i:i + 2000], test_y[i:i + 2000])
+                       for i in range(0, len(test_x), 2000)])  # labels: decoders of [z, y]
     out = {f"recon_{k}": v for k, v in metrics.reconstruction_error(test_x, recon).items()}
     out |= prior_match(test_codes, model.prior, seed=seed)
     train_x, train_y = data.train_x[:EVAL_TRAIN_CODES], data.train_y[:EVAL_TRAIN_CODES]

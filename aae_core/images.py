@@ -36,3 +36,28 @@ def to_png_bytes(image: np.ndarray, *, scale: int = 1) -> bytes:
 
 def save_grid(images: np.ndarray, path, *, cols: int | None = None, scale: int = 2) -> None:
     Path(path).write_bytes(to_png_bytes(tile(images, cols=cols), scale=scale))
+
+
+PALETTE_RGB = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+               (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
+
+
+def scatter_png(codes: np.ndarray, labels: np.ndarray, bounds, *, size: int = 640) -> bytes:
+    """Codes (N, 2) coloured by label on a white square over bounds -> PNG bytes (the map,
+    for downloading without a browser-side renderer)."""
+    from PIL import ImageDraw
+
+    img = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(img)
+    xmin, xmax, ymin, ymax = bounds
+    px = (codes[:, 0] - xmin) / (xmax - xmin) * (size - 1)
+    py = (ymax - codes[:, 1]) / (ymax - ymin) * (size - 1)
+    draw.line([(0, size * ymax / (ymax - ymin)), (size, size * ymax / (ymax - ymin))],
+              fill=(220, 220, 220))
+    draw.line([(size * -xmin / (xmax - xmin), 0), (size * -xmin / (xmax - xmin), size)],
+              fill=(220, 220, 220))
+    for x, y, k in zip(px, py, labels, strict=True):
+        draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=PALETTE_RGB[int(k) % 10])
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()

@@ -41,8 +41,11 @@ class Encoder(nn.Module):
 
     def forward(self, x: torch.Tensor, *, sample: bool = True) -> torch.Tensor:
         if self.kind == "universal":
-            eta = torch.randn(x.shape[0], self.noise_dim, device=x.device)
-            x = torch.cat([x, eta if sample else torch.zeros_like(eta)], dim=1)
+            # Draw eta only when sampling: encoding the mean must not consume the global
+            # random stream (live snapshots would otherwise change a seeded run).
+            shape = (x.shape[0], self.noise_dim)
+            eta = torch.randn(shape, device=x.device) if sample else x.new_zeros(shape)
+            x = torch.cat([x, eta], dim=1)
         out = self.net(x)
         if self.kind != "gaussian":
             return out

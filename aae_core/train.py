@@ -254,7 +254,9 @@ class Trainer:
                 "labels": self.train_cfg.labels, "seed": self.train_cfg.seed,
                 "device": str(self.device), "metrics": finite_metrics(metrics),
                 "versions": {"aae_core": __version__, "torch": torch.__version__}}
-        save_checkpoint(self.out_dir, model, replace(self.train_cfg, epochs=epochs_done),
+        # The run's own settings (epochs asked for); the card says how many are done, which
+        # may be 0 when the user stops during the first epoch.
+        save_checkpoint(self.out_dir, model, self.train_cfg,
                         card=card, codes=codes, labels=self.data.test_y.cpu())
         self._update(checkpoint=str(self.out_dir), metrics=card["metrics"])
 
@@ -271,6 +273,7 @@ def make_trainer(model_cfg: ModelConfig | None, train_cfg: TrainConfig, *, out_d
     else:
         if model_cfg is None:
             raise ConfigError("give a model config or a checkpoint to resume from")
+        seed_everything(train_cfg.seed)  # the initial weights belong to the seeded run
         model = build_model(model_cfg)
     model.to(resolve_device(train_cfg.device))
     if model.optimizers:  # optimizer state loaded on CPU: move it with the model

@@ -36,7 +36,9 @@ CHROMIUM_ARGS = [
 def browser_skip_reason() -> str | None:
     """Why browser tests cannot run here, or None when they can."""
     if not (Path(CHROMIUM_PATH).exists() or shutil.which(CHROMIUM_PATH)):
-        return f"chromium not found at {CHROMIUM_PATH} (apt-get install chromium, or set AAE_CHROMIUM)"
+        return (
+            f"chromium not found at {CHROMIUM_PATH} (apt-get install chromium, or set AAE_CHROMIUM)"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -78,8 +80,12 @@ def _healthy(url: str) -> bool:
 
 @contextlib.contextmanager
 def streamlit_server(
-    script: str | Path, *, port: int | None = None, timeout: float = 90.0,
-    extra_args: list[str] | None = None, env: dict[str, str] | None = None,
+    script: str | Path,
+    *,
+    port: int | None = None,
+    timeout: float = 90.0,
+    extra_args: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Run `streamlit run script` headless; yield its base URL; stop it afterwards.
 
@@ -92,12 +98,21 @@ def streamlit_server(
     if not script.is_absolute():
         script = REPO_ROOT / script
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
         *(extra_args or []),
     ]
     run_env = {**os.environ, **(env or {})}
@@ -108,15 +123,16 @@ def streamlit_server(
     (ARTIFACTS_DIR / ".gitignore").write_text("*\n")
     log_path = ARTIFACTS_DIR / f"{script.stem}.server.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=run_env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, cwd=REPO_ROOT, env=run_env, stdout=log, stderr=subprocess.STDOUT
+        )
         try:
             deadline = time.monotonic() + timeout
             while not _healthy(url):
                 if proc.poll() is not None:
                     raise RuntimeError(f"streamlit exited with {proc.returncode}; see {log_path}")
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"streamlit not healthy after {timeout:.0f}s; see {log_path}")
+                    raise TimeoutError(f"streamlit not healthy in {timeout:.0f}s; see {log_path}")
                 time.sleep(0.25)
             yield url
         finally:

@@ -64,7 +64,9 @@ def browser_decode(js_page, payload: dict, z: torch.Tensor, cond: torch.Tensor |
         """([payload, zs, conds]) => {
             const m = new AAEDecoder.MLPDecoder(JSON.parse(payload));
             const out = [];
-            zs.forEach((z, i) => { for (const v of m.decode(z, conds ? conds[i] : null)) out.push(v); });
+            zs.forEach((z, i) => {
+                for (const v of m.decode(z, conds ? conds[i] : null)) out.push(v);
+            });
             return out;
         }""",
         [json.dumps(payload), z.tolist(), None if cond is None else cond.tolist()],

@@ -155,7 +155,7 @@ def test_synthetic_digits_shapes_range_balance():
     assert ds.train_x.shape == (200, 784) and ds.test_x.shape == (100, 784)
     assert ds.train_x.dtype == torch.float32 and ds.train_y.dtype == torch.int64
     assert ds.train_x.is_contiguous() and ds.test_x.is_contiguous()
-    assert 0.0 <= ds.train_x.min() and ds.train_x.max() <= 1.0
+    assert ds.train_x.min() >= 0.0 and ds.train_x.max() <= 1.0
     assert ds.train_x.max() > 0.99  # strokes saturate, as MNIST's do
     assert torch.bincount(ds.train_y, minlength=10).tolist() == [20] * 10
     assert torch.bincount(ds.test_y, minlength=10).tolist() == [10] * 10
@@ -344,7 +344,7 @@ def test_mnist_10k_from_shared_folder(tmp_path, monkeypatch):
     ds = load_dataset("mnist-10k", cache_dir=tmp_path, download=False)
     assert ds.split == "MNIST t10k images 0..7999 train / 8000..9999 held out"
     assert ds.train_x.shape == (8000, 784) and ds.test_x.shape == (2000, 784)
-    assert 0.0 == ds.train_x.min() and ds.train_x.max() == 1.0
+    assert ds.train_x.min() == 0.0 and ds.train_x.max() == 1.0
     assert ds.train_y[:3].tolist() == [7, 2, 1]  # the first digits of the published file
     counts = torch.bincount(torch.cat([ds.train_y, ds.test_y]), minlength=10)
     assert counts.tolist() == MNIST_T10K_COUNTS

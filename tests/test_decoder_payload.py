@@ -16,12 +16,8 @@ MAX_APP_PAYLOAD = 2 * 1024 * 1024  # 2 MB for the app's default 2 -> 256 -> 256 
 
 def mlp(widths: list[int], acts: list[str], seed: int = 0) -> list:
     torch.manual_seed(seed)
-    return [
-        (lin.weight.detach(), lin.bias.detach(), act)
-        for lin, act in zip(
-            (torch.nn.Linear(i, o) for i, o in zip(widths[:-1], widths[1:])), acts, strict=True
-        )
-    ]
+    lins = [torch.nn.Linear(i, o) for i, o in zip(widths[:-1], widths[1:], strict=True)]
+    return [(lin.weight.detach(), lin.bias.detach(), a) for lin, a in zip(lins, acts, strict=True)]
 
 
 APP_DECODER = ([2, 256, 256, 784], ["relu", "relu", "sigmoid"])
@@ -32,7 +28,8 @@ def test_round_trip_recovers_weights_exactly():
     payload = decoder_payload(layers, latent_dim=2, cond_dim=10)
     assert payload["latent_dim"] == 2 and payload["cond_dim"] == 10 and payload["side"] == 28
     assert [(lay["in"], lay["out"], lay["act"]) for lay in payload["layers"]] == [
-        (12, 64, "leaky_relu"), (64, 784, "sigmoid")
+        (12, 64, "leaky_relu"),
+        (64, 784, "sigmoid"),
     ]
     for (w, b, act), (w2, b2, act2) in zip(layers, payload_layers(payload), strict=True):
         assert act == act2

@@ -68,8 +68,13 @@ def decoder_payload(
         w = _to_numpy(w_t).astype(np.float32, copy=False)
         b = _to_numpy(b_t).astype(np.float32, copy=False)
         _check_layer(i, w, b, act, n_in)
-        layer = {"w": _b64(w, "f4"), "b": _b64(b, "f4"), "in": n_in, "out": int(w.shape[0]),
-                 "act": act}
+        layer = {
+            "w": _b64(w, "f4"),
+            "b": _b64(b, "f4"),
+            "in": n_in,
+            "out": int(w.shape[0]),
+            "act": act,
+        }
         digest.update(f"|{act}:{w.shape[0]}x{n_in}|".encode())
         digest.update(layer["w"].encode())
         digest.update(layer["b"].encode())
@@ -78,8 +83,14 @@ def decoder_payload(
     side = int(round(n_in**0.5))
     if side * side != n_in:
         raise ValueError(f"the last layer must output a square image (e.g. 784), got {n_in}")
-    return {"v": PAYLOAD_VERSION, "id": digest.hexdigest()[:16], "latent_dim": int(latent_dim),
-            "cond_dim": int(cond_dim), "side": side, "layers": out_layers}
+    return {
+        "v": PAYLOAD_VERSION,
+        "id": digest.hexdigest()[:16],
+        "latent_dim": int(latent_dim),
+        "cond_dim": int(cond_dim),
+        "side": side,
+        "layers": out_layers,
+    }
 
 
 def points_payload(codes: Any, labels: Any) -> dict:

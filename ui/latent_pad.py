@@ -60,8 +60,9 @@ def _floats(values: Sequence[float], what: str) -> list[float]:
     return out
 
 
-def _check(decoder: dict, bounds: Sequence[float], z: list[float], dims: tuple[int, int],
-           cond: list[float]) -> None:
+def _check(
+    decoder: dict, bounds: Sequence[float], z: list[float], dims: tuple[int, int], cond: list[float]
+) -> None:
     latent_dim, cond_dim = decoder["latent_dim"], decoder["cond_dim"]
     if len(z) != latent_dim:
         raise ValueError(f"z has {len(z)} entries but the decoder takes latent_dim={latent_dim}")

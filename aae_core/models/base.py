@@ -96,7 +96,8 @@ class LatentModel(nn.Module):
             cond = self.label_vector(labels)
         return self.decoder(z, cond)
 
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+    def reconstruct(self, x: torch.Tensor, labels=None) -> torch.Tensor:
+        """(B, D) [+ labels (B,), used by decoders of [z, y]] -> images (B, D) in [0, 1]."""
         raise NotImplementedError
 
     def sample(self, n: int, *, labels=None, generator=None) -> torch.Tensor:

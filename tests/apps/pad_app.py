@@ -35,7 +35,7 @@ def smooth_decoder(seed: int = 0) -> list:
     b2 = torch.randn(HIDDEN, generator=g) * 0.1
     # each hidden unit paints a Gaussian-blurred noise field, faded towards the border
     fields = torch.randn(HIDDEN, 1, 28, 28, generator=g)
-    k = torch.exp(-torch.arange(-7.0, 8.0) ** 2 / (2 * 3.0**2))
+    k = torch.exp(-(torch.arange(-7.0, 8.0) ** 2) / (2 * 3.0**2))
     k = k / k.sum()
     fields = F.conv2d(fields, k.view(1, 1, 1, -1), padding=(0, 7))
     fields = F.conv2d(fields, k.view(1, 1, -1, 1), padding=(7, 0))
@@ -87,8 +87,15 @@ def _reset() -> None:
 st.button("Reset z", on_click=_reset)
 show = st.checkbox("Show pad", value=True)
 if show:
-    z = latent_pad(key="pad", decoder=payload, bounds=BOUNDS, z=st.session_state.get("z", Z0),
-                   dims=(0, 2), cond=cond, points=points)
+    z = latent_pad(
+        key="pad",
+        decoder=payload,
+        bounds=BOUNDS,
+        z=st.session_state.get("z", Z0),
+        dims=(0, 2),
+        cond=cond,
+        points=points,
+    )
     st.session_state["z"] = z
 else:
     z = st.session_state.get("z", Z0)
@@ -101,13 +108,23 @@ with left:
 with right:
     st.text(f"server z = {json.dumps(z)}")
     digest = hashlib.sha256(image.astype("<f4").tobytes()).hexdigest()[:12]
-    st.text(f"server image: mean={image.mean():.4f} min={image.min():.4f} "
-            f"max={image.max():.4f} sha={digest}")
+    st.text(
+        f"server image: mean={image.mean():.4f} min={image.min():.4f} "
+        f"max={image.max():.4f} sha={digest}"
+    )
     st.text(f"runs = {st.session_state['runs']}")
 
 st.subheader("A second pad (z₁ against z₂)")
-z_b = latent_pad(key="pad_b", decoder=payload, bounds=(-2.0, 2.0, -2.0, 2.0), z=Z0, dims=(1, 2),
-                 cond=cond, height=240, image_px=112)
+z_b = latent_pad(
+    key="pad_b",
+    decoder=payload,
+    bounds=(-2.0, 2.0, -2.0, 2.0),
+    z=Z0,
+    dims=(1, 2),
+    cond=cond,
+    height=240,
+    image_px=112,
+)
 st.text(f"pad_b z = {json.dumps(z_b)}")
 
 st.text("server image = " + base64.b64encode(image.astype("<f4").tobytes()).decode("ascii"))

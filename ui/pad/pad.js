@@ -16,7 +16,7 @@ const CATEGORY10 = [
 ];
 const MAX_CACHED = 6; // models (and point sets) kept per document
 const MAX_SAMPLES = 5000; // decodeMs entries kept for benchmarks
-const MARGIN = { l: 50, r: 10, t: 10, b: 50 }; // CSS px around the plot area (square plot)
+const MARGIN = { l: 50, r: 14, t: 14, b: 50 }; // CSS px around the plot area (square plot)
 const GAP = 24; // between pad and preview
 const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
 
@@ -49,8 +49,9 @@ function fmt(v) {
   return s.replace("-", "−");
 }
 
-// ~n "nice" ticks (1, 2, 5 x 10^k steps) inside [lo, hi]
-function niceTicks(lo, hi, n = 5) {
+// ~n "nice" ticks (1, 2, 5 x 10^k steps) inside [lo, hi]; `ends` are the bounds when they
+// are not ticks themselves (labelled too, so the pad's extent is always readable)
+function niceTicks(lo, hi, n = 6) {
   const raw = (hi - lo) / n;
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || 10 * mag;
@@ -58,7 +59,8 @@ function niceTicks(lo, hi, n = 5) {
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
     ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
   }
-  return { ticks, step };
+  const ends = [lo, hi].filter((b) => ticks.every((t) => Math.abs(t - b) > 0.45 * step));
+  return { ticks, step, ends };
 }
 
 function tickLabel(v, step) {
@@ -105,6 +107,7 @@ class Pad {
     this.pending = null; // [x, y] waiting for the next animation frame
     this.raf = 0;
     this.keyHeld = false;
+    this.pointerFocus = false;
     this.stats = {
       frames: 0, decodeMs: [], frameMs: [], lastImage: null, z: [], seq: 0,
       releases: 0, dragging: false, modelId: null, ready: false, error: null,
@@ -130,6 +133,8 @@ class Pad {
     this.pad.addEventListener("lostpointercapture", this.onUp);
     this.pad.addEventListener("keydown", this.onKeyDown);
     this.pad.addEventListener("keyup", this.onKeyUp);
+    this.onFocus = () => this.pad.classList.toggle("aae-kbd", !this.pointerFocus);
+    this.pad.addEventListener("focus", this.onFocus);
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(root);
   }
@@ -144,6 +149,7 @@ class Pad {
     this.pad.removeEventListener("lostpointercapture", this.onUp);
     this.pad.removeEventListener("keydown", this.onKeyDown);
     this.pad.removeEventListener("keyup", this.onKeyUp);
+    this.pad.removeEventListener("focus", this.onFocus);
     const reg = instrumentation();
     if (this.key !== null && reg[this.key] === this.stats) delete reg[this.key];
     delete this.root.__aaePad;
@@ -285,7 +291,10 @@ class Pad {
   onDown(e) {
     if (e.button !== 0 && e.pointerType === "mouse") return;
     e.preventDefault();
+    this.pointerFocus = true; // no focus ring for pointer users
+    this.pad.classList.remove("aae-kbd");
     this.pad.focus({ preventScroll: true });
+    this.pointerFocus = false;
     try {
       this.pad.setPointerCapture(e.pointerId);
     } catch (_) {
@@ -317,6 +326,7 @@ class Pad {
     const step = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[e.key];
     if (!step) return;
     e.preventDefault();
+    this.pad.classList.add("aae-kbd");
     const [x0, x1, y0, y1] = this.bounds;
     const f = e.shiftKey ? 0.05 : 0.01;
     const [d0, d1] = this.dims;
@@ -417,8 +427,10 @@ class Pad {
 
     const xt = niceTicks(x0, x1);
     const yt = niceTicks(y0, y1);
+    ctx.save();
     ctx.lineWidth = 1;
-    ctx.strokeStyle = th.bg;
+    ctx.globalAlpha = 0.08;
+    ctx.strokeStyle = th.text;
     ctx.beginPath();
     for (const v of xt.ticks) {
       const [px] = this.toPx(v, y0);
@@ -431,6 +443,7 @@ class Pad {
       ctx.lineTo(r.x + r.w, Math.round(py) + 0.5);
     }
     ctx.stroke();
+    ctx.restore();
 
     // the axes through the origin, when it is on the pad
     ctx.save();
@@ -461,6 +474,11 @@ class Pad {
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
     for (const v of yt.ticks) ctx.fillText(tickLabel(v, yt.step), r.x - 7, this.toPx(x0, v)[1]);
+    ctx.globalAlpha = 0.5;
+    for (const v of yt.ends) ctx.fillText(tickLabel(v, yt.step / 10), r.x - 7, this.toPx(x0, v)[1]);
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    for (const v of xt.ends) ctx.fillText(tickLabel(v, xt.step / 10), this.toPx(v, y0)[0], r.y + r.h + 6);
 
     ctx.globalAlpha = 0.9;
     ctx.font = `italic 15px ${th.font}`;

@@ -1,0 +1,73 @@
+"""Where checkpoints live: the shipped ones (read-only) and the user's own runs.
+
+The app only ever names checkpoints (never takes a path from a user): `resolve` maps a
+name to a folder inside one of these roots, refusing anything else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from aae_core.checkpoints import check_name, list_checkpoints, read_config
+from aae_core.config import ModelConfig, TrainConfig
+from aae_core.errors import AAEError, CheckpointError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shipped_dir() -> Path:
+    return Path(os.environ.get("AAE_SHIPPED_DIR", PROJECT_ROOT / "checkpoints"))
+
+
+def runs_dir() -> Path:
+    """The user's trained models: $AAE_RUNS_DIR or <project>/runs."""
+    return Path(os.environ.get("AAE_RUNS_DIR", PROJECT_ROOT / "runs"))
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str  # unique: shipped names as they are, runs as "runs/<name>"
+    path: Path
+    source: str  # "shipped" | "runs"
+    config: ModelConfig | None
+    train: TrainConfig | None
+    problem: str = ""  # why it cannot be opened (shown, never raised)
+
+    @property
+    def label(self) -> str:
+        if self.config is None:
+            return f"{self.name} (unreadable)"
+        c = self.config
+        where = "" if self.source == "shipped" else " · yours"
+        return f"{self.name} — {c.model}, {c.prior.name} prior, {c.latent_dim}-D{where}"
+
+
+def entries() -> list[Entry]:
+    """Every checkpoint in both roots, readable or not (unreadable ones carry `problem`)."""
+    out = []
+    for source, root in (("shipped", shipped_dir()), ("runs", runs_dir())):
+        for path in list_checkpoints(root):
+            name = path.name if source == "shipped" else f"runs/{path.name}"
+            try:
+                cfg, train = read_config(path)
+                out.append(Entry(name, path, source, cfg, train))
+            except AAEError as exc:
+                out.append(Entry(name, path, source, None, None, str(exc)))
+    return out
+
+
+def resolve(name: str) -> Path:
+    """A checkpoint name from the UI or a URL -> its folder, only inside the two roots."""
+    if not isinstance(name, str):
+        raise CheckpointError("a checkpoint name must be text")
+    source, _, leaf = name.rpartition("/")
+    if source not in ("", "runs"):
+        raise CheckpointError(f"bad checkpoint name {name!r}")
+    check_name(leaf)
+    root = runs_dir() if source == "runs" else shipped_dir()
+    path = (root / leaf).resolve()
+    if path.parent != root.resolve() or not (path / "config.json").is_file():
+        raise CheckpointError(f"no checkpoint named {name!r}")
+    return path

@@ -1,0 +1,291 @@
+"""Training inside the app vs on the command line, and the app's responsiveness meanwhile.
+
+1. Throughput (images/s) of one configuration trained three ways, in this process:
+     cli      Trainer.run() in the main thread, torch's default threads (what
+              `python -m aae_core train` does);
+     cli-1t   the same with torch.set_num_threads(1);
+     app      a ServerRun from ui.run_registry (the Train page's path): a background
+              thread that sets torch to --app-threads threads (default 1, as the app).
+   Each figure is the trainer's own images/s over the whole run (steps x batch / wall time,
+   per-epoch checkpoints included), median of --repeats runs, interleaved.
+2. Explore page responsiveness, idle vs while a run trains (target: active <= 2x idle):
+     in-process  a full AppTest rerun of pages/1_Explore.py (server-side script time only),
+                 with a ServerRun training in the same process or not;
+     browser     `streamlit run app.py` + headless chromium: the time from pressing R on the
+                 Explore page until the browser hears the rerun has finished (script time +
+                 websocket + the frontend applying the deltas; Plotly's own drawing after
+                 that is not counted). "active" starts a run from the Train page in a second
+                 tab of the same browser (its panel polls every second), then measures again
+                 with that tab closed (the run goes on: runs belong to the server).
+3. (2c) Training throughput inside the server with nothing else running: one run watched
+   on the Train page (status every 1 s, charts every 5 s), one watched with the live
+   charts switched off, one whose tab is closed right after Start.
+
+    python bench/train_in_app.py [--epochs 5] [--repeats 3] [--reruns 12]
+                                 [--no-browser] [--no-throughput]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from aae_core.config import APP_HIDDEN, ModelConfig, TrainConfig  # noqa: E402
+from aae_core.data import load_dataset  # noqa: E402
+from aae_core.train import make_trainer  # noqa: E402
+
+BATCH = 100
+
+
+def configs(epochs: int) -> tuple[ModelConfig, TrainConfig]:
+    """The Train page's defaults: aae, gaussian 2-D prior, 256-256 networks, batch 100."""
+    return (ModelConfig(hidden=APP_HIDDEN, disc_hidden=APP_HIDDEN),
+            TrainConfig(dataset="synthetic-digits", epochs=epochs, batch_size=BATCH,
+                        log_every=10, device="cpu"))
+
+
+def run_cli(epochs: int, out: Path, threads: int | None) -> float:
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        model_cfg, train_cfg = configs(epochs)
+        return make_trainer(model_cfg, train_cfg, out_dir=out).run().images_per_s
+    finally:
+        torch.set_num_threads(before)
+
+
+def run_app(epochs: int, name: str) -> float:
+    from ui.run_registry import RunRegistry
+
+    registry = RunRegistry(max_runs=1)
+    model_cfg, train_cfg = configs(epochs)
+    run = registry.start("bench", model_cfg, train_cfg, name)
+    run.thread.join()
+    p = run.progress()
+    assert p.state == "finished", p.message
+    return p.images_per_s
+
+
+def throughput(epochs: int, repeats: int) -> None:
+    print(f"\n1. throughput: aae 2-D, hidden 256-256, batch {BATCH}, synthetic digits "
+          f"(4000 images), {epochs} epochs; torch default threads {torch.get_num_threads()}")
+    results: dict[str, list[float]] = {"cli": [], "cli-1t": [], "app": []}
+    for r in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["AAE_RUNS_DIR"] = tmp
+            results["cli"].append(run_cli(epochs, Path(tmp) / "cli", None))
+            results["cli-1t"].append(run_cli(epochs, Path(tmp) / "cli1", 1))
+            results["app"].append(run_app(epochs, f"app{r}"))
+        print(f"   round {r + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}" for k, v in results.items()))
+    med = {k: statistics.median(v) for k, v in results.items()}
+    print(f"   {'path':<8} {'images/s (median)':>18} {'app / path':>11}")
+    for k, v in med.items():
+        print(f"   {k:<8} {v:>18,.0f} {med['app'] / v:>11.2f}")
+
+
+def _explore_apptest(reruns: int) -> list[float]:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("pages/1_Explore.py")
+    at.run()
+    assert not at.exception, at.exception
+    times = []
+    for _ in range(reruns):
+        t0 = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def _summary(times: list[float]) -> str:
+    q = statistics.quantiles(times, n=10) if len(times) >= 2 else times
+    return f"median {statistics.median(times) * 1e3:6.0f} ms, p90 {q[-1] * 1e3:6.0f} ms"
+
+
+def prepare_model(runs: Path) -> None:
+    """A small checkpoint for the Explore page to open (1 epoch, the app's defaults)."""
+    model_cfg, train_cfg = configs(1)
+    make_trainer(model_cfg, train_cfg, out_dir=runs / "a-bench-model").run()
+
+
+def in_process(reruns: int) -> None:
+    from ui.run_registry import RunRegistry
+
+    print(f"\n2a. Explore page, in-process AppTest full rerun ({reruns} reruns each)")
+    idle = _explore_apptest(reruns)
+    registry = RunRegistry(max_runs=1)
+    model_cfg, train_cfg = configs(1000)
+    run = registry.start("bench", model_cfg, train_cfg, "zz-active")
+    try:
+        time.sleep(2)
+        active = _explore_apptest(reruns)
+        speed = run.progress().images_per_s
+    finally:
+        registry.stop_all()
+    print(f"   idle    {_summary(idle)}")
+    print(f"   active  {_summary(active)}   (the run trained at {speed:,.0f} images/s meanwhile)")
+    print(f"   active / idle (median): {statistics.median(active) / statistics.median(idle):.2f}")
+
+
+RERUN_JS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  window.__states = [];
+  if (!window.__observer) {
+    window.__observer = new MutationObserver(() => window.__states.push(
+        [performance.now(), app.getAttribute('data-test-script-state')]));
+    window.__observer.observe(app, {attributes: true,
+                                    attributeFilter: ['data-test-script-state']});
+  }
+  window.__t0 = performance.now();
+}"""
+DONE_JS = """() => window.__states.some(s => s[1] === 'running') &&
+    window.__states.length && window.__states[window.__states.length - 1][1] === 'notRunning'"""
+ELAPSED_JS = """() => window.__states[window.__states.length - 1][0] - window.__t0"""
+
+
+def _browser_reruns(page, reruns: int) -> list[float]:
+    times = []
+    for _ in range(reruns):
+        page.mouse.click(5, 5)  # focus the app, not an input (R reruns)
+        page.evaluate(RERUN_JS)
+        page.keyboard.press("r")
+        page.wait_for_function(DONE_JS, timeout=60_000)
+        times.append(page.evaluate(ELAPSED_JS) / 1e3)
+        page.wait_for_timeout(300)
+    return times
+
+
+def in_browser(reruns: int, runs: Path, epochs: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_helpers import launch_chromium, streamlit_server, wait_for_app_run
+
+    print(f"\n2b. Explore page in headless chromium: press R -> rerun finished "
+          f"({reruns} reruns each)")
+    env = {"AAE_RUNS_DIR": str(runs), "AAE_MAX_RUNS": "1"}
+    with streamlit_server("app.py", env=env) as url, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        explore = context.new_page()
+        explore.goto(f"{url}/Explore")
+        wait_for_app_run(explore, timeout=120_000)
+        _browser_reruns(explore, 2)  # warm-up
+        idle = _browser_reruns(explore, reruns)
+
+        explore.close()  # 2c: the training alone, watched or not
+        watched = _served_run(context, url, runs, "watched", epochs, keep_open=True)
+        quiet = _served_run(context, url, runs, "quiet", epochs, keep_open=True, live=False)
+        unwatched = _served_run(context, url, runs, "unwatched", epochs, keep_open=False)
+
+        explore = context.new_page()
+        explore.goto(f"{url}/Explore")
+        wait_for_app_run(explore, timeout=120_000)
+        train = _start_from_page(context, url, "active", 1000)
+        bar = train.get_by_test_id("stProgress").first
+        active_open = _browser_reruns(explore, reruns)
+        speed_open = bar.inner_text()
+        train.close()  # the run goes on without its tab
+        active_closed = _browser_reruns(explore, reruns)
+        browser.close()
+    print(f"   idle                    {_summary(idle)}")
+    print(f"   active, Train tab open  {_summary(active_open)}")
+    print(f"   active, Train tab shut  {_summary(active_closed)}")
+    base = statistics.median(idle)
+    print(f"   active / idle (median): tab open {statistics.median(active_open) / base:.2f}, "
+          f"tab shut {statistics.median(active_closed) / base:.2f}")
+    print(f"   the Train page read, meanwhile: {speed_open}")
+    print(f"\n2c. training inside the server, {epochs} epochs, nothing else running: "
+          f"images/s from the saved card (steps x batch / wall time)")
+    print(f"   Train tab open, live charts        {watched:,.0f}")
+    print(f"   Train tab open, charts switched off {quiet:,.0f}")
+    print(f"   Train tab closed after Start        {unwatched:,.0f}")
+
+
+def _start_from_page(context, url: str, name: str, epochs: int):
+    """Open the Train page, start the app's default model on synthetic digits."""
+    from tests.browser_helpers import wait_for_app_run
+
+    page = context.new_page()
+    page.goto(f"{url}/Train")
+    wait_for_app_run(page, timeout=120_000)
+    side = page.get_by_test_id("stSidebar")
+    side.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+    page.get_by_role("option", name="synthetic-digits", exact=True).click()
+    side.get_by_label("Epochs", exact=True).fill(str(epochs))
+    side.get_by_label("Run name", exact=True).fill(name)
+    side.get_by_role("button", name="Start training").click()
+    page.wait_for_function("() => document.body.innerText.includes('images/s')",
+                           timeout=60_000)
+    return page
+
+
+def _served_run(context, url: str, runs: Path, name: str, epochs: int, *,
+                keep_open: bool, live: bool = True) -> float:
+    """Images/s of one run trained by the server, its tab kept open (with or without the
+    live charts) or closed at once."""
+    import json
+
+    page = _start_from_page(context, url, name, epochs)
+    if not live:
+        page.get_by_text("Refresh the charts every").click()
+    if not keep_open:
+        page.close()
+    card_path = runs / name / "card.json"
+    deadline = time.monotonic() + 600
+    while True:  # the final save carries the metrics
+        try:
+            card = json.loads(card_path.read_text())
+            if card.get("epochs") == epochs and card.get("metrics"):
+                break
+        except (OSError, ValueError):
+            pass
+        assert time.monotonic() < deadline, f"{name} did not finish"
+        time.sleep(0.5)
+    if keep_open:
+        page.close()
+    time.sleep(1.0)  # let the worker thread exit: the server allows one run at a time
+    return card["steps"] * BATCH / card["wall_time_s"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--reruns", type=int, default=12)
+    parser.add_argument("--served-epochs", type=int, default=10)
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--no-throughput", action="store_true")
+    parser.add_argument("--app-threads", type=int, default=1,
+                        help="torch threads of the app's training worker (AAE_TRAIN_THREADS)")
+    args = parser.parse_args()
+    os.environ["AAE_TRAIN_THREADS"] = str(args.app_threads)  # read by RunRegistry, here and
+    print(f"app worker: {args.app_threads} torch thread(s)")  # in the server it starts
+    print(f"torch {torch.__version__}, {os.cpu_count()} cores, load average "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    load_dataset("synthetic-digits")  # drawn once, outside every timing
+    if not args.no_throughput:
+        throughput(args.epochs, args.repeats)
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = Path(tmp) / "runs"
+        os.environ["AAE_RUNS_DIR"] = str(runs)
+        prepare_model(runs)
+        in_process(args.reruns)
+        if not args.no_browser:
+            in_browser(args.reruns, runs, args.served_epochs)
+    print(f"\nload average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Explore: drag z through the latent space, sample, interpolate, draw your own digit."""
+
+import numpy as np
+import streamlit as st
+
+from aae_core import explore
+from aae_core.errors import AAEError
+from ui import explore_views as views
+from ui import url_state
+from ui.figures import latent_scatter
+from ui.latent_pad import latent_pad
+from ui.loaders import model_entries, open_checkpoint, pad_payload, pad_points, pick_model
+
+st.set_page_config(page_title="Explore · AAE Latent Explorer", page_icon="🔭", layout="wide")
+st.title("🔭 Explore the latent space")
+
+entries = [e for e in model_entries() if e.config is not None]
+if not entries:
+    st.info("No models yet: train one on the Train page, or restore the shipped checkpoints.")
+    st.stop()
+
+# The URL is read once per session, so a shared link opens the exact state.
+if "explore_url" not in st.session_state:
+    st.session_state.explore_url = url_state.parse(
+        st.query_params, model_names=[e.name for e in entries],
+        latent_dims={e.name: e.config.latent_dim for e in entries})
+url = st.session_state.explore_url
+for problem in url.problems:
+    st.warning(f"Link: {problem}", icon="🔗")
+url.problems.clear()
+
+with st.sidebar:
+    name = pick_model(default=url.model)
+try:
+    ckpt = open_checkpoint(name)
+except AAEError as exc:
+    st.error(f"Cannot open {name}: {exc}", icon="⚠️")
+    st.stop()
+model = ckpt.model
+with st.sidebar.expander("Model card", expanded=False):
+    st.json({"config": model.config.to_dict(), **ckpt.card}, expanded=1)
+
+codes = ckpt.codes.numpy() if ckpt.codes is not None else None
+labels = ckpt.labels.numpy() if ckpt.labels is not None else None
+dims, base = (0, 1), None
+if model.latent_dim > 2:  # the pad moves two chosen dims; the others come from a digit
+    c1, c2, c3 = st.sidebar.columns(3)
+    dims = (c1.number_input("x dim", 0, model.latent_dim - 1, 0),
+            c2.number_input("y dim", 0, model.latent_dim - 1, 1))
+    if dims[0] == dims[1]:
+        st.sidebar.warning("Pick two different dimensions.")
+        st.stop()
+    anchor = c3.number_input("others from #", 0, max(0, len(codes) - 1) if codes is not None
+                             else 0, 0, help="held-out digit whose code fixes the other dims")
+    base = codes[int(anchor)] if codes is not None else np.zeros(model.latent_dim)
+bounds = explore.view_bounds(model, codes, dims)
+
+label = None
+if model.cond_dim:
+    label = views.label_picker(ckpt, key=f"label::{name}", default=url.label,
+                               help_text="This decoder takes a label beside z: z is the style.")
+
+start_z = url.z if (url.z and url.model in (None, name)) else \
+    (list(base) if base is not None else [0.0] * model.latent_dim)
+pad_col, map_col = st.columns([5, 6], gap="large")
+
+
+@st.fragment
+def pad_section() -> list[float]:
+    cond = None
+    if model.cond_dim:
+        cond = [1.0 if k == label else 0.0 for k in range(model.cond_dim)]
+    z = latent_pad(key=f"pad::{name}", decoder=pad_payload(name), bounds=bounds,
+                   z=[float(v) for v in start_z], dims=tuple(int(d) for d in dims), cond=cond,
+                   points=pad_points(name, dims), height=360)
+    image = views.server_decode(ckpt, z, label)
+    st.session_state.explore_z = z
+    a, b = st.columns([1, 2])
+    a.image(views.to_png_bytes(image, scale=4), caption="server decode (on release)")
+    b.markdown(f"**z** = ({', '.join(f'{v:.3f}' for v in z)})")
+    views.png_download("Digit PNG", image, "digit.png", key=f"dl_digit::{name}", scale=8)
+    params = {"model": name, "z": url_state.format_z(z)}
+    if label is not None:
+        params["label"] = str(label)
+    st.query_params.update(params)
+    return z
+
+
+with pad_col:
+    st.caption("Drag the marker: the digit is decoded in your browser on every frame.")
+    pad_z = pad_section()
+
+drawn = None
+view_names = {"manifold": "🧮 Manifold", "sample": "🎲 Sample", "interpolate": "↔️ Interpolate",
+              "draw": "✏️ Draw"}
+view = st.segmented_control("View", list(view_names), format_func=view_names.get,
+                            default=url.view or "manifold", key="explore_view")
+if view == "manifold":
+    views.manifold_view(ckpt, bounds, label=label, base=base, dims=dims, name=name)
+elif view == "sample":
+    views.sample_view(ckpt, label=label, name=name)
+elif view == "interpolate":
+    views.interpolate_view(ckpt, st.session_state.get("explore_z", pad_z), label=label, name=name)
+elif view == "draw":
+    drawn = views.draw_view(ckpt, label=label, name=name)
+if view:
+    st.query_params["view"] = view
+
+with map_col:
+    if codes is None:
+        st.info("This checkpoint stores no held-out codes, so there is no map.")
+    else:
+        extra = {"xy": drawn[list(dims)], "name": "your digit"} if drawn is not None else None
+        fig = latent_scatter(codes[:, list(dims)], labels, views.class_names(ckpt), bounds,
+                             title=f"{len(codes):,} held-out codes · {ckpt.card.get('dataset', '')}",
+                             extra=extra)
+        st.plotly_chart(fig, key=f"map::{name}", config={"displaylogo": False,
+                        "toImageButtonOptions": {"format": "png", "filename": "latent-map"}})
+        st.caption("Use the camera icon to download the map as PNG; click a legend entry to "
+                   "hide a class.")

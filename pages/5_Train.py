@@ -1,0 +1,32 @@
+"""Train: your own model in a background thread, with live progress, pause, stop and resume.
+
+A run belongs to the server, not to this tab: closing the tab does not stop it; it
+finishes and saves (see ui/run_registry.py for the whole policy).
+"""
+
+import streamlit as st
+
+from ui import train_views as views
+
+st.set_page_config(page_title="Train · AAE Latent Explorer", page_icon="🏋️", layout="wide")
+st.title("🏋️ Train a model")
+st.caption("Runs train in the background on this server. Closing the tab does not stop a "
+           "run: it finishes and saves to your models, where every page can open it. "
+           "Pause and stop belong to the tab that started it (or whoever reopens the page "
+           "after that tab closed).")
+
+owner = views.owner_token()
+with st.sidebar:
+    new, further = st.tabs(["New model", "Train further"])
+    with new:
+        views.new_run_form(owner)
+    with further:
+        views.further_form(owner)
+
+views.show_flash()
+run = views.watch_picker(owner, views.watched_run(owner))
+if run is None:
+    st.info("No runs yet. Choose the settings in the sidebar and press **Start training**; "
+            "a small model on synthetic digits trains in about a minute.", icon="👈")
+else:
+    views.progress_panel(owner, run)

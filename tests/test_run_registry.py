@@ -1,0 +1,299 @@
+"""The server-wide run registry: limits, ownership, names, resume, and nothing lost."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import pytest
+import torch
+
+from aae_core.checkpoints import load_checkpoint
+from aae_core.config import ModelConfig, TrainConfig
+from aae_core.data import synthetic_digits
+from aae_core.errors import ConfigError
+from aae_core.models.aae import AAE
+from aae_core.train import Controls
+from ui import run_registry
+from ui.run_registry import BusyError, NotYours, RunRegistry
+
+TINY = ModelConfig(hidden=(32,), disc_hidden=(32,))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic_digits(n_train=200, n_test=100)  # 4 steps per epoch at batch 50
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    monkeypatch.setenv("AAE_RUNS_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def registry(runs):
+    reg = RunRegistry(max_runs=2)
+    yield reg
+    reg.stop_all(timeout=10)
+
+
+def train_config(**changes) -> TrainConfig:
+    return TrainConfig(**{"epochs": 1, "batch_size": 50, "log_every": 1, "device": "cpu",
+                          **changes})
+
+
+def start(reg, owner, name, data, *, model_cfg=TINY, **changes):
+    kwargs = {k: changes.pop(k) for k in ("controls", "on_progress", "resume_from")
+              if k in changes}
+    return reg.start(owner, model_cfg, train_config(**changes), name, dataset=data, **kwargs)
+
+
+def start_paused(reg, owner, name, data):
+    """A run that stays active without using the CPU: paused before its first step."""
+    controls = Controls()
+    controls.running.clear()
+    run = start(reg, owner, name, data, epochs=1000, controls=controls)
+    wait_for(lambda: run.progress().state == "running", "the worker to begin")
+    run.pause()
+    return run
+
+
+def wait_for(condition, what: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def finish(run):
+    run.thread.join(60)
+    assert not run.alive
+    return run.progress()
+
+
+def test_a_run_trains_saves_and_stays_visible_after_it_finishes(registry, runs, data):
+    run = start(registry, "alice", "first", data, epochs=2)
+    p = finish(run)
+    assert (p.state, p.epoch, p.epochs) == ("finished", 2, 2)
+    assert registry.get("alice") is run and registry.find("first") is run
+    assert registry.get("bob") is None
+    assert [r.name for r in registry.runs()] == ["first"]
+    ckpt = load_checkpoint(runs / "first")
+    assert ckpt.card["epochs"] == 2 and ckpt.card["class_names"] == list(data.class_names)
+    assert p.checkpoint == str(runs / "first")
+
+
+def test_one_active_run_per_session(registry, runs, data):
+    start_paused(registry, "alice", "a1", data)
+    with pytest.raises(BusyError, match="you already have a run in progress"):
+        start(registry, "alice", "a2", data)
+    assert not (runs / "a2").exists()
+    other = start_paused(registry, "bob", "b1", data)  # another session may
+    assert other.alive and registry.get("alice").name == "a1"
+
+
+def test_the_server_limit_refuses_with_a_clear_message(runs, data, monkeypatch):
+    monkeypatch.setenv("AAE_MAX_RUNS", "1")
+    reg = RunRegistry()
+    try:
+        assert reg.max_runs() == 1
+        start_paused(reg, "alice", "a1", data)
+        with pytest.raises(BusyError, match=r"busy: 1 run is training on this server .*"
+                                            r"try again when one finishes"):
+            start(reg, "bob", "b1", data)
+        reg.stop_all()
+        assert finish(start(reg, "bob", "b1", data)).state == "finished"  # a slot again
+    finally:
+        reg.stop_all()
+
+
+@pytest.mark.parametrize("name, value", [("AAE_MAX_RUNS", "0"), ("AAE_MAX_RUNS", "-2"),
+                                         ("AAE_MAX_RUNS", "many"), ("AAE_TRAIN_THREADS", "-1"),
+                                         ("AAE_TRAIN_THREADS", "1.5")])
+def test_bad_server_settings_are_refused(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=f"{name} must be a whole number"):
+        RunRegistry().max_runs() if name == "AAE_MAX_RUNS" else RunRegistry().threads()
+
+
+def test_the_defaults_are_half_the_cores_and_one_thread_per_run(monkeypatch):
+    monkeypatch.delenv("AAE_MAX_RUNS", raising=False)
+    monkeypatch.delenv("AAE_TRAIN_THREADS", raising=False)
+    assert run_registry.default_max_runs() == max(1, (os.cpu_count() or 1) // 2)
+    assert run_registry.default_threads() == 1
+    monkeypatch.setenv("AAE_TRAIN_THREADS", "3")
+    assert RunRegistry().threads() == 3 and RunRegistry(threads=2).threads() == 2
+
+
+def test_stop_within_a_second_saves_where_it_got_to(registry, runs, data):
+    controls = Controls()
+
+    def pause_at_step_two(p):  # deterministic: stop inside the first epoch
+        if p.step == 2:
+            controls.running.clear()
+
+    run = start(registry, "alice", "stopped", data, epochs=1000, controls=controls,
+                on_progress=pause_at_step_two)
+    wait_for(lambda: run.progress().step == 2, "two steps")
+    t0 = time.perf_counter()
+    p = registry.stop("alice", "stopped", timeout=5)
+    stop_s = time.perf_counter() - t0
+    assert stop_s < 1.0, f"stop took {stop_s:.2f} s"
+    assert not run.alive and (p.state, p.step) == ("stopped", 2)
+    ckpt = load_checkpoint(runs / "stopped")
+    assert (ckpt.card["epochs"], ckpt.card["steps"]) == (0, 2)
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "", "  ", ".hidden", "x" * 81, None])
+def test_bad_names_are_refused_before_anything_starts(registry, runs, data, name):
+    with pytest.raises(ConfigError, match="run name"):
+        start(registry, "alice", name, data)
+    assert registry.runs() == [] and not runs.exists()
+
+
+def test_an_existing_checkpoint_is_never_overwritten(registry, runs, data):
+    finish(start(registry, "alice", "mine", data))
+    before = {p.name: p.stat().st_mtime_ns for p in (runs / "mine").iterdir()}
+    for owner in ("alice", "bob"):
+        with pytest.raises(ConfigError, match="a model named 'mine' already exists"):
+            start(registry, owner, "mine", data)
+    assert {p.name: p.stat().st_mtime_ns for p in (runs / "mine").iterdir()} == before
+
+
+def test_two_sessions_cannot_train_the_same_name(registry, runs, data):
+    start_paused(registry, "alice", "same", data)
+    with pytest.raises(BusyError, match="a run named 'same' is training right now"):
+        start(registry, "bob", "same", data)
+
+
+def test_train_further_continues_the_same_checkpoint(registry, runs, data):
+    finish(start(registry, "alice", "base", data, epochs=1))
+    run = registry.continue_run("alice", "base", 2, dataset=data)
+    assert run.start_epoch == 1 and run.resumed_from == "base"
+    p = finish(run)
+    assert (p.state, p.epoch, p.epochs) == ("finished", 3, 3)
+    assert load_checkpoint(runs / "base").card["epochs"] == 3
+
+
+def test_train_further_into_a_new_name_keeps_the_original(registry, runs, data):
+    finish(start(registry, "alice", "base", data, epochs=1))
+    original = (runs / "base" / "model.safetensors").read_bytes()
+    finish(registry.continue_run("alice", "base", 1, name="base-more", dataset=data))
+    assert load_checkpoint(runs / "base-more").card["epochs"] == 2
+    assert (runs / "base" / "model.safetensors").read_bytes() == original
+    finish(start(registry, "alice", "other", data))
+    with pytest.raises(ConfigError, match="already exists"):  # resume of base, not of other
+        registry.continue_run("alice", "base", 1, name="other", dataset=data)
+
+
+@pytest.mark.parametrize("what, call, message", [
+    ("labels beyond the dataset", lambda reg, data: start(reg, "alice", "r", data, labels=5000),
+     "labels=5000 but the dataset has only 200"),
+    ("a missing checkpoint", lambda reg, data: reg.continue_run("alice", "nope", 1),
+     "no saved run named 'nope'"),
+    ("a path outside the runs", lambda reg, data: reg.continue_run("alice", "/etc", 1),
+     "no saved run named 'etc'"),
+    ("no model and no checkpoint",
+     lambda reg, data: reg.start("alice", None, train_config(), "r", dataset=data),
+     "give a model configuration"),
+    ("zero more epochs", None, "more epochs must be a whole number >= 1"),
+])
+def test_bad_settings_start_nothing(registry, runs, data, what, call, message):
+    if call is None:
+        finish(start(registry, "alice", "base", data))
+        call = lambda reg, data: reg.continue_run("alice", "base", 0)  # noqa: E731
+    with pytest.raises(ConfigError, match=message):
+        call(registry, data)
+    assert not (runs / "r").exists() and all(not r.alive for r in registry.runs())
+    assert finish(start(registry, "alice", "ok", data)).state == "finished"  # nothing reserved
+
+
+def test_only_the_owner_controls_a_run_until_its_tab_closes(registry, data):
+    run = start_paused(registry, "alice", "a1", data)
+    for action in (registry.pause, registry.resume, registry.stop):
+        with pytest.raises(NotYours, match="started in another tab"):
+            action("bob", "a1")
+    with pytest.raises(NotYours, match="still open"):
+        registry.adopt("bob", "a1")
+    assert run.owner_label("bob") == "another tab" and run.owner_label("alice") == "you"
+
+    registry.release("alice")  # alice's tab closed: the run goes on, ownerless
+    assert run.alive and run.owner_label("bob") == "nobody (tab closed)"
+    registry.attach("alice")  # ...and alice's session reconnected first
+    assert run.owner_label("bob") == "another tab"
+
+    registry.release("alice")
+    assert registry.adopt("bob", "a1") is run and registry.get("bob") is run
+    with pytest.raises(NotYours):
+        registry.pause("alice", "a1")
+    registry.resume("bob", "a1")
+    assert registry.stop("bob", "a1", timeout=10).state == "stopped"
+
+
+def test_pause_and_resume_hold_and_continue_the_steps(registry, data):
+    run = start(registry, "alice", "pr", data, epochs=1000)
+    wait_for(lambda: run.progress().step >= 1, "a first step")
+    registry.pause("alice", "pr")
+    time.sleep(0.2)  # let the step in flight finish
+    held = run.progress().step
+    time.sleep(0.3)
+    assert run.progress().state == "paused" and run.progress().step == held
+    registry.resume("alice", "pr")
+    wait_for(lambda: run.progress().step > held, "steps after resuming")
+
+
+def test_an_error_in_the_worker_is_kept_and_the_next_run_starts(registry, data, monkeypatch):
+    real, broken = AAE.train_step, [True]
+
+    def boom(self, batch):
+        if broken[0]:
+            raise RuntimeError("boom")
+        return real(self, batch)
+
+    monkeypatch.setattr(AAE, "train_step", boom)
+    p = finish(start(registry, "alice", "bad", data))
+    assert p.state == "failed" and p.message == "RuntimeError: boom"
+    assert isinstance(registry.find("bad").error, RuntimeError)
+    broken[0] = False
+    assert finish(start(registry, "alice", "good", data)).state == "finished"
+
+
+def test_a_diverging_run_says_so(registry, data, monkeypatch):
+    real = AAE.train_step
+    monkeypatch.setattr(AAE, "train_step",
+                        lambda self, batch: {**real(self, batch), "d_loss": math.nan})
+    p = finish(start(registry, "alice", "nan", data))
+    assert p.state == "diverged" and "diverged at step 1" in p.message
+    assert "no epoch had completed" in p.message
+
+
+def test_the_worker_trains_with_one_torch_thread(registry, data, monkeypatch):
+    seen = []
+    real = AAE.train_step
+
+    def step(self, batch):
+        seen.append(torch.get_num_threads())
+        return real(self, batch)
+
+    monkeypatch.setattr(AAE, "train_step", step)
+    finish(start(registry, "alice", "threads", data))
+    assert seen and set(seen) == {1}
+
+
+def test_finished_runs_are_forgotten_beyond_the_limit(runs, data):
+    reg = RunRegistry(max_runs=1, keep_finished=2)
+    for k in range(4):
+        finish(start(reg, "alice", f"r{k}", data))
+    # pruned as each run starts: two finished ones are kept beside the new one
+    assert [r.name for r in reg.runs()] == ["r3", "r2", "r1"]
+    assert sorted(p.name for p in runs.iterdir()) == ["r0", "r1", "r2", "r3"]
+
+
+def test_suggested_names_are_free(registry, runs, data):
+    assert registry.suggest_name("aae") == "aae-1"
+    finish(start(registry, "alice", "aae-1", data))
+    start_paused(registry, "bob", "aae-2", data)
+    assert registry.suggest_name("aae") == "aae-3"

@@ -1,0 +1,254 @@
+"""The Train page under AppTest: settings validated before anything starts, live progress,
+pause/stop, a saved checkpoint, failures shown, and runs that outlive their tab.
+
+AppTest never fires `run_every`, so the tests poll by re-running the page while the
+training thread works. The page is opened through app.py (st.page_link needs the real
+entrypoint to resolve the other pages).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aae_core.models import MODELS
+from aae_core.models.aae import AAE
+from ui import loaders, train_views
+from ui.run_registry import RunRegistry
+from ui.train_settings import build_configs, uses_adversary, uses_encoder_choice, uses_labels
+
+PAGE = "pages/5_Train.py"
+TINY = {"tr_dataset": "synthetic-digits", "tr_hidden": "32", "tr_batch": 100}
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    monkeypatch.setenv("AAE_RUNS_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def registry(runs, monkeypatch):
+    """A fresh registry for the page (the server's one is a process-wide global)."""
+    reg = RunRegistry(max_runs=2)
+    monkeypatch.setattr(train_views, "REGISTRY", reg)
+    yield reg
+    reg.stop_all(timeout=10)
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=30)
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def fill(at: AppTest, model: str | None = None, **values) -> None:
+    if model:
+        at.selectbox(key="train_model").set_value(model)
+        at.run()
+    for key, value in {**TINY, **values}.items():
+        widget = next(w for kind in ("selectbox", "text_input", "number_input")
+                      for w in at.sidebar.get(kind) if w.key == key)
+        widget.set_value(value)
+
+
+def press(at: AppTest, label: str) -> None:
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+    assert not at.exception
+
+
+def progress_text(at: AppTest) -> str:
+    bars = at.get("progress")
+    return bars[0].proto.text if bars else ""
+
+
+def poll(at: AppTest, condition, what: str, timeout_s: float = 60.0) -> str:
+    """Re-run the page until condition(progress text) holds (run_every never fires here)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        at.run()
+        assert not at.exception
+        text = progress_text(at)
+        if condition(text):
+            return text
+        assert time.monotonic() < deadline, f"timed out waiting for {what}; last: {text!r}"
+        time.sleep(0.2)
+
+
+def test_start_watch_progress_stop_and_the_checkpoint_is_saved(registry, runs):
+    at = open_page()
+    assert "No runs yet" in at.info[0].value
+    name = at.text_input(key="tr_name").value
+    assert name == "aae-1"
+    fill(at, tr_epochs=500)
+    press(at, "Start training")
+    assert "Started **aae-1**" in at.success[0].value
+    first = poll(at, lambda t: "images/s" in t, "a logged speed")
+    assert first.startswith("Training epoch")
+    poll(at, lambda t: t != first and "images/s" in t, "the progress to move")
+    assert at.get("plotly_chart") and at.get("image")  # the map, the losses, the samples
+    assert at.toggle(key="tr_live").value  # live charts, switchable while it trains
+    at.toggle(key="tr_live").set_value(False).run()
+    assert not at.exception and progress_text(at).startswith("Training")
+    assert at.text_input(key="tr_name").value == "aae-2"  # the next free name
+
+    press(at, "Stop")
+    text = poll(at, lambda t: t.startswith("Stopped"), "the run to stop")
+    assert "epochs" in text
+    assert (runs / name / "config.json").is_file()
+    assert any(f"saved where it got to as **runs/{name}**" in i.value for i in at.info)
+    assert not any(b.label == "Stop" for b in at.button) and not at.toggle
+    assert at.session_state["model"] == f"runs/{name}"  # the Explore page opens it
+
+
+def test_pause_and_resume(registry, runs):
+    at = open_page()
+    fill(at, tr_epochs=500)
+    press(at, "Start training")
+    poll(at, lambda t: "images/s" in t, "a first logged step")
+    press(at, "Pause")
+    assert progress_text(at).startswith("Paused in epoch")
+    assert [b.label for b in at.button][:2] == ["Resume", "Stop"]
+    press(at, "Resume")
+    poll(at, lambda t: t.startswith("Training"), "training again")
+
+
+def test_a_finished_run_is_in_every_model_picker_and_can_train_further(registry, runs):
+    at = open_page()
+    fill(at, tr_epochs=1, tr_name="quick")
+    press(at, "Start training")
+    poll(at, lambda t: t.startswith("Finished"), "the run to finish")
+    assert "saved as **runs/quick**" in at.success[-1].value
+    assert "runs/quick" in [e.name for e in loaders.model_entries()]
+    at.run()  # the Train further form lists it
+    assert at.selectbox(key="tf_ckpt").value == "quick"
+    at.number_input(key="tf_more").set_value(1)
+    press(at, "Continue training")
+    poll(at, lambda t: t.startswith("Finished after 2/2"), "two epochs in all")
+    assert "continued from quick (epoch 1)" in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_every_model_starts_from_the_page_with_its_own_fields(registry, runs, model):
+    at = open_page()
+    fill(at, model, tr_epochs=1, tr_name=f"every-{model}")
+    labels = [w.label for w in at.sidebar.get("text_input")] + \
+        [w.label for w in at.sidebar.get("number_input")]
+    assert ("Adversarial lr" in labels) == uses_adversary(model)
+    assert ("Labels" in labels) == uses_labels(model)
+    assert any(w.key == "tr_encoder" for w in at.sidebar.selectbox) == uses_encoder_choice(model)
+    assert at.selectbox(key="tr_prior").options == list(MODELS[model].supported_priors)
+    press(at, "Start training")
+    assert not at.error, at.error[0].value
+    poll(at, lambda t: t.startswith("Finished"), f"{model} to finish one epoch")
+
+
+BAD_INPUTS = [
+    ({"tr_hidden": "0,-3"}, None, "each hidden size must be a whole number from 1 to 8192"),
+    ({"tr_hidden": "big"}, None, "hidden sizes must be whole numbers separated by commas"),
+    ({"tr_lr": "nan"}, None, "learning rate must be a finite number > 0 and <= 1, got 'nan'"),
+    ({"tr_lr": "-0.001"}, None, "learning rate must be a finite number > 0 and <= 1"),
+    ({"tr_lr": "fast"}, None, "learning rate must be a number like 1e-3, got 'fast'"),
+    ({"tr_lr_adv": "0"}, None, "adversarial learning rate must be a finite number > 0"),
+    ({"tr_epochs": 0}, None, "epochs must be a whole number from 1"),
+    ({"tr_batch": -5}, None, "batch size must be a whole number from 1"),
+    ({"tr_latent": 0}, None, "latent dimension must be a whole number from 1"),
+    ({"tr_labels": 100_000}, "aae-supervised", "labels=100000 but the dataset has only 4000"),
+    ({"tr_labels": -7}, "aae-semi-supervised", "labels must be -1 (all), 0 (none) or a count"),
+    ({"tr_name": "../x"}, None, "bad run name '../x'"),
+    ({"tr_name": ""}, None, "the run name is empty"),
+]
+
+
+@pytest.mark.parametrize("values, model, message", BAD_INPUTS,
+                         ids=[next(iter(v)) + "=" + str(next(iter(v.values()))) for v, _, _ in
+                              BAD_INPUTS])
+def test_bad_inputs_show_an_error_and_start_nothing(registry, runs, values, model, message):
+    at = open_page()
+    fill(at, model, **values)
+    press(at, "Start training")
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("Not started: ")
+    assert message in errors[0]
+    assert registry.runs() == [] and not runs.exists()
+    assert "No runs yet" in at.info[0].value
+
+
+def test_your_own_run_in_progress_is_refused_politely(registry, runs):
+    at = open_page()
+    fill(at, tr_epochs=500)
+    press(at, "Start training")
+    press(at, "Pause")
+    fill(at, tr_name="second")
+    press(at, "Start training")
+    assert "you already have a run in progress (aae-1)" in at.error[0].value
+
+
+@pytest.mark.parametrize("fault, shown", [
+    ("raise", "Training failed: RuntimeError: boom"),
+    ("nan", "Training diverged. training diverged at step"),
+])
+def test_a_failing_run_is_shown_with_its_cause_and_the_page_stays_usable(
+        registry, runs, monkeypatch, fault, shown):
+    real, broken = AAE.train_step, [True]
+
+    def step(self, batch):
+        if not broken[0]:
+            return real(self, batch)
+        if fault == "raise":
+            raise RuntimeError("boom")
+        return {**real(self, batch), "g_loss": math.nan}
+
+    monkeypatch.setattr(AAE, "train_step", step)
+    at = open_page()
+    fill(at, tr_epochs=2)
+    press(at, "Start training")
+    poll(at, lambda t: t.startswith(("Failed", "Diverged")), "the fault to show")
+    assert any(shown in e.value for e in at.error)
+    if fault == "raise":
+        assert at.expander  # the traceback, under Details
+    broken[0] = False
+    fill(at, tr_epochs=1, tr_name="after")
+    press(at, "Start training")
+    poll(at, lambda t: t.startswith("Finished"), "a healthy run after the fault")
+
+
+def test_a_run_outlives_its_tab_and_can_be_taken_over(registry, runs):
+    first = open_page()
+    fill(first, tr_epochs=500)
+    press(first, "Start training")
+    press(first, "Pause")
+    owner = first.session_state["train_owner"]
+
+    other = open_page()  # another tab, or the same user after reopening it
+    assert other.get("progress") and "owner: another tab" in " ".join(
+        c.value for c in other.caption)
+    assert not any(b.label in ("Pause", "Resume", "Stop") for b in other.button)
+
+    registry.release(owner)  # what the first tab's session-scoped resource does on close
+    other.run()
+    assert registry.find("aae-1").alive  # closing the tab did not stop the run
+    press(other, "Take over")
+    assert [b.label for b in other.button][:2] == ["Resume", "Stop"]
+    press(other, "Stop")
+    poll(other, lambda t: t.startswith("Stopped"), "the adopted run to stop")
+
+
+def test_settings_parse_and_route_per_model():
+    model_cfg, train_cfg = build_configs(model="wae-gan", prior="gaussian", encoder="gaussian",
+                                         dataset="synthetic-digits", latent_dim=8,
+                                         hidden=" 64, 32 ", epochs=3, batch_size=50,
+                                         lr="1e-3", lr_adv="5e-4", labels=-1, seed=4)
+    assert model_cfg.hidden == model_cfg.disc_hidden == (64, 32)
+    assert (model_cfg.encoder, model_cfg.lr_adv, model_cfg.latent_dim) == ("gaussian", 5e-4, 8)
+    assert (train_cfg.epochs, train_cfg.batch_size, train_cfg.seed) == (3, 50, 4)
+    assert uses_encoder_choice("aae") and not uses_encoder_choice("vae")
+    assert uses_labels("aae-semi-supervised") and uses_labels("aae-dim-reduction")
+    assert not uses_labels("aae-clustering") and not uses_labels("aae")

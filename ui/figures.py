@@ -1,0 +1,143 @@
+"""Plotly figure builders. Pure functions: numpy in, go.Figure out; never import streamlit."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+#: D3 category10, Plotly's default qualitative palette; the latent pad uses the same.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def color(label: int) -> str:
+    return PALETTE[int(label) % len(PALETTE)]
+
+
+def _square_layout(fig: go.Figure, bounds, *, height: int, title: str = "") -> go.Figure:
+    xmin, xmax, ymin, ymax = bounds
+    fig.update_layout(
+        title=dict(text=title, x=0.02, font=dict(size=14)), height=height,
+        margin=dict(l=40, r=10, t=36 if title else 10, b=30),
+        plot_bgcolor="white", legend=dict(itemsizing="constant", font=dict(size=11)),
+        uirevision="keep",
+    )
+    fig.update_xaxes(range=[xmin, xmax], showgrid=True, gridcolor="#eee", zeroline=True,
+                     zerolinecolor="#ccc", constrain="domain")
+    fig.update_yaxes(range=[ymin, ymax], showgrid=True, gridcolor="#eee", zeroline=True,
+                     zerolinecolor="#ccc", scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def latent_scatter(codes: np.ndarray, labels: np.ndarray, class_names, bounds, *,
+                   title: str = "", height: int = 460, marker_size: int = 4,
+                   extra: dict | None = None, webgl: bool = True) -> go.Figure:
+    """Held-out codes (N, 2) as one Scattergl trace per class (legend toggles a class).
+
+    Hover shows the class and the point's index in the held-out set. `extra` may add
+    one highlighted point: {"xy": (x, y), "name": "your drawing"}. webgl=False draws SVG
+    markers instead: cheaper for a few thousand points redrawn every few seconds (the
+    Train page's live map), and it holds no WebGL context.
+    """
+    fig = go.Figure()
+    index = np.arange(len(codes))
+    trace = go.Scattergl if webgl else go.Scatter
+    for k, name in enumerate(class_names):
+        mask = labels == k
+        if not mask.any():
+            continue
+        fig.add_trace(trace(
+            x=codes[mask, 0], y=codes[mask, 1], mode="markers", name=str(name),
+            marker=dict(size=marker_size, color=color(k), opacity=0.7),
+            customdata=index[mask],
+            hovertemplate=f"{name} · held-out #%{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})"
+                          "<extra></extra>",
+        ))
+    if extra:
+        fig.add_trace(go.Scatter(
+            x=[extra["xy"][0]], y=[extra["xy"][1]], mode="markers+text",
+            name=extra.get("name", "point"), text=[extra.get("name", "")],
+            textposition="top center",
+            marker=dict(size=16, symbol="star", color="black", line=dict(color="white", width=1)),
+        ))
+    return _square_layout(fig, bounds, height=height, title=title)
+
+
+def prior_density(prior, bounds, *, n: int = 120, seed: int = 0) -> tuple:
+    """(xs, ys, density (n, n)) of the prior over bounds: exact log_prob where the prior has
+    one, else a smoothed histogram of 200,000 samples (swiss roll)."""
+    xmin, xmax, ymin, ymax = bounds
+    xs, ys = np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n)
+    if prior.has_density and prior.dim == 2:
+        gx, gy = np.meshgrid(xs, ys)
+        z = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)
+        dens = prior.log_prob(z).exp().view(n, n).numpy()
+    else:
+        gen = torch.Generator().manual_seed(seed)
+        s = prior.sample(200_000, generator=gen).numpy()
+        dens, _, _ = np.histogram2d(s[:, 1], s[:, 0], bins=n, range=[[ymin, ymax], [xmin, xmax]])
+        dens = _blur(dens)
+    return xs, ys, dens / max(dens.max(), 1e-12)
+
+
+def _blur(a: np.ndarray) -> np.ndarray:
+    k = np.array([1, 4, 6, 4, 1], dtype=np.float64)
+    k /= k.sum()
+    a = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 0, a)
+    return np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 1, a)
+
+
+def packing_figure(codes, labels, class_names, prior, bounds, *, title: str,
+                   height: int = 420) -> go.Figure:
+    """Codes over the prior's density contours, on the prior's own axes (AAE vs VAE)."""
+    xs, ys, dens = prior_density(prior, bounds)
+    fig = latent_scatter(codes, labels, class_names, bounds, title=title, height=height,
+                         marker_size=3)
+    fig.add_trace(go.Contour(
+        x=xs, y=ys, z=dens, showscale=False, hoverinfo="skip", name="prior density",
+        contours=dict(coloring="lines", start=0.05, end=0.95, size=0.15),
+        line=dict(width=1.2), colorscale=[[0, "#555"], [1, "#555"]], opacity=0.8,
+    ))
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+def loss_curves(steps: list[int], history: dict[str, list[float]], *, height=300) -> go.Figure:
+    """One line per logged loss against the optimizer step."""
+    fig = go.Figure()
+    for name, values in history.items():
+        n = min(len(values), len(steps))
+        fig.add_trace(go.Scatter(x=steps[-n:], y=values[-n:], mode="lines", name=name))
+    fig.update_layout(height=height, margin=dict(l=40, r=10, t=10, b=30),
+                      xaxis_title="step", yaxis_title="loss", plot_bgcolor="white",
+                      legend=dict(orientation="h", y=1.12), uirevision="keep")
+    fig.update_yaxes(type="log", gridcolor="#eee")
+    return fig
+
+
+def confusion_figure(matrix: np.ndarray, class_names, *, height=380) -> go.Figure:
+    """Rows: true class; columns: predicted class; counts as text."""
+    names = [str(c) for c in class_names]
+    fig = go.Figure(go.Heatmap(z=matrix, x=names, y=names, colorscale="Blues", showscale=False,
+                               text=matrix, texttemplate="%{text}",
+                               hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=10, b=40),
+                      xaxis_title="predicted", yaxis_title="true")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def occupancy_figure(rows: dict[str, np.ndarray], *, height=260) -> go.Figure:
+    """Per-component share of codes for each model (bars); the ideal 1/K as a line."""
+    fig = go.Figure()
+    k = 0
+    for name, occ in rows.items():
+        k = len(occ)
+        fig.add_trace(go.Bar(x=list(range(k)), y=occ, name=name))
+    if k:
+        fig.add_hline(y=1 / k, line_dash="dot", annotation_text="uniform 1/K")
+    fig.update_layout(height=height, barmode="group", margin=dict(l=40, r=10, t=10, b=30),
+                      xaxis_title="mixture component", yaxis_title="share of codes",
+                      plot_bgcolor="white")
+    return fig

@@ -1,0 +1,94 @@
+"""Streamlit-side cached loaders: checkpoints, browser payloads, held-out data.
+
+Models are cached as resources (shared, never mutated: eval mode, no training in place);
+a checkpoint's folder mtime is part of the key, so a retrained model is picked up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from aae_core import catalog
+from aae_core.checkpoints import Checkpoint, load_checkpoint
+from aae_core.errors import AAEError
+from ui.decoder_payload import decoder_payload, points_payload
+
+
+def _stamp(path: Path) -> float:
+    try:
+        return max(p.stat().st_mtime for p in path.iterdir())
+    except (OSError, ValueError):
+        return 0.0
+
+
+@st.cache_resource(max_entries=24, show_spinner=False)
+def _load(path: str, stamp: float) -> Checkpoint:
+    return load_checkpoint(path)
+
+
+def open_checkpoint(name: str) -> Checkpoint:
+    """A checkpoint by catalogue name; raises AAEError with one clear line."""
+    path = catalog.resolve(name)
+    return _load(str(path), _stamp(path))
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def _payload(path: str, stamp: float) -> dict:
+    model = _load(path, stamp).model
+    return decoder_payload(model.decoder.layers(), latent_dim=model.latent_dim,
+                           cond_dim=model.cond_dim)
+
+
+def pad_payload(name: str) -> dict:
+    """The decoder weights for the browser, built once per model."""
+    path = catalog.resolve(name)
+    return _payload(str(path), _stamp(path))
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def _points(path: str, stamp: float, dims: tuple[int, int]) -> dict | None:
+    ckpt = _load(path, stamp)
+    if ckpt.codes is None:
+        return None
+    codes = ckpt.codes.numpy()[:, list(dims)]
+    return points_payload(codes, ckpt.labels.numpy())
+
+
+def pad_points(name: str, dims=(0, 1)) -> dict | None:
+    path = catalog.resolve(name)
+    return _points(str(path), _stamp(path), tuple(dims))
+
+
+def model_entries() -> list[catalog.Entry]:
+    """Every checkpoint, shipped first, then the user's runs (a fresh listing each run:
+    a model trained on the Train page appears at once)."""
+    return catalog.entries()
+
+
+def pick_model(label: str = "Model", *, key: str = "model", accept=None,
+               default: str | None = None) -> str | None:
+    """A selectbox over readable checkpoints (optionally filtered by `accept(entry)`).
+    Returns the chosen name, or None when there is none."""
+    entries = [e for e in model_entries() if e.config is not None and
+               (accept is None or accept(e))]
+    if not entries:
+        return None
+    names = [e.name for e in entries]
+    labels = {e.name: e.label for e in entries}
+    if key in st.session_state and st.session_state[key] not in names:
+        del st.session_state[key]  # the model was deleted: fall back to the first
+    index = names.index(default) if default in names else 0
+    return st.selectbox(label, names, index=index, key=key, format_func=labels.get)
+
+
+def show_error(exc: AAEError | Exception, what: str = "") -> None:
+    st.error(f"{what}{exc}" if what else str(exc), icon="⚠️")
+
+
+def held_out(ckpt: Checkpoint) -> tuple[np.ndarray, np.ndarray] | None:
+    if ckpt.codes is None:
+        return None
+    return ckpt.codes.numpy(), ckpt.labels.numpy()

@@ -1,0 +1,115 @@
+"""The Train page's settings as plain values: which fields a model uses, text parsing, and
+the configs they make (no streamlit here). Every bad value raises ConfigError with one line.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+from aae_core.config import ModelConfig, TrainConfig
+from aae_core.data import DATASET_NAMES, default_cache_dir
+from aae_core.errors import ConfigError
+from aae_core.models import MODELS
+from aae_core.models.aae import AAE
+from aae_core.models.wae import WAEGAN, WAEMMD
+from aae_core.priors import PriorSpec, build_prior
+
+DEFAULT_DATASET = "synthetic-digits"  # drawn offline: needs no download
+NO_ADVERSARY = ("vae", "wae-mmd")  # models without a discriminator (one learning rate)
+LOG_EVERY = 10  # steps between logged losses (the live curves' resolution)
+
+
+def uses_encoder_choice(model: str) -> bool:
+    """AAEs and WAEs take any encoder kind; the VAE and the categorical models fix theirs."""
+    return issubclass(MODELS[model], (AAE, WAEMMD, WAEGAN))
+
+
+def uses_labels(model: str) -> bool:
+    """Models whose training reads labels (all, some or none: -1, N, 0)."""
+    cls = MODELS[model]
+    return cls.needs_labels or getattr(cls, "classification_phase", False)
+
+
+def uses_adversary(model: str) -> bool:
+    return model not in NO_ADVERSARY
+
+
+def local_datasets() -> set[str]:
+    """Datasets that load without a download (their files are on this machine)."""
+    found = {DEFAULT_DATASET}
+    folders = [default_cache_dir() / "mnist"]
+    if os.environ.get("AAE_DATA_DIR"):
+        folders.insert(0, Path(os.environ["AAE_DATA_DIR"]).expanduser())
+    if any(any(f.glob("t10k-images-idx3-ubyte*")) for f in folders if f.is_dir()):
+        found.add("mnist-10k")
+    if any((default_cache_dir() / "mnist").glob("train-images-idx3-ubyte*")):
+        found.add("mnist")
+    if any(Path(p).glob("train-images-idx3-ubyte*") for p in
+           (default_cache_dir() / "fashion-mnist", "/usr/share/datasets/fashion-mnist")):
+        found.add("fashion-mnist")
+    return found
+
+
+def default_dataset() -> str:
+    """mnist-10k when its files are here (real digits, no download), else synthetic digits."""
+    return "mnist-10k" if "mnist-10k" in local_datasets() else DEFAULT_DATASET
+
+
+def dataset_label(name: str, local: set[str]) -> str:
+    return name if name in local else f"{name} (downloads first)"
+
+
+def parse_sizes(text: str, what: str = "hidden sizes") -> tuple[int, ...]:
+    """'256,256' -> (256, 256); the numbers themselves are checked by ModelConfig."""
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        sizes = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ConfigError(f"{what} must be whole numbers separated by commas, like 256,256; "
+                          f"got {text!r}") from None
+    return sizes
+
+
+def parse_rate(text, what: str) -> float:
+    """A learning rate typed as text ('1e-3'): a finite number in (0, 1]."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise ConfigError(f"{what} must be a number like 1e-3, got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= 1):
+        raise ConfigError(f"{what} must be a finite number > 0 and <= 1, got {text!r}")
+    return value
+
+
+def whole(value, what: str) -> int:
+    """A number input's value as an int (a float with a fraction is refused)."""
+    if isinstance(value, bool) or value is None or \
+            (isinstance(value, float) and not value.is_integer()):
+        raise ConfigError(f"{what} must be a whole number, got {value!r}")
+    return int(value)
+
+
+def build_configs(*, model: str, prior: str, encoder: str, dataset: str, latent_dim,
+                  hidden: str, epochs, batch_size, lr: str, lr_adv: str = "2e-4",
+                  labels=-1, seed=0) -> tuple[ModelConfig, TrainConfig]:
+    """The page's fields -> (ModelConfig, TrainConfig), every value validated."""
+    if model not in MODELS:
+        raise ConfigError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if dataset not in DATASET_NAMES:
+        raise ConfigError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASET_NAMES)}")
+    sizes = parse_sizes(hidden)
+    spec = PriorSpec(name=prior, dim=whole(latent_dim, "latent size"))
+    model_cfg = ModelConfig(
+        model=model, prior=spec, encoder=encoder if uses_encoder_choice(model) else "deterministic",
+        hidden=sizes, disc_hidden=sizes, lr=parse_rate(lr, "learning rate"),
+        lr_adv=parse_rate(lr_adv, "adversarial learning rate") if uses_adversary(model) else 2e-4,
+    )
+    build_prior(spec)  # the prior's own rules (swiss roll is 2-D, a mixture needs >= 2-D)
+    train_cfg = TrainConfig(
+        dataset=dataset, epochs=whole(epochs, "epochs"), batch_size=whole(batch_size, "batch size"),
+        labels=whole(labels, "labels") if uses_labels(model) else -1,
+        seed=whole(seed, "seed"), log_every=LOG_EVERY,
+    )
+    return model_cfg, train_cfg

@@ -1,0 +1,426 @@
+"""The Train page's views: settings forms, the live progress panel and the runs table.
+
+Training itself runs in ui.run_registry (a server-wide registry of background threads);
+these functions only read a run's Progress snapshot and call the registry. Buttons act
+through callbacks, so the page redraws with the new state at once.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+import uuid
+
+import numpy as np
+import streamlit as st
+
+from aae_core import catalog, explore
+from aae_core.data import DATASET_NAMES
+from aae_core.errors import AAEError
+from aae_core.images import tile, to_png_bytes
+from aae_core.models import MODELS
+from aae_core.nets import ENCODER_KINDS
+from aae_core.train import Progress
+from ui import train_settings as ts
+from ui.figures import latent_scatter, loss_curves
+from ui.run_registry import REGISTRY, ServerRun, epochs_done
+
+POLL_S = 1.0  # the status line's refresh interval while a run is active
+CHARTS_EVERY_S = 5.0  # the charts' (latent map, losses, samples) refresh interval
+EXPLORE_PAGE = "pages/1_Explore.py"
+
+STATE_WORDS = {"starting": "starting", "running": "training", "paused": "paused",
+               "finished": "finished", "stopped": "stopped", "diverged": "diverged",
+               "failed": "failed"}
+
+
+# --- who is looking ------------------------------------------------------------------------
+@st.cache_resource(scope="session", on_release=REGISTRY.release, show_spinner=False)
+def _session_marker(owner: str) -> str:
+    """Populated once per connected session; released (-> registry.release) when the tab
+    closes, so that tab's runs can be adopted by whoever reopens the page."""
+    REGISTRY.attach(owner)
+    return owner
+
+
+def owner_token() -> str:
+    """This browser session's opaque owner id (kept in its session state)."""
+    owner = st.session_state.setdefault("train_owner", uuid.uuid4().hex)
+    _session_marker(owner)
+    return owner
+
+
+def watched_run(owner: str) -> ServerRun | None:
+    """The run shown: the one picked in 'Watch', else yours, else the newest active one."""
+    name = st.session_state.get("train_view")
+    run = REGISTRY.find(name) if name else None
+    if run is None:
+        run = REGISTRY.get(owner) or next((r for r in REGISTRY.runs() if r.alive), None)
+    return run
+
+
+def _flash(kind: str, message: str, details: str = "") -> None:
+    st.session_state.train_flash = (kind, message, details)
+
+
+def show_flash() -> None:
+    """The outcome of the last Start/Continue press (shown once)."""
+    kind, message, details = st.session_state.pop("train_flash", (None, "", ""))
+    if kind == "error":
+        st.error(message, icon="⚠️")
+        if details:
+            with st.expander("Details"):
+                st.code(details, language=None)
+    elif kind == "success":
+        st.success(message, icon="✅")
+
+
+def _start(owner: str, starter) -> None:
+    """Run `starter()` (which returns a ServerRun); report the outcome."""
+    try:
+        run = starter()
+    except AAEError as exc:
+        _flash("error", f"Not started: {exc}")
+        return
+    except Exception as exc:  # a bug: say what and where, keep the app usable
+        _flash("error", f"Not started: {type(exc).__name__}: {exc}",
+               "".join(traceback.format_exception(exc)))
+        return
+    st.session_state.train_view = run.name
+    _flash("success", f"Started **{run.name}**. It keeps training if you close this tab.")
+
+
+# --- settings ----------------------------------------------------------------------------
+def _reset_if_invalid(key: str, options) -> None:
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+
+
+def _suggest_name() -> None:
+    """A free name for the chosen model, unless the user typed their own."""
+    s = st.session_state
+    if s.get("tr_name") in (None, "", s.get("tr_name_suggested")):
+        s.tr_name = s.tr_name_suggested = REGISTRY.suggest_name(s.get("train_model", "aae"))
+
+
+def _start_new(owner: str) -> None:
+    s = st.session_state
+    model = s.train_model
+
+    def starter():
+        model_cfg, train_cfg = ts.build_configs(
+            model=model, prior=s.tr_prior, encoder=s.get("tr_encoder", "deterministic"),
+            dataset=s.tr_dataset, latent_dim=s.tr_latent, hidden=s.tr_hidden,
+            epochs=s.tr_epochs, batch_size=s.tr_batch, lr=s.tr_lr,
+            lr_adv=s.get("tr_lr_adv", "2e-4"), labels=s.get("tr_labels", -1), seed=s.tr_seed)
+        return REGISTRY.start(owner, model_cfg, train_cfg, s.tr_name)
+
+    _start(owner, starter)
+    if s.train_flash[0] == "success":
+        s.tr_name = ""
+        _suggest_name()
+
+
+def new_run_form(owner: str) -> None:
+    """Model outside the form (it decides which fields exist); the rest inside it."""
+    s = st.session_state
+    model = st.selectbox("Model", list(MODELS), key="train_model",
+                         help="Each model family of the paper, plus a VAE and two WAEs.")
+    _suggest_name()
+    st.caption(MODELS[model].description)
+    priors = MODELS[model].supported_priors
+    _reset_if_invalid("tr_prior", priors)
+    local = ts.local_datasets()
+    s.setdefault("tr_dataset", ts.default_dataset())
+    with st.form("new_run", border=False):
+        st.selectbox("Prior p(z)", priors, key="tr_prior",
+                     help="Only the priors this model supports.")
+        if ts.uses_encoder_choice(model):
+            st.selectbox("Encoder", ENCODER_KINDS, key="tr_encoder",
+                         help="deterministic z = f(x); gaussian z = mu + sigma * eps; "
+                              "universal z = f(x, noise).")
+        st.selectbox("Dataset", DATASET_NAMES, key="tr_dataset",
+                     format_func=lambda n: ts.dataset_label(n, local))
+        fields = [
+            (st.number_input, "Latent size", dict(value=2, step=1, key="tr_latent",
+             help="2 draws the map directly; more dims are shown by dims 0 and 1.")),
+            (st.text_input, "Hidden sizes", dict(value="256,256", key="tr_hidden",
+             help="Encoder, decoder and discriminator layers, e.g. 256,256.")),
+            (st.number_input, "Epochs", dict(value=10, step=1, key="tr_epochs")),
+            (st.number_input, "Batch size", dict(value=100, step=10, key="tr_batch")),
+            (st.text_input, "Learning rate", dict(value="1e-3", key="tr_lr",
+             help="Adam, reconstruction (autoencoder) phase.")),
+        ]
+        if ts.uses_adversary(model):
+            fields.append((st.text_input, "Adversarial lr", dict(value="2e-4", key="tr_lr_adv",
+                           help="Adam, discriminator and generator (regularization) phases.")))
+        if ts.uses_labels(model):
+            fields.append((st.number_input, "Labels", dict(value=-1, step=100, key="tr_labels",
+                           help="Labelled training images: -1 all, 0 none, N = N "
+                                "(class-balanced).")))
+        fields.append((st.number_input, "Seed", dict(value=0, step=1, key="tr_seed")))
+        columns = st.columns(2)
+        for i, (widget, label, kwargs) in enumerate(fields):  # two columns, filled in turn
+            with columns[i % 2]:
+                widget(label, **kwargs)
+        st.text_input("Run name", key="tr_name",
+                      help="The checkpoint's folder name: letters, digits, '.', '_', '-'.")
+        st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:",
+                              on_click=_start_new, args=(owner,), width="stretch")
+
+
+def _start_further(owner: str) -> None:
+    s = st.session_state
+    _start(owner, lambda: REGISTRY.continue_run(
+        owner, s.tf_ckpt, ts.whole(s.tf_more, "more epochs"),
+        name=(s.tf_name or "").strip() or None))
+
+
+def further_form(owner: str) -> None:
+    """Continue one of the user's saved runs (runs_dir) for more epochs."""
+    mine = {e.path.name: e for e in catalog.entries() if e.source == "runs" and e.config}
+    if not mine:
+        st.caption("Nothing to continue yet: models you train here are saved, and show up "
+                   "in this list.")
+        return
+
+    def label(name: str) -> str:  # stable text: a label that changes confuses the widget
+        return f"{name} — {mine[name].config.model}, {mine[name].config.prior.name}"
+
+    _reset_if_invalid("tf_ckpt", list(mine))
+    with st.form("further", border=False):
+        pick = st.selectbox("Saved model", list(mine), key="tf_ckpt", format_func=label)
+        try:
+            st.caption(f"{epochs_done(mine[pick].path)} epochs done so far "
+                       f"(on {mine[pick].train.dataset}).")
+        except AAEError as exc:
+            st.caption(str(exc))
+        st.number_input("More epochs", value=5, step=1, key="tf_more")
+        st.text_input("Save as", key="tf_name", placeholder="same name (continue in place)",
+                      help="Leave empty to continue the checkpoint in place.")
+        st.form_submit_button("Continue training", icon=":material/fast_forward:",
+                              on_click=_start_further, args=(owner,), width="stretch")
+
+
+# --- progress ----------------------------------------------------------------------------
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "…"
+    seconds = max(0, round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 90 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def fraction_done(run: ServerRun, p: Progress) -> float:
+    """Share of all epochs done (a resumed run starts part-way)."""
+    if p.state == "finished" or not p.epochs:
+        return 1.0
+    within = p.step / p.total_steps if p.total_steps else 0.0
+    return min(1.0, (run.start_epoch + (p.epochs - run.start_epoch) * within) / p.epochs)
+
+
+def progress_text(run: ServerRun, p: Progress) -> str:
+    """One line: where the run is, how fast and how long it has left."""
+    if p.state in ("running", "starting", "paused"):
+        word = "Stopping (saving where it got to) in" if run.stopping else \
+            ("Paused in" if p.state == "paused" else "Training")
+        parts = [f"{word} epoch {min(p.epoch + 1, p.epochs)}/{p.epochs}",
+                 f"step {p.step:,}/{p.total_steps:,}"]
+        if p.images_per_s:
+            parts.append(f"{p.images_per_s:,.0f} images/s")
+            if p.state == "running" and not run.stopping:
+                parts.append(f"about {_duration(p.eta_s)} left")
+        return " · ".join(parts)
+    return f"{STATE_WORDS.get(p.state, p.state).capitalize()} after {p.epoch}/{p.epochs} " \
+           f"epochs · {p.step:,} steps · {_duration(p.elapsed_s)}"
+
+
+def _pause(owner, name):
+    _act(REGISTRY.pause, owner, name)
+
+
+def _resume(owner, name):
+    _act(REGISTRY.resume, owner, name)
+
+
+def _stop(owner, name):
+    _act(lambda o, n: REGISTRY.stop(o, n, timeout=0), owner, name)
+
+
+def _adopt(owner, name):
+    _act(REGISTRY.adopt, owner, name)
+
+
+def _act(action, owner, name):
+    try:
+        action(owner, name)
+    except AAEError as exc:
+        st.session_state.train_control_error = str(exc)
+
+
+def controls(owner: str, run: ServerRun, p: Progress) -> None:
+    """Pause/Resume and Stop for the owner; Take over for a run whose tab was closed."""
+    if not run.alive:
+        return
+    error = st.session_state.pop("train_control_error", None)
+    if error:
+        st.error(error, icon="⚠️")
+    a, b, c = st.columns([1, 1, 3])
+    if run.owner == owner:
+        if p.state == "paused":
+            a.button("Resume", icon=":material/play_arrow:", on_click=_resume,
+                     args=(owner, run.name), width="stretch", key="tr_resume")
+        else:
+            a.button("Pause", icon=":material/pause:", on_click=_pause, args=(owner, run.name),
+                     width="stretch", disabled=run.stopping, key="tr_pause")
+        b.button("Stop", icon=":material/stop:", on_click=_stop, args=(owner, run.name),
+                 width="stretch", disabled=run.stopping, key="tr_stop",
+                 help="Stops after the current step and saves a checkpoint of where it got to.")
+    elif not run.owner_present:
+        a.button("Take over", icon=":material/pan_tool:", on_click=_adopt, args=(owner, run.name),
+                 key="tr_adopt", help="Its tab was closed: take its controls.")
+        c.caption("The tab that started this run was closed; it keeps training. "
+                  "Take over to pause or stop it.")
+    else:
+        c.caption("Started in another tab: you can watch it; only that tab can pause or stop it.")
+
+
+def outcome(owner: str, run: ServerRun, p: Progress) -> None:
+    """What became of a finished run, with where its checkpoint is."""
+    saved = f"runs/{run.name}"
+    if p.state == "finished":
+        st.success(f"Finished: saved as **{saved}**. It is in every model picker now.",
+                   icon="✅")
+    elif p.state == "stopped":
+        if p.checkpoint:
+            st.info(f"Stopped after {p.step:,} steps; saved where it got to as **{saved}** "
+                    "(Train further continues it).", icon="⏹️")
+        else:
+            st.info("Stopped before the first step: nothing was saved.", icon="⏹️")
+    elif p.state == "diverged":
+        st.error(f"Training diverged. {p.message}", icon="⚠️")
+    elif p.state == "failed":
+        st.error(f"Training failed: {p.message}", icon="⚠️")
+        if run.error is not None:
+            with st.expander("Details"):
+                st.code("".join(traceback.format_exception(run.error)), language=None)
+    if p.state in ("finished", "stopped", "diverged") and p.checkpoint and run.owner == owner:
+        st.session_state["model"] = saved  # the Explore page opens it
+        st.page_link(EXPLORE_PAGE, label=f"Explore {saved}", icon="🔭")
+
+
+def _map(run: ServerRun, p: Progress):
+    codes = np.asarray(p.codes, dtype=np.float32)
+    if codes.shape[1] == 1:  # a 1-D code: spread it along x
+        codes = np.concatenate([codes, np.zeros_like(codes)], axis=1)
+    bounds = explore.view_bounds(run.trainer.model, codes)
+    dims = "" if run.model_config.latent_dim <= 2 else \
+        f" (dims 0, 1 of {run.model_config.latent_dim})"
+    return latent_scatter(codes[:, :2], p.code_labels, run.trainer.data.class_names, bounds,
+                          title=f"Held-out codes{dims}", height=420, marker_size=3,
+                          webgl=False)
+
+
+def charts(run: ServerRun, p: Progress) -> None:
+    """Loss curves, the live latent map and decoded prior samples."""
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        if p.codes is not None:
+            st.plotly_chart(_map(run, p), key=f"tr_map::{run.name}",
+                            config={"displaylogo": False})
+        else:
+            st.caption("The latent map appears after the first steps.")
+    with right:
+        st.markdown("**Losses** (log scale)")
+        if p.history_steps:
+            fig = loss_curves(p.history_steps, p.history, height=300)
+            fig.update_yaxes(dtick=1)  # log axis: label the powers of ten only
+            st.plotly_chart(fig, key=f"tr_loss::{run.name}", config={"displaylogo": False})
+        else:
+            st.caption("Waiting for the first logged steps…")
+        if p.samples is not None:
+            st.image(to_png_bytes(tile(p.samples, cols=8), scale=3),
+                     caption="Decoded prior samples (the same z throughout)")
+
+
+def header(owner: str, run: ServerRun) -> None:
+    c = run.model_config
+    st.subheader(run.name, anchor=False)
+    bits = [c.model, f"{c.prior.name} prior", f"{c.latent_dim}-D", run.train_config.dataset,
+            f"hidden {','.join(map(str, c.hidden))}", f"batch {run.train_config.batch_size}",
+            f"owner: {run.owner_label(owner)}"]
+    if run.resumed_from:
+        bits.append(f"continued from {run.resumed_from} (epoch {run.start_epoch})")
+    st.caption(" · ".join(bits))
+
+
+def progress_panel(owner: str, run: ServerRun) -> None:
+    """The run's live panel: two fragments that refresh while it trains, the status line
+    every POLL_S and the charts every CHARTS_EVERY_S (unless switched off). Chart redraws
+    cost the browser far more than the server (measured: a 3 s refresh took ~0.4 of a
+    core in headless chromium, the status line alone ~0.05), and on a 2-core machine
+    that is taken from the training."""
+    polling = run.alive
+    live = polling and st.session_state.get("tr_live", True)
+
+    @st.fragment(run_every=POLL_S if polling else None)
+    def status() -> None:
+        p = run.progress()
+        header(owner, run)
+        st.progress(fraction_done(run, p), text=progress_text(run, p))
+        controls(owner, run, p)
+        outcome(owner, run, p)
+        if polling and not run.alive:
+            st.rerun()  # done: redraw the whole page once (charts, forms), then stop polling
+
+    @st.fragment(run_every=CHARTS_EVERY_S if live else None)
+    def live_charts() -> None:
+        charts(run, run.progress())
+
+    status()
+    if polling:
+        st.toggle(f"Refresh the charts every {CHARTS_EVERY_S:.0f} s", value=True, key="tr_live",
+                  help="Redrawing the charts costs the browser and the server some CPU; on a "
+                       "small machine, turning this off lets the run train faster.")
+    live_charts()
+    runs_table(owner)  # redrawn on full reruns only (a live grid costs the browser)
+
+
+def runs_table(owner: str) -> None:
+    runs = REGISTRY.runs()
+    if not runs:
+        return
+    rows = []
+    for r in runs:
+        p = r.progress()
+        rows.append({"run": r.name, "model": r.model_config.model,
+                     "prior": r.model_config.prior.name, "dataset": r.train_config.dataset,
+                     "state": STATE_WORDS.get(p.state, p.state),
+                     "epoch": f"{p.epoch}/{p.epochs}", "owner": r.owner_label(owner),
+                     "started": time.strftime("%H:%M:%S", time.localtime(r.started_at))})
+    with st.expander(f"All runs on this server ({len(rows)}; {REGISTRY.active_count()} "
+                     f"training, limit {REGISTRY.max_runs()})"):
+        st.dataframe(rows, hide_index=True, width="stretch")
+        st.caption(f"As of {time.strftime('%H:%M:%S')}; any run can be watched with "
+                   "'Watch run' above.")
+        st.button("Refresh", key="tr_refresh_runs", icon=":material/refresh:")
+
+
+def watch_picker(owner: str, current: ServerRun | None) -> ServerRun | None:
+    """Choose which run to watch (any run on the server can be watched)."""
+    runs = REGISTRY.runs()
+    if len(runs) < 2:
+        return current
+    names = [r.name for r in runs]
+    if st.session_state.get("train_view") not in names:
+        st.session_state.train_view = current.name if current else names[0]
+    by_name = {r.name: r for r in runs}
+
+    def label(name: str) -> str:  # stable text (states are in the table below)
+        return f"{name} — {by_name[name].model_config.model}"
+
+    name = st.selectbox("Watch run", names, key="train_view", format_func=label)
+    return by_name[name]
