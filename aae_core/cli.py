@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", default="aae", choices=list(MODELS))
     t.add_argument("--prior", default="gaussian", choices=list(PRIOR_NAMES))
     t.add_argument("--prior-std", type=float, default=None,
-                   help="gaussian std (default 1); mixture radial std (default 0.5)")
+                   help="gaussian std (default 1); mixture radial std (default 0.3)")
     t.add_argument("--components", type=int, default=10, help="mixture/swiss-roll parts")
     t.add_argument("--encoder", default="deterministic", choices=list(ENCODER_KINDS))
     t.add_argument("--dataset", default="synthetic-digits",

@@ -69,8 +69,8 @@ class PriorSpec:
     std: float = 1.0  # gaussian std; uniform: half-width / 2
     components: int = 10  # mixture and swiss-roll segments; categorical classes
     radius: float = 4.0  # mixture: distance of component means from the origin
-    radial_std: float = 0.5  # mixture: std across the circle
-    tangential_std: float = 1.0  # mixture: std along the circle (the paper's elongation)
+    radial_std: float = 0.3  # mixture: std across the circle
+    tangential_std: float = 0.6  # mixture: std along the circle (elongated 2:1, as in the paper)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -105,7 +105,7 @@ class MixturePrior(Prior):
     name = "mixture"
     has_density = True
 
-    def __init__(self, dim=2, components=10, radius=4.0, radial_std=0.5, tangential_std=1.0):
+    def __init__(self, dim=2, components=10, radius=4.0, radial_std=0.3, tangential_std=0.6):
         self.dim, self.n_components = dim, components
         self.radius, self.radial_std, self.tangential_std = radius, radial_std, tangential_std
         angles = torch.arange(components, dtype=torch.float32) * (2 * math.pi / components)

@@ -26,3 +26,14 @@ def mnist_10k_available() -> bool:
 requires_mnist_10k = pytest.mark.skipif(
     not mnist_10k_available(), reason="MNIST t10k files not found (set AAE_DATA_DIR)"
 )
+
+# One torch thread: two intra-op threads collapse when the other core is busy (measured:
+# a tiny step 6 ms with 1 thread vs 550 ms with 2 under load), and tests share the CPU
+# with Streamlit servers and Chromium.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+try:
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # pragma: no cover
+    pass
