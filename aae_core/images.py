@@ -23,6 +23,16 @@ def tile(images: np.ndarray, *, cols: int | None = None, pad: int = 2) -> np.nda
     return grid
 
 
+def side_by_side(left: np.ndarray, right: np.ndarray, *, gap: int = 8,
+                 value: float = 0.55) -> np.ndarray:
+    """Two grid images (H, W1), (H', W2) joined left to right with a `gap`-pixel band of
+    grey `value` between them; the shorter one is padded with 0 at the bottom."""
+    h = max(left.shape[0], right.shape[0])
+    parts = [np.pad(a, ((0, h - a.shape[0]), (0, 0))) for a in (left, right)]
+    band = np.full((h, gap), value, dtype=np.float32)
+    return np.concatenate([parts[0], band, parts[1]], axis=1).astype(np.float32)
+
+
 def to_png_bytes(image: np.ndarray, *, scale: int = 1) -> bytes:
     """(H, W) in [0, 1] -> PNG bytes, nearest-neighbour upscaled by `scale`."""
     pixels = (np.clip(image, 0, 1) * 255).round().astype(np.uint8)

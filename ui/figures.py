@@ -141,3 +141,23 @@ def occupancy_figure(rows: dict[str, np.ndarray], *, height=260) -> go.Figure:
                       xaxis_title="mixture component", yaxis_title="share of codes",
                       plot_bgcolor="white")
     return fig
+
+
+def heads_figure(codes: np.ndarray, labels: np.ndarray, class_names, heads: np.ndarray, bounds,
+                 *, title: str = "", height: int = 480) -> go.Figure:
+    """Dimensionality reduction (paper Fig. 5 style): codes (N, 2) coloured by label, and the
+    learned cluster heads (2, K), i.e. the columns of W_c, as numbered black crosses."""
+    heads = np.asarray(heads)
+    if heads.ndim != 2 or heads.shape[0] < 2:
+        raise ValueError(f"heads must be (latent_dim >= 2, K), got shape {heads.shape}")
+    fig = latent_scatter(codes, labels, class_names, bounds, title=title, height=height,
+                         marker_size=3)
+    k = np.arange(heads.shape[1])
+    fig.add_trace(go.Scatter(
+        x=heads[0], y=heads[1], mode="markers+text", name="cluster heads",
+        text=[f"h{i}" for i in k], textposition="top center",
+        textfont=dict(size=12, color="black"),
+        marker=dict(size=13, symbol="x", color="black", line=dict(color="white", width=1)),
+        hovertemplate="head %{text}<br>W_c column = (%{x:.2f}, %{y:.2f})<extra></extra>",
+    ))
+    return fig

@@ -92,3 +92,10 @@ def held_out(ckpt: Checkpoint) -> tuple[np.ndarray, np.ndarray] | None:
     if ckpt.codes is None:
         return None
     return ckpt.codes.numpy(), ckpt.labels.numpy()
+
+
+def cache_key(name: str) -> tuple[str, float]:
+    """(folder, newest file mtime) of a checkpoint: the key for st.cache_data results that
+    depend on it, so a retrained model is measured again."""
+    path = catalog.resolve(name)
+    return str(path), _stamp(path)

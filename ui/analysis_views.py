@@ -1,0 +1,84 @@
+"""Streamlit helpers shared by the analysis pages (Style vs label, AAE vs VAE, Classify and
+cluster): which model the user asked for, the held-out images when they are on disk, and
+rows of digits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import streamlit as st
+import torch
+
+from aae_core.catalog import Entry
+from aae_core.checkpoints import Checkpoint
+from aae_core.data import Dataset, load_dataset
+from aae_core.errors import AAEError
+from aae_core.images import to_png_bytes
+from aae_core.models import MODELS
+from ui.loaders import model_entries
+
+
+def requested_model(page: str, accept: Callable[[Entry], bool], *, picker_key: str,
+                    needs: str) -> tuple[str | None, str | None]:
+    """The model the user asked for — the URL's ?model=, else the one chosen on Home or
+    Explore — as the picker's default, and a note when it does not fit this page.
+
+    The request is read on the page's first run in a session; its note stays up until the
+    user picks another model.
+    """
+    memo_key = f"_requested::{page}"
+    if memo_key not in st.session_state:
+        asked = st.query_params.get("model") or st.session_state.get("model")
+        st.session_state[memo_key] = _judge(asked, accept, needs)
+    default, note = st.session_state[memo_key]
+    if note and picker_key in st.session_state and st.session_state[picker_key] != default:
+        st.session_state[memo_key] = (default, None)  # the user has moved on
+        note = None
+    return default, note
+
+
+def _judge(asked, accept, needs: str) -> tuple[str | None, str | None]:
+    if not asked or not isinstance(asked, str):
+        return None, None
+    entry = next((e for e in model_entries() if e.name == asked), None)
+    if entry is None:
+        return None, f"There is no checkpoint named **{asked}**. {needs}"
+    if entry.config is None:
+        return None, f"**{asked}** cannot be opened ({entry.problem}). {needs}"
+    if accept(entry):
+        return asked, None
+    kind = entry.config.model
+    return None, f"**{asked}** is a `{kind}` model — {MODELS[kind].description} {needs}"
+
+
+def held_out_data(ckpt: Checkpoint) -> tuple[Dataset | None, str]:
+    """The checkpoint's dataset when its files are on this machine (never downloads), and
+    an empty reason; else None and why. The held-out labels must match the stored ones."""
+    name = ckpt.train.dataset
+    try:
+        data = load_dataset(name, download=False)
+    except (AAEError, OSError, ValueError) as exc:
+        return None, (f"The held-out images of **{name}** are not on this machine ({exc}). "
+                      "Point the environment variable AAE_DATA_DIR at the folder with MNIST's "
+                      "t10k files to see them.")
+    if ckpt.labels is not None and (len(data.test_y) != len(ckpt.labels)
+                                    or not torch.equal(data.test_y.cpu(), ckpt.labels.cpu())):
+        return None, (f"The {name} files on this machine do not match the checkpoint's held-out "
+                      "set (different labels), so its images cannot be used.")
+    return data, ""
+
+
+def image_row(images: np.ndarray, captions: Sequence[str], *, scale: int = 3,
+              highlight: int | None = None) -> None:
+    """Images (n, 28, 28) side by side, one column each; `highlight` gets a marked caption."""
+    for i, (col, img, cap) in enumerate(zip(st.columns(len(images)), images, captions,
+                                            strict=True)):
+        mark = f"▶ {cap} ◀" if i == highlight else cap
+        col.image(to_png_bytes(img, scale=scale), caption=mark, width="stretch")
+
+
+def one_hot(label: int | None, n: int) -> list[float] | None:
+    if label is None or n == 0:
+        return None
+    return [1.0 if k == label else 0.0 for k in range(n)]
