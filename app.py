@@ -6,7 +6,7 @@ from aae_core.models import MODELS
 from ui.loaders import model_entries, pick_model
 
 st.set_page_config(page_title="AAE Latent Explorer", page_icon="🧭", layout="wide")
-st.title("🧭 AAE Latent Explorer")
+st.title("AAE Latent Explorer")
 st.markdown(
     "An **adversarial autoencoder** (Makhzani et al., 2015) is an autoencoder whose codes are "
     "forced to look like samples of a prior you choose — a Gaussian, a ring of ten Gaussians, "

@@ -158,7 +158,9 @@ def _read_json(path: Path) -> dict:
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path.parent.name}: {path.name} is not valid JSON ({exc})") from None
+        raise CheckpointError(
+            f"{path.parent.name}: {path.name} is not valid JSON ({exc})"
+        ) from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path.parent.name}: {path.name} must hold a JSON object")
     return obj

@@ -69,7 +69,8 @@ class ModelConfig:
             for size in sizes:
                 _positive_int(f"each {name} size", size, upper=8192)
         if self.encoder not in ENCODER_KINDS:
-            raise ConfigError(f"unknown encoder {self.encoder!r}; choose {', '.join(ENCODER_KINDS)}")
+            kinds = ", ".join(ENCODER_KINDS)
+            raise ConfigError(f"unknown encoder {self.encoder!r}; choose {kinds}")
         _positive_int("latent dimension", self.prior.dim, upper=256)
         _positive_int("n_classes", self.n_classes, upper=1000)
         if self.n_classes < 2:
@@ -111,9 +112,9 @@ def _from_dict(cls, d):
     kwargs = {}
     for name, value in d.items():
         default = getattr(cls(), name) if cls is PriorSpec else None
-        if cls is PriorSpec and not isinstance(value, type(default)):
-            if not (isinstance(default, float) and isinstance(value, int)):
-                raise ConfigError(f"prior field {name!r} must be {type(default).__name__}")
+        widened = isinstance(default, float) and isinstance(value, int)
+        if cls is PriorSpec and not isinstance(value, type(default)) and not widened:
+            raise ConfigError(f"prior field {name!r} must be {type(default).__name__}")
         if name == "prior":
             value = prior_spec_from_dict(value)
         kwargs[name] = value
@@ -141,7 +142,9 @@ class TrainConfig:
             raise ConfigError(f"labels must be -1 (all), 0 (none) or a count, got {self.labels!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"seed must be a whole number >= 0, got {self.seed!r}")
-        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
+        if self.device not in ("auto", "cpu", "cuda", "mps") and not str(self.device).startswith(
+            "cuda:"
+        ):
             raise ConfigError(f"device must be auto, cpu, cuda or mps, got {self.device!r}")
 
     def to_dict(self) -> dict:

@@ -201,7 +201,8 @@ class UniformPrior(Prior):
     def log_prob(self, z):
         inside = (z.abs() <= self.half_width).all(dim=1)
         value = -self.dim * math.log(2 * self.half_width)
-        return torch.where(inside, torch.full_like(z[:, 0], value), torch.full_like(z[:, 0], -math.inf))
+        outside = torch.full_like(z[:, 0], -math.inf)
+        return torch.where(inside, torch.full_like(z[:, 0], value), outside)
 
     def bounds(self):
         r = self.half_width * 1.05

@@ -19,7 +19,8 @@
                  with that tab closed (the run goes on: runs belong to the server).
 3. (2c) Training throughput inside the server with nothing else running: one run watched
    on the Train page (status every 1 s, charts every 5 s), one watched with the live
-   charts switched off, one whose tab is closed right after Start.
+   charts switched off, one whose tab is closed right after Start (after a warm-up run;
+   --repeats interleaved rounds).
 
     python bench/train_in_app.py [--epochs 5] [--repeats 3] [--reruns 12]
                                  [--no-browser] [--no-throughput]
@@ -167,7 +168,7 @@ def _browser_reruns(page, reruns: int) -> list[float]:
     return times
 
 
-def in_browser(reruns: int, runs: Path, epochs: int) -> None:
+def in_browser(reruns: int, runs: Path, epochs: int, rounds: int) -> None:
     from playwright.sync_api import sync_playwright
 
     from tests.browser_helpers import launch_chromium, streamlit_server, wait_for_app_run
@@ -185,9 +186,15 @@ def in_browser(reruns: int, runs: Path, epochs: int) -> None:
         idle = _browser_reruns(explore, reruns)
 
         explore.close()  # 2c: the training alone, watched or not
-        watched = _served_run(context, url, runs, "watched", epochs, keep_open=True)
-        quiet = _served_run(context, url, runs, "quiet", epochs, keep_open=True, live=False)
-        unwatched = _served_run(context, url, runs, "unwatched", epochs, keep_open=False)
+        _served_run(context, url, runs, "warm-up", 2, keep_open=False)  # first-run costs
+        served: dict[str, list[float]] = {"open": [], "quiet": [], "closed": []}
+        for r in range(rounds):  # interleaved: the machine's other load drifts
+            served["closed"].append(_served_run(context, url, runs, f"closed{r}", epochs,
+                                                keep_open=False))
+            served["open"].append(_served_run(context, url, runs, f"open{r}", epochs,
+                                              keep_open=True))
+            served["quiet"].append(_served_run(context, url, runs, f"quiet{r}", epochs,
+                                               keep_open=True, live=False))
 
         explore = context.new_page()
         explore.goto(f"{url}/Explore")
@@ -207,10 +214,12 @@ def in_browser(reruns: int, runs: Path, epochs: int) -> None:
           f"tab shut {statistics.median(active_closed) / base:.2f}")
     print(f"   the Train page read, meanwhile: {speed_open}")
     print(f"\n2c. training inside the server, {epochs} epochs, nothing else running: "
-          f"images/s from the saved card (steps x batch / wall time)")
-    print(f"   Train tab open, live charts        {watched:,.0f}")
-    print(f"   Train tab open, charts switched off {quiet:,.0f}")
-    print(f"   Train tab closed after Start        {unwatched:,.0f}")
+          f"images/s from the saved card (steps x batch / wall time), median of {rounds}")
+    for key, label in (("open", "Train tab open, live charts"),
+                       ("quiet", "Train tab open, charts switched off"),
+                       ("closed", "Train tab closed after Start")):
+        runs_s = ", ".join(f"{v:,.0f}" for v in served[key])
+        print(f"   {label:<36} {statistics.median(served[key]):>7,.0f}   ({runs_s})")
 
 
 def _start_from_page(context, url: str, name: str, epochs: int):
@@ -283,7 +292,7 @@ def main() -> None:
         prepare_model(runs)
         in_process(args.reruns)
         if not args.no_browser:
-            in_browser(args.reruns, runs, args.served_epochs)
+            in_browser(args.reruns, runs, args.served_epochs, args.repeats)
     print(f"\nload average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

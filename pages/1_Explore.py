@@ -12,7 +12,7 @@ from ui.latent_pad import latent_pad
 from ui.loaders import model_entries, open_checkpoint, pad_payload, pad_points, pick_model
 
 st.set_page_config(page_title="Explore · AAE Latent Explorer", page_icon="🔭", layout="wide")
-st.title("🔭 Explore the latent space")
+st.title("Explore the latent space")
 
 entries = [e for e in model_entries() if e.config is not None]
 if not entries:
@@ -91,8 +91,8 @@ with pad_col:
     pad_z = pad_section()
 
 drawn = None
-view_names = {"manifold": "🧮 Manifold", "sample": "🎲 Sample", "interpolate": "↔️ Interpolate",
-              "draw": "✏️ Draw"}
+view_names = {"manifold": ":material/grid_on: Manifold", "sample": ":material/casino: Sample",
+              "interpolate": ":material/linear_scale: Interpolate", "draw": ":material/draw: Draw"}
 view = st.segmented_control("View", list(view_names), format_func=view_names.get,
                             default=url.view or "manifold", key="explore_view")
 if view == "manifold":
@@ -112,7 +112,7 @@ with map_col:
     else:
         extra = {"xy": drawn[list(dims)], "name": "your digit"} if drawn is not None else None
         fig = latent_scatter(codes[:, list(dims)], labels, views.class_names(ckpt), bounds,
-                             title=f"{len(codes):,} held-out codes · {ckpt.card.get('dataset', '')}",
+                             title=f"{len(codes):,} held-out codes · {ckpt.card.get('dataset')}",
                              extra=extra)
         st.plotly_chart(fig, key=f"map::{name}", config={"displaylogo": False,
                         "toImageButtonOptions": {"format": "png", "filename": "latent-map"}})

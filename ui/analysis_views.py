@@ -21,16 +21,20 @@ from ui.loaders import model_entries
 
 def requested_model(page: str, accept: Callable[[Entry], bool], *, picker_key: str,
                     needs: str) -> tuple[str | None, str | None]:
-    """The model the user asked for — the URL's ?model=, else the one chosen on Home or
-    Explore — as the picker's default, and a note when it does not fit this page.
+    """The model the user asked for, as the picker's default, and a note when it does not
+    fit this page.
 
-    The request is read on the page's first run in a session; its note stays up until the
-    user picks another model.
+    A link's ?model= is an explicit request: one that does not fit gets the note (read on
+    the page's first run in a session; the note stays up until the user picks another
+    model). The model last chosen on Home or Explore is only a default, used when it fits.
     """
     memo_key = f"_requested::{page}"
     if memo_key not in st.session_state:
-        asked = st.query_params.get("model") or st.session_state.get("model")
-        st.session_state[memo_key] = _judge(asked, accept, needs)
+        asked = st.query_params.get("model")
+        judged = _judge(asked, accept, needs)
+        if not asked:
+            judged = (_judge(st.session_state.get("model"), accept, needs)[0], None)
+        st.session_state[memo_key] = judged
     default, note = st.session_state[memo_key]
     if note and picker_key in st.session_state and st.session_state[picker_key] != default:
         st.session_state[memo_key] = (default, None)  # the user has moved on

@@ -30,7 +30,8 @@ def _one(params, key):
 
 
 def parse(params, *, model_names, latent_dims: dict[str, int]) -> UrlState:
-    """params: a mapping like st.query_params. Unknown or bad values become problems."""
+    """params: a mapping like st.query_params. Unknown or bad values become problems.
+    Without a (valid) model the page opens the first one, so z is checked against it."""
     out = UrlState()
     model = _one(params, "model")
     if model is not None:
@@ -41,7 +42,8 @@ def parse(params, *, model_names, latent_dims: dict[str, int]) -> UrlState:
                                 "showing the first model instead")
     z_text = _one(params, "z")
     if z_text is not None:
-        out.z = _parse_z(z_text, latent_dims.get(out.model or "", None), out.problems)
+        shown = out.model or (list(model_names)[0] if model_names else "")
+        out.z = _parse_z(z_text, latent_dims.get(shown), out.problems)
     label = _one(params, "label")
     if label is not None:
         try:

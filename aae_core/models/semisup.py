@@ -21,7 +21,7 @@ from aae_core.priors import CategoricalPrior
 
 
 class SemiSupervisedAAE(LatentModel):
-    description = "Semi-supervised AAE: a categorical code for the class, a style code for the rest."
+    description = "Semi-supervised AAE: a categorical code for the class, a style code for style."
     supported_priors = ("gaussian", "uniform")
     needs_labels = True
     has_classifier = True

@@ -1,0 +1,185 @@
+"""Classify and cluster: the semi-supervised AAE's test error, the clustering AAE's clusters,
+the dimensionality-reduction AAE's 2-D map (paper Sections 6 and 7; SPEC 4-6)."""
+
+import numpy as np
+import streamlit as st
+
+from aae_core import classify, explore
+from aae_core.checkpoints import Checkpoint
+from aae_core.errors import AAEError
+from aae_core.images import tile, to_png_bytes
+from ui import analysis_views as av
+from ui.explore_views import class_names
+from ui.figures import confusion_figure, heads_figure
+from ui.loaders import cache_key, model_entries, open_checkpoint, pick_model
+
+st.set_page_config(page_title="Classify & cluster · AAE Latent Explorer", page_icon="🧩",
+                   layout="wide")
+st.title("🧩 Classify and cluster")
+st.markdown(
+    "These AAEs split each digit's code in two: a **categorical** part y (softmax over K "
+    "classes or clusters, pushed towards one-hot vectors by one discriminator) and a "
+    "continuous **style** part z (pushed towards a Gaussian by another). With a few labels, y "
+    "becomes a classifier; with none, y finds clusters; adding learned cluster heads gives "
+    "a 2-D map."
+)
+
+SECTIONS = {"aae-semi-supervised": "🏷️ Semi-supervised classification",
+            "aae-clustering": "🧩 Unsupervised clustering",
+            "aae-dim-reduction": "🗺️ Dimensionality reduction"}
+NEEDS = ("This page needs an `aae-semi-supervised`, `aae-clustering` or `aae-dim-reduction` "
+         "model: their encoders output a class (or cluster) beside the style code.")
+PROTOCOL = (
+    "Protocol: each cluster gets a label from the 8,000 *training* images, then the 2,000 "
+    "held-out images are scored. **most-confident** (the paper's rule): cluster k takes the "
+    "label of the training image with the highest q(y=k|x). **majority**: the most frequent "
+    "label among the training images assigned to k (ties: the lowest label; stored in the "
+    "model card). A held-out image in a cluster no training image landed in counts as wrong."
+)
+
+
+def fits(entry) -> bool:
+    return entry.config.model in SECTIONS
+
+
+default, note = av.requested_model("classify", fits, picker_key="cc_model", needs=NEEDS)
+if note:
+    st.info(note, icon="ℹ️")
+kinds = {e.name: e.config.model for e in model_entries() if e.config is not None}
+st.session_state.setdefault("cc_section", kinds.get(default, "aae-semi-supervised"))
+section = st.segmented_control("Model kind", list(SECTIONS), format_func=SECTIONS.get,
+                               required=True, key="cc_section")
+with st.sidebar:
+    name = pick_model("Model", key="cc_model", accept=lambda e: e.config.model == section,
+                      default=default)
+if name is None:
+    st.info(f"No `{section}` model here. Train one on the Train page (model `{section}`), or "
+            "restore the shipped checkpoints.", icon="ℹ️")
+    st.stop()
+try:
+    ckpt = open_checkpoint(name)
+except AAEError as exc:
+    st.error(f"Cannot open {name}: {exc}", icon="⚠️")
+    st.stop()
+st.query_params["model"] = name
+metrics = ckpt.card.get("metrics", {})
+data, why = av.held_out_data(ckpt)
+split = ckpt.card.get("split") or (data.split if data is not None else ckpt.train.dataset)
+
+
+@st.cache_data(max_entries=16, show_spinner="Running the classifier over the images…")
+def probs_for(name: str, key: tuple, part: str) -> np.ndarray:
+    """q(y|x) (N, K) of the checkpoint's training or held-out images; `key` = (folder, mtime)."""
+    c = open_checkpoint(name)
+    d, _ = av.held_out_data(c)
+    return classify.class_probs(c.model, d.test_x if part == "test" else d.train_x)
+
+
+def pct(value) -> str:
+    return f"{100 * value:.2f} %" if isinstance(value, (int, float)) else "—"
+
+
+def semi_supervised(ckpt: Checkpoint) -> None:
+    n_lab = ckpt.train.labels
+    used = "all labels" if n_lab < 0 else f"{n_lab:,} labels"
+    st.markdown(f"**{name}** was trained on {ckpt.train.dataset} with {used} "
+                f"({split}); the classification phase uses only the labelled images.")
+    if data is not None:
+        rep = classify.classification_report(probs_for(name, cache_key(name), "test"),
+                                             data.test_y)
+        error = rep["error"]
+        left, right = st.columns([2, 3], gap="large")
+        left.metric("Held-out test error", pct(error), help="argmax q(y|x) over every held-out "
+                    f"image ({rep['n_test']:,}); computed now")
+        with right:
+            st.plotly_chart(confusion_figure(rep["confusion"], class_names(ckpt)),
+                            key="cc_confusion", config={"displaylogo": False})
+            st.caption("Rows: true digit; columns: the encoder's class. Off-diagonal cells are "
+                       "the mistakes.")
+    else:
+        error = metrics.get("classification_error")
+        st.metric("Held-out test error (from the model card)", pct(error))
+        st.info(f"{why} The confusion matrix needs those images; the error above was stored "
+                "when the model was trained.", icon="ℹ️")
+    ours = [{"setting": used, "error_pct": pct(error).replace(" %", ""),
+             "data": f"{split}; {used}"}]
+    st.markdown("**Beside the paper** (test error in %; different data, so compare with care)")
+    st.dataframe(classify.results_table("semi-supervised", ours), hide_index=True,
+                 width="stretch")
+
+
+def clustering(ckpt: Checkpoint) -> None:
+    k = ckpt.model.config.n_classes
+    st.markdown(f"**{name}**: {k} clusters found without any label, trained on "
+                f"{ckpt.train.dataset} ({split}). Labels are used only to score the clusters.")
+    if data is None:
+        st.metric("Clustering error, majority rule (from the model card)",
+                  pct(metrics.get("clustering_error")))
+        st.info(f"{why} The exemplar grid and the paper's most-confident rule need the images.",
+                icon="ℹ️")
+        ours = [{"setting": f"{k} clusters, majority rule",
+                 "error_pct": pct(metrics.get("clustering_error")).replace(" %", ""),
+                 "data": split}]
+        st.dataframe(classify.results_table("clustering", ours), hide_index=True,
+                     width="stretch")
+        st.caption(PROTOCOL)
+        return
+    key = cache_key(name)
+    test_probs = probs_for(name, key, "test")
+    rep = classify.clustering_report(probs_for(name, key, "train"), data.train_y, test_probs,
+                                     data.test_y)
+    a, b, c = st.columns(3)
+    a.metric("Clustering error, most-confident rule", pct(rep["most-confident"]["error"]))
+    b.metric("Clustering error, majority rule", pct(rep["majority"]["error"]))
+    c.metric("Empty clusters (training images)", rep["majority"]["empty_clusters"])
+    ours = [{"setting": f"{k} clusters, {rule} rule", "error_pct":
+             pct(rep[rule]["error"]).replace(" %", ""), "data": split}
+            for rule in ("most-confident", "majority")]
+    st.dataframe(classify.results_table("clustering", ours), hide_index=True, width="stretch")
+    st.caption(PROTOCOL)
+
+    st.subheader("Each cluster's most confident held-out digits")
+    per = st.slider("Digits per cluster", 6, 20, 12, key="cc_per_cluster")
+    mapping = rep["most-confident"]["mapping"]
+    names = class_names(ckpt)
+    for j, idx in enumerate(classify.cluster_exemplars(test_probs, per)):
+        left, right = st.columns([1, 6], vertical_alignment="center")
+        stands = names[mapping[j]] if mapping[j] >= 0 else "—"
+        left.markdown(f"**cluster {j}** → {stands}  \n{rep['sizes'][j]:,} digits")
+        if len(idx):
+            strip = tile(data.test_x[idx].view(-1, 28, 28).numpy(), cols=per)
+            right.image(to_png_bytes(strip, scale=2))
+        else:
+            right.caption("no held-out digit lands here")
+
+
+def dim_reduction(ckpt: Checkpoint) -> None:
+    model = ckpt.model
+    heads = model.heads.detach().cpu().numpy()  # (latent_dim, K)
+    st.markdown(
+        f"**{name}**: each code is **W_c y + z** — the softmax y picks one of "
+        f"{heads.shape[1]} learned cluster heads (the columns of W_c, ✕ below) and the style z "
+        "(small Gaussian) spreads the digits around it. Heads closer than "
+        f"η = {model.config.head_eta:g} are pushed apart during training.")
+    if ckpt.codes is None:
+        st.info("This checkpoint stores no held-out codes, so there is no map.")
+        return
+    codes, labels = ckpt.codes.numpy()[:, :2], ckpt.labels.numpy()
+    bounds = explore.view_bounds(model, np.concatenate([codes, heads[:2].T]))
+    fig = heads_figure(codes, labels, class_names(ckpt), heads[:2], bounds,
+                       title=f"{len(codes):,} held-out codes coloured by their true digit")
+    left, right = st.columns([3, 1], gap="large")
+    left.plotly_chart(fig, key="cc_heads", config={"displaylogo": False})
+    n_lab = ckpt.train.labels
+    right.metric("5-NN accuracy of the 2-D codes", pct(metrics.get("knn_accuracy")),
+                 help="each held-out code votes with its 5 nearest training codes (model card)")
+    if "classification_error" in metrics or "clustering_error" in metrics:
+        right.metric("Error of the categorical head (majority rule)",
+                     pct(metrics.get("clustering_error")))
+    right.caption(("unsupervised" if n_lab == 0 else
+                   f"semi-supervised: {'all' if n_lab < 0 else f'{n_lab:,}'} labels") +
+                  f"; {split}")
+
+
+{"aae-semi-supervised": semi_supervised, "aae-clustering": clustering,
+ "aae-dim-reduction": dim_reduction}[section](ckpt)
