@@ -28,7 +28,7 @@ train aae-label-regularized --model aae-label-regularized --prior mixture "${AAE
 train aae-supervised --model aae-supervised --prior gaussian "${AAE[@]}" &
 wait
 train aae-semi-supervised --model aae-semi-supervised --prior gaussian --labels 1000 \
-  --lr 1e-3 --lr-adv 2e-4 --batch-size 50 --epochs 24 &
+  --lr 1e-3 --lr-adv 1e-3 --batch-size 100 --epochs 24 &
 train vae-gaussian --model vae --prior gaussian --lr 1e-3 --batch-size 50 --epochs 24 &
 wait
 train vae-mixture --model vae --prior mixture --lr 1e-3 --batch-size 50 --epochs 24 &

@@ -84,8 +84,8 @@ def _set_label(k: int | None = None, delta: int = 0) -> None:
 
 mode = st.segmented_control(
     "What to vary", ["style", "label"], default="style", required=True, key="style_mode",
-    format_func={"style": "✍️ Vary style (digit fixed)",
-                 "label": "🔢 Vary label (style fixed)"}.get,
+    format_func={"style": ":material/gesture: Vary style (digit fixed)",
+                 "label": ":material/pin: Vary label (style fixed)"}.get,
 )
 label = st.segmented_control(
     "Digit" if mode == "style" else "Step through the labels", list(range(n_labels)),
@@ -143,7 +143,8 @@ c1, c2, c3 = st.columns([3, 3, 2])
 source = c1.segmented_control(
     "Rows: styles from", ["prior", "held-out"], default="prior", required=True,
     key="style_rows_from",
-    format_func={"prior": "🎲 prior samples", "held-out": "🖋️ real held-out digits"}.get,
+    format_func={"prior": ":material/casino: prior samples",
+                 "held-out": ":material/draw: real held-out digits"}.get,
     disabled=codes is None,
 )
 n_rows = c2.slider("Rows", 3, 12, 6, key="style_rows")

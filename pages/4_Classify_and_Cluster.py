@@ -24,9 +24,9 @@ st.markdown(
     "a 2-D map."
 )
 
-SECTIONS = {"aae-semi-supervised": "🏷️ Semi-supervised classification",
-            "aae-clustering": "🧩 Unsupervised clustering",
-            "aae-dim-reduction": "🗺️ Dimensionality reduction"}
+SECTIONS = {"aae-semi-supervised": ":material/label: Semi-supervised classification",
+            "aae-clustering": ":material/scatter_plot: Unsupervised clustering",
+            "aae-dim-reduction": ":material/map: Dimensionality reduction"}
 NEEDS = ("This page needs an `aae-semi-supervised`, `aae-clustering` or `aae-dim-reduction` "
          "model: their encoders output a class (or cluster) beside the style code.")
 PROTOCOL = (
@@ -141,7 +141,7 @@ def clustering(ckpt: Checkpoint) -> None:
     st.subheader("Each cluster's most confident held-out digits")
     per = st.slider("Digits per cluster", 6, 20, 12, key="cc_per_cluster")
     mapping = rep["most-confident"]["mapping"]
-    names = class_names(ckpt)
+    names = data.class_names  # clusters stand for the dataset's classes
     for j, idx in enumerate(classify.cluster_exemplars(test_probs, per)):
         left, right = st.columns([1, 6], vertical_alignment="center")
         stands = names[mapping[j]] if mapping[j] >= 0 else "—"

@@ -24,9 +24,12 @@ DEFAULT_PRIOR = {"aae-label-regularized": "mixture"}
 
 
 def make_tiny(root: Path, model: str, *, name: str | None = None, prior: str | None = None,
-              n_classes: int = 10, metrics: dict | None = None, seed: int = 0) -> Path:
+              n_classes: int = 10, metrics: dict | None = None, seed: int = 0,
+              dataset: str = "synthetic-digits") -> Path:
     """A checkpoint folder root/name (name defaults to the model name) of an untrained
-    2-D model with 16-unit networks, trained-on dataset 'synthetic-digits'."""
+    2-D model with 16-unit networks. Its codes are of synthetic-digits' held-out images;
+    `dataset` is what it claims to be trained on (e.g. "mnist-10k" to test a page on a
+    machine without MNIST)."""
     torch.manual_seed(seed)
     spec = PriorSpec(name=prior or DEFAULT_PRIOR.get(model, "gaussian"), dim=2)
     config = ModelConfig(model=model, prior=spec, hidden=(16,), disc_hidden=(16,),
@@ -34,8 +37,8 @@ def make_tiny(root: Path, model: str, *, name: str | None = None, prior: str | N
     net = build_model(config).eval()
     data = load_dataset("synthetic-digits", download=False)
     codes = encode_all(net, data.test_x)
-    card = {"dataset": "synthetic-digits", "split": data.split, "labels": -1,
+    card = {"dataset": dataset, "split": data.split, "labels": -1,
             "metrics": metrics if metrics is not None else {"recon_bce": 500.0}}
     return save_checkpoint(Path(root) / (name or model), net,
-                           TrainConfig(dataset="synthetic-digits", epochs=1), card=card,
+                           TrainConfig(dataset=dataset, epochs=1), card=card,
                            codes=codes, labels=data.test_y, with_optimizer=False)

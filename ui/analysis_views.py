@@ -36,7 +36,9 @@ def requested_model(page: str, accept: Callable[[Entry], bool], *, picker_key: s
             judged = (_judge(st.session_state.get("model"), accept, needs)[0], None)
         st.session_state[memo_key] = judged
     default, note = st.session_state[memo_key]
-    if note and picker_key in st.session_state and st.session_state[picker_key] != default:
+    shown = default or next((e.name for e in model_entries()
+                             if e.config is not None and accept(e)), None)
+    if note and st.session_state.get(picker_key, shown) != shown:
         st.session_state[memo_key] = (default, None)  # the user has moved on
         note = None
     return default, note

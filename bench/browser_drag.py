@@ -1,0 +1,148 @@
+"""The Explore page in headless Chromium: drag smoothness, round trips, cold start, memory.
+
+    .venv/bin/python -m bench.browser_drag [--seconds 5] [--model aae-mixture]
+
+Prints:
+- cold start: from launching `streamlit run app.py` to the Explore page's 2,000-point map and
+  the latent pad both visible in the browser (first load, includes Plotly's bundle);
+- a scripted drag of `--seconds` s (mouse moves every ~16 ms): frames per second the pad
+  painted, and per-frame decode+paint time p50/p95 measured in the page (performance.now);
+- for comparison, the server round trip per move: pointer release -> the server's decode
+  text updated (what every frame would cost if decoding ran in Python);
+- the decoder payload per model and the server's resident memory with every shipped
+  model opened once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+
+from aae_core import catalog
+from tests.browser_helpers import (
+    browser_skip_reason,
+    free_port,
+    launch_chromium,
+    streamlit_server,
+    wait_for_app_run,
+)
+from ui.decoder_payload import payload_nbytes
+
+STATS = "(k) => { const s = (window.__aaePad || {})[k]; return s ? {frames: s.frames, " \
+        "decode: s.decodeMs.slice(), frame: s.frameMs.slice(), ready: s.ready} : null; }"
+
+
+def rss_mb(port: int) -> float:
+    """Resident memory of the streamlit process listening on `port` (from /proc)."""
+    import subprocess
+
+    pid = subprocess.run(["fuser", f"{port}/tcp"], capture_output=True, text=True).stdout.split()
+    for p in pid:
+        try:
+            with open(f"/proc/{p.strip()}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return math.nan
+
+
+def drag(page, key: str, seconds: float) -> dict:
+    client = "([k, x, y]) => window.__aaePad[k].clientOf(x, y)"
+    before = page.evaluate(STATS, key)
+    x0, y0 = page.evaluate(client, [key, 0.0, 0.0])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    t0, i = time.perf_counter(), 0
+    while time.perf_counter() - t0 < seconds:
+        angle = i * 0.05
+        x, y = page.evaluate(client, [key, 2.5 * math.cos(angle), 2.5 * math.sin(angle)])
+        page.mouse.move(x, y)
+        page.wait_for_timeout(16)
+        i += 1
+    elapsed = time.perf_counter() - t0
+    page.mouse.up()
+    after = page.evaluate(STATS, key)
+    n = after["frames"] - before["frames"]
+    decode = np.array(after["decode"][len(before["decode"]):])
+    frame = np.array(after["frame"][len(before["frame"]):])
+    return {"moves": i, "seconds": elapsed, "fps": n / elapsed, "frames": n,
+            "decode_p50": np.percentile(decode, 50), "decode_p95": np.percentile(decode, 95),
+            "frame_p50": np.percentile(frame, 50), "frame_p95": np.percentile(frame, 95)}
+
+
+def round_trips(page, key: str, n: int = 10) -> np.ndarray:
+    """Release at a new point, time until the server's '**z** = (...)' text shows it."""
+    client = "([k, x, y]) => window.__aaePad[k].clientOf(x, y)"
+    times = []
+    for j in range(n):
+        zx, zy = -2.0 + 0.4 * j, 1.0
+        x, y = page.evaluate(client, [key, zx, zy])
+        t0 = time.perf_counter()
+        page.mouse.click(x, y)
+        page.get_by_text(f"= ({zx:.3f}", exact=False).first.wait_for(timeout=10_000)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return np.array(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--model", default="aae-mixture")
+    args = parser.parse_args()
+    reason = browser_skip_reason()
+    if reason:
+        raise SystemExit(f"cannot run: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        t0 = time.perf_counter()
+        with streamlit_server("app.py", port=port) as url:
+            page.goto(f"{url}/Explore?model={args.model}")
+            wait_for_app_run(page, timeout=60_000)
+            page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+            page.locator(".aae-pad").first.wait_for(timeout=60_000)
+            cold = time.perf_counter() - t0
+            key = f"pad::{args.model}"
+            page.wait_for_function("(k) => window.__aaePad && window.__aaePad[k] && "
+                                   "window.__aaePad[k].ready", arg=key, timeout=30_000)
+            d = drag(page, key, args.seconds)
+            wait_for_app_run(page)
+            rt = round_trips(page, key)
+            for entry in catalog.entries():
+                if entry.source == "shipped" and entry.config is not None:
+                    page.goto(f"{url}/Explore?model={entry.name}")
+                    wait_for_app_run(page, timeout=60_000)
+            memory = rss_mb(port)
+        browser.close()
+    from ui.decoder_payload import decoder_payload
+
+    from aae_core.checkpoints import load_checkpoint
+
+    sizes = []
+    for entry in catalog.entries():
+        if entry.source == "shipped" and entry.config is not None:
+            m = load_checkpoint(entry.path).model
+            sizes.append(payload_nbytes(decoder_payload(m.decoder.layers(),
+                                                        latent_dim=m.latent_dim,
+                                                        cond_dim=m.cond_dim)))
+    print(f"cold start (streamlit run -> map + pad visible): {cold:.1f} s")
+    print(f"drag {d['seconds']:.1f} s, {d['moves']} mouse moves: {d['frames']} frames painted, "
+          f"{d['fps']:.1f} frames/s")
+    print(f"per-frame decode+paint: p50 {d['decode_p50']:.2f} ms, p95 {d['decode_p95']:.2f} ms "
+          f"(whole frame incl. pad redraw: p50 {d['frame_p50']:.2f}, p95 {d['frame_p95']:.2f})")
+    print(f"server round trip per move (release -> server decode shown): "
+          f"p50 {np.percentile(rt, 50):.0f} ms, p95 {np.percentile(rt, 95):.0f} ms")
+    print(f"decoder payload per model: max {max(sizes) / 1e6:.2f} MB over {len(sizes)} models")
+    print(f"server resident memory with all shipped models opened: {memory:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""AAE vs VAE comparison (aae_core.compare): candidates, measurements, the table, the
+measured verdict; and the figure builders the AAE vs VAE page draws with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+import torch
+
+from aae_core import compare
+from aae_core.catalog import Entry
+from aae_core.config import ModelConfig, TrainConfig
+from aae_core.models import build_model
+from aae_core.priors import GaussianPrior, MixturePrior
+from ui.figures import occupancy_figure, packing_figure
+
+
+def entry(name: str, model: str, prior: str = "gaussian", *, source: str = "shipped",
+          dim: int = 2, epochs: int = 10, std: float = 1.0) -> Entry:
+    cfg = ModelConfig(model=model, prior={"name": prior, "dim": dim, "std": std},
+                      hidden=(8,), disc_hidden=(8,))
+    return Entry(name, Path("/nowhere") / name, source, cfg, TrainConfig(epochs=epochs))
+
+
+def mm(family: str, **values) -> compare.ModelMetrics:
+    return compare.ModelMetrics(family, family, values, 2000)
+
+
+# ---------------------------------------------------------------- choosing the checkpoints
+
+
+def test_candidates_group_by_family_for_one_prior_shipped_first():
+    entries = [entry("runs/b-vae", "vae", source="runs"), entry("aae-g", "aae"),
+               entry("vae-g", "vae"), entry("aae-m", "aae", "mixture"),
+               entry("sup", "aae-supervised"), entry("wae", "wae-mmd"),
+               entry("aae-1d", "aae", dim=1),
+               Entry("broken", Path("/x"), "shipped", None, None, "bad")]
+    got = compare.candidates(entries, "gaussian")
+    assert list(got) == ["aae", "vae", "wae-mmd"]
+    assert [e.name for e in got["aae"]] == ["aae-g"]
+    assert [e.name for e in got["vae"]] == ["vae-g", "runs/b-vae"]
+    assert [e.name for e in got["wae-mmd"]] == ["wae"]
+    mixture = compare.candidates(entries, "mixture")
+    assert [e.name for e in mixture["aae"]] == ["aae-m"] and not mixture["vae"]
+
+
+def test_comparability_warnings_name_what_differs():
+    same = [entry("a", "aae"), entry("v", "vae"), entry("w", "wae-mmd")]
+    assert compare.comparability_warnings(same) == []
+    lines = compare.comparability_warnings([entry("a", "aae", std=2.0), entry("v", "vae"),
+                                            entry("w", "wae-mmd", epochs=3)])
+    assert len(lines) == 2
+    assert "prior settings" in lines[0] and "std=2.0" in lines[0]
+    assert "epochs" in lines[1] and "w: 3" in lines[1]
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def test_measure_codes_from_the_prior_beat_shrunken_codes():
+    prior = GaussianPrior()
+    codes = prior.sample(2000, generator=torch.Generator().manual_seed(5)).numpy()
+    good = compare.measure("good", "aae", codes, prior, card_metrics={"recon_bce": 120.0})
+    bad = compare.measure("bad", "vae", 0.3 * codes, prior)
+    assert set(good.values) == {"prior_mmd", "sliced_wasserstein", "holes", "recon_bce"}
+    assert good.recon_source == "card" and bad.recon_source == "" and good.n_codes == 2000
+    for key in ("prior_mmd", "sliced_wasserstein", "holes"):
+        assert good.values[key] < bad.values[key], key
+    assert abs(good.values["prior_mmd"]) < 0.01 and good.values["holes"] < 0.1
+    assert good.occupancy is None
+
+
+def test_measure_on_a_mixture_adds_occupancy_and_computed_recon_wins():
+    prior = MixturePrior()
+    gen = torch.Generator().manual_seed(0)
+    codes = prior.sample(1000, labels=torch.zeros(1000, dtype=torch.long), generator=gen)
+    r = compare.measure("one-mode", "vae", codes, prior, card_metrics={"recon_bce": 99.0},
+                        recon={"bce": 150.0, "mse": 0.05})
+    assert r.values["recon_bce"] == 150.0 and r.recon_source == "computed"
+    assert len(r.occupancy) == 10 and r.occupancy[0] > 0.9
+    assert r.values["occupancy_min"] == 0.0
+    assert r.values["occupancy_tv"] == pytest.approx(compare.occupancy_tv(r.occupancy))
+
+
+def test_occupancy_tv():
+    assert compare.occupancy_tv([0.25] * 4) == 0.0
+    assert compare.occupancy_tv([1, 0, 0, 0]) == pytest.approx(0.75)
+    assert compare.occupancy_tv([0.5, 0.5, 0, 0]) == pytest.approx(0.5)
+
+
+def test_held_out_codes_means_vs_samples():
+    torch.manual_seed(0)
+    vae = build_model(ModelConfig(model="vae", hidden=(8,), disc_hidden=(8,))).eval()
+    x = torch.rand(50, 784)
+    means = compare.held_out_codes(vae, x, sample=False)
+    np.testing.assert_allclose(means, vae.encode(x).detach().numpy(), atol=1e-6)
+    draws = compare.held_out_codes(vae, x, sample=True, seed=1)
+    again = compare.held_out_codes(vae, x, sample=True, seed=1)
+    np.testing.assert_array_equal(draws, again)  # seeded
+    assert np.abs(draws - means).max() > 1e-3
+    aae = build_model(ModelConfig(model="aae", hidden=(8,), disc_hidden=(8,))).eval()
+    np.testing.assert_allclose(compare.held_out_codes(aae, x, sample=True),
+                               compare.held_out_codes(aae, x, sample=False), atol=1e-6)
+    rec = compare.reconstruction(aae, x)
+    assert set(rec) == {"bce", "mse"} and rec["bce"] > 0
+
+
+# ---------------------------------------------------------------- table and verdict
+
+
+def test_metrics_table_rows_per_metric_columns_per_model():
+    rows = compare.metrics_table([
+        mm("aae", prior_mmd=0.01, sliced_wasserstein=0.12, holes=0.021, recon_bce=140.24),
+        mm("vae", prior_mmd=0.05, sliced_wasserstein=0.30, holes=0.15),
+    ])
+    assert [r["metric"] for r in rows] == [m.label for m in compare.METRICS
+                                          if m.key in ("prior_mmd", "sliced_wasserstein",
+                                                       "holes", "recon_bce")]
+    assert rows[0] == {"metric": "MMD² to the prior (IMQ)", "AAE · aae": "0.010",
+                       "VAE · vae": "0.050", "better": "lower"}
+    assert rows[2]["AAE · aae"] == "2.1 %" and rows[3]["VAE · vae"] == "—"
+    assert rows[3]["AAE · aae"] == "140.2"
+
+
+def test_verdict_agrees_when_the_aae_fills_the_prior_better():
+    v = compare.verdict([mm("aae", prior_mmd=0.01, sliced_wasserstein=0.1, holes=0.02),
+                         mm("vae", prior_mmd=0.05, sliced_wasserstein=0.3, holes=0.15)],
+                        "gaussian")
+    assert v.agrees is True and v.scores == {"prior_mmd": 1, "sliced_wasserstein": 1,
+                                             "holes": 1}
+    assert "AAE fills the gaussian prior better than the VAE" in v.text
+    assert "3 of 3" in v.text and "agrees with the paper" in v.text
+    assert "2.0 % vs 15.0 %" in v.text  # the numbers are quoted
+
+
+def test_verdict_says_plainly_when_the_measurement_disagrees():
+    v = compare.verdict([mm("aae", prior_mmd=0.09, sliced_wasserstein=0.5, holes=0.2,
+                            occupancy_tv=0.3),
+                         mm("vae", prior_mmd=0.02, sliced_wasserstein=0.2, holes=0.195,
+                            occupancy_tv=0.1)], "mixture")
+    assert v.agrees is False
+    assert v.scores == {"prior_mmd": -1, "sliced_wasserstein": -1, "holes": 0,
+                        "occupancy_tv": -1}
+    assert "disagrees with the paper's claim" in v.text and "VAE matches the mixture" in v.text
+
+
+def test_verdict_draw_and_missing_family():
+    tie = compare.verdict([mm("aae", prior_mmd=0.010, sliced_wasserstein=0.2, holes=0.1),
+                           mm("vae", prior_mmd=0.0105, sliced_wasserstein=0.2, holes=0.1)],
+                          "gaussian")
+    assert tie.agrees is False and "no clear winner" in tie.text
+    assert "do not confirm" in tie.text
+    missing = compare.verdict([mm("aae", prior_mmd=0.01)], "mixture")
+    assert missing.agrees is None and "no VAE with the mixture prior" in missing.text
+
+
+def test_verdict_details_rank_the_wae_and_compare_reconstruction():
+    v = compare.verdict([mm("aae", prior_mmd=0.02, sliced_wasserstein=0.2, holes=0.05,
+                            recon_bce=140.0),
+                         mm("vae", prior_mmd=0.05, sliced_wasserstein=0.4, holes=0.2,
+                            recon_bce=150.0),
+                         mm("wae-mmd", prior_mmd=0.005, sliced_wasserstein=0.3, holes=0.01,
+                            recon_bce=130.0)], "gaussian")
+    assert v.details[0] == ("WAE-MMD beats the AAE on 2 and the VAE on 3 of the 3 "
+                            "prior-fit metrics.")
+    assert "AAE 140.0, VAE 150.0, WAE-MMD 130.0" in v.details[1]
+    assert "means of q(z|x)" in v.details[2]
+
+
+# ---------------------------------------------------------------- figures
+
+
+def test_packing_figures_share_axes_and_draw_the_prior():
+    prior = MixturePrior()
+    codes = prior.sample(300, generator=torch.Generator().manual_seed(0)).numpy()
+    labels = np.arange(300) % 10
+    bounds = (-6.0, 6.0, -6.0, 6.0)
+    figs = [packing_figure(codes * s, labels, [str(k) for k in range(10)], prior, bounds,
+                           title=t) for s, t in ((1.0, "AAE"), (0.5, "VAE"))]
+    for fig in figs:
+        assert isinstance(fig, go.Figure)
+        assert list(fig.layout.xaxis.range) == [-6.0, 6.0]
+        assert list(fig.layout.yaxis.range) == [-6.0, 6.0]
+        kinds = [type(t).__name__ for t in fig.data]
+        assert kinds.count("Scattergl") == 10 and kinds[-1] == "Contour"
+        assert np.asarray(fig.data[-1].z).max() == pytest.approx(1.0)  # normalised density
+    assert figs[0].layout.title.text == "AAE"
+
+
+def test_occupancy_figure_one_bar_trace_per_model():
+    fig = occupancy_figure({"AAE": np.full(10, 0.1), "VAE": np.eye(10)[0]})
+    assert [t.name for t in fig.data] == ["AAE", "VAE"]
+    assert fig.layout.shapes[0].y0 == pytest.approx(0.1)  # the uniform 1/K line
