@@ -22,16 +22,16 @@ from aae_core.models import LatentModel
 #: The paper's MNIST results (SPEC 4, 5): test error in %, and what each was trained on.
 PAPER_RESULTS = {
     "semi-supervised": (
-        {"setting": "100 labels", "error_pct": "1.90 ± 0.10",
+        {"setting": "100 labels", "test error (%)": "1.90 ± 0.10",
          "data": "MNIST: 60,000 training images (100 labelled), 10,000 test images"},
-        {"setting": "all labels", "error_pct": "0.85",
+        {"setting": "all labels", "test error (%)": "0.85",
          "data": "MNIST: 60,000 labelled training images, 10,000 test images"},
     ),
     "clustering": (
-        {"setting": "16 clusters", "error_pct": "9.55 ± 2.05",
+        {"setting": "16 clusters", "test error (%)": "9.55 ± 2.05",
          "data": "MNIST: 60,000 unlabelled training images, 10,000 test images; "
                  "most-confident rule"},
-        {"setting": "30 clusters", "error_pct": "4.10 ± 1.13",
+        {"setting": "30 clusters", "test error (%)": "4.10 ± 1.13",
          "data": "MNIST: 60,000 unlabelled training images, 10,000 test images; "
                  "most-confident rule"},
     ),
@@ -92,7 +92,7 @@ def cluster_exemplars(test_probs, per_cluster: int) -> list[np.ndarray]:
 
 def results_table(kind: str, ours: list[dict]) -> list[dict]:
     """The paper's rows for `kind` ("semi-supervised" or "clustering") followed by ours;
-    each row {"source", "setting", "error_pct", "data"}."""
+    each row {"source", "setting", "test error (%)", "data"}."""
     if kind not in PAPER_RESULTS:
         raise ConfigError(f"unknown results kind {kind!r}; choose {', '.join(PAPER_RESULTS)}")
     rows = [{"source": "paper (Makhzani et al. 2015)", **r} for r in PAPER_RESULTS[kind]]

@@ -92,9 +92,11 @@ label = st.segmented_control(
     format_func=lambda k: names[k], required=True, key=label_key, on_change=_set_label,
 )
 if mode == "label":
-    b1, b2, _ = st.columns([1, 1, 6])
-    b1.button("◀ Previous label", on_click=_set_label, kwargs={"delta": -1}, key="style_prev")
-    b2.button("Next label ▶", on_click=_set_label, kwargs={"delta": 1}, key="style_next")
+    with st.container(horizontal=True):
+        st.button("Previous label", on_click=_set_label, kwargs={"delta": -1}, key="style_prev",
+                  icon=":material/chevron_left:")
+        st.button("Next label", on_click=_set_label, kwargs={"delta": 1}, key="style_next",
+                  icon=":material/chevron_right:", icon_position="right")
 
 # ---------------------------------------------------------------- the pad
 bounds = explore.view_bounds(model, codes)

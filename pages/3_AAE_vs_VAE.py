@@ -10,7 +10,7 @@ from aae_core.images import tile, to_png_bytes
 from aae_core.priors import build_prior
 from ui import analysis_views as av
 from ui.explore_views import class_names
-from ui.figures import occupancy_figure, packing_figure
+from ui.figures import occupancy_figure, packing_figure, shared_bounds
 from ui.loaders import cache_key, model_entries, open_checkpoint
 
 st.set_page_config(page_title="AAE vs VAE · AAE Latent Explorer", page_icon="⚖️", layout="wide")
@@ -102,20 +102,21 @@ results = {f: measure(chosen[f].name, keys[f], f, bool(sampled), have_data) for 
 
 # ---------------------------------------------------------------- the pictures
 prior = build_prior(next(iter(ckpts.values())).model.config.prior)
-boxes = np.array([explore.view_bounds(c.model, c.codes.numpy()) for c in ckpts.values()])
-bounds = (boxes[:, 0].min(), boxes[:, 1].max(), boxes[:, 2].min(), boxes[:, 3].max())
+code_sets = {f: codes_for(chosen[f].name, keys[f], bool(sampled)) for f in ckpts}
+bounds = shared_bounds(prior.bounds(), code_sets.values())
 fig_cols = st.columns(len(compare.FAMILIES), gap="medium")
 for family, col in zip(compare.FAMILIES, fig_cols, strict=True):
     if family not in ckpts:
         continue
     c = ckpts[family]
-    codes = codes_for(chosen[family].name, keys[family], bool(sampled))
+    codes = code_sets[family]
     fig = packing_figure(codes[:, :2], c.labels.numpy(), class_names(c), c.model.prior, bounds,
                          title=f"{compare.FAMILIES[family]} · {len(codes):,} held-out codes",
                          height=380)
     col.plotly_chart(fig, key=f"cmp_fig::{family}", config={"displaylogo": False})
 st.caption("Dots: held-out codes coloured by digit; grey lines: the prior's density contours. "
-           "Same axes in every panel.")
+           "Same axes in every panel (at most 1.6 x the prior's range: codes farther out are "
+           "off the panels, but the metrics below count every code).")
 
 # ---------------------------------------------------------------- the numbers
 st.subheader("Measured")

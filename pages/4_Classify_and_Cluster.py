@@ -101,7 +101,7 @@ def semi_supervised(ckpt: Checkpoint) -> None:
         st.metric("Held-out test error (from the model card)", pct(error))
         st.info(f"{why} The confusion matrix needs those images; the error above was stored "
                 "when the model was trained.", icon="ℹ️")
-    ours = [{"setting": used, "error_pct": pct(error).replace(" %", ""),
+    ours = [{"setting": used, "test error (%)": pct(error).replace(" %", ""),
              "data": f"{split}; {used}"}]
     st.markdown("**Beside the paper** (test error in %; different data, so compare with care)")
     st.dataframe(classify.results_table("semi-supervised", ours), hide_index=True,
@@ -118,7 +118,7 @@ def clustering(ckpt: Checkpoint) -> None:
         st.info(f"{why} The exemplar grid and the paper's most-confident rule need the images.",
                 icon="ℹ️")
         ours = [{"setting": f"{k} clusters, majority rule",
-                 "error_pct": pct(metrics.get("clustering_error")).replace(" %", ""),
+                 "test error (%)": pct(metrics.get("clustering_error")).replace(" %", ""),
                  "data": split}]
         st.dataframe(classify.results_table("clustering", ours), hide_index=True,
                      width="stretch")
@@ -132,7 +132,7 @@ def clustering(ckpt: Checkpoint) -> None:
     a.metric("Clustering error, most-confident rule", pct(rep["most-confident"]["error"]))
     b.metric("Clustering error, majority rule", pct(rep["majority"]["error"]))
     c.metric("Empty clusters (training images)", rep["majority"]["empty_clusters"])
-    ours = [{"setting": f"{k} clusters, {rule} rule", "error_pct":
+    ours = [{"setting": f"{k} clusters, {rule} rule", "test error (%)":
              pct(rep[rule]["error"]).replace(" %", ""), "data": split}
             for rule in ("most-confident", "majority")]
     st.dataframe(classify.results_table("clustering", ours), hide_index=True, width="stretch")
@@ -173,9 +173,10 @@ def dim_reduction(ckpt: Checkpoint) -> None:
     n_lab = ckpt.train.labels
     right.metric("5-NN accuracy of the 2-D codes", pct(metrics.get("knn_accuracy")),
                  help="each held-out code votes with its 5 nearest training codes (model card)")
-    if "classification_error" in metrics or "clustering_error" in metrics:
-        right.metric("Error of the categorical head (majority rule)",
-                     pct(metrics.get("clustering_error")))
+    if "clustering_error" in metrics:
+        right.metric("Categorical-head error", pct(metrics.get("clustering_error")),
+                     help="the head's argmax, each head named by the majority label of its "
+                          "training images (model card)")
     right.caption(("unsupervised" if n_lab == 0 else
                    f"semi-supervised: {'all' if n_lab < 0 else f'{n_lab:,}'} labels") +
                   f"; {split}")

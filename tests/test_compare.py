@@ -15,7 +15,7 @@ from aae_core.catalog import Entry
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.models import build_model
 from aae_core.priors import GaussianPrior, MixturePrior
-from ui.figures import occupancy_figure, packing_figure
+from ui.figures import occupancy_figure, packing_figure, shared_bounds
 
 
 def entry(name: str, model: str, prior: str = "gaussian", *, source: str = "shipped",
@@ -194,3 +194,14 @@ def test_occupancy_figure_one_bar_trace_per_model():
     fig = occupancy_figure({"AAE": np.full(10, 0.1), "VAE": np.eye(10)[0]})
     assert [t.name for t in fig.data] == ["AAE", "VAE"]
     assert fig.layout.shapes[0].y0 == pytest.approx(0.1)  # the uniform 1/K line
+
+
+def test_shared_bounds_widen_for_codes_but_cap_far_outliers():
+    box = (-3.0, 3.0, -3.0, 3.0)
+    inside = np.random.default_rng(0).uniform(-2, 2, size=(500, 2))
+    assert shared_bounds(box, [inside]) == box
+    wide = inside * 1.9  # up to 3.8
+    got = shared_bounds(box, [inside, wide])
+    assert got[0] == -got[1] and 3.6 < got[1] < 3.8 and got[2:] == got[:2]
+    far = np.vstack([inside, np.full((50, 2), 40.0)])  # 9 % of the codes far out
+    assert shared_bounds(box, [far]) == pytest.approx((-4.8, 4.8, -4.8, 4.8))  # 1.6 x cap

@@ -132,7 +132,7 @@ def test_style_page_vary_style_then_vary_label(real, name):
     ok(at)
     captions = [caption(im) for im in at.image]
     assert "▶ 3 ◀" in captions and all(str(k) in captions for k in (0, 1, 2, 4, 9))
-    next(b for b in at.button if b.label == "Next label ▶").click().run()
+    next(b for b in at.button if b.label == "Next label").click().run()
     ok(at)
     assert at.segmented_control(key=label_key).value == 4
     z4 = at.session_state[z_key]
@@ -141,7 +141,7 @@ def test_style_page_vary_style_then_vary_label(real, name):
         np.testing.assert_allclose(z4, style.move_to_component(target, prior, 4), atol=1e-5)
     else:  # the style stays put
         np.testing.assert_allclose(z4, target, atol=1e-6)
-    next(b for b in at.button if b.label == "◀ Previous label").click().run()
+    next(b for b in at.button if b.label == "Previous label").click().run()
     ok(at)
     assert at.segmented_control(key=label_key).value == 3
 
@@ -269,7 +269,7 @@ def test_classify_semi_supervised(real, name):
     at = run(CLASSIFY, model=name)
     assert at.segmented_control(key="cc_section").value == "aae-semi-supervised"
     table = at.dataframe[0].value
-    assert list(table["error_pct"])[:2] == ["1.90 ± 0.10", "0.85"]
+    assert list(table["test error (%)"])[:2] == ["1.90 ± 0.10", "0.85"]
     assert list(table["source"])[-1] == "this app"
     metric = at.get("metric")[0]
     if mnist_10k_available():
@@ -297,7 +297,7 @@ def test_classify_clustering_exemplars(real, name):
     k = read_config(ROOT / "checkpoints" / name)[0].n_classes
     rows = [m.value for m in at.markdown if m.value.startswith("**cluster ")]
     assert len(rows) == k
-    assert list(at.dataframe[0].value["error_pct"])[:2] == ["9.55 ± 2.05", "4.10 ± 1.13"]
+    assert list(at.dataframe[0].value["test error (%)"])[:2] == ["9.55 ± 2.05", "4.10 ± 1.13"]
     at.slider(key="cc_per_cluster").set_value(6).run()
     ok(at)
 

@@ -110,7 +110,7 @@ def test_vary_style_then_vary_label(browser_page, name):
     assert min(diffs) > 0.01, "two labels decoded to (nearly) the same image"
     assert page.get_by_test_id("stImageCaption").filter(has_text="▶ 7 ◀").count() == 1
 
-    page.get_by_role("button", name="Next label ▶").click()
+    page.get_by_role("button", name="Next label").click()
     wait_for_app_run(page)
     eight = pad(page, key, other_than=seven)
     assert page.get_by_test_id("stImageCaption").filter(has_text="▶ 8 ◀").count() == 1
@@ -130,6 +130,7 @@ def test_vary_style_then_vary_label(browser_page, name):
 ])
 def test_analysis_pages_render(browser_page, path, shot):
     page, url = browser_page
+    page.set_viewport_size({"width": 1400, "height": 2600})  # the whole page in one shot
     page.goto(f"{url}/{path.replace('?mixture', '')}")
     wait_for_app_run(page)
     if path.endswith("?mixture"):

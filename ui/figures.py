@@ -103,6 +103,21 @@ def packing_figure(codes, labels, class_names, prior, bounds, *, title: str,
     return fig
 
 
+def shared_bounds(prior_box, code_sets, *, max_zoom_out: float = 1.6) -> tuple:
+    """One square box for side-by-side panels: the prior's box widened to hold 99 % of
+    every set of codes (N, >=2), but never more than `max_zoom_out` times the prior's
+    half-width around its centre (far outliers then lie off the panels)."""
+    xmin, xmax, ymin, ymax = prior_box
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    half = max(xmax - xmin, ymax - ymin) / 2
+    for codes in code_sets:
+        pts = np.asarray(codes)[:, :2]
+        lo, hi = np.percentile(pts, 0.5, axis=0), np.percentile(pts, 99.5, axis=0)
+        half = max(half, cx - lo[0], hi[0] - cx, cy - lo[1], hi[1] - cy)
+    half = min(half, max_zoom_out * max(xmax - xmin, ymax - ymin) / 2)
+    return (float(cx - half), float(cx + half), float(cy - half), float(cy + half))
+
+
 def loss_curves(steps: list[int], history: dict[str, list[float]], *, height=300) -> go.Figure:
     """One line per logged loss against the optimizer step."""
     fig = go.Figure()
@@ -124,7 +139,8 @@ def confusion_figure(matrix: np.ndarray, class_names, *, height=380) -> go.Figur
                                hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=50, r=10, t=10, b=40),
                       xaxis_title="predicted", yaxis_title="true")
-    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(type="category")  # every class name as a tick, even "0".."9"
+    fig.update_yaxes(type="category", autorange="reversed")
     return fig
 
 
