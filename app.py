@@ -22,18 +22,20 @@ with left:
     st.graphviz_chart(
         """
         digraph {
-          rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#f4f4f4",
-                            fontname="Helvetica", fontsize=11];
-          x [label="image x"]; E [label="encoder q(z|x)", fillcolor="#dbe9f6"];
-          z [label="code z", shape=ellipse]; G [label="decoder p(x|z)", fillcolor="#dbe9f6"];
-          xr [label="reconstruction"]; p [label="prior sample z' ~ p(z)", shape=ellipse,
-               fillcolor="#fde2e2"]; D [label="discriminator D", fillcolor="#fde2e2"];
-          x -> E -> z -> G -> xr [color="#1f77b4", penwidth=1.6,
-                                  label=" 1. reconstruction"];
-          z -> D [color="#d62728", penwidth=1.6, label=" 2b. fool D"];
-          p -> D [color="#d62728", penwidth=1.6, label=" 2a. real"];
+          rankdir=LR; nodesep=0.25; ranksep=0.35;
+          node [shape=box, style="rounded,filled", fillcolor="#f4f4f4", fontname="Helvetica",
+                fontsize=16, margin="0.15,0.08"];
+          edge [penwidth=2, fontname="Helvetica", fontsize=14];
+          x [label="image x"]; E [label="encoder", fillcolor="#dbe9f6"];
+          z [label="code z", shape=ellipse]; G [label="decoder", fillcolor="#dbe9f6"];
+          xr [label="x̂"]; p [label="z' ~ p(z)", shape=ellipse, fillcolor="#fde2e2"];
+          D [label="discriminator", fillcolor="#fde2e2"];
+          x -> E -> z -> G -> xr [color="#1f77b4"];
+          z -> D [color="#d62728", label="fake"]; p -> D [color="#d62728", label="real"];
+          {rank=same; z; p}
         }
-        """
+        """,
+        width="stretch",
     )
     st.markdown(
         "1. **Reconstruction phase** — encoder and decoder minimise the reconstruction error.\n"
@@ -43,16 +45,18 @@ with left:
     )
 with right:
     st.subheader("Start here")
-    name = pick_model("Model to explore", key="home_model")
+    name = pick_model("Model to explore", key="home_model", default="aae-mixture")
     if name:
         st.session_state["model"] = name
         st.page_link("pages/1_Explore.py", label="Drag through its latent space",
-                     icon="🔭")
-    st.page_link("pages/2_Style_vs_Label.py", label="Style vs label", icon="✍️")
-    st.page_link("pages/3_AAE_vs_VAE.py", label="AAE vs VAE: who fills the prior?", icon="⚖️")
+                     icon=":material/explore:")
+    st.page_link("pages/2_Style_vs_Label.py", label="Style vs label", icon=":material/edit:")
+    st.page_link("pages/3_AAE_vs_VAE.py", label="AAE vs VAE: who fills the prior?",
+                 icon=":material/balance:")
     st.page_link("pages/4_Classify_and_Cluster.py", label="Semi-supervised & clustering",
-                 icon="🧩")
-    st.page_link("pages/5_Train.py", label="Train your own model", icon="🏋️")
+                 icon=":material/category:")
+    st.page_link("pages/5_Train.py", label="Train your own model",
+                 icon=":material/model_training:")
 
 st.subheader("Models in this app")
 rows = []

@@ -168,9 +168,8 @@ def main() -> None:
                     wait_for_app_run(page, timeout=60_000)
             memory = rss_mb(port)
         browser.close()
-    from ui.decoder_payload import decoder_payload
-
     from aae_core.checkpoints import load_checkpoint
+    from ui.decoder_payload import decoder_payload
 
     sizes = []
     for entry in catalog.entries():
@@ -180,7 +179,8 @@ def main() -> None:
                                                         latent_dim=m.latent_dim,
                                                         cond_dim=m.cond_dim)))
     print(f"cold start (streamlit run -> map + pad visible): {cold:.1f} s")
-    print(f"Playwright drag {d['seconds']:.1f} s, {d['moves']} mouse moves: {d['frames']} frames painted, "
+    print(f"Playwright drag {d['seconds']:.1f} s, {d['moves']} mouse moves: "
+          f"{d['frames']} frames painted, "
           f"{d['fps']:.1f} frames/s")
     print(f"per-frame decode+paint: p50 {d['decode_p50']:.2f} ms, p95 {d['decode_p95']:.2f} ms "
           f"(whole frame incl. pad redraw: p50 {d['frame_p50']:.2f}, p95 {d['frame_p95']:.2f})")

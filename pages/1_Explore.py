@@ -30,7 +30,7 @@ for problem in url.problems:
 url.problems.clear()
 
 with st.sidebar:
-    name = pick_model(default=url.model)
+    name = pick_model(default=url.model or "aae-mixture")
 try:
     ckpt = open_checkpoint(name)
 except AAEError as exc:
@@ -60,8 +60,14 @@ if model.cond_dim:
     label = views.label_picker(ckpt, key=f"label::{name}", default=url.label,
                                help_text="This decoder takes a label beside z: z is the style.")
 
-start_z = url.z if (url.z and url.model in (None, name)) else \
-    (list(base) if base is not None else [0.0] * model.latent_dim)
+if url.z and url.model in (None, name):
+    start_z = url.z
+elif base is not None:
+    start_z = list(base)
+elif codes is not None:  # start on a real digit's code, not in a gap of the prior
+    start_z = [float(v) for v in codes[0]]
+else:
+    start_z = [0.0] * model.latent_dim
 pad_col, map_col = st.columns([5, 6], gap="large")
 
 

@@ -40,7 +40,7 @@ for family, col in zip(compare.FAMILIES, pick_cols, strict=True):
         options = cands[family]
         if not options:
             st.info(f"No {title} checkpoint with the {prior_name} prior. Train one on the "
-                    f"Train page (model `{family}`, prior `{prior_name}`).", icon="ℹ️")
+                    f"Train page (model `{family}`, prior `{prior_name}`).", icon=":material/info:")
             continue
         by_name = {e.name: e for e in options}
         name = st.selectbox("Checkpoint", list(by_name), key=f"cmp_pick::{family}::{prior_name}",
@@ -51,7 +51,7 @@ for family, col in zip(compare.FAMILIES, pick_cols, strict=True):
 if not chosen:
     st.stop()
 for line in compare.comparability_warnings(list(chosen.values())):
-    st.warning(line + " The comparison is fairest when only the family differs.", icon="⚠️")
+    st.warning(line + " The comparison is fairest when only the family differs.", icon=":material/warning:")
 
 
 @st.cache_data(max_entries=48, show_spinner=False)
@@ -83,7 +83,7 @@ for family, entry in chosen.items():
     try:
         ckpts[family] = open_checkpoint(entry.name)
     except AAEError as exc:
-        st.error(f"Cannot open {entry.name}: {exc}", icon="⚠️")
+        st.error(f"Cannot open {entry.name}: {exc}", icon=":material/warning:")
 ckpts = {f: c for f, c in ckpts.items() if c.codes is not None}
 if not ckpts:
     st.info("None of these checkpoints stores held-out codes, so there is nothing to compare.")
@@ -124,7 +124,7 @@ rows = compare.metrics_table(list(results.values()))
 st.dataframe(rows, hide_index=True, width="stretch")
 verdict = compare.verdict(list(results.values()), prior_name)
 box = st.success if verdict.agrees else (st.info if verdict.agrees is None else st.warning)
-box(verdict.text, icon="📏")
+box(verdict.text, icon=":material/straighten:")
 for line in verdict.details:
     st.markdown(f"- {line}")
 sources = {compare.FAMILIES[f]: r.recon_source or "not known" for f, r in results.items()}

@@ -44,7 +44,7 @@ def fits(entry) -> bool:
 
 default, note = av.requested_model("classify", fits, picker_key="cc_model", needs=NEEDS)
 if note:
-    st.info(note, icon="ℹ️")
+    st.info(note, icon=":material/info:")
 kinds = {e.name: e.config.model for e in model_entries() if e.config is not None}
 st.session_state.setdefault("cc_section", kinds.get(default, "aae-semi-supervised"))
 section = st.segmented_control("Model kind", list(SECTIONS), format_func=SECTIONS.get,
@@ -54,12 +54,12 @@ with st.sidebar:
                       default=default)
 if name is None:
     st.info(f"No `{section}` model here. Train one on the Train page (model `{section}`), or "
-            "restore the shipped checkpoints.", icon="ℹ️")
+            "restore the shipped checkpoints.", icon=":material/info:")
     st.stop()
 try:
     ckpt = open_checkpoint(name)
 except AAEError as exc:
-    st.error(f"Cannot open {name}: {exc}", icon="⚠️")
+    st.error(f"Cannot open {name}: {exc}", icon=":material/warning:")
     st.stop()
 st.query_params["model"] = name
 metrics = ckpt.card.get("metrics", {})
@@ -100,7 +100,7 @@ def semi_supervised(ckpt: Checkpoint) -> None:
         error = metrics.get("classification_error")
         st.metric("Held-out test error (from the model card)", pct(error))
         st.info(f"{why} The confusion matrix needs those images; the error above was stored "
-                "when the model was trained.", icon="ℹ️")
+                "when the model was trained.", icon=":material/info:")
     ours = [{"setting": used, "test error (%)": pct(error).replace(" %", ""),
              "data": f"{split}; {used}"}]
     st.markdown("**Beside the paper** (test error in %; different data, so compare with care)")
@@ -116,7 +116,7 @@ def clustering(ckpt: Checkpoint) -> None:
         st.metric("Clustering error, majority rule (from the model card)",
                   pct(metrics.get("clustering_error")))
         st.info(f"{why} The exemplar grid and the paper's most-confident rule need the images.",
-                icon="ℹ️")
+                icon=":material/info:")
         ours = [{"setting": f"{k} clusters, majority rule",
                  "test error (%)": pct(metrics.get("clustering_error")).replace(" %", ""),
                  "data": split}]

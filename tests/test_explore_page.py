@@ -48,7 +48,7 @@ def test_a_pad_release_is_decoded_by_the_server():
     at.run()
     assert not at.exception
     assert "**z** = (1.500, -0.500)" in texts(at)
-    assert at.query_params["z"] == ["1.5,-0.5"]
+    assert at.query_params["z"] in ("1.5,-0.5", ["1.5,-0.5"])
 
 
 @needs_shipped

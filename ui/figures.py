@@ -156,6 +156,7 @@ def occupancy_figure(rows: dict[str, np.ndarray], *, height=260) -> go.Figure:
     fig.update_layout(height=height, barmode="group", margin=dict(l=40, r=10, t=10, b=30),
                       xaxis_title="mixture component", yaxis_title="share of codes",
                       plot_bgcolor="white")
+    fig.update_xaxes(dtick=1)  # every component numbered
     return fig
 
 
