@@ -197,8 +197,10 @@ class Verdict:
     details: tuple[str, ...] = ()  # extra sentences (WAE-MMD, reconstruction, caveats)
 
 
-def _pair(metric: Metric, a: ModelMetrics, b: ModelMetrics) -> str:
-    return f"{metric.label} {_fmt(metric, a.values[metric.key])} vs {_fmt(metric, b.values[metric.key])}"
+def _pair(metric: Metric, a: ModelMetrics, b: ModelMetrics, score: int) -> str:
+    who = {1: "AAE better", -1: "VAE better", 0: "tie"}[score]
+    return (f"{metric.label} {_fmt(metric, a.values[metric.key])} vs "
+            f"{_fmt(metric, b.values[metric.key])} ({who})")
 
 
 def verdict(results: Sequence[ModelMetrics], prior_name: str) -> Verdict:
@@ -219,22 +221,22 @@ def verdict(results: Sequence[ModelMetrics], prior_name: str) -> Verdict:
     wins = sum(s > 0 for s in scores.values())
     losses = sum(s < 0 for s in scores.values())
     ties = len(keys) - wins - losses
-    numbers = "; ".join(_pair(m, aae, vae) for m in keys)
+    numbers = "; ".join(_pair(m, aae, vae, scores[m.key]) for m in keys)
     tally = f"{wins} of {len(keys)} prior-fit metrics" + (f" ({ties} tied)" if ties else "")
     where = f"the {prior_name} prior"
     if wins > losses:
-        text = (f"Measured: the AAE fills {where} better than the VAE — it wins {tally}: "
-                f"{numbers} (AAE vs VAE). This agrees with the paper's claim.")
+        text = (f"Measured: the AAE fills {where} better than the VAE — it wins {tally}. "
+                f"AAE vs VAE: {numbers}. This agrees with the paper's claim.")
         agrees = True
     elif losses > wins:
         text = (f"Measured: the VAE matches {where} better than the AAE here — the AAE wins "
-                f"only {tally} and loses {losses}: {numbers} (AAE vs VAE). This disagrees "
+                f"only {tally} and loses {losses}. AAE vs VAE: {numbers}. This disagrees "
                 "with the paper's claim that the AAE fills the prior better.")
         agrees = False
     else:
         text = (f"Measured: no clear winner on {where} — the AAE wins {wins}, loses {losses} "
-                f"and ties {ties}: {numbers} (AAE vs VAE). These numbers do not confirm the "
-                "paper's claim.")
+                f"and ties {ties}. AAE vs VAE: {numbers}. These numbers do not confirm the "
+                "paper's claim that the AAE fills the prior better.")
         agrees = False
     return Verdict(text, agrees, scores, tuple(_details(by, keys, aae, vae)))
 

@@ -37,7 +37,8 @@ with st.sidebar:
     name = pick_model("Model", key="style_model", accept=fits, default=default)
 if name is None:
     st.info(f"No model here separates style from label. {NEEDS} Train one on the Train page "
-            "(e.g. model `aae-supervised`), or restore the shipped checkpoints.", icon=":material/info:")
+            "(e.g. model `aae-supervised`), or restore the shipped checkpoints.",
+            icon=":material/info:")
     st.stop()
 try:
     ckpt = open_checkpoint(name)
@@ -120,7 +121,8 @@ with side_col:
     if in_prior and sits != label:
         st.warning(f"You dragged z into component {sits}: this decoder has no label input, "
                    f"so it now draws a **{names[sits]}**. Pick digit {names[sits]} above, or "
-                   f"pick {names[label]} to move z back into its component.", icon=":material/explore:")
+                   f"pick {names[label]} to move z back into its component.",
+                   icon=":material/explore:")
     elif mode == "style":
         st.markdown(f"The label stays **{names[label]}**; only the handwriting changes as you "
                     "drag." + (" Stay inside this digit's component: crossing into another "

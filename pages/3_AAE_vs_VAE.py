@@ -51,7 +51,8 @@ for family, col in zip(compare.FAMILIES, pick_cols, strict=True):
 if not chosen:
     st.stop()
 for line in compare.comparability_warnings(list(chosen.values())):
-    st.warning(line + " The comparison is fairest when only the family differs.", icon=":material/warning:")
+    st.warning(line + " The comparison is fairest when only the family differs.",
+               icon=":material/warning:")
 
 
 @st.cache_data(max_entries=48, show_spinner=False)

@@ -133,7 +133,7 @@ def test_verdict_agrees_when_the_aae_fills_the_prior_better():
                                              "holes": 1}
     assert "AAE fills the gaussian prior better than the VAE" in v.text
     assert "3 of 3" in v.text and "agrees with the paper" in v.text
-    assert "2.0 % vs 15.0 %" in v.text  # the numbers are quoted
+    assert "holes (prior mass with no code nearby) 2.0 % vs 15.0 % (AAE better)" in v.text
 
 
 def test_verdict_says_plainly_when_the_measurement_disagrees():
@@ -145,6 +145,7 @@ def test_verdict_says_plainly_when_the_measurement_disagrees():
     assert v.scores == {"prior_mmd": -1, "sliced_wasserstein": -1, "holes": 0,
                         "occupancy_tv": -1}
     assert "disagrees with the paper's claim" in v.text and "VAE matches the mixture" in v.text
+    assert "20.0 % vs 19.5 % (tie)" in v.text and "0.090 vs 0.020 (VAE better)" in v.text
 
 
 def test_verdict_draw_and_missing_family():

@@ -47,7 +47,7 @@ def browser_page():
 
     with streamlit_server("app.py") as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
-        page = browser.new_page(viewport={"width": 1400, "height": 1300})
+        page = browser.new_page(viewport={"width": 1400, "height": 2000})
         yield page, url
         browser.close()
 
@@ -119,6 +119,14 @@ def test_vary_style_then_vary_label(browser_page, name):
     else:
         assert eight["z"] == seven["z"]  # the style stays
     page.screenshot(path=artifact_path(f"style_vary_label_{name}.png"), full_page=True)
+
+    # the style x label grid from real held-out digits (originals on the left)
+    segment(page, "Rows: styles from", "real held-out digits")
+    grid = page.get_by_test_id("stImage").filter(
+        has=page.get_by_test_id("stImageCaption").filter(has_text="columns: labels"))
+    assert "the real held-out digit" in grid.inner_text()
+    grid.scroll_into_view_if_needed()
+    page.screenshot(path=artifact_path(f"style_grid_held_out_{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize(("path", "shot"), [
