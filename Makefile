@@ -27,4 +27,4 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 
 bench: $(VENV)/.installed
-	$(PY) bench/train_throughput.py
+	$(PY) -m bench.train_throughput

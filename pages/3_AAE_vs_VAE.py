@@ -98,12 +98,13 @@ sampled = st.toggle(
          "Needs the held-out images (AAE_DATA_DIR)." if have_data else
          "Needs the held-out images on this machine (set AAE_DATA_DIR).",
 )
+sampled = bool(sampled) and have_data  # a toggle left on from when the images were here
 keys = {f: cache_key(chosen[f].name) for f in ckpts}
-results = {f: measure(chosen[f].name, keys[f], f, bool(sampled), have_data) for f in ckpts}
+results = {f: measure(chosen[f].name, keys[f], f, sampled, have_data) for f in ckpts}
 
 # ---------------------------------------------------------------- the pictures
 prior = build_prior(next(iter(ckpts.values())).model.config.prior)
-code_sets = {f: codes_for(chosen[f].name, keys[f], bool(sampled)) for f in ckpts}
+code_sets = {f: codes_for(chosen[f].name, keys[f], sampled) for f in ckpts}
 bounds = shared_bounds(prior.bounds(), code_sets.values())
 fig_cols = st.columns(len(compare.FAMILIES), gap="medium")
 for family, col in zip(compare.FAMILIES, fig_cols, strict=True):
