@@ -140,17 +140,23 @@ def clustering(ckpt: Checkpoint) -> None:
 
     st.subheader("Each cluster's most confident held-out digits")
     per = st.slider("Digits per cluster", 6, 20, 12, key="cc_per_cluster")
-    mapping = rep["most-confident"]["mapping"]
+    mapping, majority = rep["most-confident"]["mapping"], rep["majority"]["mapping"]
     names = data.class_names  # clusters stand for the dataset's classes
+    empty = []
     for j, idx in enumerate(classify.cluster_exemplars(test_probs, per)):
+        if not len(idx):
+            empty.append(str(j))
+            continue
         left, right = st.columns([1, 6], vertical_alignment="center")
         stands = names[mapping[j]] if mapping[j] >= 0 else "—"
-        left.markdown(f"**cluster {j}** → {stands}  \n{rep['sizes'][j]:,} digits")
-        if len(idx):
-            strip = tile(data.test_x[idx].view(-1, 28, 28).numpy(), cols=per)
-            right.image(to_png_bytes(strip, scale=2))
-        else:
-            right.caption("no held-out digit lands here")
+        other = (f" (majority: {names[majority[j]] if majority[j] >= 0 else '—'})"
+                 if majority[j] != mapping[j] else "")
+        left.markdown(f"**cluster {j}** → {stands}{other}  \n{rep['sizes'][j]:,} digits")
+        strip = tile(data.test_x[idx].view(-1, 28, 28).numpy(), cols=per)
+        right.image(to_png_bytes(strip, scale=2))
+    if empty:
+        st.caption(f"No held-out digit lands in cluster{'s' if len(empty) > 1 else ''} "
+                   f"{', '.join(empty)}.")
 
 
 def dim_reduction(ckpt: Checkpoint) -> None:
