@@ -199,7 +199,12 @@ def cmd_sample(args) -> int:
     model = ckpt.model
     labels = None
     if args.label is not None:
-        parts = model.prior.n_components or model.cond_dim or model.config.n_classes
+        from aae_core.explore import label_parts
+
+        parts = label_parts(model)
+        if not parts:
+            raise ConfigError(f"--label: a {model.config.model} with a {model.prior.name} prior "
+                              f"has no labelled parts to sample from")
         if not 0 <= args.label < parts:
             raise ConfigError(f"--label must be from 0 to {parts - 1}, got {args.label}")
         labels = torch.full((args.n,), args.label, dtype=torch.long)

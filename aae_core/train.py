@@ -64,11 +64,14 @@ class Controls:
         self.running = threading.Event()  # cleared = paused
         self.running.set()
 
-    def wait_if_paused(self) -> None:
-        while not self.running.is_set():
-            if self.stop.is_set():
-                return
+    def wait_if_paused(self) -> float:
+        """Block while paused; returns the seconds spent paused (0 when running)."""
+        if self.running.is_set():
+            return 0.0
+        t0 = time.perf_counter()
+        while not self.running.is_set() and not self.stop.is_set():
             self.running.wait(0.05)
+        return time.perf_counter() - t0
 
 
 def _check_finite(losses: dict[str, float], step: int) -> None:
@@ -157,7 +160,7 @@ class Trainer:
         try:
             for epoch in range(self.start_epoch, cfg.epochs):
                 for batch in self._batches(generator):
-                    self.controls.wait_if_paused()
+                    t0 += self.controls.wait_if_paused()  # speed and time left skip pauses
                     if self.controls.stop.is_set():
                         raise TrainingStopped("stopped by the user")
                     losses = model.train_step(batch)
@@ -190,7 +193,8 @@ class Trainer:
     def _finish(self, state: str, epochs_done: int, t0: float, message: str) -> Progress:
         self._snapshot()
         if self.out_dir is not None and (state == "finished" or self.progress.step > 0):
-            self._save(epochs_done, time.perf_counter() - t0, final=True)
+            # Only a finished run is evaluated: Stop must return quickly.
+            self._save(epochs_done, time.perf_counter() - t0, final=state == "finished")
         self._update(state=state, message=message, epoch=epochs_done)
         return self.snapshot()
 

@@ -154,3 +154,15 @@ def test_bad_input_is_exit_2_with_one_stderr_line(case, trained, tmp_path, capsy
     assert fragment in captured.err
     assert captured.out == ""
     assert not (tmp_path / "out").exists() and not (tmp_path / "x.png").exists()
+
+
+def test_sample_label_on_a_model_without_parts_is_refused(tmp_path, capsys):
+    from aae_core.cli import main
+
+    out = tmp_path / "plain"
+    assert main(["train", "--hidden", "32", "--disc-hidden", "32", "--epochs", "1",
+                 "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    code = main(["sample", str(out), "-n", "4", "--label", "3", "--out", str(tmp_path / "s.png")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "no labelled parts" in err[0]

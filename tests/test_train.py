@@ -167,10 +167,10 @@ class ObservedControls(Controls):
         super().__init__()
         self.held = threading.Event()
 
-    def wait_if_paused(self) -> None:
+    def wait_if_paused(self) -> float:
         if not self.running.is_set():
             self.held.set()
-        super().wait_if_paused()
+        return super().wait_if_paused()
 
 
 def test_pause_holds_the_step_count_and_resume_continues(data):
