@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=100)
     t.add_argument("--labels", type=int, default=-1, help="-1 all, 0 none, N labelled")
     t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--lr-adv", type=float, default=2e-4)
+    t.add_argument("--lr-adv", type=float, default=1e-3)
     t.add_argument("--beta1", type=float, default=0.5)
     t.add_argument("--reg-weight", type=float, default=1.0, help="WAE lambda / VAE beta")
     t.add_argument("--disc-noise", type=float, default=0.0, help="noise std on D's input")

@@ -43,7 +43,7 @@ class ModelConfig:
     n_classes: int = 10  # labels (supervised), clusters (clustering), heads (dim-reduction)
     image_dim: int = 784
     lr: float = 1e-3  # reconstruction / autoencoder Adam learning rate
-    lr_adv: float = 2e-4  # discriminator and generator (regularization) learning rate
+    lr_adv: float = 1e-3  # D and generator learning rate (= lr fills the prior best, measured)
     beta1: float = 0.5
     disc_input_noise: float = 0.0  # std of Gaussian noise on D's input (SPEC 9)
     reg_weight: float = 1.0  # lambda: WAE weight, VAE beta

@@ -14,7 +14,7 @@ from ui.loaders import open_checkpoint, pad_payload, pad_points, pick_model
 
 st.set_page_config(page_title="Style vs label · AAE Latent Explorer", page_icon="✍️",
                    layout="wide")
-st.title("✍️ Style vs label")
+st.title("Style vs label")
 st.markdown(
     "Some AAEs keep **what digit it is** apart from **how it is written**. Fix the digit and "
     "drag the style code: one digit in every handwriting. Fix the style and change the "

@@ -14,7 +14,7 @@ from ui.figures import occupancy_figure, packing_figure, shared_bounds
 from ui.loaders import cache_key, model_entries, open_checkpoint
 
 st.set_page_config(page_title="AAE vs VAE · AAE Latent Explorer", page_icon="⚖️", layout="wide")
-st.title("⚖️ AAE vs VAE: who fills the prior?")
+st.title("AAE vs VAE: who fills the prior?")
 st.markdown(
     "Both models push their codes towards a prior p(z) you choose, but in different ways. "
     "A **VAE** adds a KL term *for every example*: each q(z|x) is pulled towards the prior, "

@@ -15,7 +15,7 @@ from ui.loaders import cache_key, model_entries, open_checkpoint, pick_model
 
 st.set_page_config(page_title="Classify & cluster · AAE Latent Explorer", page_icon="🧩",
                    layout="wide")
-st.title("🧩 Classify and cluster")
+st.title("Classify and cluster")
 st.markdown(
     "These AAEs split each digit's code in two: a **categorical** part y (softmax over K "
     "classes or clusters, pushed towards one-hot vectors by one discriminator) and a "

@@ -9,7 +9,7 @@ import streamlit as st
 from ui import train_views as views
 
 st.set_page_config(page_title="Train · AAE Latent Explorer", page_icon="🏋️", layout="wide")
-st.title("🏋️ Train a model")
+st.title("Train a model")
 st.caption("Runs train in the background on this server. Closing the tab does not stop a "
            "run: it finishes and saves to your models, where every page can open it. "
            "Pause and stop belong to the tab that started it (or whoever reopens the page "

@@ -53,6 +53,10 @@ PHASES = {
 def tiny_config(name: str, prior: str, **changes) -> ModelConfig:
     """Tiny networks; a 3-D code where the prior allows it, so no '2' hides in a shape."""
     dim = 2 if prior == "swiss-roll" else 3
+    # Distinct rates: Adam's first step moves every weight by exactly +-lr, so with
+    # lr == lr_adv a weight pushed one way by the reconstruction phase and back by the
+    # generator phase can land exactly where it started.
+    changes = {"lr": 1e-3, "lr_adv": 7e-4, **changes}
     return ModelConfig(model=name, prior=PriorSpec(name=prior, dim=dim), hidden=(32,),
                        disc_hidden=(16,), **changes)
 

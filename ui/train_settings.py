@@ -92,7 +92,7 @@ def whole(value, what: str) -> int:
 
 
 def build_configs(*, model: str, prior: str, encoder: str, dataset: str, latent_dim,
-                  hidden: str, epochs, batch_size, lr: str, lr_adv: str = "2e-4",
+                  hidden: str, epochs, batch_size, lr: str, lr_adv: str = "1e-3",
                   labels=-1, seed=0) -> tuple[ModelConfig, TrainConfig]:
     """The page's fields -> (ModelConfig, TrainConfig), every value validated."""
     if model not in MODELS:

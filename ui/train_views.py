@@ -113,7 +113,7 @@ def _start_new(owner: str) -> None:
             model=model, prior=s.tr_prior, encoder=s.get("tr_encoder", "deterministic"),
             dataset=s.tr_dataset, latent_dim=s.tr_latent, hidden=s.tr_hidden,
             epochs=s.tr_epochs, batch_size=s.tr_batch, lr=s.tr_lr,
-            lr_adv=s.get("tr_lr_adv", "2e-4"), labels=s.get("tr_labels", -1), seed=s.tr_seed)
+            lr_adv=s.get("tr_lr_adv", "1e-3"), labels=s.get("tr_labels", -1), seed=s.tr_seed)
         return REGISTRY.start(owner, model_cfg, train_cfg, s.tr_name)
 
     _start(owner, starter)
@@ -153,7 +153,7 @@ def new_run_form(owner: str) -> None:
              help="Adam, reconstruction (autoencoder) phase.")),
         ]
         if ts.uses_adversary(model):
-            fields.append((st.text_input, "Adversarial lr", dict(value="2e-4", key="tr_lr_adv",
+            fields.append((st.text_input, "Adversarial lr", dict(value="1e-3", key="tr_lr_adv",
                            help="Adam, discriminator and generator (regularization) phases.")))
         if ts.uses_labels(model):
             fields.append((st.number_input, "Labels", dict(value=-1, step=100, key="tr_labels",
