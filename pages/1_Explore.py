@@ -60,7 +60,10 @@ if model.cond_dim:
     label = views.label_picker(ckpt, key=f"label::{name}", default=url.label,
                                help_text="This decoder takes a label beside z: z is the style.")
 
-if url.z and url.model in (None, name):
+goto = st.session_state.pop(f"explore_goto::{name}", None)  # "send to pad" from the map
+if goto is not None:
+    start_z = goto
+elif url.z and url.model in (None, name):
     start_z = url.z
 elif base is not None:
     start_z = list(base)
@@ -120,7 +123,10 @@ with map_col:
         fig = latent_scatter(codes[:, list(dims)], labels, views.class_names(ckpt), bounds,
                              title=f"{len(codes):,} held-out codes · {ckpt.card.get('dataset')}",
                              extra=extra)
-        st.plotly_chart(fig, key=f"map::{name}", config={"displaylogo": False,
-                        "toImageButtonOptions": {"format": "png", "filename": "latent-map"}})
-        st.caption("Use the camera icon to download the map as PNG; click a legend entry to "
-                   "hide a class.")
+        event = st.plotly_chart(
+            fig, key=f"map::{name}", on_select="rerun", selection_mode="points",
+            config={"displaylogo": False,
+                    "toImageButtonOptions": {"format": "png", "filename": "latent-map"}})
+        st.caption("Click a point to see its digit; the camera icon downloads the map as PNG; "
+                   "a legend entry hides a class.")
+        views.selected_point(ckpt, event, codes, labels, label=label, name=name)

@@ -91,3 +91,20 @@ def test_sampling_button_draws_new_digits():
     before = at.session_state[f"sample_seed::{name}"]
     next(b for b in at.button if "Sample 64" in b.label).click().run()
     assert at.session_state[f"sample_seed::{name}"] == before + 1
+
+
+@needs_shipped
+def test_clicking_a_map_point_shows_its_digit_and_can_move_the_pad():
+    name = "aae-mixture" if "aae-mixture" in SHIPPED else SHIPPED[0]
+    at = explore({"model": name}).run()
+    at.session_state[f"map::{name}"] = {"selection": {"points": [{"customdata": 7}]}}
+    at.run()
+    assert not at.exception, at.exception
+    assert "a reconstruction of that digit" in texts(at)
+    next(b for b in at.button if "Move the pad here" in b.label).click().run()
+    assert not at.exception
+    codes = catalog.resolve(name)
+    from aae_core.checkpoints import load_checkpoint
+
+    z = load_checkpoint(codes).codes[7].tolist()
+    assert f"**z** = ({z[0]:.3f}, {z[1]:.3f})" in texts(at)

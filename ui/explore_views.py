@@ -127,3 +127,24 @@ def draw_view(ckpt: Checkpoint, *, label, name: str) -> np.ndarray | None:
         b.image(to_png_bytes(recon, scale=IMAGE_SCALE), caption="its reconstruction")
         st.markdown(f"code z = ({', '.join(f'{v:.2f}' for v in code)}) — the ★ on the map")
     return code
+
+
+def selected_point(ckpt: Checkpoint, event, codes, labels, *, label, name: str) -> None:
+    """The digit behind a clicked map point (its code, decoded), and a way to send the pad
+    there. Plotly's hover cannot draw images, so a click shows them."""
+    points = ((event or {}).get("selection") or {}).get("points") or []
+    indices = [p.get("customdata") for p in points if isinstance(p, dict)]
+    indices = [int(i[0] if isinstance(i, list) else i) for i in indices if i is not None]
+    if not indices or not 0 <= indices[0] < len(codes):
+        return
+    i = indices[0]
+    shown_label = label if label is not None else None
+    image = server_decode(ckpt, codes[i], shown_label)
+    a, b = st.columns([1, 2])
+    a.image(to_png_bytes(image, scale=4),
+            caption=f"held-out #{i} · digit {class_names(ckpt)[int(labels[i])]}")
+    b.markdown(f"code = ({', '.join(f'{v:.2f}' for v in codes[i])}), decoded (a reconstruction "
+               "of that digit).")
+    if b.button("Move the pad here", key=f"goto_btn::{name}", icon=":material/my_location:"):
+        st.session_state[f"explore_goto::{name}"] = [float(v) for v in codes[i]]
+        st.rerun()
