@@ -29,7 +29,9 @@ def load_image_bytes(data: bytes) -> np.ndarray:
                                 f"use one under {int(MAX_PIXELS ** 0.5)} px a side")
             img.load()
             return _to_gray(img)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, before ours
+        raise DataError(f"the image is too large ({exc})") from None
+    except (UnidentifiedImageError, OSError) as exc:
         raise DataError(f"that file is not an image Pillow can read ({exc})") from None
 
 
@@ -50,7 +52,8 @@ def canvas_to_gray(rgba: np.ndarray) -> np.ndarray:
     rgb = rgba[..., :3].astype(np.float32).mean(axis=2) / 255.0
     if rgba.shape[2] == 4:
         alpha = rgba[..., 3].astype(np.float32) / 255.0
-        return np.clip(rgb * alpha, 0, 1) if rgb[alpha > 0].mean(initial=0) > 0.5 else alpha
+        drawn = rgb[alpha > 0]  # light strokes: ink = brightness; dark strokes: ink = alpha
+        return np.clip(rgb * alpha, 0, 1) if drawn.size and drawn.mean() > 0.5 else alpha
     return rgb
 
 

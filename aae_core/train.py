@@ -23,7 +23,13 @@ from aae_core.checkpoints import finite_metrics, load_checkpoint, save_checkpoin
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import Dataset, labeled_indices, load_dataset
 from aae_core.device import resolve_device, seed_everything
-from aae_core.errors import AAEError, ConfigError, DivergenceError, TrainingStopped
+from aae_core.errors import (
+    AAEError,
+    CheckpointError,
+    ConfigError,
+    DivergenceError,
+    TrainingStopped,
+)
 from aae_core.models import Batch, LatentModel, build_model
 
 HISTORY_LIMIT = 2000  # logged points kept per loss
@@ -260,8 +266,12 @@ class Trainer:
                 "versions": {"aae_core": __version__, "torch": torch.__version__}}
         # The run's own settings (epochs asked for); the card says how many are done, which
         # may be 0 when the user stops during the first epoch.
-        save_checkpoint(self.out_dir, model, self.train_cfg,
-                        card=card, codes=codes, labels=self.data.test_y.cpu())
+        try:
+            save_checkpoint(self.out_dir, model, self.train_cfg,
+                            card=card, codes=codes, labels=self.data.test_y.cpu())
+        except OSError as exc:  # a full or read-only disk: one clear line, not a traceback
+            raise CheckpointError(f"cannot write the checkpoint to {self.out_dir}: "
+                                  f"{exc.strerror or exc}") from exc
         self._update(checkpoint=str(self.out_dir), metrics=card["metrics"])
 
 

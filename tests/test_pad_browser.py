@@ -161,7 +161,8 @@ def test_drag_decodes_every_frame_and_server_agrees(app_page):
     assert diff <= TOLERANCE
     final = stats(page)
     assert final["z"] == browser_z, "the rerun must not move the marker"
-    assert final["parses"] == 1
+    # both pads mount in one render and either may parse first: one parse per page
+    assert final["parses"] + stats(page, "pad_b")["parses"] == 1
     assert not final["decoderSent"], "weights must not be resent once the browser holds them"
 
     ms = np.array(page.evaluate("() => window.__aaePad.pad.decodeMs"))
@@ -198,7 +199,8 @@ def test_python_sets_z_and_marker_follows(app_page):
 def test_two_pads_are_independent(app_page):
     page = app_page
     a_before, b_before = stats(page, "pad"), stats(page, "pad_b")
-    assert b_before["ready"] and b_before["parses"] == 0, "pad_b reuses pad's cached decoder"
+    assert b_before["ready"] and a_before["ready"]
+    assert a_before["parses"] + b_before["parses"] == 1, "one pad parses, the other reuses it"
     page.mouse.move(*client_xy(page, -1.0, 1.0, key="pad_b"))
     page.mouse.down()
     page.mouse.move(*client_xy(page, 1.5, -1.5, key="pad_b"), steps=10)

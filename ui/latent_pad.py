@@ -99,6 +99,34 @@ def _release(state: Any, z: list[float], dims: tuple[int, int]) -> tuple[Any, li
     return signature, new_z
 
 
+def _choose_z(mem: dict, state: Any, z: list[float], dims: tuple[int, int]) -> list[float]:
+    """The z to show: a new release wins, then a new `z` from the caller, else the last one.
+
+    mem is this pad's memory in session state (the component's own key is a widget's).
+    """
+    release = _release(state, z, dims)
+    if release is not None and release[0] != mem.get("release"):
+        current = release[1]  # the user just let go
+        mem["release"] = release[0]
+        if isinstance(release[0][0], int):  # the browser's next seq continues from here
+            mem["seq"] = max(mem.get("seq", 0), release[0][0])
+    elif z != mem.get("given") or len(mem.get("current") or ()) != len(z):
+        current = z  # the caller moved z (or this is the first run)
+    else:
+        current = mem["current"]
+    mem["given"], mem["current"] = z, current
+    return list(current)
+
+
+def _browser_has(mem: dict, state: Any) -> set[str]:
+    """Payload ids the browser reported holding, minus one it just asked for ("need")."""
+    reported = state.get("z") if state else None
+    if isinstance(reported, dict) and isinstance(reported.get("have"), list):
+        mem["have"] = [str(i) for i in reported["have"]]
+    need = state.get("need") if state else None
+    return set(mem.get("have", [])) - {need}
+
+
 def latent_pad(
     *,
     key: str,
@@ -125,34 +153,14 @@ def latent_pad(
     dims = (int(dims[0]), int(dims[1]))
     _check(decoder, bounds, z, dims, cond)
 
-    # Per-pad memory in session state (not the component's own key, which is a widget's).
-    mem = st.session_state.setdefault(
-        f"_aae_latent_pad::{key}",
-        {"given": None, "release": None, "current": None, "have": []},
-    )
+    mem = st.session_state.setdefault(f"_aae_latent_pad::{key}", {})
     state = st.session_state.get(key)  # the browser's state, readable before mounting
-    release = _release(state, z, dims)
-    if release is not None and release[0] != mem["release"]:
-        current = release[1]  # the user just let go
-        mem["release"] = release[0]
-    elif z != mem["given"] or mem["current"] is None or len(mem["current"]) != len(z):
-        current = z  # the caller moved z (or this is the first run)
-    else:
-        current = mem["current"]
-    mem["given"], mem["current"] = z, current
+    current = _choose_z(mem, state, z, dims)
     xmin, xmax, ymin, ymax = (float(b) for b in bounds)
-    current = list(current)
     current[dims[0]] = min(max(current[dims[0]], xmin), xmax)
     current[dims[1]] = min(max(current[dims[1]], ymin), ymax)
-
-    reported = state.get("z") if state else None
-    if isinstance(reported, dict) and isinstance(reported.get("have"), list):
-        mem["have"] = [str(i) for i in reported["have"]]
-    need = state.get("need") if state else None
-    have = set(mem["have"]) - {need}
+    have = _browser_has(mem, state)
     points_id = points["id"] if points else None
-    if release is not None and isinstance(release[0][0], int):
-        mem["seq"] = max(mem.get("seq", 0), release[0][0])  # the browser continues from here
 
     _component(
         key=key,

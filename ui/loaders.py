@@ -78,9 +78,11 @@ def pick_model(label: str = "Model", *, key: str = "model", accept=None,
         return None
     names = [e.name for e in entries]
     labels = {e.name: e.label for e in entries}
-    if key in st.session_state and st.session_state[key] not in names:
-        del st.session_state[key]  # the model was deleted: fall back to the first
     index = names.index(default) if default in names else 0
+    if key in st.session_state and st.session_state[key] not in names:
+        gone = st.session_state.pop(key)  # the model was deleted: fall back, and say so
+        st.warning(f"{gone} is no longer available (deleted or unreadable); "
+                   f"showing {labels[names[index]]} instead.", icon="🗑️")
     return st.selectbox(label, names, index=index, key=key, format_func=labels.get)
 
 

@@ -1,0 +1,223 @@
+"""Load test on loopback: N concurrent browser sessions on the Explore page while the
+server trains a model, each with its own z in the URL.
+
+    python bench/load_test.py [--sessions 20] [--model aae-gaussian] [--epochs 500]
+                              [--no-training] [--budget 170]
+
+1. `streamlit run app.py` on 127.0.0.1 (tests.browser_helpers.streamlit_server), with a
+   temporary AAE_RUNS_DIR.
+2. One browser tab opens the Train page and starts a run on synthetic digits (the app's
+   default model, --epochs epochs); the tab is then closed: the run belongs to the
+   server and keeps one core busy for the whole test.
+3. --sessions browser contexts (separate cookies, so separate Streamlit sessions) in one
+   headless chromium open /Explore?model=<model>&z=<i*0.1-1>,0.5 all at once. For each:
+   load = goto -> its own "z = (...)" text shown and the script idle; rerun = press R ->
+   the browser hears the rerun has finished (all sessions press at the same time).
+4. Isolation: every page shows exactly one z text, its own, after load and after the
+   rerun. Health: /_stcore/health answers "ok" at the end.
+
+Everything is bounded by --budget seconds (each wait has a deadline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser_helpers import launch_chromium, streamlit_server  # noqa: E402
+
+Z_TEXT = re.compile(r"z = \(([-0-9., ]+)\)")
+IDLE_JS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  return app && app.getAttribute('data-test-connection-state') === 'CONNECTED' &&
+         app.getAttribute('data-test-script-state') === 'notRunning';
+}"""
+SHOWN_JS = """(want) => document.body.innerText.includes(want)"""
+RERUN_JS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  window.__states = [];
+  if (!window.__observer) {
+    window.__observer = new MutationObserver(() => window.__states.push(
+        [performance.now(), app.getAttribute('data-test-script-state')]));
+    window.__observer.observe(app, {attributes: true,
+                                    attributeFilter: ['data-test-script-state']});
+  }
+  window.__t0 = performance.now();
+}"""
+# a fast rerun can go rerunRequested -> notRunning without 'running' ever being rendered
+DONE_JS = """() => window.__states.some(s => s[1] !== 'notRunning') &&
+    window.__states[window.__states.length - 1][1] === 'notRunning'"""
+ELAPSED_JS = """() => window.__states[window.__states.length - 1][0] - window.__t0"""
+
+
+def z_of(i: int) -> tuple[float, float]:
+    return round(i * 0.1 - 1, 1), 0.5
+
+
+def z_text(z: tuple[float, float]) -> str:
+    return f"z = ({z[0]:.3f}, {z[1]:.3f})"
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as resp:
+            return resp.status == 200 and resp.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+def pct(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+async def start_training(context, url: str, epochs: int, deadline: float) -> str:
+    """The Train page's Start button, default model, synthetic digits; returns the name."""
+    page = await context.new_page()
+    ms = lambda: max(1_000, (deadline - time.monotonic()) * 1e3)  # noqa: E731
+    await page.goto(f"{url}/Train", timeout=ms())
+    await page.wait_for_function(IDLE_JS, timeout=ms())
+    side = page.get_by_test_id("stSidebar")
+    await side.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+    await page.get_by_role("option", name="synthetic-digits", exact=True).click()
+    await side.get_by_label("Epochs", exact=True).fill(str(epochs))
+    await side.get_by_label("Run name", exact=True).fill("load-bg")
+    await side.get_by_role("button", name="Start training").click()
+    await page.wait_for_function("() => document.body.innerText.includes('images/s')",
+                                 timeout=ms())
+    await page.close()  # the run goes on in the server
+    return "load-bg"
+
+
+async def session(browser, url: str, model: str, i: int, deadline: float,
+                  go: asyncio.Event) -> dict:
+    z = z_of(i)
+    want = z_text(z)
+    ms = lambda: max(1_000, (deadline - time.monotonic()) * 1e3)  # noqa: E731
+    result: dict = {"i": i, "want": want, "error": None}
+    context = await browser.new_context(viewport={"width": 1300, "height": 900})
+    page = await context.new_page()
+    try:
+        await go.wait()
+        t0 = time.perf_counter()
+        await page.goto(f"{url}/Explore?model={model}&z={z[0]},{z[1]}", timeout=ms())
+        await page.wait_for_function(SHOWN_JS, arg=want, timeout=ms())
+        await page.wait_for_function(IDLE_JS, timeout=ms())
+        result["load_s"] = time.perf_counter() - t0
+        result["seen_load"] = Z_TEXT.findall(await page.inner_text("body"))
+        result["page"] = page
+    except Exception as exc:  # one failed session is reported, not fatal
+        result["error"] = f"load: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return result
+
+
+async def rerun(result: dict, deadline: float, go: asyncio.Event) -> None:
+    page = result.get("page")
+    if page is None:
+        return
+    ms = lambda: max(1_000, (deadline - time.monotonic()) * 1e3)  # noqa: E731
+    try:
+        await page.mouse.click(5, 5)  # focus the app, not an input (R reruns)
+        await go.wait()
+        await page.evaluate(RERUN_JS)
+        await page.keyboard.press("r")
+        await page.wait_for_function(DONE_JS, timeout=ms())
+        result["rerun_s"] = await page.evaluate(ELAPSED_JS) / 1e3
+        await page.wait_for_function(SHOWN_JS, arg=result["want"], timeout=ms())
+        result["seen_rerun"] = Z_TEXT.findall(await page.inner_text("body"))
+    except Exception as exc:
+        result["error"] = f"rerun: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+async def main_async(args) -> int:
+    from playwright.async_api import async_playwright
+
+    t_start = time.monotonic()
+    deadline = t_start + args.budget
+    with tempfile.TemporaryDirectory() as runs:
+        env = {"AAE_RUNS_DIR": runs, "AAE_MAX_RUNS": "1"}
+        with streamlit_server("app.py", env=env, timeout=60) as url:
+            print(f"server {url} up in {time.monotonic() - t_start:.1f}s")
+            async with async_playwright() as pw:
+                browser = await launch_chromium(pw)
+                training = None
+                if not args.no_training:
+                    ctx = await browser.new_context()
+                    try:
+                        training = await start_training(ctx, url, args.epochs,
+                                                        time.monotonic() + 60)
+                        print(f"training run '{training}' started from the Train page "
+                              f"({args.epochs} epochs, synthetic digits)")
+                    except Exception as exc:
+                        print(f"could not start training from the Train page: {exc}")
+                go = asyncio.Event()
+                tasks = [asyncio.create_task(session(browser, url, args.model, i, deadline, go))
+                         for i in range(args.sessions)]
+                await asyncio.sleep(0.5)  # contexts created; now open every page at once
+                go.set()
+                results = await asyncio.gather(*tasks)
+                go2 = asyncio.Event()
+                rtasks = [asyncio.create_task(rerun(r, deadline, go2)) for r in results]
+                await asyncio.sleep(0.2)
+                go2.set()
+                await asyncio.gather(*rtasks)
+                ok_health = healthy(url)
+                card = Path(runs) / "load-bg" / "card.json"
+                trained = None
+                if card.exists():
+                    import json
+                    trained = json.loads(card.read_text()).get("epochs")
+                await browser.close()
+
+    loads = [r["load_s"] for r in results if "load_s" in r]
+    reruns = [r["rerun_s"] for r in results if "rerun_s" in r]
+    leaks, errors = [], [f"#{r['i']} {r['error']}" for r in results if r["error"]]
+    for r in results:
+        want = r["want"][5:-1]
+        for key in ("seen_load", "seen_rerun"):
+            if key in r and r[key] != [want]:
+                leaks.append(f"#{r['i']} {key}: want [{want}], saw {r[key]}")
+    n = args.sessions
+    print(f"\nsessions: {n}, model {args.model}, "
+          f"background training: {'yes' if training else 'no'}"
+          + (f" ({trained} epochs saved by the end)" if training else ""))
+    if loads:
+        print(f"load  (goto -> own z shown, idle): n={len(loads)}  p50 {pct(loads, 50):.2f}s  "
+              f"p95 {pct(loads, 95):.2f}s  max {max(loads):.2f}s")
+    if reruns:
+        print(f"rerun (R -> script finished):       n={len(reruns)}  p50 {pct(reruns, 50):.2f}s"
+              f"  p95 {pct(reruns, 95):.2f}s  max {max(reruns):.2f}s")
+    checked = sum(1 for r in results if "seen_rerun" in r)
+    print(f"isolation: {'OK' if not leaks else 'LEAK'} ({checked}/{n} sessions checked "
+          f"after load and rerun; each shows only its own z)")
+    for line in leaks + errors:
+        print("  ", line)
+    print(f"health at the end: {'ok' if ok_health else 'NOT OK'}")
+    print(f"total wall time: {time.monotonic() - t_start:.1f}s")
+    return 0 if ok_health and not leaks and not errors else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--model", default="aae-gaussian")
+    parser.add_argument("--epochs", type=int, default=500)
+    parser.add_argument("--no-training", action="store_true")
+    parser.add_argument("--budget", type=float, default=170.0,
+                        help="seconds for the whole test (every wait has this deadline)")
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
