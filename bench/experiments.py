@@ -1,0 +1,454 @@
+"""The paper's experiments (SPEC.md 4-8), end to end: train with the command line, measure,
+print the figures and record them for RESULTS.md.
+
+    python -m bench.experiments list
+    python -m bench.experiments run EXPERIMENT [EXPERIMENT ...] [--dataset mnist-10k]
+                                    [--jobs 2] [--retrain] [--paper]
+    python -m bench.experiments table      # rewrite RESULTS.md's table from bench/results/
+
+Each experiment is a set of `python -m aae_core train ...` runs (each written to
+runs/experiments/<dataset>/<run>/, reused when its card shows the same command; --retrain
+forces) and a measurement over the checkpoints, on the dataset's held-out split only.
+--jobs N trains N runs at once, one torch thread each (this machine: 2 cores, --jobs 2).
+--paper swaps in the paper's networks and schedules (2 x 1000 units, hundreds of epochs):
+for a user with a GPU and the full MNIST (`--dataset mnist --paper`).
+
+Records go to bench/results/<experiment>--<dataset>.json: the rows of the table plus every
+training command and card (epochs, wall time, device).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = ROOT / "runs" / "experiments"
+RECORDS = ROOT / "bench" / "results"
+RESULTS_MD = ROOT / "RESULTS.md"
+TABLE_BEGIN, TABLE_END = "<!-- results:begin -->", "<!-- results:end -->"
+DATASETS = ("mnist-10k", "fashion-mnist", "mnist")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One `python -m aae_core train` invocation, without --dataset and --out."""
+
+    name: str
+    args: tuple[str, ...]
+    epochs: int
+
+    def argv(self, dataset: str, out: Path, epochs: int | None = None) -> list[str]:
+        shown = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
+        return ["train", *self.args, "--epochs", str(epochs or self.epochs), "--dataset",
+                dataset, "--seed", "0", "--no-progress", "--out", str(shown)]
+
+
+@dataclass
+class Row:
+    setting: str
+    ours: str
+    paper: str
+    runs: list[str] = field(default_factory=list)  # Run names that made it
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    title: str
+    plan: Callable[[str, bool], list[Run]]  # (dataset, paper setting) -> runs
+    measure: Callable[[str, dict], list[Row]]  # (dataset, {run name: Checkpoint}) -> rows
+
+
+def _epochs(dataset: str, mnist_10k: int, paper: bool, paper_epochs: int) -> int:
+    """Epochs for a budget: mnist-10k's figure; the 60,000-image sets get 1/5 of the epochs
+    (1.5x the optimizer steps); the paper setting its own."""
+    if paper:
+        return paper_epochs
+    return mnist_10k if dataset == "mnist-10k" else max(2, math.ceil(mnist_10k / 5))
+
+
+def _nets(paper: bool, hidden: str = "256,256") -> tuple[str, ...]:
+    sizes = "1000,1000" if paper else hidden
+    return ("--hidden", sizes, "--disc-hidden", sizes)
+
+
+# ---------------------------------------------------------------- the experiments
+
+
+def _semi_plan(dataset, paper):
+    runs = []
+    for labels in (100, 1000, -1):
+        runs.append(Run(f"semi-{labels if labels > 0 else 'all'}",
+                        ("--model", "aae-semi-supervised", "--labels", str(labels),
+                         "--latent-dim", "10", *_nets(paper, "512,512"),
+                         "--lr", "1e-3", "--lr-adv", "1e-3", "--disc-noise", "0.3"),
+                        _epochs(dataset, 40, paper, 500)))
+    return runs
+
+
+def _semi_measure(dataset, ckpts):
+    from aae_core.classify import class_probs
+    from aae_core.metrics import classification_error
+
+    data = _data(dataset)
+    paper = {"semi-100": "1.90 ± 0.10 %", "semi-1000": "1.60 ± 0.08 % (Table 2)",
+             "semi-all": "0.85 ± 0.02 %"}
+    rows = []
+    for name, ckpt in ckpts.items():
+        pred = class_probs(ckpt.model, data.test_x).argmax(1)
+        err = classification_error(pred, data.test_y)
+        labels = ckpt.train.labels
+        setting = f"{'all' if labels == -1 else labels} labels"
+        rows.append(Row(setting, f"{100 * err:.2f} % error", paper[name], [name]))
+    return rows
+
+
+def _cluster_plan(dataset, paper):
+    return [Run(f"cluster-{k}",
+                ("--model", "aae-clustering", "--labels", "0", "--n-classes", str(k),
+                 "--latent-dim", "5", *_nets(paper, "512,512"), "--lr", "1e-3",
+                 "--lr-adv", "1e-3", "--disc-noise", "0.3"),
+                _epochs(dataset, 40, paper, 500)) for k in (16, 30)]
+
+
+def _cluster_measure(dataset, ckpts):
+    from aae_core.classify import class_probs
+    from aae_core.metrics import clustering_error
+
+    data = _data(dataset)
+    paper = {16: "9.55 ± 2.05 %", 30: "4.10 ± 1.13 %"}
+    rows = []
+    for name, ckpt in ckpts.items():
+        k = ckpt.model.config.n_classes
+        train_p = class_probs(ckpt.model, data.train_x)
+        test_p = class_probs(ckpt.model, data.test_x)
+        results = {rule: clustering_error(train_p.argmax(1), data.train_y, test_p.argmax(1),
+                                          data.test_y, k, train_confidence=train_p, rule=rule)
+                   for rule in ("most-confident", "majority")}
+        conf, maj = results["most-confident"], results["majority"]
+        rows.append(Row(f"{k} clusters",
+                        f"{100 * conf['error']:.2f} % (most confident); "
+                        f"{100 * maj['error']:.2f} % (majority)",
+                        paper[k], [name], f"{conf['empty_clusters']} of {k} clusters empty"))
+    return rows
+
+
+def _parzen_plan(dataset, paper):
+    common = ("--prior", "gaussian", "--latent-dim", "8", *_nets(paper, "512,512"),
+              "--lr", "1e-3")
+    epochs = _epochs(dataset, 40, paper, 500)
+    return [Run("parzen-aae", ("--model", "aae", *common, "--lr-adv", "1e-3",
+                               "--disc-noise", "0.3"), epochs),
+            Run("parzen-vae", ("--model", "vae", *common), epochs)]
+
+
+def _parzen_measure(dataset, ckpts):
+    import torch
+
+    from aae_core.metrics import parzen_log_likelihood, select_parzen_sigma
+
+    data = _data(dataset)
+    half = len(data.test_x) // 2  # sigma chosen on the first half, scored on the second
+    valid_x, test_x = data.test_x[:half], data.test_x[half:]
+    paper = {"parzen-aae": "340 ± 2", "parzen-vae": "≈ 290 ± 2 (quoted by later work)"}
+    rows = []
+    for name, ckpt in ckpts.items():
+        with torch.no_grad():
+            samples = ckpt.model.sample(10_000, generator=torch.Generator().manual_seed(0))
+        sigma, _ = select_parzen_sigma(samples, valid_x)
+        ll = parzen_log_likelihood(samples, test_x, sigma=sigma)
+        rows.append(Row(f"{ckpt.model.config.model}, 8-D latent",
+                        f"{ll['mean']:.0f} ± {ll['std_err']:.0f} nats (σ = {sigma:.3f})",
+                        paper[name], [name]))
+    return rows
+
+
+def _dimred_plan(dataset, paper):
+    return [Run(f"dimred-{labels}",
+                ("--model", "aae-dim-reduction", "--labels", str(labels), "--n-classes", "10",
+                 "--latent-dim", "2", "--prior-std", "0.5", *_nets(paper, "512,512"),
+                 "--lr", "1e-3", "--lr-adv", "1e-3", "--disc-noise", "0.3"),
+                _epochs(dataset, 40, paper, 500)) for labels in (100, 1000)]
+
+
+def _dimred_measure(dataset, ckpts):
+    from aae_core.classify import class_probs
+    from aae_core.evaluate import encode_all
+    from aae_core.metrics import classification_error, knn_accuracy
+
+    data = _data(dataset)
+    rows = []
+    for name, ckpt in ckpts.items():
+        err = classification_error(class_probs(ckpt.model, data.test_x).argmax(1), data.test_y)
+        train_codes = encode_all(ckpt.model, data.train_x[:8000])
+        knn = knn_accuracy(train_codes, data.train_y[:8000], encode_all(ckpt.model, data.test_x),
+                           data.test_y, k=5)
+        rows.append(Row(f"2-D, {ckpt.train.labels} labels, 10 heads",
+                        f"{100 * err:.2f} % error (heads); 5-NN on the 2-D map "
+                        f"{100 * (1 - knn):.2f} % error",
+                        "2-D maps (Fig. 9); error rates not restated in SPEC.md", [name]))
+    return rows
+
+
+def _packing_plan(dataset, paper):
+    runs = []
+    for prior in ("gaussian", "mixture"):
+        common = ("--prior", prior, "--latent-dim", "2", *_nets(paper), "--lr", "1e-3")
+        epochs = _epochs(dataset, 24, paper, 200)
+        runs += [Run(f"pack-aae-{prior}", ("--model", "aae", *common, "--lr-adv", "1e-3"),
+                     epochs),
+                 Run(f"pack-vae-{prior}", ("--model", "vae", *common), epochs),
+                 Run(f"pack-wae-mmd-{prior}",
+                     ("--model", "wae-mmd", *common, "--reg-weight", "10"), epochs)]
+    return runs
+
+
+def _packing_measure(dataset, ckpts):
+    from aae_core.compare import held_out_codes, measure, reconstruction
+
+    data = _data(dataset)
+    rows = []
+    for prior in ("gaussian", "mixture"):
+        results = {}
+        for family in ("aae", "vae", "wae-mmd"):
+            ckpt = ckpts[f"pack-{family}-{prior}"]
+            codes = held_out_codes(ckpt.model, data.test_x, sample=False)
+            results[family] = measure(family, family, codes, ckpt.model.prior,
+                                      recon=reconstruction(ckpt.model, data.test_x))
+        aae, vae = results["aae"].values, results["vae"].values
+        keys = ["prior_mmd", "sliced_wasserstein", "holes"]
+        keys += ["occupancy_tv"] if prior == "mixture" else []
+        wins = sum(aae[k] < vae[k] for k in keys)
+        for family, res in results.items():
+            v = res.values
+            text = (f"MMD {v['prior_mmd']:.3f}, SW {v['sliced_wasserstein']:.3f}, "
+                    f"holes {100 * v['holes']:.1f} %")
+            if "occupancy_tv" in v:
+                text += f", occupancy TV {v['occupancy_tv']:.3f}"
+            text += f", recon BCE {v['recon_bce']:.1f}"
+            note = (f"AAE better than VAE on {wins} of {len(keys)} packing metrics"
+                    if family == "aae" else "")
+            rows.append(Row(f"{family}, {prior} prior (2-D)", text,
+                            "AAE fills the prior, VAE leaves gaps (Fig. 2, qualitative)",
+                            [f"pack-{family}-{prior}"], note))
+    return rows
+
+
+def _wae_plan(dataset, paper):
+    common = ("--prior", "gaussian", "--latent-dim", "8", *_nets(paper, "512,512"),
+              "--lr", "1e-3", "--batch-size", "100")
+    epochs = _epochs(dataset, 40, paper, 100)
+    return [Run("wae-vae", ("--model", "vae", *common), epochs),
+            Run("wae-mmd", ("--model", "wae-mmd", *common, "--reg-weight", "10"), epochs),
+            Run("wae-gan", ("--model", "wae-gan", *common, "--reg-weight", "1",
+                            "--lr-adv", "5e-4"), epochs)]
+
+
+def _wae_measure(dataset, ckpts):
+    import torch
+
+    from aae_core.compare import reconstruction
+    from aae_core.sample_quality import judge_samples, train_judge
+
+    data = _data(dataset)
+    judge = train_judge(data.train_x, data.train_y, seed=0)
+    real = judge_samples(judge, data.train_x[:5000], data.test_x)  # the floor: real vs real
+    rows = []
+    for name, ckpt in ckpts.items():
+        with torch.no_grad():
+            samples = ckpt.model.sample(5000, generator=torch.Generator().manual_seed(0))
+        q = judge_samples(judge, samples, data.test_x)
+        recon = reconstruction(ckpt.model, data.test_x)
+        rows.append(Row(f"{ckpt.model.config.model}, 8-D latent",
+                        f"recon MSE {recon['mse']:.4f}; sample FD {q['fd']:.1f}, "
+                        f"confidence {q['confidence']:.3f}",
+                        "CelebA FID: VAE 63, WAE-MMD 55, WAE-GAN 42", [name],
+                        f"real training digits score FD {real['fd']:.1f}, "
+                        f"confidence {real['confidence']:.3f}"))
+    return rows
+
+
+EXPERIMENTS = {e.name: e for e in (
+    Experiment("semi-supervised", "Semi-supervised classification (SPEC 4)",
+               _semi_plan, _semi_measure),
+    Experiment("clustering", "Unsupervised clustering (SPEC 5)", _cluster_plan,
+               _cluster_measure),
+    Experiment("parzen", "Parzen-window log-likelihood, 10,000 samples (SPEC 1, 10)",
+               _parzen_plan, _parzen_measure),
+    Experiment("dim-reduction", "Dimensionality reduction to 2-D (SPEC 6)", _dimred_plan,
+               _dimred_measure),
+    Experiment("packing", "AAE vs VAE vs WAE-MMD latent packing (SPEC 7)", _packing_plan,
+               _packing_measure),
+    Experiment("wae", "VAE vs WAE-MMD vs WAE-GAN (SPEC 8)", _wae_plan, _wae_measure),
+)}
+
+
+# ---------------------------------------------------------------- running
+
+
+_DATA_CACHE: dict = {}
+
+
+def _data(dataset: str):
+    from aae_core.data import load_dataset
+
+    if dataset not in _DATA_CACHE:
+        _DATA_CACHE[dataset] = load_dataset(dataset)
+    return _DATA_CACHE[dataset]
+
+
+def _command(argv: list[str]) -> str:
+    return "python -m aae_core " + shlex.join(argv)
+
+
+def _train(run: Run, dataset: str, retrain: bool, epochs: int | None = None) -> Path:
+    """Train one run in a subprocess with one torch thread, unless its checkpoint exists."""
+    out = RUNS / dataset / run.name
+    argv = run.argv(dataset, out, epochs)
+    card = out / "card.json"
+    if not retrain and card.exists() and json.loads(card.read_text()).get("command") == \
+            _command(argv):
+        print(f"  {run.name}: reusing {out}", flush=True)
+        return out
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    log = out.with_suffix(".log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"  {run.name}: training ({epochs or run.epochs} epochs), log {log}", flush=True)
+    with log.open("w") as fh:
+        done = subprocess.run([sys.executable, "-m", "aae_core", *argv], cwd=ROOT, env=env,
+                              stdout=fh, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{run.name} failed (exit {done.returncode}); see {log}")
+    print(f"  {run.name}: {log.read_text().strip().splitlines()[-1]}", flush=True)
+    # the CLI records its own argv; ours ran with the venv's interpreter, same arguments
+    return out
+
+
+def run_experiment(exp: Experiment, dataset: str, *, jobs: int, retrain: bool,
+                   paper: bool, epochs: int | None = None) -> dict:
+    """Train (or reuse) the experiment's runs, measure them, print the rows; the record is
+    written to bench/results/ unless the paper setting or an epochs override was used."""
+    from aae_core.checkpoints import load_checkpoint
+
+    runs = exp.plan(dataset, paper)
+    print(f"{exp.title} on {dataset}: {len(runs)} runs", flush=True)
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        folders = list(pool.map(lambda r: _train(r, dataset, retrain, epochs), runs))
+    ckpts = {run.name: load_checkpoint(folder) for run, folder in zip(runs, folders,
+                                                                     strict=True)}
+    rows = exp.measure(dataset, ckpts)
+    data = _data(dataset)
+    record = {
+        "experiment": exp.name, "title": exp.title, "dataset": dataset, "split": data.split,
+        "paper_setting": paper,
+        "command": f"python -m bench.experiments run {exp.name} --dataset {dataset}"
+                   + (" --paper" if paper else ""),
+        "rows": [row.__dict__ for row in rows],
+        "runs": {name: {"command": c.card.get("command"), "epochs": c.card.get("epochs"),
+                        "wall_time_s": c.card.get("wall_time_s"), "device": c.card.get("device"),
+                        "hidden": list(c.model.config.hidden)}
+                 for name, c in ckpts.items()},
+        "elapsed_s": round(time.perf_counter() - t0, 1),
+    }
+    for row in rows:
+        print(f"  {row.setting:<34} ours: {row.ours}   paper: {row.paper}"
+              + (f"   [{row.note}]" if row.note else ""))
+    if not paper and epochs is None and dataset in DATASETS:
+        RECORDS.mkdir(parents=True, exist_ok=True)
+        (RECORDS / f"{exp.name}--{dataset}.json").write_text(json.dumps(record, indent=2))
+    return record
+
+
+# ---------------------------------------------------------------- RESULTS.md
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def results_table() -> str:
+    """Markdown: one section per experiment, a row per setting and dataset."""
+    records = [json.loads(p.read_text()) for p in sorted(RECORDS.glob("*.json"))]
+    order = {name: i for i, name in enumerate(EXPERIMENTS)}
+    records.sort(key=lambda r: (order.get(r["experiment"], 99), DATASETS.index(r["dataset"])))
+    out, current = [], None
+    for rec in records:
+        if rec["experiment"] != current:
+            current = rec["experiment"]
+            out += ["", f"### {rec['title']}", "",
+                    "| data | setting | ours | paper (full MNIST) | epochs | wall time | note |",
+                    "|---|---|---|---|---|---|---|"]
+        for row in rec["rows"]:
+            meta = [rec["runs"][r] for r in row["runs"]]
+            epochs = ", ".join(str(m["epochs"]) for m in meta)
+            wall = ", ".join(f"{m['wall_time_s']:.0f} s" for m in meta)
+            paper = row["paper"]
+            paper = paper if rec["dataset"].startswith("mnist") else f"(MNIST) {paper}"
+            out.append("| " + " | ".join(_cell(c) for c in (
+                rec["dataset"], row["setting"], row["ours"], paper, epochs, wall,
+                row["note"])) + " |")
+        nets = " / ".join(sorted({"x".join(map(str, m["hidden"])) for m in rec["runs"].values()}))
+        trainings = "; ".join(f"`{m['command']}`" for m in rec["runs"].values())
+        out += ["", f"Rerun: `{rec['command']}` ({rec['split']}; hidden layers {nets}). "
+                    f"Training commands: {trainings}", ""]
+    return "\n".join(out).strip() + "\n"
+
+
+def write_results_md() -> None:
+    text = RESULTS_MD.read_text()
+    pattern = re.compile(re.escape(TABLE_BEGIN) + ".*?" + re.escape(TABLE_END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{RESULTS_MD} has no {TABLE_BEGIN} ... {TABLE_END} block")
+    table = f"{TABLE_BEGIN}\n{results_table()}{TABLE_END}"
+    RESULTS_MD.write_text(pattern.sub(lambda _: table, text))
+    print(f"wrote {RESULTS_MD}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.experiments", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list")
+    r = sub.add_parser("run")
+    r.add_argument("experiments", nargs="+", choices=[*EXPERIMENTS, "all"])
+    r.add_argument("--dataset", default="mnist-10k",
+                   help=f"{', '.join(DATASETS)} (recorded), or any dataset aae_core reads")
+    r.add_argument("--epochs", type=int, default=None,
+                   help="override every run's epochs (a quick check; not recorded)")
+    r.add_argument("--jobs", type=int, default=2)
+    r.add_argument("--retrain", action="store_true")
+    r.add_argument("--paper", action="store_true",
+                   help="the paper's networks and schedules (GPU, full MNIST)")
+    sub.add_parser("table")
+    args = p.parse_args(argv)
+    if args.command == "list":
+        for exp in EXPERIMENTS.values():
+            runs = exp.plan("mnist-10k", False)
+            print(f"{exp.name:<16} {exp.title} ({len(runs)} runs)")
+        return 0
+    if args.command == "table":
+        write_results_md()
+        return 0
+    names = list(EXPERIMENTS) if "all" in args.experiments else args.experiments
+    for name in names:
+        run_experiment(EXPERIMENTS[name], args.dataset, jobs=args.jobs, retrain=args.retrain,
+                       paper=args.paper, epochs=args.epochs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
