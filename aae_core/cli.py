@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--beta1", type=float, default=0.5)
     t.add_argument("--reg-weight", type=float, default=1.0, help="WAE lambda / VAE beta")
     t.add_argument("--disc-noise", type=float, default=0.0, help="noise std on D's input")
+    t.add_argument("--input-noise", type=float, default=0.0,
+                   help="noise std on the encoder's input (semi-supervised family)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto")
     t.add_argument("--out", required=True, help="checkpoint folder to write")
@@ -95,7 +97,8 @@ def _model_config(args):
     return ModelConfig(model=args.model, prior=spec, encoder=args.encoder, hidden=args.hidden,
                        disc_hidden=args.disc_hidden, n_classes=args.n_classes, lr=args.lr,
                        lr_adv=args.lr_adv, beta1=args.beta1, reg_weight=args.reg_weight,
-                       disc_input_noise=args.disc_noise)
+                       disc_input_noise=args.disc_noise,
+                       encoder_input_noise=args.input_noise)
 
 
 def cmd_list(args) -> int:

@@ -39,6 +39,7 @@ class LatentModel(nn.Module):
     supported_priors: tuple[str, ...] = PRIOR_NAMES
     needs_labels = False  # training uses labels (all or some)
     has_classifier = False  # `classify(x)` gives class probabilities
+    uses_encoder_input_noise = False  # train_step honours config.encoder_input_noise
     description = ""
 
     def __init__(self, config: ModelConfig):
@@ -56,6 +57,10 @@ class LatentModel(nn.Module):
                 f"model {config.model!r} does not support the {config.prior.name!r} prior; "
                 f"choose one of {', '.join(cls.supported_priors)}"
             )
+        if config.encoder_input_noise > 0 and not cls.uses_encoder_input_noise:
+            raise ConfigError(f"model {config.model!r} does not use encoder input noise; "
+                              "it is for the semi-supervised, clustering and dim-reduction "
+                              "models")
 
     @property
     def latent_dim(self) -> int:

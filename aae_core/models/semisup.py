@@ -26,6 +26,7 @@ class SemiSupervisedAAE(LatentModel):
     needs_labels = True
     has_classifier = True
     classification_phase = True
+    uses_encoder_input_noise = True
 
     def __init__(self, config):
         super().__init__(config)
@@ -72,11 +73,16 @@ class SemiSupervisedAAE(LatentModel):
         logits, style = self._split(x)
         return self._decode_parts(F.softmax(logits, dim=1), style)
 
+    def _noisy(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, D) plus N(0, encoder_input_noise^2) noise: what the encoder sees in training."""
+        std = self.config.encoder_input_noise
+        return x + std * torch.randn_like(x) if std > 0 else x
+
     def train_step(self, batch: Batch) -> dict[str, float]:
         opt = self.ensure_optimizers()
         n = batch.x.shape[0]
-        # (1) Reconstruction phase.
-        logits, style = self._split(batch.x)
+        # (1) Reconstruction phase: encode a noisy x (when configured), rebuild the clean x.
+        logits, style = self._split(self._noisy(batch.x))
         recon = bce_per_image(self._decode_parts(F.softmax(logits, 1), style), batch.x)
         out = {"recon_loss": run_phase(opt["reconstruction"], recon + self._extra_penalty())}
         # (2) Regularization phase, for each adversarial pair (fresh codes after step 1).
@@ -90,7 +96,7 @@ class SemiSupervisedAAE(LatentModel):
                 "d_style_loss": sty["d_loss"], "g_style_loss": sty["g_loss"]}
         # (3) Semi-supervised classification phase on a labelled mini-batch.
         if self.classification_phase and batch.x_lab is not None and len(batch.x_lab):
-            ce = F.cross_entropy(self._split(batch.x_lab)[0], batch.y_lab)
+            ce = F.cross_entropy(self._split(self._noisy(batch.x_lab))[0], batch.y_lab)
             out["class_loss"] = run_phase(opt["classification"], ce)
         return out
 
