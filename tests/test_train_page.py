@@ -18,7 +18,13 @@ from aae_core.models import MODELS
 from aae_core.models.aae import AAE
 from ui import loaders, train_views
 from ui.run_registry import RunRegistry
-from ui.train_settings import build_configs, uses_adversary, uses_encoder_choice, uses_labels
+from ui.train_settings import (
+    DENOISE_STD,
+    build_configs,
+    uses_adversary,
+    uses_encoder_choice,
+    uses_labels,
+)
 
 PAGE = "pages/5_Train.py"
 TINY = {"tr_dataset": "synthetic-digits", "tr_hidden": "32", "tr_batch": 100}
@@ -252,3 +258,12 @@ def test_settings_parse_and_route_per_model():
     assert uses_encoder_choice("aae") and not uses_encoder_choice("vae")
     assert uses_labels("aae-semi-supervised") and uses_labels("aae-dim-reduction")
     assert not uses_labels("aae-clustering") and not uses_labels("aae")
+    assert model_cfg.encoder_input_noise == 0.0  # the WAE would refuse it
+
+
+def test_semi_supervised_runs_from_the_page_get_the_measured_denoising_default():
+    model_cfg, _ = build_configs(model="aae-semi-supervised", prior="gaussian",
+                                 encoder="deterministic", dataset="synthetic-digits",
+                                 latent_dim=2, hidden="64", epochs=1, batch_size=50,
+                                 lr="1e-3", labels=100)
+    assert model_cfg.encoder_input_noise == DENOISE_STD > 0

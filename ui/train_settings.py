@@ -17,6 +17,9 @@ from aae_core.models.wae import WAEGAN, WAEMMD
 from aae_core.priors import PriorSpec, build_prior
 
 DEFAULT_DATASET = "synthetic-digits"  # drawn offline: needs no download
+# Encoder input noise for the categorical-code models: on mnist-10k with 1000 labels it took
+# the semi-supervised error from 5.8 % to 4.9 % (RESULTS.md, "what we tried").
+DENOISE_STD = 0.3
 NO_ADVERSARY = ("vae", "wae-mmd")  # models without a discriminator (one learning rate)
 LOG_EVERY = 10  # steps between logged losses (the live curves' resolution)
 
@@ -105,6 +108,7 @@ def build_configs(*, model: str, prior: str, encoder: str, dataset: str, latent_
         model=model, prior=spec, encoder=encoder if uses_encoder_choice(model) else "deterministic",
         hidden=sizes, disc_hidden=sizes, lr=parse_rate(lr, "learning rate"),
         lr_adv=parse_rate(lr_adv, "adversarial learning rate") if uses_adversary(model) else 2e-4,
+        encoder_input_noise=DENOISE_STD if MODELS[model].uses_encoder_input_noise else 0.0,
     )
     build_prior(spec)  # the prior's own rules (swiss roll is 2-D, a mixture needs >= 2-D)
     train_cfg = TrainConfig(
