@@ -93,8 +93,8 @@ def _semi_plan(dataset, paper):
     for labels in (100, 1000, -1):
         runs.append(Run(f"semi-{labels if labels > 0 else 'all'}",
                         ("--model", "aae-semi-supervised", "--labels", str(labels),
-                         "--latent-dim", "10", *_nets(paper, "512,512"),
-                         "--lr", "1e-3", "--lr-adv", "1e-3", "--disc-noise", "0.3"),
+                         "--latent-dim", "10", *_nets(paper), "--lr", "1e-3",
+                         "--lr-adv", "1e-3", "--input-noise", "0.3"),
                         _epochs(dataset, 40, paper, 500)))
     return runs
 
@@ -119,8 +119,8 @@ def _semi_measure(dataset, ckpts):
 def _cluster_plan(dataset, paper):
     return [Run(f"cluster-{k}",
                 ("--model", "aae-clustering", "--labels", "0", "--n-classes", str(k),
-                 "--latent-dim", "5", *_nets(paper, "512,512"), "--lr", "1e-3",
-                 "--lr-adv", "1e-3", "--disc-noise", "0.3"),
+                 "--latent-dim", "2", *_nets(paper), "--lr", "1e-3",
+                 "--lr-adv", "1e-3", "--disc-noise", "0.5", "--input-noise", "0.3"),
                 _epochs(dataset, 40, paper, 500)) for k in (16, 30)]
 
 
@@ -150,8 +150,7 @@ def _parzen_plan(dataset, paper):
     common = ("--prior", "gaussian", "--latent-dim", "8", *_nets(paper, "512,512"),
               "--lr", "1e-3")
     epochs = _epochs(dataset, 40, paper, 500)
-    return [Run("parzen-aae", ("--model", "aae", *common, "--lr-adv", "1e-3",
-                               "--disc-noise", "0.3"), epochs),
+    return [Run("parzen-aae", ("--model", "aae", *common, "--lr-adv", "1e-3"), epochs),
             Run("parzen-vae", ("--model", "vae", *common), epochs)]
 
 
@@ -179,8 +178,8 @@ def _parzen_measure(dataset, ckpts):
 def _dimred_plan(dataset, paper):
     return [Run(f"dimred-{labels}",
                 ("--model", "aae-dim-reduction", "--labels", str(labels), "--n-classes", "10",
-                 "--latent-dim", "2", "--prior-std", "0.5", *_nets(paper, "512,512"),
-                 "--lr", "1e-3", "--lr-adv", "1e-3", "--disc-noise", "0.3"),
+                 "--latent-dim", "2", "--prior-std", "0.5", *_nets(paper),
+                 "--lr", "1e-3", "--lr-adv", "1e-3", "--input-noise", "0.3"),
                 _epochs(dataset, 40, paper, 500)) for labels in (100, 1000)]
 
 
@@ -332,7 +331,8 @@ def _train(run: Run, dataset: str, retrain: bool, epochs: int | None = None) -> 
                               stdout=fh, stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{run.name} failed (exit {done.returncode}); see {log}")
-    print(f"  {run.name}: {log.read_text().strip().splitlines()[-1]}", flush=True)
+    summary = [line for line in log.read_text().splitlines() if " epochs, " in line]
+    print(f"  {run.name}: {summary[-1] if summary else 'done'}", flush=True)
     # the CLI records its own argv; ours ran with the venv's interpreter, same arguments
     return out
 
@@ -390,7 +390,7 @@ def results_table() -> str:
         if rec["experiment"] != current:
             current = rec["experiment"]
             out += ["", f"### {rec['title']}", "",
-                    "| data | setting | ours | paper (full MNIST) | epochs | wall time | note |",
+                    "| data | setting | ours | paper | epochs | wall time | note |",
                     "|---|---|---|---|---|---|---|"]
         for row in rec["rows"]:
             meta = [rec["runs"][r] for r in row["runs"]]
@@ -402,9 +402,10 @@ def results_table() -> str:
                 rec["dataset"], row["setting"], row["ours"], paper, epochs, wall,
                 row["note"])) + " |")
         nets = " / ".join(sorted({"x".join(map(str, m["hidden"])) for m in rec["runs"].values()}))
-        trainings = "; ".join(f"`{m['command']}`" for m in rec["runs"].values())
-        out += ["", f"Rerun: `{rec['command']}` ({rec['split']}; hidden layers {nets}). "
-                    f"Training commands: {trainings}", ""]
+        out += ["", f"Rerun: `{rec['command']}` ({rec['split']}; hidden layers {nets}; "
+                    f"{rec['elapsed_s']:.0f} s in all).", "",
+                "<details><summary>training commands</summary>", "",
+                *[f"- `{m['command']}`" for m in rec["runs"].values()], "", "</details>", ""]
     return "\n".join(out).strip() + "\n"
 
 

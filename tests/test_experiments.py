@@ -63,6 +63,7 @@ def test_results_md_table_is_rebuilt_between_its_markers(tmp_path, monkeypatch):
     assert text.index("| mnist-10k |") < text.index("| fashion-mnist |")
     assert "`python -m bench.experiments run clustering --dataset mnist-10k`" in text
     assert "hidden layers 512x512" in text
+    assert "- `python -m aae_core train --model aae-clustering`" in text
 
 
 def test_results_md_without_markers_is_refused(tmp_path, monkeypatch):
