@@ -93,9 +93,9 @@ def _semi_plan(dataset, paper):
     for labels in (100, 1000, -1):
         runs.append(Run(f"semi-{labels if labels > 0 else 'all'}",
                         ("--model", "aae-semi-supervised", "--labels", str(labels),
-                         "--latent-dim", "10", *_nets(paper), "--lr", "1e-3",
+                         "--latent-dim", "2", *_nets(paper), "--lr", "1e-3",
                          "--lr-adv", "1e-3", "--input-noise", "0.3"),
-                        _epochs(dataset, 40, paper, 500)))
+                        _epochs(dataset, 60, paper, 500)))
     return runs
 
 
@@ -121,7 +121,7 @@ def _cluster_plan(dataset, paper):
                 ("--model", "aae-clustering", "--labels", "0", "--n-classes", str(k),
                  "--latent-dim", "2", *_nets(paper), "--lr", "1e-3",
                  "--lr-adv", "1e-3", "--disc-noise", "0.5", "--input-noise", "0.3"),
-                _epochs(dataset, 40, paper, 500)) for k in (16, 30)]
+                _epochs(dataset, 60, paper, 500)) for k in (16, 30)]
 
 
 def _cluster_measure(dataset, ckpts):
