@@ -294,7 +294,7 @@ def _wae_measure(dataset, ckpts):
                         f"recon MSE {recon['mse']:.4f}; sample FD {q['fd']:.1f}, "
                         f"confidence {q['confidence']:.3f}",
                         "CelebA FID: VAE 63, WAE-MMD 55, WAE-GAN 42", [name],
-                        f"real training digits score FD {real['fd']:.1f}, "
+                        f"real training images score FD {real['fd']:.1f}, "
                         f"confidence {real['confidence']:.3f}"))
     return rows
 
