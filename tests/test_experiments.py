@@ -59,7 +59,7 @@ def test_results_md_table_is_rebuilt_between_its_markers(tmp_path, monkeypatch):
     assert "old table" not in text and text.startswith("# Results\nintro\n")
     assert text.rstrip().endswith("## Protocols\nkept")
     assert "| mnist-10k | 30 clusters | 7.50 % \\| most confident | 4.10 % | 40 | 61 s |" in text
-    assert "| fashion-mnist | 30 clusters |" in text and "(MNIST) 4.10 %" in text
+    assert "| fashion-mnist | 30 clusters |" in text
     assert text.index("| mnist-10k |") < text.index("| fashion-mnist |")
     assert "`python -m bench.experiments run clustering --dataset mnist-10k`" in text
     assert "hidden layers 512x512" in text
