@@ -4,8 +4,10 @@ import streamlit as st
 
 from aae_core.models import MODELS
 from ui.loaders import model_entries, pick_model
+from ui.nav import sidebar_nav
 
 st.set_page_config(page_title="AAE Latent Explorer", page_icon="🧭", layout="wide")
+sidebar_nav()
 st.title("AAE Latent Explorer")
 st.markdown(
     "An **adversarial autoencoder** (Makhzani et al., 2015) is an autoencoder whose codes are "

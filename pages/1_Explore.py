@@ -10,8 +10,10 @@ from ui import url_state
 from ui.figures import latent_scatter
 from ui.latent_pad import latent_pad
 from ui.loaders import model_entries, open_checkpoint, pad_payload, pad_points, pick_model
+from ui.nav import sidebar_nav
 
 st.set_page_config(page_title="Explore · AAE Latent Explorer", page_icon="🔭", layout="wide")
+sidebar_nav()
 st.title("Explore the latent space")
 
 entries = [e for e in model_entries() if e.config is not None]

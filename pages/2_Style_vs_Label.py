@@ -11,9 +11,11 @@ from ui import analysis_views as av
 from ui.explore_views import class_names, png_download
 from ui.latent_pad import latent_pad
 from ui.loaders import open_checkpoint, pad_payload, pad_points, pick_model
+from ui.nav import sidebar_nav
 
 st.set_page_config(page_title="Style vs label · AAE Latent Explorer", page_icon="✍️",
                    layout="wide")
+sidebar_nav()
 st.title("Style vs label")
 st.markdown(
     "Some AAEs keep **what digit it is** apart from **how it is written**. Fix the digit and "

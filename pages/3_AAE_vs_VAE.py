@@ -12,8 +12,10 @@ from ui import analysis_views as av
 from ui.explore_views import class_names
 from ui.figures import occupancy_figure, packing_figure, shared_bounds
 from ui.loaders import cache_key, model_entries, open_checkpoint
+from ui.nav import sidebar_nav
 
 st.set_page_config(page_title="AAE vs VAE · AAE Latent Explorer", page_icon="⚖️", layout="wide")
+sidebar_nav()
 st.title("AAE vs VAE: who fills the prior?")
 st.markdown(
     "Both models push their codes towards a prior p(z) you choose, but in different ways. "

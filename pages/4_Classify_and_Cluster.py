@@ -12,9 +12,11 @@ from ui import analysis_views as av
 from ui.explore_views import class_names
 from ui.figures import confusion_figure, heads_figure
 from ui.loaders import cache_key, model_entries, open_checkpoint, pick_model
+from ui.nav import sidebar_nav
 
 st.set_page_config(page_title="Classify & cluster · AAE Latent Explorer", page_icon="🧩",
                    layout="wide")
+sidebar_nav()
 st.title("Classify and cluster")
 st.markdown(
     "These AAEs split each digit's code in two: a **categorical** part y (softmax over K "

@@ -7,8 +7,10 @@ finishes and saves (see ui/run_registry.py for the whole policy).
 import streamlit as st
 
 from ui import train_views as views
+from ui.nav import sidebar_nav
 
 st.set_page_config(page_title="Train · AAE Latent Explorer", page_icon="🏋️", layout="wide")
+sidebar_nav()
 st.title("Train a model")
 st.caption("Runs train in the background on this server. Closing the tab does not stop a "
            "run: it finishes and saves to your models, where every page can open it. "

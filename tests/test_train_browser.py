@@ -79,7 +79,7 @@ def test_train_watch_stop_then_explore_the_new_model(tmp_path):
             page.screenshot(path=artifact_path("explore_after_training.png"))
 
             # Back on the Train page (same session), the run is still shown.
-            page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
+            page.get_by_test_id("stSidebar").get_by_role("link", name="Train").click()
             wait_for_app_run(page)
             expect(page.get_by_role("heading", name=name)).to_be_visible()
         finally:

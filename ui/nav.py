@@ -1,0 +1,35 @@
+"""The sidebar's page list, drawn by every page (Streamlit's own list would call Home "app").
+
+.streamlit/config.toml hides the automatic list (client.showSidebarNavigation = false); the
+pages stay plain scripts in pages/, so a deep link such as /Explore?model=... opens directly.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+# (script, label, icon), in the sidebar's order
+PAGES = (
+    ("app.py", "Home", ":material/home:"),
+    ("pages/1_Explore.py", "Explore", ":material/explore:"),
+    ("pages/2_Style_vs_Label.py", "Style vs Label", ":material/edit:"),
+    ("pages/3_AAE_vs_VAE.py", "AAE vs VAE", ":material/balance:"),
+    ("pages/4_Classify_and_Cluster.py", "Classify and Cluster", ":material/category:"),
+    ("pages/5_Train.py", "Train", ":material/model_training:"),
+)
+
+
+def sidebar_nav() -> None:
+    """Links to every page at the top of the sidebar; the current one is highlighted.
+
+    A page run on its own (AppTest.from_file on one script) knows no other pages: it then
+    draws no list rather than failing.
+    """
+    with st.sidebar.container(key="aae_nav"):
+        for script, label, icon in PAGES:
+            try:
+                st.page_link(script, label=label, icon=icon)
+            except StreamlitAPIException:
+                return
+    st.sidebar.divider()
