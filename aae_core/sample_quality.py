@@ -51,8 +51,9 @@ def train_judge(x: torch.Tensor, y: torch.Tensor, *, epochs: int = 8, seed: int 
         raise ConfigError(f"the judge needs (N, D) images and N >= {batch_size} labels, "
                           f"got {tuple(x.shape)} and {tuple(y.shape)}")
     gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    judge = Judge(x.shape[1], int(y.max()) + 1).to(x.device)
+    with torch.random.fork_rng(devices=[]):  # seeded weights, the caller's RNG untouched
+        torch.manual_seed(seed)
+        judge = Judge(x.shape[1], int(y.max()) + 1).to(x.device)
     opt = torch.optim.Adam(judge.parameters(), lr=1e-3)
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=gen).to(x.device)

@@ -353,7 +353,6 @@ def _train(run: Run, dataset: str, retrain: bool, epochs: int | None = None) -> 
         raise SystemExit(f"{run.name} failed (exit {done.returncode}); see {log}")
     summary = [line for line in log.read_text().splitlines() if " epochs, " in line]
     print(f"  {run.name}: {summary[-1] if summary else 'done'}", flush=True)
-    # the CLI records its own argv; ours ran with the venv's interpreter, same arguments
     return out
 
 

@@ -28,13 +28,19 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser_helpers import launch_chromium, streamlit_server  # noqa: E402
+from tests.browser_helpers import (  # noqa: E402
+    DONE_JS,
+    ELAPSED_JS,
+    RERUN_JS,
+    healthy,
+    launch_chromium,
+    streamlit_server,
+)
 
 Z_TEXT = re.compile(r"z = \(([-0-9., ]+)\)")
 IDLE_JS = """() => {
@@ -43,21 +49,6 @@ IDLE_JS = """() => {
          app.getAttribute('data-test-script-state') === 'notRunning';
 }"""
 SHOWN_JS = """(want) => document.body.innerText.includes(want)"""
-RERUN_JS = """() => {
-  const app = document.querySelector("[data-testid='stApp']");
-  window.__states = [];
-  if (!window.__observer) {
-    window.__observer = new MutationObserver(() => window.__states.push(
-        [performance.now(), app.getAttribute('data-test-script-state')]));
-    window.__observer.observe(app, {attributes: true,
-                                    attributeFilter: ['data-test-script-state']});
-  }
-  window.__t0 = performance.now();
-}"""
-# a fast rerun can go rerunRequested -> notRunning without 'running' ever being rendered
-DONE_JS = """() => window.__states.some(s => s[1] !== 'notRunning') &&
-    window.__states[window.__states.length - 1][1] === 'notRunning'"""
-ELAPSED_JS = """() => window.__states[window.__states.length - 1][0] - window.__t0"""
 
 
 def z_of(i: int) -> tuple[float, float]:
@@ -66,14 +57,6 @@ def z_of(i: int) -> tuple[float, float]:
 
 def z_text(z: tuple[float, float]) -> str:
     return f"z = ({z[0]:.3f}, {z[1]:.3f})"
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as resp:
-            return resp.status == 200 and resp.read().strip() == b"ok"
-    except OSError:
-        return False
 
 
 def pct(values: list[float], q: float) -> float:
@@ -172,7 +155,7 @@ async def main_async(args) -> int:
                 await asyncio.sleep(0.2)
                 go2.set()
                 await asyncio.gather(*rtasks)
-                ok_health = healthy(url)
+                ok_health = healthy(url, timeout=5)
                 card = Path(runs) / "load-bg" / "card.json"
                 trained = None
                 if card.exists():

@@ -140,23 +140,9 @@ def in_process(reruns: int) -> None:
     print(f"   active / idle (median): {statistics.median(active) / statistics.median(idle):.2f}")
 
 
-RERUN_JS = """() => {
-  const app = document.querySelector("[data-testid='stApp']");
-  window.__states = [];
-  if (!window.__observer) {
-    window.__observer = new MutationObserver(() => window.__states.push(
-        [performance.now(), app.getAttribute('data-test-script-state')]));
-    window.__observer.observe(app, {attributes: true,
-                                    attributeFilter: ['data-test-script-state']});
-  }
-  window.__t0 = performance.now();
-}"""
-DONE_JS = """() => window.__states.some(s => s[1] === 'running') &&
-    window.__states.length && window.__states[window.__states.length - 1][1] === 'notRunning'"""
-ELAPSED_JS = """() => window.__states[window.__states.length - 1][0] - window.__t0"""
-
-
 def _browser_reruns(page, reruns: int) -> list[float]:
+    from tests.browser_helpers import DONE_JS, ELAPSED_JS, RERUN_JS
+
     times = []
     for _ in range(reruns):
         page.mouse.click(5, 5)  # focus the app, not an input (R reruns)

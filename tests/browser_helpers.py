@@ -70,9 +70,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str, timeout: float = 2) -> bool:
+    """True when the Streamlit server at url answers its health check with "ok"."""
     try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as resp:
             return resp.status == 200 and resp.read().strip() == b"ok"
     except OSError:
         return False
@@ -128,7 +129,7 @@ def streamlit_server(
         )
         try:
             deadline = time.monotonic() + timeout
-            while not _healthy(url):
+            while not healthy(url):
                 if proc.poll() is not None:
                     raise RuntimeError(f"streamlit exited with {proc.returncode}; see {log_path}")
                 if time.monotonic() > deadline:
@@ -180,3 +181,22 @@ def artifact_path(name: str) -> Path:
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS_DIR / ".gitignore").write_text("*\n")
     return ARTIFACTS_DIR / name
+
+
+# Timing one script rerun in the page: evaluate RERUN_JS, trigger the rerun, wait for
+# DONE_JS, then ELAPSED_JS gives the milliseconds until the script state went back to idle.
+RERUN_JS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  window.__states = [];
+  if (!window.__observer) {
+    window.__observer = new MutationObserver(() => window.__states.push(
+        [performance.now(), app.getAttribute('data-test-script-state')]));
+    window.__observer.observe(app, {attributes: true,
+                                    attributeFilter: ['data-test-script-state']});
+  }
+  window.__t0 = performance.now();
+}"""
+# a fast rerun can go rerunRequested -> notRunning without 'running' ever being rendered
+DONE_JS = """() => window.__states.some(s => s[1] !== 'notRunning') &&
+    window.__states[window.__states.length - 1][1] === 'notRunning'"""
+ELAPSED_JS = """() => window.__states[window.__states.length - 1][0] - window.__t0"""

@@ -26,7 +26,7 @@ def sidebar_nav() -> None:
     A page run on its own (AppTest.from_file on one script) knows no other pages: it then
     draws no list rather than failing.
     """
-    with st.sidebar.container(key="aae_nav"):
+    with st.sidebar:
         for script, label, icon in PAGES:
             try:
                 st.page_link(script, label=label, icon=icon)
