@@ -70,9 +70,12 @@ async def start_training(context, url: str, epochs: int, deadline: float) -> str
     page = await context.new_page()
     ms = lambda: max(1_000, (deadline - time.monotonic()) * 1e3)  # noqa: E731
     await page.goto(f"{url}/Train", timeout=ms())
-    await page.wait_for_function(IDLE_JS, timeout=ms())
     side = page.get_by_test_id("stSidebar")
+    # the page is idle before its first run too: wait for the form, then for the run's end
+    await side.get_by_role("button", name="Start training").wait_for(timeout=ms())
+    await page.wait_for_function(IDLE_JS, timeout=ms())
     await side.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+    await page.keyboard.type("synthetic")  # the list is virtualised: filter it, then pick
     await page.get_by_role("option", name="synthetic-digits", exact=True).click()
     await side.get_by_label("Epochs", exact=True).fill(str(epochs))
     await side.get_by_label("Run name", exact=True).fill("load-bg")
