@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from aae_core import explore
+from aae_core.images import scatter_png, tile, to_png_bytes
 from aae_core.models import MODELS
-from ui.loaders import model_entries, pick_model
-from ui.nav import sidebar_nav
+from ui.loaders import cache_key, model_entries, open_checkpoint, pick_model
+from ui.nav import sidebar_nav, unknown_page
 
 st.set_page_config(page_title="AAE Latent Explorer", page_icon="🧭", layout="wide")
 sidebar_nav()
@@ -18,47 +20,89 @@ st.markdown(
     "**explored by hand**."
 )
 
-left, right = st.columns([3, 2], gap="large")
-with left:
+LECTURE = (  # (page, what the class sees, model, extra URL parameters)
+    ("pages/1_Explore.py", "Drag through the latent space: every point of the prior is a digit",
+     "aae-mixture", {"view": "manifold"}),
+    ("pages/1_Explore.py", "Draw your own digit: the encoder puts it on the map",
+     "aae-mixture", {"view": "draw"}),
+    ("pages/2_Style_vs_Label.py", "Style vs label: one digit in every handwriting",
+     "aae-supervised", {}),
+    ("pages/3_AAE_vs_VAE.py", "AAE vs VAE: who fills the prior?", None, {"prior": "gaussian"}),
+    ("pages/5_Train.py", "Train your own on synthetic digits (about a minute)", None, {}),
+)
+ICONS = (":material/explore:", ":material/draw:", ":material/edit:", ":material/balance:",
+         ":material/model_training:")
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def map_and_digits(name: str, key: tuple) -> tuple[bytes, bytes] | None:
+    """(the held-out codes coloured by digit, a 10 x 10 lattice of decoded digits over the
+    same box) as PNGs: the picture of what the app is about. `key` = (folder, mtime)."""
+    ckpt = open_checkpoint(name)
+    if ckpt.codes is None or ckpt.model.latent_dim != 2 or ckpt.model.cond_dim:
+        return None
+    codes, labels = ckpt.codes.numpy(), ckpt.labels.numpy()
+    bounds = explore.view_bounds(ckpt.model, codes)
+    lattice = tile(explore.decode_lattice(ckpt.model, bounds, 10), cols=10, pad=0)
+    return scatter_png(codes, labels, bounds, size=420), to_png_bytes(lattice, scale=2)
+
+
+def lecture_steps(known: set[str]) -> None:
+    st.subheader("A lecture in five steps")
+    for i, ((page, text, model, extra), icon) in enumerate(zip(LECTURE, ICONS, strict=True)):
+        params = {**({"model": model} if model in known else {}), **extra}
+        st.page_link(page, label=f"{i + 1}. {text}", icon=icon, query_params=params or None)
+
+
+def phases_diagram() -> None:
     st.subheader("The two phases of every mini-batch")
     st.graphviz_chart(
         """
         digraph {
-          rankdir=LR; nodesep=0.25; ranksep=0.35;
+          rankdir=LR; nodesep=0.3; ranksep=0.3; pad=0.1;
           node [shape=box, style="rounded,filled", fillcolor="#f4f4f4", fontname="Helvetica",
-                fontsize=16, margin="0.15,0.08"];
-          edge [penwidth=2, fontname="Helvetica", fontsize=14];
+                fontsize=30, margin="0.2,0.1", penwidth=2];
+          edge [penwidth=3, fontname="Helvetica", fontsize=26, arrowsize=1.2];
           x [label="image x"]; E [label="encoder", fillcolor="#dbe9f6"];
           z [label="code z", shape=ellipse]; G [label="decoder", fillcolor="#dbe9f6"];
           xr [label="x̂"]; p [label="z' ~ p(z)", shape=ellipse, fillcolor="#fde2e2"];
           D [label="discriminator", fillcolor="#fde2e2"];
           x -> E -> z -> G -> xr [color="#1f77b4"];
-          z -> D [color="#d62728", label="fake"]; p -> D [color="#d62728", label="real"];
+          z -> D [color="#d62728", label=" fake"]; p -> D [color="#d62728", label=" real"];
           {rank=same; z; p}
         }
         """,
         width="stretch",
     )
     st.markdown(
-        "1. **Reconstruction phase** — encoder and decoder minimise the reconstruction error.\n"
-        "2. **Regularization phase** — (a) D learns to tell prior samples (real) from codes "
+        "1. **Reconstruction phase**: encoder and decoder minimise the reconstruction error.\n"
+        "2. **Regularization phase**: (a) D learns to tell prior samples (real) from codes "
         "(fake); (b) the encoder is updated to fool D. Together they match the *aggregate* "
         "posterior q(z) to the prior p(z), unlike a VAE, which pulls every q(z|x) towards it."
     )
-with right:
-    st.subheader("Start here")
+
+
+unknown_page()
+known = {e.name for e in model_entries() if e.config is not None}
+left, right = st.columns([1, 1], gap="large")
+with left:
+    lecture_steps(known)
+    st.subheader("Or pick any model")
     name = pick_model("Model to explore", key="home_model", default="aae-mixture")
     if name:
-        st.session_state["model"] = name
         st.page_link("pages/1_Explore.py", label="Drag through its latent space",
-                     icon=":material/explore:")
-    st.page_link("pages/2_Style_vs_Label.py", label="Style vs label", icon=":material/edit:")
-    st.page_link("pages/3_AAE_vs_VAE.py", label="AAE vs VAE: who fills the prior?",
-                 icon=":material/balance:")
-    st.page_link("pages/4_Classify_and_Cluster.py", label="Semi-supervised & clustering",
-                 icon=":material/category:")
-    st.page_link("pages/5_Train.py", label="Train your own model",
-                 icon=":material/model_training:")
+                     icon=":material/explore:", query_params={"model": name})
+with right:
+    picture = map_and_digits("aae-mixture", cache_key("aae-mixture")) \
+        if "aae-mixture" in known else None
+    if picture is not None:
+        st.subheader("Codes become a map; the map becomes digits")
+        a, b = st.columns(2)
+        a.image(picture[0], caption="2,000 held-out digits encoded by aae-mixture, coloured "
+                "by digit: ten arms, as the mixture prior asks", width="stretch")
+        b.image(picture[1], caption="the decoder over the same square: each point of the map "
+                "draws a digit", width="stretch")
+phases_diagram()
 
 st.subheader("Models in this app")
 rows = []

@@ -1,20 +1,54 @@
 """The command line: list, train, eval, sample (the contract in ARCHITECTURE.md).
 
-Every bad argument or input ends with one line on stderr and exit status 2.
+Every bad argument or input ends with one line on stderr and exit status 2, checked before
+any work starts; a file that cannot be written (a full disk) ends with one line and exit
+status 1. Nothing the user already has is replaced: `train --out` writes a new folder, or
+over a checkpoint of this app only when the same path is given to `--overwrite`; `sample
+--out` writes a new PNG or replaces a PNG, never inside a checkpoint folder. `--resume`
+continues the saved run with its own settings and refuses a flag that would change them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from aae_core.errors import AAEError, ConfigError
+from aae_core.errors import AAEError, ConfigError, WriteError
+from aae_core.words import with_article
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1  # a write failure or an internal error
+MAX_PATH_BYTES, MAX_PATH_PART_BYTES = 4000, 255
+#: `train` flags that make up the experiment: a resumed run takes them from its checkpoint.
+#: Flag -> (its default for a new run, how to read it from (ModelConfig, TrainConfig)).
+RUN_SETTINGS = {
+    "model": ("aae", lambda m, t: m.model),
+    "prior": ("gaussian", lambda m, t: m.prior.name),
+    "prior_std": (None, lambda m, t: m.prior.radial_std if m.prior.name == "mixture"
+                  else m.prior.std),
+    "components": (10, lambda m, t: m.prior.components),
+    "encoder": ("deterministic", lambda m, t: m.encoder),
+    "latent_dim": (2, lambda m, t: m.latent_dim),
+    "hidden": ((256, 256), lambda m, t: m.hidden),
+    "disc_hidden": ((256, 256), lambda m, t: m.disc_hidden),
+    "n_classes": (10, lambda m, t: m.n_classes),
+    "lr": (1e-3, lambda m, t: m.lr),
+    "lr_adv": (1e-3, lambda m, t: m.lr_adv),
+    "beta1": (0.5, lambda m, t: m.beta1),
+    "reg_weight": (1.0, lambda m, t: m.reg_weight),
+    "disc_noise": (0.0, lambda m, t: m.disc_input_noise),
+    "input_noise": (0.0, lambda m, t: m.encoder_input_noise),
+    "dataset": ("synthetic-digits", lambda m, t: t.dataset),
+    "batch_size": (100, lambda m, t: t.batch_size),
+    "labels": (-1, lambda m, t: t.labels),
+    "seed": (0, lambda m, t: t.seed),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,32 +77,37 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="models, priors, datasets and checkpoints")
 
     t = sub.add_parser("train", help="train a model and save a checkpoint folder")
-    t.add_argument("--model", default="aae", choices=list(MODELS))
-    t.add_argument("--prior", default="gaussian", choices=list(PRIOR_NAMES))
+    t.add_argument("--model", choices=list(MODELS), help="default aae")
+    t.add_argument("--prior", choices=list(PRIOR_NAMES), help="default gaussian")
     t.add_argument("--prior-std", type=float, default=None,
                    help="gaussian std (default 1); mixture radial std (default 0.3)")
-    t.add_argument("--components", type=int, default=10, help="mixture/swiss-roll parts")
-    t.add_argument("--encoder", default="deterministic", choices=list(ENCODER_KINDS))
-    t.add_argument("--dataset", default="synthetic-digits",
-                   help="mnist, mnist-10k, fashion-mnist, synthetic-digits or a folder of IDX")
-    t.add_argument("--latent-dim", type=int, default=2)
-    t.add_argument("--hidden", type=_sizes, default=(256, 256), help="e.g. 1000,1000")
-    t.add_argument("--disc-hidden", type=_sizes, default=(256, 256))
-    t.add_argument("--n-classes", type=int, default=10, help="labels, clusters or heads")
-    t.add_argument("--epochs", type=int, default=10)
-    t.add_argument("--batch-size", type=int, default=100)
-    t.add_argument("--labels", type=int, default=-1, help="-1 all, 0 none, N labelled")
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--lr-adv", type=float, default=1e-3)
-    t.add_argument("--beta1", type=float, default=0.5)
-    t.add_argument("--reg-weight", type=float, default=1.0, help="WAE lambda / VAE beta")
-    t.add_argument("--disc-noise", type=float, default=0.0, help="noise std on D's input")
-    t.add_argument("--input-noise", type=float, default=0.0,
-                   help="noise std on the encoder's input (semi-supervised family)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="auto")
-    t.add_argument("--out", required=True, help="checkpoint folder to write")
-    t.add_argument("--resume", default=None, help="continue this checkpoint to --epochs")
+    t.add_argument("--components", type=int, help="mixture/swiss-roll parts (default 10)")
+    t.add_argument("--encoder", choices=list(ENCODER_KINDS), help="default deterministic")
+    t.add_argument("--dataset",
+                   help="mnist, mnist-10k, fashion-mnist, synthetic-digits (default) or a "
+                        "folder of IDX")
+    t.add_argument("--latent-dim", type=int, help="default 2")
+    t.add_argument("--hidden", type=_sizes, help="e.g. 1000,1000 (default 256,256)")
+    t.add_argument("--disc-hidden", type=_sizes, help="default 256,256")
+    t.add_argument("--n-classes", type=int, help="labels, clusters or heads (default 10)")
+    t.add_argument("--epochs", type=int, default=None,
+                   help="default 10; with --resume: the total to reach")
+    t.add_argument("--batch-size", type=int, help="default 100")
+    t.add_argument("--labels", type=int, help="-1 all (default), 0 none, N labelled")
+    t.add_argument("--lr", type=float, help="default 1e-3")
+    t.add_argument("--lr-adv", type=float, help="default 1e-3")
+    t.add_argument("--beta1", type=float, help="default 0.5")
+    t.add_argument("--reg-weight", type=float, help="WAE lambda / VAE beta (default 1)")
+    t.add_argument("--disc-noise", type=float, help="noise std on D's input (default 0)")
+    t.add_argument("--input-noise", type=float,
+                   help="noise std on the encoder's input (semi-supervised family; default 0)")
+    t.add_argument("--seed", type=int, help="default 0")
+    t.add_argument("--device", default=None, help="auto (default), cpu, cuda or mps")
+    t.add_argument("--out", required=True, help="a new checkpoint folder to write")
+    t.add_argument("--overwrite", default=None, metavar="PATH",
+                   help="replace the checkpoint at --out: give the same path again")
+    t.add_argument("--resume", default=None,
+                   help="continue this checkpoint, with its settings, to --epochs in all")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     e = sub.add_parser("eval", help="held-out metrics of a checkpoint")
@@ -79,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="decode prior samples to a PNG grid")
     s.add_argument("checkpoint")
     s.add_argument("-n", type=int, default=64)
-    s.add_argument("--out", required=True)
+    s.add_argument("--out", required=True, help="a PNG file to write (a new one or a PNG)")
     s.add_argument("--label", type=int, default=None, help="mixture component / digit class")
     s.add_argument("--seed", type=int, default=0)
     return p
@@ -89,7 +128,7 @@ def _model_config(args):
     from aae_core.config import ModelConfig
     from aae_core.priors import PriorSpec
 
-    std = args.prior_std
+    std = args.prior_std  # RUN_SETTINGS defaults are filled in by now
     spec = PriorSpec(name=args.prior, dim=args.latent_dim, components=args.components)
     if std is not None:
         field = "radial_std" if args.prior == "mixture" else "std"
@@ -102,7 +141,7 @@ def _model_config(args):
 
 
 def cmd_list(args) -> int:
-    from aae_core.checkpoints import list_checkpoints, read_config
+    from aae_core.checkpoints import list_checkpoints, read_config, recover_root
     from aae_core.data import DATASET_NAMES
     from aae_core.models import MODELS
 
@@ -111,6 +150,7 @@ def cmd_list(args) -> int:
         print(f"  {name:<22} priors: {', '.join(cls.supported_priors):<36} {cls.description}")
     print("datasets:", ", ".join(DATASET_NAMES), "or a folder of IDX files")
     print("checkpoints:")
+    recover_root(Path("checkpoints"))
     for path in list_checkpoints(Path("checkpoints")):
         try:
             cfg, train = read_config(path)
@@ -122,16 +162,20 @@ def cmd_list(args) -> int:
 
 
 def cmd_train(args, argv) -> int:
-    from aae_core.config import TrainConfig
+    from aae_core.checkpoints import recover_root
+    from aae_core.data import load_dataset
+    from aae_core.evaluate import check_measurable
     from aae_core.train import make_trainer
 
-    train = TrainConfig(dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-                        labels=args.labels, seed=args.seed, device=args.device)
-    model_cfg = None if args.resume else _model_config(args)
+    out = _check_train_out(args)
+    recover_root(out.parent)
+    model_cfg, train = _resumed_settings(args) if args.resume else _new_settings(args)
+    data = load_dataset(train.dataset)
+    check_measurable(data)
     card = {"command": "python -m aae_core " + shlex.join(argv)}
     bar = _ProgressBar(enabled=not args.no_progress)
-    trainer = make_trainer(model_cfg, train, out_dir=args.out, resume_from=args.resume,
-                           card=card, on_progress=bar.update)
+    trainer = make_trainer(model_cfg, train, out_dir=out, resume_from=args.resume,
+                           dataset=data, card=card, on_progress=bar.update)
     try:
         progress = trainer.run()
     except KeyboardInterrupt:
@@ -146,6 +190,161 @@ def cmd_train(args, argv) -> int:
         if isinstance(value, float):
             print(f"  {key:<22} {value:.4f}")
     return 0
+
+
+def _new_settings(args):
+    """(ModelConfig, TrainConfig) of a new run: the flags given, defaults for the rest."""
+    from aae_core.config import TrainConfig
+
+    for dest, (default, _) in RUN_SETTINGS.items():
+        if getattr(args, dest) is None:
+            setattr(args, dest, default)
+    _check_seed(args.seed)
+    train = TrainConfig(dataset=args.dataset, epochs=10 if args.epochs is None else args.epochs,
+                        batch_size=args.batch_size, labels=args.labels, seed=args.seed,
+                        device=args.device or "auto")
+    return _model_config(args), train
+
+
+def _resumed_settings(args):
+    """(None, TrainConfig) continuing the checkpoint at --resume: its own data set, labels,
+    batch size and seed; only --epochs (the total to reach) and --device may be given.
+    Any other flag that differs from the checkpoint is refused."""
+    from aae_core.checkpoints import load_checkpoint
+
+    _check_path_length("--resume", args.resume)
+    ckpt = load_checkpoint(args.resume)
+    model_cfg, saved = ckpt.model.config, ckpt.train
+    for dest, (_, read) in RUN_SETTINGS.items():
+        given, kept = getattr(args, dest), read(model_cfg, saved)
+        if given is not None and not _same_setting(given, kept):
+            flag = "--" + dest.replace("_", "-")
+            raise ConfigError(f"{flag} {_shown(given)} conflicts with the checkpoint's "
+                              f"{_shown(kept)}: a resumed run keeps its settings (drop {flag}, "
+                              f"or train a new model)")
+    done = int(ckpt.card.get("epochs", saved.epochs))
+    if args.epochs is None or args.epochs <= done:
+        raise ConfigError(f"--resume: {Path(args.resume).name} has {done} epochs; give "
+                          f"--epochs, the total to reach, above {done}")
+    return None, replace(saved, epochs=args.epochs, device=args.device or saved.device)
+
+
+def _same_setting(given, kept) -> bool:
+    if isinstance(given, str) and isinstance(kept, str) and given != kept:
+        try:  # a data set folder given another way
+            return Path(given).resolve() == Path(kept).resolve() and Path(given).is_dir()
+        except (OSError, ValueError):
+            return False
+    if isinstance(given, tuple):
+        return tuple(given) == tuple(kept)
+    return given == kept
+
+
+def _shown(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def _check_path_length(flag: str, path) -> None:
+    raw = os.fsencode(path)
+    if not raw.strip() or len(raw) > MAX_PATH_BYTES or \
+            any(len(part) > MAX_PATH_PART_BYTES for part in raw.split(b"/")):
+        raise ConfigError(f"{flag}: the path is empty or too long (at most {MAX_PATH_BYTES} "
+                          f"bytes, {MAX_PATH_PART_BYTES} per name)")
+
+
+def _inside_checkpoint(path: Path) -> Path | None:
+    """The checkpoint folder that `path` (a new file or folder) would land in, if any."""
+    for folder in Path(os.path.abspath(path)).parents:
+        if (folder / "config.json").exists() and (folder / "model.safetensors").exists():
+            return folder
+    return None
+
+
+def _existing_folder(flag: str, path: Path) -> None:
+    """The folder `path` goes in must exist (or, for train, be creatable) and be a folder."""
+    parent = Path(os.path.abspath(path)).parent
+    for folder in (parent, *parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ConfigError(f"{flag}: {folder} is not a folder")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise ConfigError(f"{flag}: cannot write in {folder} (permission denied)")
+            return
+
+
+def _check_train_out(args) -> Path:
+    """--out of train: a new folder, or a checkpoint of this app named again by --overwrite.
+    Never a file, a link, another folder, or a folder inside a checkpoint."""
+    from aae_core.checkpoints import check_name, read_config
+
+    _check_path_length("--out", args.out)
+    out = Path(args.out)
+    try:
+        check_name(out.name)
+    except AAEError as exc:
+        raise ConfigError(f"--out: {exc}") from None
+    home = _inside_checkpoint(out)
+    if home is not None:
+        raise ConfigError(f"--out {args.out} lies inside the checkpoint {home}; give a new "
+                          f"folder outside it")
+    if args.overwrite is not None:
+        _check_path_length("--overwrite", args.overwrite)
+        if os.path.abspath(args.overwrite) != os.path.abspath(out):
+            raise ConfigError(f"--overwrite {args.overwrite} is not --out {args.out}: name "
+                              f"the checkpoint to replace twice, the same way")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        kind = "a link" if out.is_symlink() else "a file"
+        raise ConfigError(f"--out {args.out} is {kind}; give a new folder name (nothing is "
+                          f"replaced)")
+    if out.exists():
+        try:
+            read_config(out)
+        except AAEError:
+            raise ConfigError(f"--out {args.out} is a folder that is not a checkpoint of this "
+                              f"app; give a new folder name (nothing in it is touched)") from None
+        if args.overwrite is None:
+            raise ConfigError(f"--out {args.out} already holds a checkpoint; to replace it, "
+                              f"name it again: --overwrite {args.out}")
+    _existing_folder("--out", out)
+    return out
+
+
+def _check_sample_out(path: str) -> Path:
+    """--out of sample: a .png in an existing folder outside every checkpoint; an existing
+    file there must be a PNG (it is replaced), nothing else is."""
+    _check_path_length("--out", path)
+    out = Path(path)
+    if out.suffix.lower() != ".png":
+        raise ConfigError(f"--out {path}: give a file name ending in .png")
+    home = _inside_checkpoint(out)
+    if home is not None:
+        raise ConfigError(f"--out {path} lies inside the checkpoint {home}; write it elsewhere")
+    _existing_folder("--out", out)
+    if not Path(os.path.abspath(out)).parent.is_dir():
+        raise ConfigError(f"--out {path}: the folder {out.parent} does not exist")
+    if out.is_symlink() or (out.exists() and not out.is_file()):
+        raise ConfigError(f"--out {path} exists and is not a plain file; nothing is replaced")
+    if out.exists():
+        with open(out, "rb") as f:
+            if f.read(8) != b"\x89PNG\r\n\x1a\n":
+                raise ConfigError(f"--out {path} exists and is not a PNG; nothing is replaced "
+                                  f"(choose another name)")
+    return out
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary sibling renamed into place, so a failed
+    write leaves any previous file whole; failures are one WriteError line."""
+    from aae_core.checkpoints import why_not_written
+
+    tmp = path.parent / f".tmp-{uuid.uuid4().hex[:8]}-{path.name}"
+    try:
+        with open(tmp, "xb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WriteError(f"cannot write {path}: {why_not_written(exc)}") from None
 
 
 class _ProgressBar:
@@ -172,10 +371,12 @@ class _ProgressBar:
 def cmd_eval(args) -> int:
     from aae_core.checkpoints import load_checkpoint
     from aae_core.data import load_dataset
-    from aae_core.evaluate import evaluate
+    from aae_core.evaluate import check_measurable, evaluate
 
+    _check_path_length("checkpoint", args.checkpoint)
     ckpt = load_checkpoint(args.checkpoint)
     data = load_dataset(args.dataset or ckpt.train.dataset)
+    check_measurable(data)
     result = {"checkpoint": str(ckpt.path), "model": ckpt.model.config.model,
               "prior": ckpt.model.config.prior.name, "dataset": data.name, "split": data.split,
               "metrics": evaluate(ckpt.model, data)}
@@ -194,10 +395,13 @@ def cmd_sample(args) -> int:
     import torch
 
     from aae_core.checkpoints import load_checkpoint
-    from aae_core.images import save_grid
+    from aae_core.images import tile, to_png_bytes
 
     if not 1 <= args.n <= 10_000:
         raise ConfigError(f"-n must be from 1 to 10000, got {args.n}")
+    _check_seed(args.seed)
+    out = _check_sample_out(args.out)
+    _check_path_length("checkpoint", args.checkpoint)
     ckpt = load_checkpoint(args.checkpoint)
     model = ckpt.model
     labels = None
@@ -206,7 +410,8 @@ def cmd_sample(args) -> int:
 
         parts = label_parts(model)
         if not parts:
-            raise ConfigError(f"--label: a {model.config.model} with a {model.prior.name} prior "
+            raise ConfigError(f"--label: {with_article(model.config.model)} with "
+                              f"{with_article(model.prior.name)} prior "
                               f"has no labelled parts to sample from")
         if not 0 <= args.label < parts:
             raise ConfigError(f"--label must be from 0 to {parts - 1}, got {args.label}")
@@ -214,12 +419,19 @@ def cmd_sample(args) -> int:
     with torch.no_grad():
         images = model.sample(args.n, labels=labels,
                               generator=torch.Generator().manual_seed(args.seed))
-    save_grid(images.view(-1, 28, 28).numpy(), args.out)
+    _write_new(out, to_png_bytes(tile(images.view(-1, 28, 28).numpy()), scale=2))
     print(f"wrote {args.n} samples to {args.out}")
     return 0
 
 
+def _check_seed(seed: int) -> None:
+    if not 0 <= seed < 2**63:
+        raise ConfigError(f"--seed must be a whole number from 0 to 2**63 - 1, got {seed}")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Bad input: one line, exit 2; a failed write: one line, exit 1;
+    anything unforeseen: one line naming it, exit 1 ($AAE_DEBUG=1 shows the traceback)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
@@ -230,6 +442,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":
             return cmd_eval(args)
         return cmd_sample(args)
+    except WriteError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_FAILED
     except AAEError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except (Exception, RecursionError, MemoryError) as exc:
+        if os.environ.get("AAE_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0][:300] if str(exc) else ""
+        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {first} (run with "
+                         f"AAE_DEBUG=1 for details)\n")
+        return EXIT_FAILED

@@ -20,6 +20,7 @@ import torch
 
 from aae_core import metrics
 from aae_core.evaluate import prior_match
+from aae_core.inference import batched
 from aae_core.models import LatentModel
 
 #: Families compared, in column order, with their display names.
@@ -134,27 +135,19 @@ def measure(name: str, family: str, codes, prior, *, card_metrics: dict | None =
     return ModelMetrics(name, family, values, len(codes_t), codes_kind, source, occupancy)
 
 
-@torch.no_grad()
-def held_out_codes(model: LatentModel, x: torch.Tensor, *, sample: bool, seed: int = 0,
-                   batch: int = 2000) -> np.ndarray:
+def held_out_codes(model: LatentModel, x: torch.Tensor, *, sample: bool,
+                   seed: int = 0) -> np.ndarray:
     """Codes (N, d) of images x (N, D): the encoder's mean, or one draw of q(z|x) per image
     (`sample=True`; same as the mean for deterministic encoders), seeded."""
-    enc = model.encoder
-    out = []
+    encode = (lambda xb: model.encoder(xb, sample=True)) if sample else model.encode
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        for i in range(0, len(x), batch):
-            xb = x[i:i + batch].to(model.device)
-            out.append(enc(xb, sample=sample) if sample else model.encode(xb))
-    return torch.cat(out).cpu().numpy()
+        return batched(encode, x, device=model.device).cpu().numpy()
 
 
-@torch.no_grad()
-def reconstruction(model: LatentModel, x: torch.Tensor, batch: int = 2000) -> dict:
-    """metrics.reconstruction_error of x (N, D) through the model: {"bce", "mse"}."""
-    recon = torch.cat([model.reconstruct(x[i:i + batch].to(model.device)).cpu()
-                       for i in range(0, len(x), batch)])
-    return metrics.reconstruction_error(x, recon)
+def reconstruction(model: LatentModel, x: torch.Tensor) -> dict:
+    """metrics.reconstruction_error of images x (N, D) through the model: {"bce", "mse"}."""
+    return metrics.reconstruction_error(x, batched(model.reconstruct, x, device=model.device))
 
 
 def _fmt(metric: Metric, value: float | None) -> str:

@@ -2,13 +2,20 @@
 
 `ModelConfig` rebuilds a model (it is what a checkpoint's config.json holds);
 `TrainConfig` describes one run (data, schedule, seed). Neither is ever mutated:
-`dataclasses.replace` makes a changed copy.
+`dataclasses.replace` makes a changed copy. Every invalid config fails on construction
+with one ConfigError line, before anything is allocated.
+
+This module never imports the models: the model registry (aae_core.models) registers its
+classes here (`register_models`), and ModelConfig runs the named model's own checks
+(`check_config`: its priors, encoders, labels, parameter count) from that registry.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
+from typing import Protocol
 
 from aae_core.errors import ConfigError
 from aae_core.nets import ENCODER_KINDS
@@ -18,6 +25,34 @@ from aae_core.priors import PriorSpec
 #: (2 -> 256 -> 256 -> 784 is ~1.1 MB of float32 weights). The paper used 2 x 1000.
 APP_HIDDEN = (256, 256)
 PAPER_HIDDEN = (1000, 1000)
+
+# Bounds on what a config may ask for: each is a resource a user could exhaust (issue 12).
+#: Weights of one model (all networks): 50 M float32 = 200 MB, plus as much again for
+#: Adam's moments and gradients each. The paper's 2 x 1000 nets have about 5 M.
+MAX_PARAMETERS = 50_000_000
+MAX_LAYER_SIZE = 8192  # units in one hidden layer
+MAX_IMAGE_DIM = 128 * 128  # pixels of one (flattened, grey) image
+MAX_CLASSES = 1000  # labels / clusters / cluster heads
+#: Held-out codes a checkpoint loader reads (the first ones; the rest are ignored): the
+#: maps and pickers stay fast (1,000,000 codes took Explore 36 s).
+MAX_STORED_CODES = 20_000
+
+
+class ModelRules(Protocol):
+    """What ModelConfig asks of a registered model class (LatentModel implements it)."""
+
+    @classmethod
+    def check_config(cls, config: ModelConfig) -> None:
+        """Raise ConfigError (one line) when the model cannot be built or trained from it."""
+
+
+#: Model name -> its class, filled by aae_core.models when it is imported.
+_MODEL_RULES: dict[str, ModelRules] = {}
+
+
+def register_models(models: Mapping[str, ModelRules]) -> None:
+    """Called once by the model registry: the names ModelConfig accepts and their checks."""
+    _MODEL_RULES.update(models)
 
 
 def _positive_int(name: str, value, *, upper: int = 1_000_000) -> None:
@@ -59,27 +94,15 @@ class ModelConfig:
         return self.prior.dim
 
     def __post_init__(self):
-        from aae_core.models import MODELS  # registry; imported late to avoid a cycle
-
-        if self.model not in MODELS:
-            raise ConfigError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        rules = _model_rules(self.model)
         if isinstance(self.prior, dict):
             object.__setattr__(self, "prior", prior_spec_from_dict(self.prior))
-        for name in ("hidden", "disc_hidden"):
-            sizes = tuple(getattr(self, name))
-            object.__setattr__(self, name, sizes)
-            if not sizes:
-                raise ConfigError(f"{name} needs at least one layer size")
-            for size in sizes:
-                _positive_int(f"each {name} size", size, upper=8192)
+        if not isinstance(self.prior, PriorSpec):
+            raise ConfigError(f"prior must be a PriorSpec, got {type(self.prior).__name__}")
+        self._check_sizes()
         if self.encoder not in ENCODER_KINDS:
             kinds = ", ".join(ENCODER_KINDS)
             raise ConfigError(f"unknown encoder {self.encoder!r}; choose {kinds}")
-        _positive_int("latent dimension", self.prior.dim, upper=256)
-        _positive_int("n_classes", self.n_classes, upper=1000)
-        if self.n_classes < 2:
-            raise ConfigError(f"n_classes must be >= 2, got {self.n_classes}")
-        _positive_int("image_dim", self.image_dim, upper=1 << 20)
         for name in ("lr", "lr_adv"):
             _positive_float(name, getattr(self, name), upper=1.0)
         if not (isinstance(self.beta1, (int, float)) and 0 <= self.beta1 < 1):
@@ -91,7 +114,26 @@ class ModelConfig:
         _positive_float("head_eta", self.head_eta, upper=1e3)
         if self.kl not in ("auto", "closed", "mc"):
             raise ConfigError(f"kl must be auto, closed or mc, got {self.kl!r}")
-        MODELS[self.model].check_config(self)
+        rules.check_config(self)  # the model's own rules, the parameter count last
+
+    def _check_sizes(self) -> None:
+        """Layer sizes, classes and image size: whole numbers within their bounds."""
+        for name in ("hidden", "disc_hidden"):
+            sizes = getattr(self, name)
+            if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+                raise ConfigError(f"{name} must be a list of layer sizes, got {sizes!r}")
+            sizes = tuple(sizes)
+            object.__setattr__(self, name, sizes)
+            if not sizes:
+                raise ConfigError(f"{name} needs at least one layer size")
+            if len(sizes) > 16:
+                raise ConfigError(f"{name} may have at most 16 layers, got {len(sizes)}")
+            for size in sizes:
+                _positive_int(f"each {name} size", size, upper=MAX_LAYER_SIZE)
+        _positive_int("n_classes", self.n_classes, upper=MAX_CLASSES)
+        if self.n_classes < 2:
+            raise ConfigError(f"n_classes must be >= 2, got {self.n_classes}")
+        _positive_int("image_dim", self.image_dim, upper=MAX_IMAGE_DIM)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -103,27 +145,30 @@ class ModelConfig:
         return _from_dict(cls, d)
 
 
+def _model_rules(name) -> ModelRules:
+    if not _MODEL_RULES:
+        raise ConfigError("no models are registered: import aae_core.models first")
+    if not isinstance(name, str) or name not in _MODEL_RULES:
+        raise ConfigError(f"unknown model {name!r}; choose one of {', '.join(_MODEL_RULES)}")
+    return _MODEL_RULES[name]
+
+
 def prior_spec_from_dict(d: dict) -> PriorSpec:
     return _from_dict(PriorSpec, d)
 
 
 def _from_dict(cls, d):
-    """Build a dataclass from JSON, refusing unknown keys and wrong types with one line."""
+    """Build a dataclass from JSON, refusing unknown keys and wrong types with one line
+    (the dataclasses check their own values on construction)."""
     if not isinstance(d, dict):
         raise ConfigError(f"{cls.__name__} must be a JSON object, got {type(d).__name__}")
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(d) - set(known))
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(d) - known)
     if unknown:
         raise ConfigError(f"{cls.__name__} has unknown field(s): {', '.join(unknown)}")
-    kwargs = {}
-    for name, value in d.items():
-        default = getattr(cls(), name) if cls is PriorSpec else None
-        widened = isinstance(default, float) and isinstance(value, int)
-        if cls is PriorSpec and not isinstance(value, type(default)) and not widened:
-            raise ConfigError(f"prior field {name!r} must be {type(default).__name__}")
-        if name == "prior":
-            value = prior_spec_from_dict(value)
-        kwargs[name] = value
+    kwargs = dict(d)
+    if cls is ModelConfig and "prior" in kwargs:
+        kwargs["prior"] = prior_spec_from_dict(kwargs["prior"])
     try:
         return cls(**kwargs)
     except TypeError as exc:  # e.g. a list where a number belongs

@@ -20,6 +20,10 @@ class CheckpointError(AAEError):
     """A checkpoint that is missing, corrupt, foreign or does not match its config."""
 
 
+class WriteError(CheckpointError):
+    """A checkpoint or output file that could not be written (a full or read-only disk)."""
+
+
 class DivergenceError(AAEError):
     """A training run whose losses became NaN or infinite."""
 

@@ -17,23 +17,24 @@ import torch
 
 from aae_core import metrics
 from aae_core.data import Dataset
+from aae_core.errors import ConfigError
+from aae_core.inference import batched
 from aae_core.models import LatentModel
 from aae_core.priors import MixturePrior
 
 EVAL_TRAIN_CODES = 10_000  # training codes used as the kNN reference
+#: The smallest data set this protocol measures: the 5-NN vote needs 5 training codes and
+#: MMD two held-out ones; below 10 of each the figures would mean nothing anyway.
+MIN_TRAIN_IMAGES, MIN_HELD_OUT_IMAGES = 10, 10
 
 
-@torch.no_grad()
-def encode_all(model: LatentModel, x: torch.Tensor, batch: int = 2000) -> torch.Tensor:
-    return torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)])
-
-
-@torch.no_grad()
-def predict_classes(model: LatentModel, x: torch.Tensor, batch: int = 2000):
-    """(N, D) -> argmax labels (N,) and their confidence (N,)."""
-    probs = torch.cat([model.classify(x[i:i + batch]) for i in range(0, len(x), batch)])
-    conf, pred = probs.max(dim=1)
-    return pred, conf
+def check_measurable(data: Dataset) -> None:
+    """Refuse (one ConfigError line) a data set too small to train on and measure."""
+    n_train, n_test = len(data.train_y), len(data.test_y)
+    if n_train < MIN_TRAIN_IMAGES or n_test < MIN_HELD_OUT_IMAGES:
+        raise ConfigError(f"the data set {data.name} has {n_train} training and {n_test} "
+                          f"held-out images; at least {MIN_TRAIN_IMAGES} of each are needed to "
+                          f"train and measure a model")
 
 
 @torch.no_grad()
@@ -64,19 +65,18 @@ def evaluate(model: LatentModel, data: Dataset, *, seed: int = 0) -> dict:
     was_training = model.training
     model.eval()
     test_x, test_y = data.test_x, data.test_y
-    test_codes = encode_all(model, test_x)
-    recon = torch.cat([model.reconstruct(test_x[i:i + 2000], test_y[i:i + 2000])
-                       for i in range(0, len(test_x), 2000)])  # labels: decoders of [z, y]
+    test_codes = batched(model.encode, test_x)
+    recon = batched(model.reconstruct, test_x, test_y)  # labels: decoders of [z, y]
     out = {f"recon_{k}": v for k, v in metrics.reconstruction_error(test_x, recon).items()}
     out |= prior_match(test_codes, model.prior, seed=seed)
     train_x, train_y = data.train_x[:EVAL_TRAIN_CODES], data.train_y[:EVAL_TRAIN_CODES]
-    train_codes = encode_all(model, train_x)
+    train_codes = batched(model.encode, train_x)
     out["knn_accuracy"] = metrics.knn_accuracy(train_codes, train_y, test_codes, test_y, k=5)
     if model.has_classifier:
-        pred, _ = predict_classes(model, test_x)
+        pred = batched(model.classify, test_x).argmax(1)
         if model.config.model == "aae-semi-supervised":
             out["classification_error"] = metrics.classification_error(pred, test_y)
-        train_pred, train_conf = predict_classes(model, train_x)
+        train_pred = batched(model.classify, train_x).argmax(1)
         clus = metrics.clustering_error(train_pred, train_y, pred, test_y,
                                         model.config.n_classes, rule="majority")
         out["clustering_error"] = clus["error"]

@@ -123,3 +123,27 @@ def view_bounds(model: LatentModel, codes: np.ndarray | None, dims=(0, 1)) -> tu
     half = max(xmax - xmin, ymax - ymin) / 2 * 1.05
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
     return (float(cx - half), float(cx + half), float(cy - half), float(cy + half))
+
+
+def prior_density(prior, bounds, *, n: int = 120, seed: int = 0) -> tuple:
+    """(xs, ys, density (n, n)) of the prior over bounds: exact log_prob where the prior has
+    one, else a smoothed histogram of 200,000 samples (swiss roll)."""
+    xmin, xmax, ymin, ymax = bounds
+    xs, ys = np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n)
+    if prior.has_density and prior.dim == 2:
+        gx, gy = np.meshgrid(xs, ys)
+        z = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)
+        dens = prior.log_prob(z).exp().view(n, n).numpy()
+    else:
+        gen = torch.Generator().manual_seed(seed)
+        s = prior.sample(200_000, generator=gen).numpy()
+        dens, _, _ = np.histogram2d(s[:, 1], s[:, 0], bins=n, range=[[ymin, ymax], [xmin, xmax]])
+        dens = _blur(dens)
+    return xs, ys, dens / max(dens.max(), 1e-12)
+
+
+def _blur(a: np.ndarray) -> np.ndarray:
+    k = np.array([1, 4, 6, 4, 1], dtype=np.float64)
+    k /= k.sum()
+    a = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 0, a)
+    return np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 1, a)

@@ -48,8 +48,11 @@ def save_grid(images: np.ndarray, path, *, cols: int | None = None, scale: int =
     Path(path).write_bytes(to_png_bytes(tile(images, cols=cols), scale=scale))
 
 
-PALETTE_RGB = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-               (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
+#: The class colours, everywhere (figures, the latent pad, PNGs): D3 category10, which is
+#: also Plotly's default qualitative palette. Class k gets PALETTE[k % 10].
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+PALETTE_RGB = tuple(tuple(int(h[i:i + 2], 16) for i in (1, 3, 5)) for h in PALETTE)
 
 
 def scatter_png(codes: np.ndarray, labels: np.ndarray, bounds, *, size: int = 640) -> bytes:

@@ -31,8 +31,9 @@ def load_image_bytes(data: bytes) -> np.ndarray:
             return _to_gray(img)
     except Image.DecompressionBombError as exc:  # Pillow's own limit, before ours
         raise DataError(f"the image is too large ({exc})") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"that file is not an image Pillow can read ({exc})") from None
+    except (UnidentifiedImageError, OSError):
+        raise DataError("that file is not an image this app can read: upload a PNG or JPEG "
+                        "picture of a digit") from None
 
 
 def _to_gray(img: Image.Image) -> np.ndarray:
@@ -43,18 +44,39 @@ def _to_gray(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
 
 
-def canvas_to_gray(rgba: np.ndarray) -> np.ndarray:
-    """A drawing canvas (H, W, 4) uint8, strokes on a transparent or dark background ->
-    (H, W) ink in [0, 1] (1 = ink)."""
+def canvas_to_gray(rgba: np.ndarray, background: tuple[int, int, int] | None = None
+                   ) -> np.ndarray:
+    """A drawing canvas (H, W, 3 or 4) uint8 -> (H, W) ink in [0, 1] (1 = ink).
+
+    Ink is how far a pixel's colour is from the background colour, whatever the stroke and
+    background colours are. Canvases come both ways: opaque (alpha 255 everywhere, the
+    background painted in) and transparent (alpha 0 where nothing was drawn); transparent
+    pixels are composited onto `background` first. `background` (r, g, b) defaults to the
+    commonest colour of the border pixels (a drawing rarely covers the whole border).
+    """
     rgba = np.asarray(rgba)
-    if rgba.ndim != 3 or rgba.shape[2] not in (3, 4):
-        raise DataError(f"expected an RGBA canvas, got an array of shape {rgba.shape}")
-    rgb = rgba[..., :3].astype(np.float32).mean(axis=2) / 255.0
-    if rgba.shape[2] == 4:
-        alpha = rgba[..., 3].astype(np.float32) / 255.0
-        drawn = rgb[alpha > 0]  # light strokes: ink = brightness; dark strokes: ink = alpha
-        return np.clip(rgb * alpha, 0, 1) if drawn.size and drawn.mean() > 0.5 else alpha
-    return rgb
+    if rgba.ndim != 3 or rgba.shape[2] not in (3, 4) or min(rgba.shape[:2]) < 1:
+        raise DataError(f"expected an RGB or RGBA canvas, got an array of shape {rgba.shape}")
+    rgb = rgba[..., :3].astype(np.float32)
+    if rgba.shape[2] == 4 and (rgba[..., 3] < 255).any():
+        alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+        if background is None:  # strokes on a transparent sheet: whatever is drawn is ink
+            return alpha[..., 0]
+        rgb = rgb * alpha + np.asarray(background, np.float32) * (1.0 - alpha)
+    bg = (np.asarray(background, np.float32) if background is not None
+          else _border_colour(rgb))
+    distance = np.abs(rgb - bg).max(axis=2)  # (H, W) in 0..255
+    span = max(float(np.abs(np.array([0.0, 255.0])[:, None] - bg).max()), 1.0)
+    return np.clip(distance / span, 0.0, 1.0)
+
+
+def _border_colour(rgb: np.ndarray) -> np.ndarray:
+    """The commonest colour (r, g, b) on the image's border, as float32."""
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).round().astype(np.int64)
+    packed = (border[:, 0] << 16) | (border[:, 1] << 8) | border[:, 2]
+    values, counts = np.unique(packed, return_counts=True)
+    top = int(values[counts.argmax()])
+    return np.array([(top >> 16) & 255, (top >> 8) & 255, top & 255], np.float32)
 
 
 def to_mnist(gray: np.ndarray, *, ink_is_dark: bool | None = None) -> np.ndarray:

@@ -31,6 +31,13 @@ from aae_core.errors import (
     TrainingStopped,
 )
 from aae_core.models import Batch, LatentModel, build_model
+from aae_core.step import (
+    LossMeter,
+    graph_setting,
+    make_step_runner,
+    move_optimizer_state,
+    wants_graph,
+)
 
 HISTORY_LIMIT = 2000  # logged points kept per loss
 SNAPSHOT_CODES = 2000  # held-out codes in a live latent snapshot
@@ -80,13 +87,28 @@ class Controls:
         return time.perf_counter() - t0
 
 
-def _check_finite(losses: dict[str, float], step: int) -> None:
-    bad = [k for k, v in losses.items() if not math.isfinite(v)]
-    if bad:
-        raise DivergenceError(
-            f"training diverged at step {step}: {', '.join(bad)} became NaN or infinite "
-            f"(try a smaller learning rate)"
-        )
+def _divergence(step: int, names: list[str]) -> DivergenceError:
+    return DivergenceError(
+        f"training diverged at step {step}: {', '.join(names)} became NaN or infinite "
+        f"(try a smaller learning rate)"
+    )
+
+
+def _read_losses(meter: LossMeter) -> dict[str, float]:
+    """The mean losses since the last read (one host transfer); raises DivergenceError
+    naming the first step at which a loss became NaN or infinite."""
+    means, bad = meter.read()
+    if bad is not None:
+        raise _divergence(*bad)
+    return means
+
+
+def _check_finite(meter: LossMeter) -> None:
+    """Raise DivergenceError if a loss was NaN or infinite since the last read."""
+    bad = meter.first_nonfinite()
+    if bad is not None:
+        raise _divergence(*bad)
+
 
 
 class Trainer:
@@ -95,7 +117,8 @@ class Trainer:
     def __init__(self, model: LatentModel, dataset: Dataset, train: TrainConfig, *,
                  out_dir: str | Path | None = None, start_epoch: int = 0, card: dict | None = None,
                  controls: Controls | None = None, snapshot_every_s: float = 1.0,
-                 on_progress: Callable[[Progress], None] | None = None):
+                 on_progress: Callable[[Progress], None] | None = None,
+                 cuda_graph: str | None = None):
         if start_epoch >= train.epochs:
             raise ConfigError(f"the checkpoint already has {start_epoch} epochs; "
                               f"ask for more than that (epochs={train.epochs})")
@@ -106,6 +129,10 @@ class Trainer:
         self.start_epoch, self.card = start_epoch, dict(card or {})
         self.controls = controls or Controls()
         self.snapshot_every_s, self.on_progress = snapshot_every_s, on_progress
+        # CUDA-graph capture of the step: auto (on CUDA) | on | off; None: $AAE_CUDA_GRAPH
+        self.cuda_graph = graph_setting(cuda_graph)
+        wants_graph(self.cuda_graph, self.device)  # "on" without CUDA: one clear line now
+        self.step_runner = None  # built by run(), after the model moved to the device
         self.lock = threading.Lock()
         self.progress = Progress(epoch=start_epoch, epochs=train.epochs)
         self._setup_labels()
@@ -129,6 +156,7 @@ class Trainer:
         if self.model.needs_labels and len(self.lab_idx) == 0 and \
                 self.model.config.model in ("aae-supervised", "aae-semi-supervised"):
             raise ConfigError(f"model {self.model.config.model!r} needs labels; use --labels > 0")
+        self.model.check_training_labels(self.y_train)
 
     def _batches(self, generator: torch.Generator):
         """Yield Batches of one epoch in a seeded random order (the last partial batch is dropped
@@ -136,12 +164,15 @@ class Trainer:
         n, bs = len(self.data.train_x), self.train_cfg.batch_size
         order = torch.randperm(n, generator=generator).to(self.device)
         stop = n - n % bs if n >= bs else n
-        for start in range(0, stop, bs):
+        picks = None  # (steps, B_l) labelled picks of the whole epoch: one copy to the device
+        if self.model.has_classifier and len(self.lab_idx):
+            picks = torch.randint(0, len(self.lab_idx), (len(range(0, stop, bs)), min(bs, 100)),
+                                  generator=generator).to(self.device)
+        for i, start in enumerate(range(0, stop, bs)):
             idx = order[start:start + bs]
             x_lab = y_lab = None
-            if self.model.has_classifier and len(self.lab_idx):
-                pick = torch.randint(0, len(self.lab_idx), (min(bs, 100),), generator=generator)
-                lab = self.lab_idx[pick.to(self.device)]
+            if picks is not None:
+                lab = self.lab_idx[picks[i]]
                 x_lab, y_lab = self.data.train_x[lab], self.data.train_y[lab]
             yield Batch(self.data.train_x[idx], self.y_train[idx], x_lab, y_lab)
 
@@ -159,28 +190,29 @@ class Trainer:
         per_epoch = self.steps_per_epoch()
         total = per_epoch * (cfg.epochs - self.start_epoch)
         self._update(state="running", total_steps=total)
-        t0, step, sums, count = time.perf_counter(), 0, {}, 0
+        # Losses stay on the device (no host read per step); read when logged.
+        t0, step, meter = time.perf_counter(), 0, LossMeter()
+        self.step_runner = make_step_runner(model, self.device, self.cuda_graph)
         last_snapshot = -math.inf
         good_state = copy.deepcopy(model.state_dict())
         epoch = self.start_epoch
         try:
             for epoch in range(self.start_epoch, cfg.epochs):
                 for batch in self._batches(generator):
-                    t0 += self.controls.wait_if_paused()  # speed and time left skip pauses
+                    if not self.controls.running.is_set():
+                        self._hold(step, meter, t0, total)
+                        t0 += self.controls.wait_if_paused()  # speed and time left skip pauses
+                        self._update(state="running")
                     if self.controls.stop.is_set():
                         raise TrainingStopped("stopped by the user")
-                    losses = model.train_step(batch)
                     step += 1
-                    _check_finite(losses, step)
-                    for k, v in losses.items():
-                        sums[k] = sums.get(k, 0.0) + v
-                    count += 1
-                    if count >= cfg.log_every or step == total:
-                        self._log(step, {k: v / count for k, v in sums.items()}, t0, total)
-                        sums, count = {}, 0
+                    meter.add(self.step_runner(batch), step)
+                    if meter.count >= cfg.log_every or step == total:
+                        self._log(step, _read_losses(meter), t0, total)
                     if time.perf_counter() - last_snapshot >= self.snapshot_every_s:
                         self._snapshot()
                         last_snapshot = time.perf_counter()
+                _check_finite(meter)  # an epoch with a NaN since the last log is not good
                 good_state = copy.deepcopy(model.state_dict())
                 self._update(epoch=epoch + 1)
                 if self.out_dir is not None:
@@ -195,6 +227,13 @@ class Trainer:
             self._update(state="diverged", message=f"{exc}; {where}")
             raise DivergenceError(f"{exc}; {where}") from None
         return self._finish("finished", cfg.epochs, t0, "finished")
+
+    def _hold(self, step: int, meter: LossMeter, t0: float, total: int) -> None:
+        """The worker reached the pause point: publish the exact step, then say "paused"
+        with no speed, so nothing the user sees moves until Resume."""
+        if meter.count:
+            self._log(step, _read_losses(meter), t0, total)
+        self._update(state="paused", images_per_s=0.0, eta_s=math.nan)
 
     def _finish(self, state: str, epochs_done: int, t0: float, message: str) -> Progress:
         self._snapshot()
@@ -263,6 +302,10 @@ class Trainer:
                 "wall_time_s": round(self.card.get("wall_time_s", 0.0) + wall_s, 2),
                 "labels": self.train_cfg.labels, "seed": self.train_cfg.seed,
                 "device": str(self.device), "metrics": finite_metrics(metrics),
+                # where the metrics were computed: `eval` recomputes them there when it can
+                # (kNN votes and prior samples differ slightly between devices)
+                "metrics_device": str(self.device) if metrics else None,
+                "training_step": self.step_runner.describe() if self.step_runner else "eager",
                 "versions": {"aae_core": __version__, "torch": torch.__version__}}
         # The run's own settings (epochs asked for); the card says how many are done, which
         # may be 0 when the user stops during the first epoch.
@@ -276,8 +319,10 @@ class Trainer:
 
 
 def make_trainer(model_cfg: ModelConfig | None, train_cfg: TrainConfig, *, out_dir=None,
-                 resume_from=None, dataset: Dataset | None = None, card=None, **kwargs) -> Trainer:
-    """Build a Trainer for a fresh model, or continue a checkpoint (`resume_from`)."""
+                 resume_from=None, dataset: Dataset | None = None, card=None,
+                 trainer_cls: type[Trainer] = Trainer, **kwargs) -> Trainer:
+    """Build a Trainer for a fresh model, or continue a checkpoint (`resume_from`).
+    `trainer_cls` (a Trainer subclass, e.g. remote.RemoteTrainer) gets the other kwargs."""
     start_epoch, card = 0, dict(card or {})
     if resume_from is not None:
         ckpt = load_checkpoint(resume_from, with_optimizer=True)
@@ -290,18 +335,14 @@ def make_trainer(model_cfg: ModelConfig | None, train_cfg: TrainConfig, *, out_d
         seed_everything(train_cfg.seed)  # the initial weights belong to the seeded run
         model = build_model(model_cfg)
     model.to(resolve_device(train_cfg.device))
-    if model.optimizers:  # optimizer state loaded on CPU: move it with the model
-        for opt in model.optimizers.values():
-            for state in opt.state.values():
-                for k, v in state.items():
-                    if torch.is_tensor(v) and k != "step":
-                        state[k] = v.to(model.device)
+    for opt in model.optimizers.values():  # optimizer state loaded on CPU: move it too
+        move_optimizer_state(opt, model.device)
     data = dataset if dataset is not None else load_dataset(train_cfg.dataset)
     if data.train_x.shape[1] != model.config.image_dim:
         raise ConfigError(f"the dataset's images have {data.train_x.shape[1]} pixels, the model "
                           f"expects {model.config.image_dim}")
-    return Trainer(model, data, train_cfg, out_dir=out_dir, start_epoch=start_epoch, card=card,
-                   **kwargs)
+    return trainer_cls(model, data, train_cfg, out_dir=out_dir, start_epoch=start_epoch,
+                       card=card, **kwargs)
 
 
 class TrainingRun:
@@ -336,12 +377,12 @@ class TrainingRun:
         return self.trainer.snapshot()
 
     def pause(self) -> None:
+        """Ask the worker to pause; it says "paused" itself once its last step is counted
+        (so the step shown never moves after "paused")."""
         self.trainer.controls.running.clear()
-        self.trainer._update(state="paused")
 
     def resume(self) -> None:
-        self.trainer._update(state="running")
-        self.trainer.controls.running.set()
+        self.trainer.controls.running.set()  # the worker says "running" as it goes on
 
     def stop(self, timeout: float | None = 5.0) -> Progress:
         self.trainer.controls.stop.set()

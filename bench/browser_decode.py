@@ -1,4 +1,4 @@
-"""Browser decode speed of ui/pad/decoder.js (headless chromium), and the payload size.
+"""Browser decode speed of ui/pad/js/decoder.js (headless chromium), and the payload size.
 
     .venv/bin/python -m bench.browser_decode [--n 1000] [--hidden 256]
 
@@ -16,7 +16,7 @@ import json
 import torch
 
 from tests.browser_helpers import REPO_ROOT, browser_skip_reason, launch_chromium
-from ui.decoder_payload import decoder_payload, payload_nbytes
+from ui.pad.payload import decoder_payload, payload_nbytes
 
 PAGE = """<!doctype html><html><body>
 <canvas id="c" width="28" height="28"
@@ -77,7 +77,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    decoder_js = (REPO_ROOT / "ui" / "pad" / "decoder.js").read_text(encoding="utf-8")
+    decoder_js = (REPO_ROOT / "ui" / "pad" / "js" / "decoder.js").read_text(encoding="utf-8")
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         page = browser.new_page()

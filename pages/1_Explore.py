@@ -5,8 +5,8 @@ import streamlit as st
 
 from aae_core import explore
 from aae_core.errors import AAEError
+from ui import explore_link, url_state
 from ui import explore_views as views
-from ui import url_state
 from ui.figures import latent_scatter
 from ui.latent_pad import latent_pad
 from ui.loaders import model_entries, open_checkpoint, pad_payload, pad_points, pick_model
@@ -21,24 +21,16 @@ if not entries:
     st.info("No models yet: train one on the Train page, or restore the shipped checkpoints.")
     st.stop()
 
-# The URL is read once per session, so a shared link opens the exact state.
-if "explore_url" not in st.session_state:
-    st.session_state.explore_url = url_state.parse(
-        st.query_params, model_names=[e.name for e in entries],
-        latent_dims={e.name: e.config.latent_dim for e in entries})
-url = st.session_state.explore_url
-for problem in url.problems:
-    st.warning(f"Link: {problem}", icon="🔗")
-url.problems.clear()
-
-with st.sidebar:
-    name = pick_model(default=url.model or "aae-mixture")
+# A link (or a page link from Home/Train) restores the exact state, once.
+url = explore_link.read(entries)
+name = pick_model(key="explore_model", default="aae-mixture", where=st.sidebar)
 try:
     ckpt = open_checkpoint(name)
 except AAEError as exc:
     st.error(f"Cannot open {name}: {exc}", icon="⚠️")
     st.stop()
 model = ckpt.model
+explore_link.apply(url, name, len(ckpt.codes) if ckpt.codes is not None else 0)
 with st.sidebar.expander("Model card", expanded=False):
     st.json({"config": model.config.to_dict(), **ckpt.card}, expanded=1)
 
@@ -66,13 +58,19 @@ goto = st.session_state.pop(f"explore_goto::{name}", None)  # "send to pad" from
 if goto is not None:
     start_z = goto
 elif url.z and url.model in (None, name):
-    start_z = url.z
+    start_z, clamped = url_state.clamp_note(url.z, bounds, dims)
+    if clamped:
+        url.problems.append(clamped)
+        url.z = start_z  # said once
 elif base is not None:
     start_z = list(base)
 elif codes is not None:  # start on a real digit's code, not in a gap of the prior
     start_z = [float(v) for v in codes[0]]
 else:
     start_z = [0.0] * model.latent_dim
+for problem in url.problems:
+    st.warning(f"Link: {problem}", icon="🔗")
+url.problems.clear()
 pad_col, map_col = st.columns([5, 6], gap="large")
 
 
@@ -93,7 +91,7 @@ def pad_section() -> list[float]:
     params = {"model": name, "z": url_state.format_z(z)}
     if label is not None:
         params["label"] = str(label)
-    st.query_params.update(params)
+    explore_link.write(params)
     return z
 
 
@@ -114,8 +112,7 @@ elif view == "interpolate":
     views.interpolate_view(ckpt, st.session_state.get("explore_z", pad_z), label=label, name=name)
 elif view == "draw":
     drawn = views.draw_view(ckpt, label=label, name=name)
-if view:
-    st.query_params["view"] = view
+explore_link.write_view(view, name)
 
 with map_col:
     if codes is None:

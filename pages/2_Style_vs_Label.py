@@ -9,7 +9,7 @@ from aae_core.errors import AAEError
 from aae_core.images import side_by_side, tile, to_png_bytes
 from ui import analysis_views as av
 from ui.explore_views import class_names, png_download
-from ui.latent_pad import latent_pad
+from ui.pad import latent_pad
 from ui.loaders import open_checkpoint, pad_payload, pad_points, pick_model
 from ui.nav import sidebar_nav
 
@@ -35,8 +35,7 @@ def fits(entry) -> bool:
 default, note = av.requested_model("style", fits, picker_key="style_model", needs=NEEDS)
 if note:
     st.info(note, icon=":material/info:")
-with st.sidebar:
-    name = pick_model("Model", key="style_model", accept=fits, default=default)
+name = pick_model("Model", key="style_model", accept=fits, default=default, where=st.sidebar)
 if name is None:
     st.info(f"No model here separates style from label. {NEEDS} Train one on the Train page "
             "(e.g. model `aae-supervised`), or restore the shipped checkpoints.",
@@ -47,7 +46,6 @@ try:
 except AAEError as exc:
     st.error(f"Cannot open {name}: {exc}", icon=":material/warning:")
     st.stop()
-st.query_params["model"] = name
 model = ckpt.model
 n_labels = style.n_labels(model)
 names = class_names(ckpt)[:n_labels]

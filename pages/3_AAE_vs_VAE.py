@@ -9,6 +9,7 @@ from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
 from aae_core.priors import build_prior
 from ui import analysis_views as av
+from ui import url_state
 from ui.explore_views import class_names
 from ui.figures import occupancy_figure, packing_figure, shared_bounds
 from ui.loaders import cache_key, model_entries, open_checkpoint
@@ -28,10 +29,19 @@ st.markdown(
     "leaves gaps. Below, the same held-out digits, the same axes, the same metrics."
 )
 
+asked_prior, problem = url_state.parse_prior(st.query_params, compare.COMPARE_PRIORS)
+if st.query_params.get("prior") != st.session_state.get("_cmp_prior_seen"):  # a new link
+    st.session_state["_cmp_prior_seen"] = st.query_params.get("prior")
+    if asked_prior is not None:
+        st.session_state["cmp_prior"] = asked_prior
+    if problem:
+        st.warning(f"Link: {problem}", icon=":material/link_off:")
+        del st.query_params["prior"]
 prior_name = st.segmented_control(
     "Prior", list(compare.COMPARE_PRIORS), default="gaussian", required=True, key="cmp_prior",
     format_func={"gaussian": "Gaussian N(0, I)", "mixture": "Mixture of 10 Gaussians"}.get,
 )
+st.query_params["prior"] = st.session_state["_cmp_prior_seen"] = prior_name
 cands = compare.candidates(model_entries(), prior_name)
 chosen = {}
 pick_cols = st.columns(len(compare.FAMILIES), gap="medium")

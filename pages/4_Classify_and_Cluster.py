@@ -51,9 +51,8 @@ kinds = {e.name: e.config.model for e in model_entries() if e.config is not None
 st.session_state.setdefault("cc_section", kinds.get(default, "aae-semi-supervised"))
 section = st.segmented_control("Model kind", list(SECTIONS), format_func=SECTIONS.get,
                                required=True, key="cc_section")
-with st.sidebar:
-    name = pick_model("Model", key="cc_model", accept=lambda e: e.config.model == section,
-                      default=default)
+name = pick_model("Model", key="cc_model", accept=lambda e: e.config.model == section,
+                  default=default, where=st.sidebar)
 if name is None:
     st.info(f"No `{section}` model here. Train one on the Train page (model `{section}`), or "
             "restore the shipped checkpoints.", icon=":material/info:")
@@ -63,7 +62,6 @@ try:
 except AAEError as exc:
     st.error(f"Cannot open {name}: {exc}", icon=":material/warning:")
     st.stop()
-st.query_params["model"] = name
 metrics = ckpt.card.get("metrics", {})
 data, why = av.held_out_data(ckpt)
 split = ckpt.card.get("split") or (data.split if data is not None else ckpt.train.dataset)

@@ -63,6 +63,13 @@ def launch_chromium(playwright: Any, **kwargs: Any) -> Any:
     )
 
 
+def enable_pad_stats(page: Any) -> Any:
+    """Turn on the latent pad's test instrumentation (window.__aaePad[key]) for every page
+    this Playwright page loads from now on; the pad does no bookkeeping without it."""
+    page.add_init_script("globalThis.__aaePadStats = true;")
+    return page
+
+
 def free_port() -> int:
     """A TCP port that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

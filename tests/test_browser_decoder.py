@@ -9,11 +9,11 @@ import torch
 import torch.nn.functional as F
 
 from tests.browser_helpers import REPO_ROOT, launch_chromium, require_browser
-from ui.decoder_payload import decoder_payload
+from ui.pad.payload import decoder_payload
 
 pytestmark = pytest.mark.browser
 
-DECODER_JS = (REPO_ROOT / "ui" / "pad" / "decoder.js").read_text(encoding="utf-8")
+DECODER_JS = (REPO_ROOT / "ui" / "pad" / "js" / "decoder.js").read_text(encoding="utf-8")
 TOLERANCE = 1e-3
 N_CODES = 200
 

@@ -146,7 +146,7 @@ def test_a_crash_while_saving_keeps_the_previous_checkpoint(ckpt, model, monkeyp
     before = weights(model)
     model.train_step(BATCH)
     monkeypatch.setattr(obj, target, fail_on_call(getattr(obj, target), n))
-    with pytest.raises(OSError, match="simulated crash"):
+    with pytest.raises(CheckpointError, match="cannot write the checkpoint to .*simulated crash"):
         save_checkpoint(ckpt, model, TRAIN)
     monkeypatch.undo()
     assert [p.name for p in ckpt.parent.iterdir()] == [NAME]  # in place, no temporary left
@@ -222,7 +222,7 @@ BAD = {
     "truncated weights": (truncate, "not a valid safetensors file"),
     "torch.save file": (torch_save_file, "not a valid safetensors file"),
     "missing weights": (lambda f: (f / "model.safetensors").unlink(),
-                        "not a valid safetensors file"),
+                        "model.safetensors is missing"),
     "missing config": (lambda f: (f / "config.json").unlink(), "missing config.json"),
     "config not json": (lambda f: (f / "config.json").write_text("{nope"), "not valid JSON"),
     "config a list": (lambda f: write_json(f / "config.json", [1, 2]), "must hold a JSON object"),
@@ -239,7 +239,7 @@ BAD = {
     "epochs a string": (edit_config("train", epochs="3"), "bad config.json"),
     "unknown train field": (edit_config("train", speed=9), "bad config.json"),
     "train section null": (edit_config("train"), "bad config.json"),
-    "weights of another model": (weights_of_a_vae, "weights do not match a aae model"),
+    "weights of another model": (weights_of_a_vae, "weights do not match an aae model"),
     "weights of another size": (edit_config("model", hidden=[64]), "the config needs"),
     "nan weights": (nan_weight, "decoder.net.0.bias holds NaN or infinite values"),
     "card not json": (lambda f: (f / "card.json").write_text("]"), "card.json is not valid JSON"),

@@ -16,9 +16,12 @@ from aae_core import data
 from aae_core.data import (
     DATASET_NAMES,
     Dataset,
+    available,
+    downloads,
     labeled_indices,
     load_dataset,
     read_idx,
+    registry,
     synthetic_digits,
 )
 from aae_core.errors import ConfigError, DataError
@@ -27,7 +30,7 @@ SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 SYSTEM_FASHION = Path("/usr/share/datasets/fashion-mnist")
 # Label counts of MNIST's official 10,000-image test split, digits 0..9.
 MNIST_T10K_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-MNIST_GZ = list(data._MNIST_FILES)
+MNIST_GZ = list(downloads.MNIST_FILES)
 
 # IDX dtype codes by (numpy kind, item size).
 _IDX_CODES = {("u", 1): 8, ("i", 1): 9, ("i", 2): 11, ("i", 4): 12, ("f", 4): 13, ("f", 8): 14}
@@ -80,8 +83,8 @@ def isolated(monkeypatch, tmp_path):
     def no_network(url, dest):
         pytest.fail(f"a test tried to download {url}")
 
-    monkeypatch.setattr(data, "_fetch", no_network)
-    monkeypatch.setattr(data, "_LOADED", {})
+    monkeypatch.setattr(downloads, "_fetch", no_network)
+    monkeypatch.setattr(registry, "_LOADED", {})
     monkeypatch.setenv("AAE_CACHE_DIR", str(tmp_path / "default-cache"))
     monkeypatch.delenv("AAE_DATA_DIR", raising=False)
 
@@ -91,7 +94,8 @@ def fake_mnist(monkeypatch):
     """Fake MNIST files and their MD5s in place of the official ones; returns the bytes."""
     files = fake_mnist_files()
     md5s = {name: hashlib.md5(raw).hexdigest() for name, raw in files.items()}
-    monkeypatch.setattr(data, "_MNIST_FILES", md5s)
+    for name, md5 in md5s.items():
+        monkeypatch.setitem(downloads.MNIST_FILES, name, md5)
     return files
 
 
@@ -284,32 +288,32 @@ def test_mnist_download_with_fake_fetch(tmp_path, monkeypatch, fake_mnist):
         urls.append(url)
         dest.write_bytes(fake_mnist[url.rsplit("/", 1)[1]])
 
-    monkeypatch.setattr(data, "_fetch", fake_fetch)
+    monkeypatch.setattr(downloads, "_fetch", fake_fetch)
     ds = load_dataset("mnist", cache_dir=tmp_path)
     assert ds.train_x.shape == (30, 784) and ds.test_x.shape == (20, 784)
     assert ds.split == "MNIST official split: 30 train images / 20 t10k images held out"
-    assert sorted(urls) == sorted(data._MNIST_MIRRORS[0] + name for name in MNIST_GZ)
+    assert sorted(urls) == sorted(downloads.MNIST_MIRRORS[0] + name for name in MNIST_GZ)
     assert sorted(p.name for p in (tmp_path / "mnist").iterdir()) == sorted(MNIST_GZ)
 
     # Second time, in a new process (empty loader cache), the cached files are enough.
-    monkeypatch.setattr(data, "_LOADED", {})
-    monkeypatch.setattr(data, "_fetch", lambda url, dest: pytest.fail("downloaded twice"))
+    monkeypatch.setattr(registry, "_LOADED", {})
+    monkeypatch.setattr(downloads, "_fetch", lambda url, dest: pytest.fail("downloaded twice"))
     again = load_dataset("mnist", cache_dir=tmp_path, download=False)
     assert torch.equal(again.train_x, ds.train_x)
 
 
 def test_mnist_second_mirror_used_when_first_is_down(tmp_path, monkeypatch, fake_mnist):
     def flaky_fetch(url, dest):
-        if url.startswith(data._MNIST_MIRRORS[0]):
+        if url.startswith(downloads.MNIST_MIRRORS[0]):
             raise urllib.error.URLError("connection refused")
         dest.write_bytes(fake_mnist[url.rsplit("/", 1)[1]])
 
-    monkeypatch.setattr(data, "_fetch", flaky_fetch)
+    monkeypatch.setattr(downloads, "_fetch", flaky_fetch)
     assert load_dataset("mnist", cache_dir=tmp_path).train_x.shape == (30, 784)
 
 
 def test_mnist_checksum_mismatch_discards_the_download(tmp_path, monkeypatch, fake_mnist):
-    monkeypatch.setattr(data, "_fetch", lambda url, dest: dest.write_bytes(b"not the file"))
+    monkeypatch.setattr(downloads, "_fetch", lambda url, dest: dest.write_bytes(b"not the file"))
     with pytest.raises(DataError, match="checksum mismatch") as err:
         load_dataset("mnist", cache_dir=tmp_path)
     assert str(tmp_path / "mnist") in one_line(err)
@@ -320,7 +324,7 @@ def test_mnist_offline_names_the_directory(tmp_path, monkeypatch):
     def offline(url, dest):
         raise urllib.error.URLError("Temporary failure in name resolution")
 
-    monkeypatch.setattr(data, "_fetch", offline)
+    monkeypatch.setattr(downloads, "_fetch", offline)
     with pytest.raises(DataError, match="cannot download MNIST") as err:
         load_dataset("mnist", cache_dir=tmp_path)
     message = one_line(err)
@@ -371,7 +375,7 @@ def test_mnist_10k_downloads_only_the_test_files(tmp_path, monkeypatch, fake_mni
         fetched.append(url.rsplit("/", 1)[1])
         dest.write_bytes(fake_mnist[fetched[-1]])
 
-    monkeypatch.setattr(data, "_fetch", fake_fetch)
+    monkeypatch.setattr(downloads, "_fetch", fake_fetch)
     ds = load_dataset("mnist-10k", cache_dir=tmp_path)
     assert sorted(fetched) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
     assert ds.train_x.shape == (16, 784) and ds.test_x.shape == (4, 784)
@@ -391,7 +395,7 @@ def test_fashion_mnist_from_system_package(tmp_path):
 
 
 def test_fashion_mnist_missing_without_download(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "_SYSTEM_FASHION_DIR", tmp_path / "not-installed")
+    monkeypatch.setattr(registry, "_SYSTEM_FASHION_DIR", tmp_path / "not-installed")
     with pytest.raises(DataError, match="Fashion-MNIST is not in") as err:
         load_dataset("fashion-mnist", cache_dir=tmp_path, download=False)
     assert str(tmp_path / "fashion-mnist") in one_line(err)
@@ -420,3 +424,67 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     assert data.default_cache_dir() == tmp_path
     monkeypatch.delenv("AAE_CACHE_DIR")
     assert data.default_cache_dir() == Path.home() / ".cache" / "aae-latent-explorer"
+
+
+# ----------------------------------------------------------------------------- available
+
+
+def loads_offline(name: str, cache_dir: Path) -> bool:
+    try:
+        load_dataset(name, cache_dir=cache_dir, download=False)
+    except DataError:
+        return False
+    return True
+
+
+def test_synthetic_digits_are_always_available(tmp_path):
+    assert available("synthetic-digits", cache_dir=tmp_path / "empty")
+
+
+def test_mnist_is_available_with_its_four_files(tmp_path, fake_mnist):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name, raw in fake_mnist.items():
+        (folder / name).write_bytes(raw)
+    assert available("mnist", cache_dir=tmp_path) and loads_offline("mnist", tmp_path)
+
+
+@pytest.mark.parametrize("missing", MNIST_GZ)
+def test_mnist_missing_one_of_four_files_is_not_available(tmp_path, fake_mnist, missing):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name, raw in fake_mnist.items():
+        if name != missing:
+            (folder / name).write_bytes(raw)
+    assert not available("mnist", cache_dir=tmp_path)
+    assert not loads_offline("mnist", tmp_path)  # the loader needs the same four files
+    # the test split alone is enough for mnist-10k, and only it
+    assert available("mnist-10k", cache_dir=tmp_path) == missing.startswith("train")
+
+
+def test_mnist_10k_is_available_from_aae_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("AAE_DATA_DIR", str(tmp_path / "data"))
+    assert not available("mnist-10k", cache_dir=tmp_path / "cache")
+    write_pair(tmp_path / "data", "t10k", 20)
+    assert available("mnist-10k", cache_dir=tmp_path / "cache")
+    assert loads_offline("mnist-10k", tmp_path / "cache")
+    assert not available("mnist", cache_dir=tmp_path / "cache")  # needs the train files too
+
+
+def test_fashion_mnist_needs_all_four_files_in_one_place(tmp_path, monkeypatch):
+    system = tmp_path / "system"
+    monkeypatch.setattr(registry, "_SYSTEM_FASHION_DIR", system)
+    write_pair(system, "train", 20)  # half in the system folder, half in the cache
+    write_pair(tmp_path / "fashion-mnist", "t10k", 10)
+    assert not available("fashion-mnist", cache_dir=tmp_path)
+    assert not loads_offline("fashion-mnist", tmp_path)
+    write_pair(system, "t10k", 10, gz=False)
+    assert available("fashion-mnist", cache_dir=tmp_path)
+    assert loads_offline("fashion-mnist", tmp_path)
+
+
+def test_folders_and_unknown_names(tmp_path):
+    assert not available(tmp_path / "digits") and not available("mnist-60k")
+    assert not available("")
+    write_pair(tmp_path / "digits", "t10k", 10)
+    assert available(tmp_path / "digits") and available(str(tmp_path / "digits"))

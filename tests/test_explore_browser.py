@@ -1,6 +1,6 @@
 """The Explore page in a real browser, on the shipped checkpoints.
 
-1. For every shipped model, the browser's decoder (ui/pad/decoder.js) and torch agree within
+1. For every shipped model, the browser's decoder (ui/pad/js/decoder.js) and torch agree within
    1e-3 per pixel on 200 random codes over the model's view box.
 2. Dragging the marker with page.mouse changes the decoded digit during the drag, and after
    release the server shows the same z and the browser image matches torch's decode of it.
@@ -20,6 +20,7 @@ from aae_core.checkpoints import load_checkpoint
 from aae_core.explore import view_bounds
 from tests.browser_helpers import (
     artifact_path,
+    enable_pad_stats,
     launch_chromium,
     require_browser,
     streamlit_server,
@@ -27,7 +28,7 @@ from tests.browser_helpers import (
     wait_until,
 )
 from tests.test_browser_decoder import DECODER_JS, browser_decode
-from ui.decoder_payload import decoder_payload
+from ui.pad.payload import decoder_payload
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -79,7 +80,7 @@ def test_browser_and_torch_decoders_agree_on_every_shipped_model(pw_browser):
 def test_dragging_on_explore_morphs_the_digit_and_the_server_agrees(pw_browser):
     key = "pad::aae-mixture"
     with streamlit_server("app.py") as url:
-        page = pw_browser.new_page(viewport={"width": 1400, "height": 1100})
+        page = enable_pad_stats(pw_browser.new_page(viewport={"width": 1400, "height": 1100}))
         page.goto(f"{url}/Explore?model=aae-mixture")
         wait_for_app_run(page, timeout=60_000)
         wait_until(lambda: (page.evaluate(STATS_JS, key) or {}).get("ready"), timeout=30)

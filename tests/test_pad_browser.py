@@ -15,6 +15,7 @@ import pytest
 
 from tests.browser_helpers import (
     artifact_path,
+    enable_pad_stats,
     launch_chromium,
     require_browser,
     streamlit_server,
@@ -50,7 +51,7 @@ def app_page(app_url):
 
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
-        page = browser.new_page(viewport={"width": 1000, "height": 1100})
+        page = enable_pad_stats(browser.new_page(viewport={"width": 1000, "height": 1100}))
         page.goto(app_url)
         wait_for_app_run(page)
         page.wait_for_selector(".aae-pad-root[data-key='pad'][data-ready='1']", timeout=20_000)

@@ -51,8 +51,9 @@ def test_empty_bytes_are_refused():
 
 @pytest.mark.parametrize("data", [b"not an image", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"])
 def test_non_image_bytes_are_refused(data):
-    with pytest.raises(DataError, match="not an image"):
+    with pytest.raises(DataError, match="not an image") as err:
         load_image_bytes(data)
+    assert "<" not in str(err.value) and "BytesIO" not in str(err.value)  # no internals
 
 
 def test_truncated_png_is_refused():
@@ -99,6 +100,36 @@ def test_canvas_with_white_strokes_on_transparent_background():
     rgba = np.asarray(seven(ink=(255, 255, 255, 255)))
     out = to_mnist(canvas_to_gray(rgba))
     assert out.shape == (28, 28) and out.max() > 0.5
+
+
+def opaque_canvas(ink, paper) -> np.ndarray:
+    """What streamlit-drawable-canvas hands back: alpha 255 everywhere, a stroked 7."""
+    img = Image.new("RGBA", (224, 224), (*paper, 255))
+    ImageDraw.Draw(img).line([(50, 40), (170, 40), (100, 190)], fill=(*ink, 255), width=18)
+    return np.asarray(img)
+
+
+@pytest.mark.parametrize(("ink", "paper"), [
+    ((255, 255, 255), (0, 0, 0)),  # the app's canvas: white on black
+    ((0, 0, 0), (255, 255, 255)),  # black on white
+    ((220, 30, 30), (240, 240, 200)),  # red on cream
+], ids=["white-on-black", "black-on-white", "red-on-cream"])
+def test_an_opaque_canvas_reads_the_strokes_as_ink(ink, paper):
+    rgba = opaque_canvas(ink, paper)
+    assert (rgba[..., 3] == 255).all()
+    gray = canvas_to_gray(rgba)
+    assert gray[0, 0] == 0.0 and gray[40, 110] > 0.7  # paper is no ink, the stroke is
+    out = to_mnist(gray, ink_is_dark=False)
+    assert out[0, 0] == 0.0 and out.max() == pytest.approx(1.0, abs=0.05)
+    cy, cx = centre_of_mass(out)
+    assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1
+
+
+def test_a_transparent_canvas_is_composited_on_the_given_background():
+    rgba = np.asarray(seven(ink=(255, 255, 255, 255)))
+    gray = canvas_to_gray(rgba, background=(0, 0, 0))
+    assert gray[0, 0] == 0.0 and gray.max() == pytest.approx(1.0)
+    assert np.allclose(gray, canvas_to_gray(rgba))  # same ink as reading the alpha
 
 
 @pytest.mark.parametrize("blank", [

@@ -20,6 +20,7 @@ from aae_core.checkpoints import list_checkpoints, read_config
 from tests.browser_helpers import (
     REPO_ROOT,
     artifact_path,
+    enable_pad_stats,
     launch_chromium,
     require_browser,
     streamlit_server,
@@ -47,7 +48,7 @@ def browser_page():
 
     with streamlit_server("app.py") as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
-        page = browser.new_page(viewport={"width": 1400, "height": 2000})
+        page = enable_pad_stats(browser.new_page(viewport={"width": 1400, "height": 2000}))
         yield page, url
         browser.close()
 

@@ -175,15 +175,22 @@ class ObservedControls(Controls):
 
 def test_pause_holds_the_step_count_and_resume_continues(data):
     controls = ObservedControls()
-    run = TrainingRun(trainer_for(data, epochs=1000, controls=controls)).start()
+    trainer = trainer_for(data, epochs=1000, controls=controls, log_every=7)
+    steps_done = []
+    real_step = trainer.model.train_step
+    trainer.model.train_step = lambda batch: (steps_done.append(1), real_step(batch))[1]
+    run = TrainingRun(trainer).start()
     try:
         wait_for(lambda: run.progress().step >= 1, "a first step")
         run.pause()
         wait_for(controls.held.is_set, "the worker to reach the pause point")
-        held = run.progress().step
+        paused = run.progress()
+        assert paused.state == "paused" and run.alive
+        assert paused.images_per_s == 0  # no speed while paused
+        assert paused.step == len(steps_done)  # the steps since the last log are counted
+        held = paused.step
         time.sleep(0.5)
         assert run.progress().step == held
-        assert run.progress().state == "paused" and run.alive
         run.resume()
         wait_for(lambda: run.progress().step > held, "steps after resume")
         assert run.progress().state == "running"

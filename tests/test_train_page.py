@@ -120,7 +120,12 @@ def test_pause_and_resume(registry, runs):
     press(at, "Start training")
     poll(at, lambda t: "images/s" in t, "a first logged step")
     press(at, "Pause")
-    assert progress_text(at).startswith("Paused in epoch")
+    paused = poll(at, lambda t: t.startswith("Paused in epoch"), "the worker to pause")
+    assert "images/s" not in paused  # no speed while nothing moves
+    for _ in range(3):  # the counter is frozen once "Paused" is shown
+        time.sleep(0.3)
+        at.run()
+        assert progress_text(at) == paused
     assert [b.label for b in at.button][:2] == ["Resume", "Stop"]
     press(at, "Resume")
     poll(at, lambda t: t.startswith("Training"), "training again")

@@ -16,6 +16,7 @@ from aae_core.data import Dataset, load_dataset
 from aae_core.errors import AAEError
 from aae_core.images import to_png_bytes
 from aae_core.models import MODELS
+from aae_core.words import a_or_an
 from ui.loaders import model_entries
 
 
@@ -55,7 +56,8 @@ def _judge(asked, accept, needs: str) -> tuple[str | None, str | None]:
     if accept(entry):
         return asked, None
     kind = entry.config.model
-    return None, f"**{asked}** is a `{kind}` model — {MODELS[kind].description} {needs}"
+    return None, (f"**{asked}** is {a_or_an(kind)} `{kind}` model — "
+                  f"{MODELS[kind].description} {needs}")
 
 
 def held_out_data(ckpt: Checkpoint) -> tuple[Dataset | None, str]:

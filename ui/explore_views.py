@@ -10,6 +10,8 @@ from aae_core.checkpoints import Checkpoint
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
 from aae_core.preprocess import canvas_to_gray, load_image_bytes, to_mnist
+from aae_core.words import a_or_an
+from ui.pad import density_payload
 
 IMAGE_SCALE = 6  # 28 px -> 168 px, nearest neighbour (crisp pixels)
 
@@ -41,7 +43,8 @@ def manifold_view(ckpt: Checkpoint, bounds, *, label, base, dims, name: str) -> 
     n = st.slider("Lattice size (n x n)", 5, 30, 15, key=f"lattice_n::{name}")
     images = explore.decode_lattice(ckpt.model, bounds, n, label=label, base=base, dims=dims)
     grid = tile(images, cols=n, pad=0)
-    st.image(to_png_bytes(grid, scale=2), caption=f"decoder over an {n} x {n} lattice of z "
+    st.image(to_png_bytes(grid, scale=2), caption=f"decoder over "
+             f"{a_or_an(n)} {n} x {n} lattice of z "
              f"spanning x {bounds[0]:.1f}..{bounds[1]:.1f}, y {bounds[2]:.1f}..{bounds[3]:.1f}")
     png_download("Lattice PNG", grid, f"lattice-{name.replace('/', '-')}.png",
                  key=f"dl_lattice::{name}", scale=2)
@@ -70,28 +73,88 @@ def sample_view(ckpt: Checkpoint, *, label, name: str) -> None:
     png_download("Samples PNG", grid, "samples.png", key=f"dl_samples::{name}", scale=3)
 
 
-def interpolate_view(ckpt: Checkpoint, pad_z, *, label, name: str) -> None:
-    codes = ckpt.codes.numpy() if ckpt.codes is not None else None
-    if codes is None:
-        st.info("This checkpoint stores no held-out codes to interpolate between.")
-        return
-    n = len(codes)
-    labels = ckpt.labels.numpy()
-    first = [int(np.flatnonzero(labels == k)[0]) if (labels == k).any() else 0 for k in (1, 7)]
-    c1, c2, c3 = st.columns(3)
-    start_pad = c1.toggle("Start at the pad's point", key=f"interp_pad::{name}")
-    i = c1.number_input("From held-out digit #", 0, n - 1, first[0], key=f"interp_a::{name}",
-                        disabled=start_pad)
-    j = c2.number_input("To held-out digit #", 0, n - 1, first[1], key=f"interp_b::{name}")
-    steps = c3.slider("Steps", 3, 16, 10, key=f"interp_steps::{name}")
-    z0 = np.asarray(pad_z, np.float32) if start_pad else codes[int(i)]
-    path = explore.interpolate(z0, codes[int(j)], steps)
+def default_ends(ckpt: Checkpoint, name: str) -> list[int] | None:
+    """Held-out indices of the interpolation's two ends: the link's or the user's choice
+    (session keys interp_a/interp_b), else the most typical 1 and 7 (the code nearest its
+    class's median code), so the strip starts and ends on digits that decode as themselves."""
+    if ckpt.codes is None:
+        return None
+    codes, labels = ckpt.codes.numpy(), ckpt.labels.numpy()
+    out = []
+    for prefix, k in (("interp_a", 1), ("interp_b", 7)):
+        chosen = st.session_state.get(f"{prefix}::{name}")
+        if chosen is not None and 0 <= int(chosen) < len(codes):
+            out.append(int(chosen))
+            continue
+        members = np.flatnonzero(labels == k) if (labels == k).any() else np.arange(len(codes))
+        centre = np.median(codes[members], axis=0)
+        out.append(int(members[np.argmin(((codes[members] - centre) ** 2).sum(axis=1))]))
+    return out
+
+
+def remember_picked_ends(state, name: str) -> None:
+    """An end the user dropped on a code (the pad reports its held-out index) becomes the
+    interpolation's end in the session (and so in the link)."""
+    value = state.get("ends") if state else None
+    picked = value.get("picked") if isinstance(value, dict) else None
+    for prefix, index in zip(("interp_a", "interp_b"), picked or (), strict=False):
+        if isinstance(index, int):
+            st.session_state[f"{prefix}::{name}"] = index
+
+
+def interpolate_details(ckpt: Checkpoint, ends, *, label, steps: int, name: str) -> None:
+    """Under the pad in Interpolate: the strip's settings and its PNG (decoded on the server
+    from the ends the user let go of; the browser draws the same strip while dragging)."""
+    st.slider("Steps", 3, 16, 10, key=f"interp_steps::{name}")
+    path = explore.interpolate(np.asarray(ends[0], np.float32), np.asarray(ends[1], np.float32),
+                               steps)
     lab = None if label is None else np.full(steps, label)
     strip = tile(explore.decode_points(ckpt.model, path, lab), cols=steps)
-    start = "the pad's point" if start_pad else f"held-out #{int(i)} ({labels[int(i)]})"
-    st.image(to_png_bytes(strip, scale=3),
-             caption=f"linear path from {start} to held-out #{int(j)} ({labels[int(j)]})")
+    st.caption("Drag the ends A and B on the map (click a code to put the nearer end on it): "
+               "the strip under the map is decoded in your browser as they move.")
     png_download("Strip PNG", strip, "interpolation.png", key=f"dl_interp::{name}", scale=3)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def _density(path: str, stamp: float, bounds: tuple) -> dict | None:
+    from ui.loaders import _load
+
+    prior = _load(path, stamp).model.prior
+    if prior.dim != 2:
+        return None
+    _, _, dens = explore.prior_density(prior, bounds, n=72)
+    return density_payload(dens)
+
+
+def prior_background(name: str, bounds) -> dict | None:
+    """The prior's density over the pad's bounds, for the pad's "Prior" background."""
+    from ui.loaders import cache_key
+
+    return _density(*cache_key(name), tuple(float(b) for b in bounds))
+
+
+PRESENTATION_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stHeader"], [data-testid="stToolbar"], h1, .st-key-explore_hide { display: none; }
+html { font-size: 20px; }
+[data-testid="stMainBlockContainer"] { padding: 0.6rem 1.2rem 1rem; max-width: 100%; }
+</style>"""
+
+
+def presentation_mode() -> bool:
+    """The presentation toggle (?present=1 opens in it): larger type; the sidebar, header,
+    title and what a lecture does not need are hidden; the pad fills the window."""
+    key = "explore_present"
+    if key not in st.session_state:
+        st.session_state[key] = st.query_params.get("present") == "1"
+    on = st.toggle("Presentation", key=key, help="Larger type, only the map and the digit: "
+                   "for a projector. Also opens with ?present=1 in the link.")
+    if on:
+        st.query_params["present"] = "1"
+        st.html(PRESENTATION_CSS)
+    elif "present" in st.query_params:
+        del st.query_params["present"]
+    return on
 
 
 def draw_view(ckpt: Checkpoint, *, label, name: str) -> np.ndarray | None:
@@ -106,16 +169,18 @@ def draw_view(ckpt: Checkpoint, *, label, name: str) -> np.ndarray | None:
                            return_image_data=True, key=f"canvas::{name}")
         upload = st.file_uploader("…or upload a PNG/JPEG", type=["png", "jpg", "jpeg"],
                                   key=f"upload::{name}")
+    canvas = getattr(result, "image_data", None) if result is not None else None
+    source = _newest_input(name, upload, canvas)
     try:
-        if upload is not None:
+        if source == "upload":
             digit = to_mnist(load_image_bytes(upload.getvalue()))
-        elif result is not None and getattr(result, "image_data", None) is not None:
-            digit = to_mnist(canvas_to_gray(result.image_data), ink_is_dark=False)
+        elif source == "canvas":  # white strokes on the canvas's black background
+            digit = to_mnist(canvas_to_gray(canvas, background=(0, 0, 0)), ink_is_dark=False)
         else:
             right.info("Your digit, its code and its reconstruction appear here.")
             return None
     except AAEError as exc:
-        right.warning(str(exc))
+        right.warning(f"{'Upload' if source == 'upload' else 'Drawing'}: {exc}")
         return None
     code = explore.encode_images(ckpt.model, digit[None])[0]
     lab = None if label is None else np.array([label])
@@ -129,22 +194,18 @@ def draw_view(ckpt: Checkpoint, *, label, name: str) -> np.ndarray | None:
     return code
 
 
-def selected_point(ckpt: Checkpoint, event, codes, labels, *, label, name: str) -> None:
-    """The digit behind a clicked map point (its code, decoded), and a way to send the pad
-    there. Plotly's hover cannot draw images, so a click shows them."""
-    points = ((event or {}).get("selection") or {}).get("points") or []
-    indices = [p.get("customdata") for p in points if isinstance(p, dict)]
-    indices = [int(i[0] if isinstance(i, list) else i) for i in indices if i is not None]
-    if not indices or not 0 <= indices[0] < len(codes):
-        return
-    i = indices[0]
-    shown_label = label if label is not None else None
-    image = server_decode(ckpt, codes[i], shown_label)
-    a, b = st.columns([1, 2])
-    a.image(to_png_bytes(image, scale=4),
-            caption=f"held-out #{i} · digit {class_names(ckpt)[int(labels[i])]}")
-    b.markdown(f"code = ({', '.join(f'{v:.2f}' for v in codes[i])}), decoded (a reconstruction "
-               "of that digit).")
-    if b.button("Move the pad here", key=f"goto_btn::{name}", icon=":material/my_location:"):
-        st.session_state[f"explore_goto::{name}"] = [float(v) for v in codes[i]]
-        st.rerun()
+def _newest_input(name: str, upload, canvas) -> str | None:
+    """"upload" or "canvas": whichever the user changed last (so a later drawing replaces a
+    rejected upload's message, and the other way round); None when neither holds anything."""
+    inked = canvas is not None and bool(np.ptp(np.asarray(canvas)[..., :3]))
+    seen = st.session_state.setdefault(f"_draw_inputs::{name}", {"upload": None,
+                                                                   "canvas": None, "last": None})
+    marks = {"upload": upload.file_id if upload is not None else None,
+             "canvas": hash(np.asarray(canvas).tobytes()) if inked else None}
+    for what, mark in marks.items():
+        if mark is not None and mark != seen[what]:
+            seen["last"] = what
+        seen[what] = mark
+    if seen["last"] is None or marks[seen["last"]] is None:  # the newest one was cleared
+        seen["last"] = next((w for w, m in marks.items() if m is not None), None)
+    return seen["last"]

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-import torch
 
-#: D3 category10, Plotly's default qualitative palette; the latent pad uses the same.
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+from aae_core.explore import prior_density
+from aae_core.images import PALETTE
 
 
 def color(label: int) -> str:
@@ -62,30 +60,6 @@ def latent_scatter(codes: np.ndarray, labels: np.ndarray, class_names, bounds, *
             marker=dict(size=16, symbol="star", color="black", line=dict(color="white", width=1)),
         ))
     return _square_layout(fig, bounds, height=height, title=title)
-
-
-def prior_density(prior, bounds, *, n: int = 120, seed: int = 0) -> tuple:
-    """(xs, ys, density (n, n)) of the prior over bounds: exact log_prob where the prior has
-    one, else a smoothed histogram of 200,000 samples (swiss roll)."""
-    xmin, xmax, ymin, ymax = bounds
-    xs, ys = np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n)
-    if prior.has_density and prior.dim == 2:
-        gx, gy = np.meshgrid(xs, ys)
-        z = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)
-        dens = prior.log_prob(z).exp().view(n, n).numpy()
-    else:
-        gen = torch.Generator().manual_seed(seed)
-        s = prior.sample(200_000, generator=gen).numpy()
-        dens, _, _ = np.histogram2d(s[:, 1], s[:, 0], bins=n, range=[[ymin, ymax], [xmin, xmax]])
-        dens = _blur(dens)
-    return xs, ys, dens / max(dens.max(), 1e-12)
-
-
-def _blur(a: np.ndarray) -> np.ndarray:
-    k = np.array([1, 4, 6, 4, 1], dtype=np.float64)
-    k /= k.sum()
-    a = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 0, a)
-    return np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 1, a)
 
 
 def packing_figure(codes, labels, class_names, prior, bounds, *, title: str,

@@ -14,7 +14,8 @@ import streamlit as st
 from aae_core import catalog
 from aae_core.checkpoints import Checkpoint, load_checkpoint
 from aae_core.errors import AAEError
-from ui.decoder_payload import decoder_payload, points_payload
+from ui.pad.payload import decoder_payload, points_payload
+from ui.model_choice import pick_model  # noqa: F401  (pages import it from here)
 
 
 def _stamp(path: Path) -> float:
@@ -66,24 +67,6 @@ def model_entries() -> list[catalog.Entry]:
     """Every checkpoint, shipped first, then the user's runs (a fresh listing each run:
     a model trained on the Train page appears at once)."""
     return catalog.entries()
-
-
-def pick_model(label: str = "Model", *, key: str = "model", accept=None,
-               default: str | None = None) -> str | None:
-    """A selectbox over readable checkpoints (optionally filtered by `accept(entry)`).
-    Returns the chosen name, or None when there is none."""
-    entries = [e for e in model_entries() if e.config is not None and
-               (accept is None or accept(e))]
-    if not entries:
-        return None
-    names = [e.name for e in entries]
-    labels = {e.name: e.label for e in entries}
-    index = names.index(default) if default in names else 0
-    if key in st.session_state and st.session_state[key] not in names:
-        gone = st.session_state.pop(key)  # the model was deleted: fall back, and say so
-        st.warning(f"{gone} is no longer available (deleted or unreadable); "
-                   f"showing {labels[names[index]]} instead.", icon="🗑️")
-    return st.selectbox(label, names, index=index, key=key, format_func=labels.get)
 
 
 def show_error(exc: AAEError | Exception, what: str = "") -> None:

@@ -6,6 +6,8 @@ pages stay plain scripts in pages/, so a deep link such as /Explore?model=... op
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlparse
+
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -33,3 +35,16 @@ def sidebar_nav() -> None:
             except StreamlitAPIException:
                 return
     st.sidebar.divider()
+
+
+def unknown_page() -> None:
+    """On Home: say so when the browser asked for a page that does not exist (Streamlit
+    then runs Home, with the unknown path still in the address bar)."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    path = unquote(urlparse(st.context.url or "").path).strip("/")
+    if base and path.startswith(base):
+        path = path[len(base):].strip("/")
+    if path:
+        names = ", ".join(label for _, label, _ in PAGES)
+        st.warning(f"There is no page called “{path[:60]}”; this is Home. The pages are: "
+                   f"{names}.", icon=":material/link_off:")

@@ -119,6 +119,12 @@ class ServerRun(TrainingRun):
     def stopping(self) -> bool:
         return self.alive and self.trainer.controls.stop.is_set()
 
+    @property
+    def pausing(self) -> bool:
+        """Pause was asked for; the worker has not reached its pause point yet."""
+        return (self.alive and not self.trainer.controls.running.is_set()
+                and self.progress().state != "paused")
+
     def _work(self) -> None:
         if self.threads:
             torch.set_num_threads(self.threads)

@@ -5,11 +5,9 @@ the configs they make (no streamlit here). Every bad value raises ConfigError wi
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 from aae_core.config import ModelConfig, TrainConfig
-from aae_core.data import DATASET_NAMES, default_cache_dir
+from aae_core.data import DATASET_NAMES, available
 from aae_core.errors import ConfigError
 from aae_core.models import MODELS
 from aae_core.models.aae import AAE
@@ -40,19 +38,8 @@ def uses_adversary(model: str) -> bool:
 
 
 def local_datasets() -> set[str]:
-    """Datasets that load without a download (their files are on this machine)."""
-    found = {DEFAULT_DATASET}
-    folders = [default_cache_dir() / "mnist"]
-    if os.environ.get("AAE_DATA_DIR"):
-        folders.insert(0, Path(os.environ["AAE_DATA_DIR"]).expanduser())
-    if any(any(f.glob("t10k-images-idx3-ubyte*")) for f in folders if f.is_dir()):
-        found.add("mnist-10k")
-    if any((default_cache_dir() / "mnist").glob("train-images-idx3-ubyte*")):
-        found.add("mnist")
-    if any(Path(p).glob("train-images-idx3-ubyte*") for p in
-           (default_cache_dir() / "fashion-mnist", "/usr/share/datasets/fashion-mnist")):
-        found.add("fashion-mnist")
-    return found
+    """Datasets that load without a download (every file their loader reads is here)."""
+    return {name for name in DATASET_NAMES if available(name)}
 
 
 def default_dataset() -> str:

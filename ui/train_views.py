@@ -225,11 +225,12 @@ def fraction_done(run: ServerRun, p: Progress) -> float:
 def progress_text(run: ServerRun, p: Progress) -> str:
     """One line: where the run is, how fast and how long it has left."""
     if p.state in ("running", "starting", "paused"):
+        paused = p.state == "paused"
         word = "Stopping (saving where it got to) in" if run.stopping else \
-            ("Paused in" if p.state == "paused" else "Training")
+            ("Paused in" if paused else "Pausing in" if run.pausing else "Training")
         parts = [f"{word} epoch {min(p.epoch + 1, p.epochs)}/{p.epochs}",
                  f"step {p.step:,}/{p.total_steps:,}"]
-        if p.images_per_s:
+        if p.images_per_s and not paused:  # paused: the worker zeroed it; show no rate
             parts.append(f"{p.images_per_s:,.0f} images/s")
             if p.state == "running" and not run.stopping:
                 parts.append(f"about {_duration(p.eta_s)} left")
@@ -270,7 +271,7 @@ def controls(owner: str, run: ServerRun, p: Progress) -> None:
         st.error(error, icon="⚠️")
     a, b, c = st.columns([1, 1, 3])
     if run.owner == owner:
-        if p.state == "paused":
+        if p.state == "paused" or run.pausing:
             a.button("Resume", icon=":material/play_arrow:", on_click=_resume,
                      args=(owner, run.name), width="stretch", key="tr_resume")
         else:
@@ -308,8 +309,8 @@ def outcome(owner: str, run: ServerRun, p: Progress) -> None:
             with st.expander("Details"):
                 st.code("".join(traceback.format_exception(run.error)), language=None)
     if p.state in ("finished", "stopped", "diverged") and p.checkpoint and run.owner == owner:
-        st.session_state["model"] = saved  # the Explore page opens it
-        st.page_link(EXPLORE_PAGE, label=f"Explore {saved}", icon="🔭")
+        st.page_link(EXPLORE_PAGE, label=f"Explore {saved}", icon="🔭",
+                     query_params={"model": saved})  # the link makes it the model in view
 
 
 def _map(run: ServerRun, p: Progress):

@@ -1,7 +1,14 @@
-"""The Explore page's state in the URL: ?model=NAME&z=X,Y[,...]&label=K&view=VIEW.
+"""The Explore page's state in the URL, so a shared link restores what a teacher set:
 
-Pure parsing (no streamlit) so it is unit-tested; every bad value gives one message and
-is ignored, never a crash.
+    ?model=NAME&z=X,Y[,...]&label=K&view=VIEW&seed=S&n=N&from=I&to=J
+
+(model, pad position, decoder label, view, sample seed, lattice size, interpolation ends as
+held-out indices). The comparison page adds ?prior=gaussian|mixture (`parse_prior`).
+
+Pure parsing (no streamlit) so it is unit-tested: every bad value gives one message, its
+key is listed in `rejected` (the page removes it from the URL), and it is ignored, never a
+crash. A model the link names that is not here is reported by ui/model_choice.py, which
+knows the model actually shown.
 """
 
 from __future__ import annotations
@@ -11,6 +18,11 @@ from dataclasses import dataclass, field
 
 VIEWS = ("manifold", "sample", "interpolate", "draw")
 MAX_ABS_Z = 1e3
+LATTICE_RANGE = (5, 30)  # the Manifold view's slider
+MAX_SEED = 10**6
+MAX_HELD_OUT = 10**7  # before the model (and its held-out count) is known
+# every key this module reads; the page writes the same ones back
+KEYS = ("model", "z", "label", "view", "seed", "n", "from", "to")
 
 
 @dataclass
@@ -19,7 +31,16 @@ class UrlState:
     z: list[float] | None = None
     label: int | None = None
     view: str | None = None
+    seed: int | None = None
+    lattice: int | None = None
+    ends: tuple[int | None, int | None] = (None, None)  # interpolation: held-out indices
     problems: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # URL keys to remove
+    applied_to: str | None = None  # the model whose views got this link's settings
+
+    def reject(self, key: str, problem: str) -> None:
+        self.problems.append(problem)
+        self.rejected.append(key)
 
 
 def _one(params, key):
@@ -29,53 +50,106 @@ def _one(params, key):
     return value
 
 
-def parse(params, *, model_names, latent_dims: dict[str, int]) -> UrlState:
-    """params: a mapping like st.query_params. Unknown or bad values become problems.
-    Without a (valid) model the page opens the first one, so z is checked against it."""
+def _int(text, low: int, high: int) -> int | None:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+def parse(params, *, model_names, latent_dims: dict[str, int], n_held_out: int | None = None,
+          fallback: str | None = None) -> UrlState:
+    """params: a mapping like st.query_params. `fallback`: the model shown when the link
+    names none (or one that is not here), so z is checked against its latent size."""
     out = UrlState()
     model = _one(params, "model")
-    if model is not None:
-        if model in model_names:
-            out.model = model
-        else:
-            out.problems.append(f"the link names a model that is not here ({model[:60]!r}); "
-                                "showing the first model instead")
+    if model is not None and model in model_names:
+        out.model = model
+    shown = out.model or fallback or (list(model_names)[0] if model_names else "")
     z_text = _one(params, "z")
     if z_text is not None:
-        shown = out.model or (list(model_names)[0] if model_names else "")
-        out.z = _parse_z(z_text, latent_dims.get(shown), out.problems)
-    label = _one(params, "label")
-    if label is not None:
-        try:
-            out.label = int(label)
-            if not 0 <= out.label < 1000:
-                raise ValueError
-        except ValueError:
-            out.label = None
-            out.problems.append(f"ignored label {label[:20]!r}: expected a class number")
+        out.z = _parse_z(z_text, latent_dims.get(shown), out)
+    _parse_label(_one(params, "label"), out)
     view = _one(params, "view")
     if view is not None:
         if view in VIEWS:
             out.view = view
         else:
-            out.problems.append(f"ignored view {view[:20]!r}: expected one of {', '.join(VIEWS)}")
+            out.reject("view", f"ignored view {view[:20]!r}: expected one of {', '.join(VIEWS)}")
+    _parse_numbers(params, out, n_held_out)
     return out
 
 
-def _parse_z(text: str, dim: int | None, problems: list[str]) -> list[float] | None:
+def _parse_label(label, out: UrlState) -> None:
+    if label is None:
+        return
+    out.label = _int(label, 0, 999)
+    if out.label is None:
+        out.reject("label", f"ignored label {label[:20]!r}: expected a class number")
+
+
+def _parse_numbers(params, out: UrlState, n_held_out: int | None) -> None:
+    seed = _one(params, "seed")
+    if seed is not None:
+        out.seed = _int(seed, 0, MAX_SEED)
+        if out.seed is None:
+            out.reject("seed", f"ignored seed {seed[:20]!r}: expected a whole number from 0 "
+                               f"to {MAX_SEED:,}")
+    n = _one(params, "n")
+    if n is not None:
+        out.lattice = _int(n, *LATTICE_RANGE)
+        if out.lattice is None:
+            out.reject("n", f"ignored lattice size {n[:20]!r}: expected {LATTICE_RANGE[0]} to "
+                            f"{LATTICE_RANGE[1]}")
+    ends = []
+    for key in ("from", "to"):
+        text = _one(params, key)
+        last = n_held_out - 1 if n_held_out else MAX_HELD_OUT
+        value = None if text is None else _int(text, 0, last)
+        if text is not None and value is None:
+            out.reject(key, f"ignored {key}={text[:20]!r}: expected a held-out digit number "
+                            f"from 0 to {last:,}")
+        ends.append(value)
+    out.ends = (ends[0], ends[1])
+
+
+def _parse_z(text: str, dim: int | None, out: UrlState) -> list[float] | None:
     try:
         z = [float(v) for v in str(text).split(",")]
     except ValueError:
-        problems.append(f"ignored z {str(text)[:40]!r}: expected numbers like z=1.5,-0.25")
+        out.reject("z", f"ignored z {str(text)[:40]!r}: expected numbers like z=1.5,-0.25")
         return None
     if not z or not all(math.isfinite(v) and abs(v) <= MAX_ABS_Z for v in z):
-        problems.append("ignored z: every coordinate must be a finite number below 1000")
+        out.reject("z", "ignored z: every coordinate must be a finite number below 1000")
         return None
     if dim is not None and len(z) != dim:
-        problems.append(f"ignored z: the model's latent space has {dim} dimensions, "
+        out.reject("z", f"ignored z: the model's latent space has {dim} dimensions, "
                         f"the link gave {len(z)}")
         return None
     return z
+
+
+def clamp_note(z, bounds, dims=(0, 1)) -> tuple[list[float], str | None]:
+    """(z moved inside the pad's box (xmin, xmax, ymin, ymax), a message when it moved)."""
+    z = [float(v) for v in z]
+    xmin, xmax, ymin, ymax = (float(b) for b in bounds)
+    moved = list(z)
+    moved[dims[0]] = min(max(z[dims[0]], xmin), xmax)
+    moved[dims[1]] = min(max(z[dims[1]], ymin), ymax)
+    if moved == z:
+        return z, None
+    return moved, (f"z = ({format_z([z[dims[0]], z[dims[1]]])}) is outside this model's map "
+                   f"(x {xmin:.2g} to {xmax:.2g}, y {ymin:.2g} to {ymax:.2g}); the marker "
+                   f"starts at the nearest edge, ({format_z([moved[dims[0]], moved[dims[1]]])})")
+
+
+def parse_prior(params, priors) -> tuple[str | None, str | None]:
+    """?prior= for the comparison page: (prior or None, a problem or None)."""
+    prior = _one(params, "prior")
+    if prior is None or prior in priors:
+        return prior, None
+    return None, f"ignored prior {prior[:20]!r}: expected one of {', '.join(priors)}"
 
 
 def format_z(z) -> str:

@@ -1,5 +1,11 @@
-"""The model registry: one dict from the command-line name to the class."""
+"""The model registry: one dict from the command-line name to the class.
 
+Adding a model: write its class (one file here, its capabilities as class attributes of
+LatentModel) and add its line to MODELS. ModelConfig learns the names and each model's
+checks from `register_models` below, so aae_core.config never imports this package.
+"""
+
+from aae_core.config import register_models
 from aae_core.models.aae import AAE, LabelRegularizedAAE, SupervisedAAE
 from aae_core.models.base import Batch, LatentModel
 from aae_core.models.semisup import ClusteringAAE, DimReductionAAE, SemiSupervisedAAE
@@ -17,6 +23,7 @@ MODELS: dict[str, type[LatentModel]] = {
     "wae-mmd": WAEMMD,
     "wae-gan": WAEGAN,
 }
+register_models(MODELS)
 
 
 def build_model(config) -> LatentModel:

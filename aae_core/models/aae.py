@@ -12,7 +12,16 @@ import torch.nn.functional as F
 
 from aae_core.errors import ConfigError
 from aae_core.losses import bce_per_image
-from aae_core.models.base import Batch, LatentModel, adam, adversarial_phases, run_phase
+from aae_core.models.base import (
+    LABEL_CLASS,
+    Batch,
+    LatentModel,
+    adam,
+    adversarial_phases,
+    discriminator_phase,
+    generator_phase,
+    run_phase,
+)
 from aae_core.nets import Decoder, Discriminator, Encoder
 
 
@@ -55,16 +64,44 @@ class AAE(LatentModel):
     def _real_labels(self, batch: Batch):
         return None
 
-    def train_step(self, batch: Batch) -> dict[str, float]:
-        opt = self.ensure_optimizers()
-        cond = self._decoder_cond(batch)
-        # (1) Reconstruction phase: E and G.
-        recon = bce_per_image(self.decoder(self.encoder(batch.x), cond), batch.x)
-        out = {"recon_loss": run_phase(opt["reconstruction"], recon)}
-        # (2) Regularization phase: D on prior vs codes, then E as the generator.
+    # --- phases: train_step runs them in order; each is also callable on its own (the
+    # Watch page steps them one at a time, with the same code)
+    def reconstruction_phase(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """(1) Encoder and decoder minimise the reconstruction error."""
+        x_hat = self.decoder(self.encoder(batch.x), self._decoder_cond(batch))
+        opt = self.ensure_optimizers()["reconstruction"]
+        return {"recon_loss": run_phase(opt, bce_per_image(x_hat, batch.x))}
+
+    def _adversary_inputs(self, batch: Batch):
+        """(prior samples (B, d), D's condition for them, D's condition for the codes)."""
         real_labels = self._real_labels(batch)
-        real = self.prior.sample(batch.x.shape[0], labels=real_labels)
-        cond_real, cond_fake = self._disc_conds(batch, real_labels)
+        if real_labels is None:
+            real = self.prior.sample(batch.x.shape[0])
+        else:  # in range by construction (_real_labels): no check that reads them back
+            real = self.prior.sample(batch.x.shape[0], labels=real_labels, trusted_labels=True)
+
+        return (real, *self._disc_conds(batch, real_labels))
+
+    def discriminator_phase(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """(2a) alone: D on prior samples vs the current encoder's codes."""
+        real, cond_real, cond_fake = self._adversary_inputs(batch)
+        opt = self.ensure_optimizers()["discriminator"]
+        return {"d_loss": discriminator_phase(opt, self.discriminator, self.encoder(batch.x),
+                                              real, cond_real, cond_fake)}
+
+    def generator_phase(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """(2b) alone: the encoder, as the generator, through the current (frozen) D."""
+        _, _, cond_fake = self._adversary_inputs(batch)
+        opt = self.ensure_optimizers()["generator"]
+        return {"g_loss": generator_phase(opt, self.discriminator, self.encoder(batch.x),
+                                          cond_fake)}
+
+    def train_step(self, batch: Batch) -> dict[str, torch.Tensor]:
+        opt = self.ensure_optimizers()
+        out = self.reconstruction_phase(batch)  # (1)
+        # (2) Regularization phase: D on prior vs codes, then E as the generator, on the
+        # same codes (computed once, after the reconstruction step).
+        real, cond_real, cond_fake = self._adversary_inputs(batch)
         out |= adversarial_phases(opt["discriminator"], opt["generator"], self.discriminator,
                                   self.encoder(batch.x), real, cond_real, cond_fake)
         return out
@@ -72,16 +109,24 @@ class AAE(LatentModel):
 
 class SupervisedAAE(AAE):
     description = "Supervised AAE: the decoder gets [z, one-hot label], so z keeps only style."
+    reads_labels = True
     needs_labels = True
+    needs_labelled_examples = True
+    label_meaning = LABEL_CLASS
 
     def __init__(self, config):
         self.decoder_cond_dim = config.n_classes
         super().__init__(config)
 
-    def _decoder_cond(self, batch):
-        if (batch.y < 0).any():
+    def check_training_labels(self, labels):
+        if (labels < 0).any():
             raise ConfigError("the supervised AAE needs every training label (use --labels -1)")
-        return self.label_vector(batch.y)
+
+    def _decoder_cond(self, batch):
+        # (B, K) one-hot; labels were checked once before training (check_training_labels):
+        # label_vector's check here would read them back to the host every step
+        return F.one_hot(batch.y, self.cond_dim).float()
+
 
 
 class LabelRegularizedAAE(AAE):
@@ -93,7 +138,10 @@ class LabelRegularizedAAE(AAE):
 
     description = "AAE with label information in the prior: each class gets its own component."
     supported_priors = ("mixture", "swiss-roll")
+    reads_labels = True
     needs_labels = True
+    label_meaning = LABEL_CLASS
+    label_in_prior = True  # class k is component k of the prior; the decoder sees z only
 
     def __init__(self, config):
         self.disc_cond_dim = config.n_classes + 1

@@ -2,7 +2,10 @@
 
 A model is an nn.Module that owns its prior, its networks and its optimizers.
 `train_step(batch)` runs the model's phases (each a labelled step with its own
-zero_grad/backward/step) and returns named float scalars.
+zero_grad/backward/step) and returns named 0-d loss tensors on the model's device. A step
+never reads a value back to the host (no .item(), no branch on a tensor): on a GPU that
+would stall the queue every phase, and it would stop the step from being captured in a
+CUDA graph (aae_core/step.py). The trainer reads the losses when it logs.
 """
 
 from __future__ import annotations
@@ -13,10 +16,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aae_core.config import ModelConfig
+from aae_core.config import MAX_PARAMETERS, ModelConfig
 from aae_core.errors import ConfigError
 from aae_core.losses import discriminator_loss, generator_loss
 from aae_core.priors import PRIOR_NAMES, build_prior
+
+# What a "label" means to a model (LatentModel.label_meaning):
+LABEL_CLASS = "class"  # a digit class: a decoder input, or the prior part z is pushed into
+LABEL_CLUSTER = "cluster"  # a cluster the categorical code found without labels
+LABEL_HEAD = "head"  # a learned cluster head W_c[:, k] the code is built around
 
 
 @dataclass
@@ -34,13 +42,27 @@ def adam(params, lr: float, beta1: float) -> torch.optim.Adam:
 
 
 class LatentModel(nn.Module):
-    """Base class. Subclasses build networks in __init__ and implement the abstract bits."""
+    """Base class. Subclasses build networks in __init__ and implement the abstract bits.
 
-    supported_priors: tuple[str, ...] = PRIOR_NAMES
-    needs_labels = False  # training uses labels (all or some)
-    has_classifier = False  # `classify(x)` gives class probabilities
-    uses_encoder_input_noise = False  # train_step honours config.encoder_input_noise
+    The class attributes below are everything the rest of the project may ask about a
+    model (the trainer, evaluation, CLI and pages read them; nothing outside
+    aae_core/models asks for a model by its name). Subclasses override what differs.
+    """
+
     description = ""
+    supported_priors: tuple[str, ...] = PRIOR_NAMES  # names in aae_core.priors.PRIORS
+    own_encoder: str | None = None  # the encoder kind it always uses; None: config.encoder
+    has_adversary = True  # a discriminator, trained at its own rate config.lr_adv
+    reads_labels = False  # training uses labels when given (-1 all, N some, 0 none)
+    needs_labels = False  # the dataset's classes must fit in config.n_classes
+    needs_labelled_examples = False  # training refuses a run with no labelled example
+    has_classifier = False  # `classify(x)` gives (B, n_classes) probabilities
+    uses_encoder_input_noise = False  # train_step honours config.encoder_input_noise
+    #: What a label given to decode/sample means: LABEL_CLASS, LABEL_CLUSTER, LABEL_HEAD,
+    #: or None (labels, if any, pick the prior's parts: mixture components, roll segments).
+    label_meaning: str | None = None
+    label_in_prior = False  # the class is where z sits (a prior part), not a decoder input
+    codes_fill_prior_box = True  # held-out codes lie in prior.bounds() (not around heads)
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -50,17 +72,38 @@ class LatentModel(nn.Module):
 
     # --- configuration -------------------------------------------------------------
     @classmethod
+    def separates_style_from_label(cls) -> bool:
+        """The digit class and the handwriting live apart (the Style vs label views)."""
+        return cls.label_meaning == LABEL_CLASS
+
+    @classmethod
     def check_config(cls, config: ModelConfig) -> None:
-        """Refuse a config this model cannot train, with one clear line."""
+        """Refuse a config this model cannot build or train, with one clear line.
+        ModelConfig calls it on construction, through the registry."""
         if config.prior.name not in cls.supported_priors:
             raise ConfigError(
                 f"model {config.model!r} does not support the {config.prior.name!r} prior; "
                 f"choose one of {', '.join(cls.supported_priors)}"
             )
+        # "deterministic" is the config's default, which older checkpoints keep
+        if cls.own_encoder and config.encoder not in ("deterministic", cls.own_encoder):
+            raise ConfigError(f"model {config.model!r} always uses its own {cls.own_encoder} "
+                              f"encoder; leave the encoder at its default")
         if config.encoder_input_noise > 0 and not cls.uses_encoder_input_noise:
             raise ConfigError(f"model {config.model!r} does not use encoder input noise; "
-                              "it is for the semi-supervised, clustering and dim-reduction "
-                              "models")
+                              "it is for the models with a categorical code")
+        count = cls.parameter_count(config)
+        if count > MAX_PARAMETERS:
+            raise ConfigError(f"this model would have {count:,} parameters, more than the "
+                              f"limit of {MAX_PARAMETERS:,}: use fewer or smaller hidden layers")
+
+    @classmethod
+    def parameter_count(cls, config: ModelConfig) -> int:
+        """Weights the model would have, counted on the meta device: shapes only, nothing
+        allocated and no random number drawn."""
+        with torch.device("meta"):
+            model = cls(config)
+        return sum(p.numel() for p in model.parameters())
 
     @property
     def latent_dim(self) -> int:
@@ -72,13 +115,16 @@ class LatentModel(nn.Module):
         return self.decoder.cond_dim
 
     @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
+    def sample_parts(self) -> int:
+        """How many labelled parts `sample(labels=...)` can pick from (0 = none): the
+        prior's parts, or the decoder's label values."""
+        return self.prior.n_components or self.cond_dim
 
-    def to(self, *args, **kwargs):
-        super().to(*args, **kwargs)
-        self.prior.to(self.device)
-        return self
+    @property
+    def device(self) -> torch.device:
+        """Where the model is. Its priors are submodules holding buffers, so `.to(device)`
+        moves them with the networks."""
+        return next(self.parameters()).device
 
     # --- inference -----------------------------------------------------------------
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -109,12 +155,14 @@ class LatentModel(nn.Module):
         """n images decoded from prior samples (labels pick mixture parts / digit classes)."""
         z = self.prior.sample(n, labels=labels if self.prior.n_components else None,
                               generator=generator)
-        if self.cond_dim:
-            if labels is None:
-                labels = torch.randint(0, self.cond_dim, (n,), generator=generator,
-                                       device=self.device)
+        if not self.cond_dim:
+            return self.decode(z)
+        if labels is not None:
             return self.decode(z, labels)
-        return self.decode(z)
+        # Labels drawn here are in range by construction: no check that reads them back.
+        where = self.device if generator is None else generator.device
+        drawn = torch.randint(0, self.cond_dim, (n,), generator=generator, device=where)
+        return self.decoder(z, F.one_hot(drawn.to(self.device), self.cond_dim).float())
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """(B, D) -> (B, K) class probabilities; only for models with `has_classifier`."""
@@ -129,16 +177,37 @@ class LatentModel(nn.Module):
             self.optimizers = self.build_optimizers()
         return self.optimizers
 
-    def train_step(self, batch: Batch) -> dict[str, float]:
+    def check_training_labels(self, labels: torch.Tensor) -> None:
+        """Refuse training labels (N,) (-1 = hidden) this model cannot use, with one line.
+        Called once before training: train_step itself never looks at label values."""
+
+    def train_step(self, batch: Batch) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
 
-def run_phase(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> float:
-    """One labelled phase: zero_grad, backward, step. Returns the loss as a float."""
+def run_phase(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> torch.Tensor:
+    """One labelled phase: zero_grad, backward, step. Returns the loss, detached (0-d, on
+    the device: reading it here would synchronise the host every phase)."""
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-    return loss.item()
+    return loss.detach()
+
+
+def discriminator_phase(d_opt, disc, fake, real, cond_real=None, cond_fake=None) -> torch.Tensor:
+    """(2a) D learns to tell prior samples `real` (1) from detached codes `fake` (0)."""
+    loss = discriminator_loss(disc(real, cond_real), disc(fake.detach(), cond_fake))
+    return run_phase(d_opt, loss)
+
+
+def generator_phase(g_opt, disc, fake, cond_fake=None) -> torch.Tensor:
+
+    """(2b) The encoder learns to make D call its codes `fake` real; D is frozen (no grads)."""
+    disc.requires_grad_(False)
+    try:
+        return run_phase(g_opt, generator_loss(disc(fake, cond_fake)))
+    finally:
+        disc.requires_grad_(True)
 
 
 def adversarial_phases(d_opt, g_opt, disc, fake, real, cond_real=None, cond_fake=None):
@@ -146,11 +215,6 @@ def adversarial_phases(d_opt, g_opt, disc, fake, real, cond_real=None, cond_fake
     reconstruction step: (a) update D on prior samples `real` vs detached codes,
     (b) update the encoder through the freshly updated D (D frozen: it gets no grads).
     Returns {"d_loss", "g_loss"}."""
-    d_loss = discriminator_loss(disc(real, cond_real), disc(fake.detach(), cond_fake))
-    d_value = run_phase(d_opt, d_loss)
-    disc.requires_grad_(False)
-    try:
-        g_value = run_phase(g_opt, generator_loss(disc(fake, cond_fake)))
-    finally:
-        disc.requires_grad_(True)
+    d_value = discriminator_phase(d_opt, disc, fake, real, cond_real, cond_fake)
+    g_value = generator_phase(g_opt, disc, fake, cond_fake)
     return {"d_loss": d_value, "g_loss": g_value}

@@ -15,18 +15,31 @@ import torch.nn.functional as F
 from torch import nn
 
 from aae_core.losses import bce_per_image, cluster_head_penalty
-from aae_core.models.base import Batch, LatentModel, adam, adversarial_phases, run_phase
+from aae_core.models.base import (
+    LABEL_CLASS,
+    LABEL_CLUSTER,
+    LABEL_HEAD,
+    Batch,
+    LatentModel,
+    adam,
+    adversarial_phases,
+    run_phase,
+)
 from aae_core.nets import Decoder, Discriminator, Encoder
-from aae_core.priors import CategoricalPrior
+from aae_core.priors import CategoricalPrior, pick_labels
 
 
 class SemiSupervisedAAE(LatentModel):
     description = "Semi-supervised AAE: a categorical code for the class, a style code for style."
     supported_priors = ("gaussian", "uniform")
+    own_encoder = "deterministic"  # one trunk: class logits and a style code
+    reads_labels = True
     needs_labels = True
+    needs_labelled_examples = True  # the classification phase needs some
     has_classifier = True
     classification_phase = True
     uses_encoder_input_noise = True
+    label_meaning = LABEL_CLASS
 
     def __init__(self, config):
         super().__init__(config)
@@ -78,7 +91,8 @@ class SemiSupervisedAAE(LatentModel):
         std = self.config.encoder_input_noise
         return x + std * torch.randn_like(x) if std > 0 else x
 
-    def train_step(self, batch: Batch) -> dict[str, float]:
+    def train_step(self, batch: Batch) -> dict[str, torch.Tensor]:
+
         opt = self.ensure_optimizers()
         n = batch.x.shape[0]
         # (1) Reconstruction phase: encode a noisy x (when configured), rebuild the clean x.
@@ -106,13 +120,19 @@ class SemiSupervisedAAE(LatentModel):
 
 class ClusteringAAE(SemiSupervisedAAE):
     description = "Unsupervised clustering AAE: the categorical code finds K clusters."
+    reads_labels = False
     needs_labels = False
+    needs_labelled_examples = False
     classification_phase = False
+    label_meaning = LABEL_CLUSTER
 
 
 class DimReductionAAE(SemiSupervisedAAE):
     description = "Dimensionality-reduction AAE: code = cluster head W_c y + style z."
     needs_labels = False  # uses labels when given (semi-supervised), works without
+    needs_labelled_examples = False
+    label_meaning = LABEL_HEAD
+    codes_fill_prior_box = False  # codes lie around the heads W_c, not in the style prior
 
     def __init__(self, config):
         super().__init__(config)
@@ -140,10 +160,12 @@ class DimReductionAAE(SemiSupervisedAAE):
     def _extra_penalty(self):
         return cluster_head_penalty(self.heads.T, self.config.head_eta)
 
+    @property
+    def sample_parts(self) -> int:
+        return self.config.n_classes  # the cluster heads
+
     def sample(self, n, *, labels=None, generator=None):
         """Pick a head k (given or uniform), add a style sample, decode W_c[:, k] + z."""
-        if labels is None:
-            labels = torch.randint(0, self.config.n_classes, (n,), generator=generator,
-                                   device=self.device)
+        heads = pick_labels(n, self.config.n_classes, labels, generator, self.device)  # (n,)
         style = self.prior.sample(n, generator=generator)
-        return self.decoder(self.heads.T[torch.as_tensor(labels, device=self.device)] + style)
+        return self.decoder(self.heads.T[heads] + style)

@@ -6,6 +6,8 @@ KL: closed form for a Gaussian prior, one-sample Monte Carlo for a mixture.
 
 from __future__ import annotations
 
+import torch
+
 from aae_core.errors import ConfigError
 from aae_core.losses import bce_per_image, gaussian_kl, monte_carlo_kl
 from aae_core.models.base import Batch, LatentModel, adam, run_phase
@@ -15,6 +17,8 @@ from aae_core.nets import Decoder, Encoder
 class VAE(LatentModel):
     description = "Variational autoencoder: each q(z|x) is pulled towards the prior by a KL term."
     supported_priors = ("gaussian", "mixture")
+    own_encoder = "gaussian"
+    has_adversary = False
 
     def __init__(self, config):
         super().__init__(config)
@@ -44,7 +48,7 @@ class VAE(LatentModel):
     def reconstruct(self, x, labels=None):
         return self.decoder(self.encode(x))
 
-    def train_step(self, batch: Batch) -> dict[str, float]:
+    def train_step(self, batch: Batch) -> dict[str, torch.Tensor]:
         opt = self.ensure_optimizers()
         z = self.encoder(batch.x)  # (B, d) sampled with the reparameterization trick
         mu, logvar = self.encoder.last_mu, self.encoder.last_logvar
@@ -55,4 +59,5 @@ class VAE(LatentModel):
             kl = monte_carlo_kl(z, mu, logvar, self.prior.log_prob)
         loss = recon + self.config.reg_weight * kl
         out = {"loss": run_phase(opt["vae"], loss)}
-        return out | {"recon_loss": recon.item(), "kl": kl.item()}
+        return out | {"recon_loss": recon.detach(), "kl": kl.detach()}
+

@@ -7,6 +7,8 @@ cost + lambda * generator loss in one step.
 
 from __future__ import annotations
 
+import torch
+
 from aae_core.losses import discriminator_loss, generator_loss, mmd_imq, squared_error_per_image
 from aae_core.models.base import Batch, LatentModel, adam, run_phase
 from aae_core.nets import Decoder, Discriminator, Encoder
@@ -18,8 +20,9 @@ class _WAEBase(LatentModel):
         c = config
         self.encoder = Encoder(c.image_dim, c.hidden, c.latent_dim, kind=c.encoder)
         self.decoder = Decoder(c.latent_dim, tuple(reversed(c.hidden)), c.image_dim)
-        # The IMQ kernel scale uses the prior's per-dimension variance (C = 2 d s^2).
-        self.prior_var = float(self.prior.sample(4096).var(dim=0).mean())
+        # The IMQ kernel scale uses the prior's per-dimension variance (C = 2 d s^2), exact
+        # from the prior's definition (no random draw: building a model consumes no RNG).
+        self.prior_var = self.prior.variance()
 
     def encode(self, x):
         return self.encoder(x, sample=False)
@@ -30,19 +33,20 @@ class _WAEBase(LatentModel):
 
 class WAEMMD(_WAEBase):
     description = "WAE-MMD: codes matched to the prior by a kernel MMD penalty, no discriminator."
+    has_adversary = False
 
     def build_optimizers(self):
         params = [*self.encoder.parameters(), *self.decoder.parameters()]
         return {"autoencoder": adam(params, self.config.lr, self.config.beta1)}
 
-    def train_step(self, batch: Batch) -> dict[str, float]:
+    def train_step(self, batch: Batch) -> dict[str, torch.Tensor]:
         opt = self.ensure_optimizers()
         z = self.encoder(batch.x)
         cost = squared_error_per_image(self.decoder(z), batch.x)
         mmd = mmd_imq(z, self.prior.sample(z.shape[0]), prior_var=self.prior_var)
         loss = cost + self.config.reg_weight * mmd
         out = {"loss": run_phase(opt["autoencoder"], loss)}
-        return out | {"recon_loss": cost.item(), "mmd": mmd.item()}
+        return out | {"recon_loss": cost.detach(), "mmd": mmd.detach()}
 
 
 class WAEGAN(_WAEBase):
@@ -61,7 +65,7 @@ class WAEGAN(_WAEBase):
             "autoencoder": adam(params, c.lr, c.beta1),
         }
 
-    def train_step(self, batch: Batch) -> dict[str, float]:
+    def train_step(self, batch: Batch) -> dict[str, torch.Tensor]:
         opt = self.ensure_optimizers()
         # (1) Adversary: prior samples vs detached codes.
         z = self.encoder(batch.x)
@@ -76,4 +80,5 @@ class WAEGAN(_WAEBase):
             out["loss"] = run_phase(opt["autoencoder"], cost + self.config.reg_weight * g_loss)
         finally:
             self.discriminator.requires_grad_(True)
-        return out | {"recon_loss": cost.item(), "g_loss": g_loss.item()}
+        return out | {"recon_loss": cost.detach(), "g_loss": g_loss.detach()}
+

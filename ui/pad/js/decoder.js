@@ -1,11 +1,11 @@
 // AAE latent pad: a dependency-free MLP decoder for the browser.
 //
-// Rebuilds the decoder sent by ui/decoder_payload.py (base64 float32 weights, W row-major
+// Rebuilds the decoder sent by ui/pad/payload.py (base64 float32 weights, W row-major
 // (out, in)) as Float32Arrays and runs it with preallocated buffers, so one decode of
 // 2 -> 256 -> 256 -> 784 allocates nothing and takes well under a millisecond.
 //
 // Loads both as a classic <script> (defines globalThis.AAEDecoder) and as the first part of
-// the pad component's ES module (ui/latent_pad.py prepends it to pad.js).
+// the pad component's ES module (ui/pad/assets.py puts it first).
 const AAEDecoder = (() => {
   "use strict";
 
@@ -68,7 +68,7 @@ const AAEDecoder = (() => {
   }
 
   class MLPDecoder {
-    // payload: the dict made by ui/decoder_payload.py:decoder_payload
+    // payload: the dict made by ui/pad/payload.py:decoder_payload
     constructor(payload) {
       this.id = payload.id;
       this.latentDim = payload.latent_dim;

@@ -1,7 +1,7 @@
-"""Decoder weights and latent codes as compact JSON for the in-browser latent pad.
+"""Decoder weights, latent codes and a density grid as compact JSON for the latent pad.
 
-No streamlit here: this module only turns tensors into base64 strings so that the pad's
-JavaScript (ui/pad/decoder.js) can rebuild the decoder as Float32Arrays and run it on
+No streamlit here: this module only turns arrays into base64 strings so that the pad's
+JavaScript (ui/pad/js/decoder.js) can rebuild the decoder as Float32Arrays and run it on
 every drag frame. The content hash ("id") lets the browser cache a model and lets Python
 skip resending weights the browser already holds.
 """
@@ -94,11 +94,12 @@ def decoder_payload(
 
 
 def points_payload(codes: Any, labels: Any) -> dict:
-    """Held-out latent codes for the pad's background dots.
+    """Held-out latent codes for the pad's background dots (and for clicking a code).
 
     codes: (N, 2) floats (the two pad dimensions); labels: (N,) ints in 0..255 (colour).
     Returns {"id", "n", "xy": base64 float32 interleaved x0 y0 x1 y1 ..., "labels": base64
-    uint8}.
+    uint8, "index": base64 uint32 held-out index of each kept point}. Rows with a NaN or an
+    infinity are left out, so "index" maps a dot back to its held-out number.
     """
     xy = _to_numpy(codes).astype(np.float32, copy=False)
     lab = _to_numpy(labels)
@@ -111,8 +112,34 @@ def points_payload(codes: Any, labels: Any) -> dict:
     keep = np.isfinite(xy).all(axis=1)
     xy_b64 = _b64(xy[keep], "f4")
     lab_b64 = _b64(lab[keep], "u1")
+    index_b64 = _b64(np.flatnonzero(keep), "u4")
     digest = hashlib.sha256(f"points:{xy_b64}:{lab_b64}".encode()).hexdigest()[:16]
-    return {"id": digest, "n": int(keep.sum()), "xy": xy_b64, "labels": lab_b64}
+    return {"id": digest, "n": int(keep.sum()), "xy": xy_b64, "labels": lab_b64,
+            "index": index_b64}
+
+
+def density_payload(density: Any) -> dict:
+    """A density over the pad's bounds (e.g. the prior's), drawn as contour bands.
+
+    density: (ny, nx) >= 0, row 0 at the bottom (y = ymin), column 0 at x = xmin; it is
+    scaled to its maximum and sent as uint8 (0..255). Returns {"id", "nx", "ny", "grid"}.
+    """
+    grid = _to_numpy(density).astype(np.float64, copy=False)
+    if grid.ndim != 2 or min(grid.shape) < 2:
+        raise ValueError(f"density must be a 2-D grid of at least 2 x 2, got {grid.shape}")
+    if not np.isfinite(grid).all() or grid.min() < 0:
+        raise ValueError("density must be finite and >= 0")
+    top = grid.max()
+    scaled = np.round(grid / top * 255) if top > 0 else np.zeros_like(grid)
+    grid_b64 = _b64(scaled, "u1")
+    digest = hashlib.sha256(f"density:{grid.shape}:{grid_b64}".encode()).hexdigest()[:16]
+    return {"id": digest, "nx": int(grid.shape[1]), "ny": int(grid.shape[0]), "grid": grid_b64}
+
+
+def floats_b64(values: Any) -> str:
+    """Any float array as base64 float32 little-endian (flattened row-major): how an image
+    travels to the browser (AAEDecoder.b64ToF32 reads it)."""
+    return _b64(_to_numpy(values).astype(np.float32).reshape(-1), "f4")
 
 
 def payload_nbytes(payload: dict) -> int:

@@ -1,0 +1,291 @@
+"""Training on a Ray cluster: the app's runs as Ray actors, the sweeps' runs as Ray tasks.
+
+What goes where (no shared disk is assumed between this process and the cluster):
+
+- to the cluster: the aae_core package itself (a Ray runtime_env py_module, so the nodes
+  need torch and numpy but not this project), the run's configs, the dataset's *name*
+  (each node loads or renders it itself; MNIST needs $AAE_DATA_DIR or its cache there)
+  and, to continue a checkpoint, that checkpoint's files as bytes;
+- back from the cluster: Progress snapshots (losses, a latent snapshot, sample images;
+  about 50 KB a poll) and each checkpoint the run saves, as the bytes of its files, which
+  this side writes atomically into its own runs folder. A worker that dies therefore leaves
+  the last per-epoch checkpoint intact here.
+
+`RemoteTrainer` is a Trainer whose `run()` drives an actor instead of the loop, so
+`TrainingRun` (and everything built on it) is the one interface over both backends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from aae_core.checkpoints import read_checkpoint_files, write_checkpoint_files
+from aae_core.errors import AAEError, ConfigError, DivergenceError
+from aae_core.train import Progress, Trainer, TrainingRun, make_trainer
+
+ADDRESS_ENV = "AAE_RAY_ADDRESS"  # the app: a Ray cluster to send Train-page runs to
+GPU_FRACTION_ENV = "AAE_RAY_GPU_FRACTION"  # share of a GPU one run asks for (default 0.25)
+POLL_S = 0.5  # how often this side asks a remote run for its progress
+ANSWER_TIMEOUT_S = 60.0  # a started actor that does not answer a poll for this long is lost
+
+_connect_lock = threading.Lock()
+
+
+class RemoteError(AAEError):
+    """The cluster could not be reached, or lost a run."""
+
+
+def _ray():
+    """Ray, imported on first use (about 2 s): the app without a cluster never pays it."""
+    try:
+        import ray
+    except ImportError:  # pragma: no cover - ray is in requirements.txt
+        raise RemoteError("Ray is not installed: pip install -r requirements.txt") from None
+    return ray
+
+
+def connect(address: str | None = None, *, num_cpus: int | None = None) -> str:
+    """Join the Ray cluster at `address` ('auto', 'HOST:PORT' or 'ray://HOST:10001'), or,
+    without one, start a local Ray with `num_cpus` CPUs and no dashboard (nothing from the
+    internet). Once per process; returns the cluster's address."""
+    ray = _ray()
+    with _connect_lock:
+        if not ray.is_initialized():
+            import aae_core
+
+            options = {"runtime_env": {"py_modules": [aae_core]}, "log_to_driver": False,
+                       "configure_logging": False}
+            try:
+                if address:
+                    ray.init(address=address, **options)
+                else:
+                    ray.init(num_cpus=num_cpus, include_dashboard=False, **options)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else \
+                    type(exc).__name__
+                raise RemoteError(f"cannot reach the Ray cluster at {address or 'local'}: "
+                                  f"{reason}") from None
+        return ray.get_runtime_context().gcs_address
+
+
+def resources(device: str, cpus: int = 1) -> dict:
+    """What one run asks the cluster for: `cpus` CPUs, plus a share of a GPU when it trains
+    on one ('cuda', or 'auto' on a cluster that has GPUs). Small models are launch-bound on
+    a GPU, so several runs share one ($AAE_RAY_GPU_FRACTION, default 0.25)."""
+    ray = _ray()
+    wants_gpu = device.startswith("cuda") or (
+        device == "auto" and ray.cluster_resources().get("GPU", 0) > 0)
+    if not wants_gpu:
+        return {"num_cpus": cpus, "num_gpus": 0}
+    raw = os.environ.get(GPU_FRACTION_ENV, "0.25")
+    try:
+        fraction = float(raw)
+    except ValueError:
+        fraction = -1.0
+    if not 0 < fraction <= 1:
+        raise ConfigError(f"{GPU_FRACTION_ENV} must be a number > 0 and <= 1, got {raw!r}")
+    return {"num_cpus": cpus, "num_gpus": fraction}
+
+
+# --- the app: one run as an actor ----------------------------------------------------------
+class TrainerActor:
+    """Lives on a Ray worker: the ordinary TrainingRun, saving into a private temp folder;
+    `poll` hands back its progress and any checkpoint newer than the caller has."""
+
+    def __init__(self, model_cfg, train_cfg, name: str, *, card: dict, local_dir: str,
+                 resume_files: dict[str, bytes] | None = None, dataset=None, threads: int = 1,
+                 snapshot_every_s: float = 1.0):
+        import torch
+
+        torch.set_num_threads(max(1, threads))
+        self.root = Path(tempfile.mkdtemp(prefix="aae-ray-run-"))
+        self.out_dir, self.local_dir = self.root / name, local_dir
+        resume = None
+        if resume_files:  # the checkpoint to continue, as sent by the app
+            resume = write_checkpoint_files(self.root / "resume" / name, resume_files)
+        trainer = make_trainer(model_cfg, train_cfg, out_dir=self.out_dir, resume_from=resume,
+                               dataset=dataset, card=card, snapshot_every_s=snapshot_every_s)
+        self.run = TrainingRun(trainer).start()
+
+    def poll(self, have: int | None) -> tuple[Progress, int | None, dict[str, bytes] | None]:
+        """(progress, checkpoint version, its files if newer than `have`, else None)."""
+        p = self.run.progress()
+        p = replace(p, message=p.message.replace(str(self.out_dir), self.local_dir))
+        version, files = read_checkpoint_files(self.out_dir, newer_than=have)
+        return p, version, files
+
+    def pause(self) -> None:
+        self.run.pause()
+
+    def resume(self) -> None:
+        self.run.resume()
+
+    def stop(self) -> None:
+        """Ask the loop to stop (it saves where it got to); `poll` says when it has."""
+        self.run.trainer.controls.stop.set()
+        self.run.trainer.controls.running.set()
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def __del__(self):
+        shutil.rmtree(getattr(self, "root", ""), ignore_errors=True)
+
+
+class RemoteTrainer(Trainer):
+    """A Trainer whose `run()` trains on a Ray actor and mirrors it here.
+
+    Built like a local Trainer (so every setting is validated here, before anything is
+    sent, and the Train page reads the same fields); `run()` then starts the actor, forwards
+    pause/resume/stop, copies its Progress every POLL_S and writes each checkpoint it saves
+    into `out_dir`. Failures come out as the loop's own: DivergenceError, or one RemoteError
+    line when the worker dies or the run fails over there.
+    """
+
+    def __init__(self, *args, address: str | None, resume_files=None, send_dataset=None,
+                 threads: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.address, self.resume_files = address, resume_files
+        self.send_dataset, self.threads = send_dataset, threads
+        self.actor = None
+
+    def run(self) -> Progress:
+        self._update(state="starting")
+        have = None  # the version of the last checkpoint written here
+        try:
+            self.actor = self._launch()
+            progress = self._follow(have)
+        finally:
+            if self.actor is not None:
+                with contextlib.suppress(Exception):
+                    _ray().kill(self.actor)
+        if progress.state == "diverged":
+            raise DivergenceError(progress.message)
+        if progress.state == "failed":
+            raise RemoteError(progress.message)
+        return self.snapshot()
+
+    def _launch(self):
+        ray = _ray()
+        connect(self.address)
+        actor_cls = ray.remote(TrainerActor).options(
+            max_restarts=0, **resources(self.train_cfg.device, self.threads))
+        return actor_cls.remote(
+            self.model.config, self.train_cfg, self.out_dir.name, card=self.card,
+            local_dir=str(self.out_dir), resume_files=self.resume_files,
+            dataset=self.send_dataset, threads=self.threads,
+            snapshot_every_s=self.snapshot_every_s)
+
+    def _follow(self, have: int | None) -> Progress:
+        """Poll until the remote run is done; returns its last Progress."""
+        told_paused = told_stop = False
+        while True:
+            c = self.controls
+            if c.stop.is_set() and not told_stop:
+                self.actor.stop.remote()
+                told_stop = True
+            paused = not c.running.is_set()
+            if paused != told_paused and not told_stop:
+                (self.actor.pause if paused else self.actor.resume).remote()
+                told_paused = paused
+            answer = self._answer(self.actor.poll.remote(have), started=have is not None)
+            if answer is None:  # stopped before the actor ever started
+                self._update(state="stopped", message="stopped before it started")
+                return self.snapshot()
+            p, version, files = answer
+            if files:
+                write_checkpoint_files(self.out_dir, files)
+                have = version
+            self._mirror(p, saved=have is not None)
+            if p.done:
+                return p
+            c.stop.wait(POLL_S)
+
+    def _answer(self, ref, *, started: bool):
+        """The poll's answer; None when the user stopped a run still waiting for a worker.
+        A dead worker or a lost cluster becomes one RemoteError line."""
+        ray = _ray()
+        waited, patient = 0.0, self.progress.state != "starting" or started
+        try:
+            while True:
+                ready, _ = ray.wait([ref], timeout=POLL_S)
+                if ready:
+                    return ray.get(ready[0])
+                waited += POLL_S
+                if self.controls.stop.is_set() and self.progress.state == "starting":
+                    return None
+                if patient and waited > ANSWER_TIMEOUT_S:
+                    raise RemoteError(self._lost("its worker stopped answering"))
+        except ray.exceptions.RayTaskError as exc:  # an error raised by the run over there
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, AAEError):
+                raise type(cause)(str(cause)) from None
+            why = f"{type(cause).__name__}: {cause}" if cause else "the worker raised an error"
+            raise RemoteError(f"the run failed on the cluster: {why}") from None
+        except ray.exceptions.RayError as exc:  # the worker or its node died
+            raise RemoteError(self._lost(f"{type(exc).__name__}")) from None
+
+    def _lost(self, why: str) -> str:
+        saved = self.progress.checkpoint
+        kept = f"the last saved checkpoint is kept at {saved}" if saved else \
+            "no epoch had completed, so no checkpoint was saved"
+        return f"the Ray cluster lost this run ({why}); {kept}"
+
+    def _mirror(self, p: Progress, *, saved: bool) -> None:
+        """Copy the remote Progress here; `checkpoint` names the folder on this side."""
+        with self.lock:
+            self.progress = replace(p, checkpoint=str(self.out_dir) if saved else None)
+        if self.on_progress is not None:
+            self.on_progress(self.snapshot())
+
+    def worker_pid(self) -> int:
+        """The process id of the Ray worker training this run (for fault tests)."""
+        return _ray().get(self.actor.pid.remote())
+
+
+def make_remote_trainer(model_cfg, train_cfg, *, address: str | None, resume_from=None,
+                        dataset=None, threads: int = 1, **kwargs) -> RemoteTrainer:
+    """A RemoteTrainer, validated here exactly as make_trainer validates a local one.
+    A dataset object given here (tests) is sent to the cluster; otherwise its name is."""
+    resume_files = read_checkpoint_files(resume_from)[1] if resume_from is not None else None
+    return make_trainer(model_cfg, train_cfg, resume_from=resume_from, dataset=dataset,
+                        trainer_cls=RemoteTrainer, address=address, resume_files=resume_files,
+                        send_dataset=dataset, threads=threads, **kwargs)
+
+
+# --- sweeps: one run as a task -------------------------------------------------------------
+def train_in_task(argv: list[str], out: str, threads: int = 1) -> tuple[int, str, dict]:
+    """Run `python -m aae_core <argv>` inside a Ray worker, in a private folder, and return
+    (exit status, its output, the checkpoint folder `out` (relative to argv's --out) as
+    bytes). The card's "command" is argv as given, so reuse checks match the local run."""
+    import torch
+
+    from aae_core.cli import main
+
+    torch.set_num_threads(max(1, threads))
+    here, work = os.getcwd(), tempfile.mkdtemp(prefix="aae-ray-task-")
+    log = io.StringIO()
+    try:
+        os.chdir(work)  # argv's relative --out lands in this private folder
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            status = main(list(argv))
+        files = read_checkpoint_files(Path(work) / out)[1] if status == 0 else {}
+        return status, log.getvalue(), files
+    finally:
+        os.chdir(here)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def submit_training(argv: list[str], out: str, *, device: str = "auto", threads: int = 1):
+    """Submit one training run as a Ray task asking for `threads` CPUs (and a GPU share when
+    it trains on a GPU); returns its ObjectRef. A worker that dies is retried once."""
+    ray = _ray()
+    task = ray.remote(train_in_task).options(max_retries=1, **resources(device, threads))
+    return task.remote(argv, out, threads)

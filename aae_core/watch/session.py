@@ -1,0 +1,380 @@
+"""WatchSession: a small 2-D AAE (and, on request, a VAE beside it) learning live.
+
+One background thread trains both models on the same batches; every 1/packets_per_s
+seconds it builds a snapshot packet (aae_core/watch/packet.py) behind the lock and keeps
+the newest few in a ring, from which a page hands the browser those it has not seen.
+The page controls it from its own thread: play/pause, speed, slow motion, the phase
+stepper, the prior, reset. The model lock serialises training, stepping and snapshots.
+
+The thread never touches any UI; `close()` stops it (the page calls it when the tab's
+session ends: a watched run is a demonstration, nothing is saved).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, replace
+
+import torch
+
+from aae_core.config import ModelConfig
+from aae_core.data import Dataset, load_dataset
+from aae_core.device import resolve_device
+from aae_core.errors import ConfigError
+from aae_core.models import Batch, build_model
+from aae_core.priors import PRIOR_NAMES, Prior, PriorSpec, build_prior
+from aae_core.watch import packet as pk
+from aae_core.watch.fields import (
+    adversarial_push,
+    discriminator_map,
+    kl_pull,
+    prior_density,
+    square_window,
+)
+
+#: The stepper's phases, in training order: (key, the AAE's method, the button's words).
+PHASES = (
+    ("reconstruct", "reconstruction_phase", "Reconstruct"),
+    ("discriminator", "discriminator_phase", "Update the discriminator"),
+    ("encoder", "generator_phase", "Update the encoder"),
+)
+PHASE_KEYS = tuple(key for key, _, _ in PHASES)
+#: Speed choices: steps per second at most (None: as fast as the machine goes).
+SPEEDS = {"slow": 3.0, "steady": 12.0, "fast": 40.0, "full": None}
+MAX_LIVE = 4  # watch sessions alive at once in one process (each holds two models)
+RING = 32  # packets kept for late readers
+DIGITS_SHOWN = 10  # fixed held-out digits with reconstructions (one per class when possible)
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    dataset: str = "synthetic-digits"
+    hidden: tuple[int, ...] = (256, 256)  # encoder, decoder and discriminator hidden sizes
+    batch_size: int = 100
+    lr: float = 1e-3
+    n_codes: int = 500  # held-out codes drawn on the plane
+    n_prior: int = 300  # prior samples drawn on the plane
+    n_arrows: int = 40  # codes that get an arrow
+    grid: int = 32  # cells per side of the heatmap
+    packets_per_s: float = 10.0  # 0: no packets (the benchmark's unwatched run)
+    slow_motion_pause_s: float = 0.8
+    device: str = "auto"
+    seed: int = 0
+
+    def __post_init__(self):
+        for name, low, high in (("batch_size", 2, 4096), ("n_codes", 10, 2000),
+                                ("n_prior", 10, 2000), ("n_arrows", 0, 500), ("grid", 8, 96)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ConfigError(f"{name} must be a whole number from {low} to {high}")
+        if not 0 <= self.packets_per_s <= 60:
+            raise ConfigError("packets_per_s must be between 0 and 60")
+        if self.n_arrows > self.n_codes:
+            raise ConfigError("n_arrows cannot exceed n_codes")
+
+
+class _Live:
+    """How many sessions are alive (bounded: each holds models and a thread)."""
+
+    lock = threading.Lock()
+    count = 0
+
+
+class WatchSession:
+    def __init__(self, config: WatchConfig = WatchConfig(), dataset: Dataset | None = None):
+        with _Live.lock:
+            if _Live.count >= MAX_LIVE:
+                raise ConfigError(f"{MAX_LIVE} models are already being watched on this "
+                                  "server; close another tab and try again")
+            _Live.count += 1
+        self._counted = True
+        self.config, self.device = config, resolve_device(config.device)
+        self.data = (dataset or load_dataset(config.dataset)).to(self.device)
+        self.lock = threading.RLock()
+        self._stop, self._playing = threading.Event(), threading.Event()
+        self.speed, self.slow_motion = "fast", False
+        self.ring: deque[dict] = deque(maxlen=RING)
+        self.seq = 0
+        self._pick_watched_examples()
+        self.prior_choice, self._painted = "gaussian", None
+        self.vae = None
+        self._reset_models()
+        self.thread = threading.Thread(target=self._work, name="aae-watch", daemon=True)
+        self.thread.start()
+
+    # --- set-up ------------------------------------------------------------------------
+    def _pick_watched_examples(self) -> None:
+        """Fixed held-out images: the codes drawn, one digit per class shown, arrows' codes."""
+        x, y = self.data.test_x, self.data.test_y
+        n = min(self.config.n_codes, len(x))
+        self.x_codes, self.y_codes = x[:n], y[:n]  # (N, 784), (N,)
+        firsts = [int((y == k).nonzero()[0]) for k in range(self.data.n_classes) if (y == k).any()]
+        self.fixed_idx = firsts[:DIGITS_SHOWN]
+        self.x_fixed, self.y_fixed = x[self.fixed_idx], y[self.fixed_idx]  # (10, 784), (10,)
+        g = torch.Generator().manual_seed(self.config.seed)
+        self.arrow_idx = torch.randperm(n, generator=g)[: self.config.n_arrows].tolist()
+
+    def _model_config(self, model: str, prior: PriorSpec) -> ModelConfig:
+        c = self.config
+        return ModelConfig(model=model, prior=prior, hidden=c.hidden, disc_hidden=c.hidden,
+                           lr=c.lr, lr_adv=c.lr)
+
+    def _reset_models(self) -> None:
+        torch.manual_seed(self.config.seed)
+        spec = PriorSpec(name="gaussian", dim=2)
+        self.aae = build_model(self._model_config("aae", spec)).to(self.device).train()
+        self.aae.ensure_optimizers()
+        if self.vae is not None:
+            self.vae = self._new_vae()
+        self.run_id = uuid.uuid4().hex[:12]
+        self.step = self.phase_steps = 0
+        self.losses: dict[str, float] = {}
+        self.vae_note = ""
+        self._gen = torch.Generator().manual_seed(self.config.seed)
+        self._order, self._cursor = torch.empty(0, dtype=torch.long), 0
+        self._stepped: set[str] = set()
+        self._stepper_batch: Batch | None = None
+        self._views = {}  # per model: the prior's window, density, samples (change with it)
+        self._set_prior(self._named_prior(self.prior_choice) if self.prior_choice != "painted"
+                        else self._painted)
+
+    def _new_vae(self):
+        spec = self._vae_spec(self.prior_choice)
+        vae = build_model(self._model_config("vae", spec)).to(self.device).train()
+        vae.ensure_optimizers()
+        return vae
+
+    @staticmethod
+    def _vae_spec(choice: str) -> PriorSpec:
+        from aae_core.models import MODELS
+
+        name = choice if choice in MODELS["vae"].supported_priors else "gaussian"
+        return PriorSpec(name=name, dim=2)
+
+    @staticmethod
+    def _named_prior(name: str) -> Prior:
+        if name not in PRIOR_NAMES:
+            raise ConfigError(f"unknown prior {name!r}; choose one of {', '.join(PRIOR_NAMES)}")
+        return build_prior(PriorSpec(name=name, dim=2))
+
+    # --- data --------------------------------------------------------------------------
+    def _next_batch(self) -> Batch:
+        n, bs = len(self.data.train_x), min(self.config.batch_size, len(self.data.train_x))
+        if self._cursor + bs > len(self._order):
+            self._order, self._cursor = torch.randperm(n, generator=self._gen), 0
+        idx = self._order[self._cursor:self._cursor + bs].to(self.device)
+        self._cursor += bs
+        return Batch(self.data.train_x[idx], self.data.train_y[idx])
+
+    # --- controls (called from the page's thread) ---------------------------------------
+    @property
+    def playing(self) -> bool:
+        return self._playing.is_set()
+
+    def play(self) -> None:
+        self._playing.set()
+
+    def pause(self) -> None:
+        self._playing.clear()
+
+    def set_speed(self, speed: str) -> None:
+        if speed not in SPEEDS:
+            raise ConfigError(f"speed must be one of {', '.join(SPEEDS)}")
+        self.speed = speed
+
+    def set_slow_motion(self, on: bool) -> None:
+        self.slow_motion = bool(on)
+
+    def reset(self) -> None:
+        """Fresh weights (same seed), step 0, a new run id (the browser's timeline restarts)."""
+        self.pause()
+        with self.lock:
+            self._reset_models()
+            self._publish("reset")
+
+    def step_phase(self, key: str) -> dict[str, float]:
+        """Run exactly one phase of the AAE on one batch; publish what it changed.
+
+        Reconstruct, discriminator, encoder in turn share one batch; asking for a phase
+        already run on the current batch starts the next one.
+        """
+        method = {k: m for k, m, _ in PHASES}.get(key)
+        if method is None:
+            raise ConfigError(f"unknown phase {key!r}; choose one of {', '.join(PHASE_KEYS)}")
+        with self.lock:
+            if self._stepper_batch is None or key in self._stepped:
+                self._stepper_batch, self._stepped = self._next_batch(), set()
+            out = getattr(self.aae, method)(self._stepper_batch)
+            self._stepped.add(key)
+            self.phase_steps += 1
+            self.losses |= {k: float(v) for k, v in out.items()}
+            self._publish(key)
+        return out
+
+    def set_prior(self, name: str) -> None:
+        """Switch both models to a named prior while they train (the VAE only to priors
+        with a density its KL can use; it keeps a gaussian otherwise)."""
+        prior = self._named_prior(name)
+        with self.lock:
+            self.prior_choice = name
+            self._set_prior(prior)
+            self._publish("prior")
+
+    def set_painted_prior(self, prior: Prior) -> None:
+        """The student's own prior (a PaintedPrior) for the AAE; the VAE cannot use it."""
+        with self.lock:
+            self.prior_choice, self._painted = "painted", prior
+            self._set_prior(prior)
+            self._publish("prior")
+
+    def show_vae(self, on: bool) -> None:
+        with self.lock:
+            if on and self.vae is None:
+                self.vae = self._new_vae()
+                self._set_prior(self.aae.prior)
+            elif not on:
+                self.vae = None
+                self._views.pop("vae", None)
+            self._publish("vae")
+
+    def _set_prior(self, prior: Prior) -> None:
+        self.aae.prior = prior.to(self.device)
+        if prior.name in PRIOR_NAMES:
+            self.aae.config = replace(self.aae.config, prior=PriorSpec(name=prior.name, dim=2))
+        self._views["aae"] = self._prior_view(self.aae.prior)
+        if self.vae is not None:
+            spec = self._vae_spec(self.prior_choice)
+            if spec.name != self.vae.config.prior.name:
+                self.vae.config = replace(self.vae.config, prior=spec)
+                self.vae.prior = build_prior(spec).to(self.device)
+            self._views["vae"] = self._prior_view(self.vae.prior)
+            self.vae_note = "" if spec.name == prior.name else (
+                f"The VAE stays on a {spec.name} prior: its KL term needs a prior with a "
+                "density it can pull towards.")
+
+    def _prior_view(self, prior: Prior) -> dict:
+        """What changes only with the prior: the window, the contours, the drawn samples
+        and the fixed prior codes decoded into images (same z throughout)."""
+        c, window = self.config, square_window(prior.bounds())
+        gen = torch.Generator(device=self.device).manual_seed(c.seed + 7)
+        labels = torch.arange(DIGITS_SHOWN, device=self.device) % prior.n_components \
+            if prior.n_components else None
+        return {"window": window,
+                "density": pk.field(prior_density(prior, window, c.grid)),
+                "prior": pk.positions(prior.sample(c.n_prior, generator=gen), window),
+                "z_show": prior.sample(DIGITS_SHOWN, labels=labels, generator=gen)}
+
+    # --- packets -----------------------------------------------------------------------
+    def meta(self) -> dict:
+        """What never changes in a run: labels, the fixed digits, which codes get arrows."""
+        return {"run": self.run_id, "grid": self.config.grid, "side": 28,
+                "labels": pk.b64(self.y_codes.cpu().numpy(), "u1"),
+                "fixed_labels": self.y_fixed.tolist(), "originals": pk.images4(self.x_fixed),
+                "arrow_idx": self.arrow_idx, "pos_scale": pk.POS_SCALE}
+
+    @torch.no_grad()
+    def _model_view(self, name: str) -> dict:
+        model, view = (self.aae if name == "aae" else self.vae), self._views[name]
+        window = view["window"]
+        codes = model.encode(self.x_codes)  # (N, 2)
+        out = {"window": list(window), "density": view["density"], "prior": view["prior"],
+               "codes": pk.positions(codes, window),
+               "fixed_codes": pk.positions(model.encode(self.x_fixed), window),
+               "recon": pk.images4(model.reconstruct(self.x_fixed)),
+               "samples": pk.images4(model.decode(view["z_show"]))}
+        pick = self.x_codes[self.arrow_idx]
+        if name == "aae":
+            push = adversarial_push(model.discriminator, codes[self.arrow_idx])
+            out["heat"] = pk.field(discriminator_map(model.discriminator, window,
+                                                     self.config.grid))
+        else:
+            push = kl_pull(model, pick)[1]
+        out["arrows"] = pk.b64(push.nan_to_num(0.0).float().cpu().numpy(), "f4")
+        return out
+
+    def _publish(self, phase: str) -> dict:
+        """Build a packet of both models now (caller holds the lock) and ring it."""
+        self.seq += 1
+        packet = {"seq": self.seq, "run": self.run_id, "step": self.step,
+                  "phase_steps": self.phase_steps, "phase": phase,
+                  "prior": self.prior_choice, "vae_note": self.vae_note,
+                  "losses": {k: round(v, 4) for k, v in self.losses.items()},
+                  "aae": self._model_view("aae"),
+                  "vae": self._model_view("vae") if self.vae is not None else None}
+        self.ring.append(packet)
+        return packet
+
+    def packets_after(self, seq: int, run: str | None = None, limit: int = 8) -> list[dict]:
+        """The newest `limit` packets with a larger seq (all of them after a reset)."""
+        with self.lock:
+            fresh = [p for p in self.ring if p["seq"] > seq or p["run"] != run]
+        return fresh[-limit:]
+
+    def latest(self) -> dict:
+        with self.lock:
+            return self.ring[-1] if self.ring else self._publish("start")
+
+    # --- the thread --------------------------------------------------------------------
+    def _train_step(self) -> None:
+        batch = self._next_batch()
+        self.losses = {k: float(v) for k, v in self.aae.train_step(batch).items()}
+        if self.vae is not None:
+            vae_out = self.vae.train_step(batch)
+            self.losses |= {f"vae_{k}": float(v) for k, v in vae_out.items()}
+        self.step += 1
+
+    def _slow_step(self) -> None:
+        """One training step as its three phases, a pause after each (slow motion)."""
+        batch = None
+        for key, method, _ in PHASES:
+            if self._stop.is_set() or not self.playing:
+                return
+            with self.lock:
+                batch = batch or self._next_batch()
+                out = getattr(self.aae, method)(batch)
+                self.losses |= {k: float(v) for k, v in out.items()}
+                if key == "encoder":
+                    if self.vae is not None:
+                        self.vae.train_step(batch)
+                    self.step += 1
+                self._publish(key)
+            self._stop.wait(self.config.slow_motion_pause_s)
+
+    def _work(self) -> None:
+        last_packet = 0.0
+        while not self._stop.is_set():
+            if not self._playing.wait(0.1):
+                continue
+            t0 = time.perf_counter()
+            if self.slow_motion:
+                self._slow_step()
+                continue
+            with self.lock:
+                self._train_step()
+                pps = self.config.packets_per_s
+                if pps and t0 - last_packet >= 1.0 / pps:
+                    self._publish("train")
+                    last_packet = t0
+            cap = SPEEDS[self.speed]
+            if cap:
+                self._stop.wait(max(0.0, 1.0 / cap - (time.perf_counter() - t0)))
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the thread and free this session's place (idempotent)."""
+        self._stop.set()
+        self._playing.set()
+        if self.thread.is_alive() and threading.current_thread() is not self.thread:
+            self.thread.join(timeout)
+        if self._counted:
+            with _Live.lock:
+                _Live.count -= 1
+            self._counted = False
+
+    def run_for(self, steps: int) -> None:
+        """Train `steps` steps in the caller's thread (tests, the benchmark)."""
+        with self.lock:
+            for _ in range(steps):
+                self._train_step()
