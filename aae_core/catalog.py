@@ -7,10 +7,11 @@ name to a folder inside one of these roots, refusing anything else.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from aae_core.checkpoints import check_name, list_checkpoints, read_config
+from aae_core.checkpoints import check_name, list_checkpoints, read_config, recover_root
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.errors import AAEError, CheckpointError
 
@@ -44,8 +45,24 @@ class Entry:
         return f"{self.name} — {c.model}, {c.prior.name} prior, {c.latent_dim}-D{where}"
 
 
+RECOVER_EVERY_S = 60.0  # how often entries() looks for what killed writers left
+_last_recovery = {"at": -RECOVER_EVERY_S}
+
+
+def recover(*, force: bool = False) -> None:
+    """Finish saves a killed process left half-renamed and remove stale temporary folders
+    in both roots (checkpoints.recover_root), as the CLI does: at the app's start and at
+    most once a minute after that."""
+    now = time.monotonic()
+    if force or now - _last_recovery["at"] >= RECOVER_EVERY_S:
+        _last_recovery["at"] = now
+        for root in (shipped_dir(), runs_dir()):
+            recover_root(root)
+
+
 def entries() -> list[Entry]:
     """Every checkpoint in both roots, readable or not (unreadable ones carry `problem`)."""
+    recover()
     out = []
     for source, root in (("shipped", shipped_dir()), ("runs", runs_dir())):
         for path in list_checkpoints(root):

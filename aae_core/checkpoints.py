@@ -35,7 +35,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_bytes
 from safetensors.torch import save_file
 
-from aae_core.config import ModelConfig, TrainConfig
+from aae_core.config import MAX_STORED_CODES, ModelConfig, TrainConfig
 from aae_core.errors import AAEError, CheckpointError, WriteError
 from aae_core.models import LatentModel, build_model
 from aae_core.words import with_article
@@ -45,9 +45,6 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 MAX_JSON_BYTES = 1 << 20
 MAX_JSON_DEPTH = 32  # nesting levels of config.json / card.json (ours use 4)
 MAX_CLASS_NAMES, MAX_CLASS_NAME_CHARS = 1000, 100
-#: Held-out codes read from codes.safetensors (the first ones; the rest are ignored):
-#: the maps and pickers of the app stay fast (1,000,000 codes took Explore 36 s).
-MAX_STORED_CODES = 20_000
 #: A hidden `.tmp-*` / `.old-*` folder untouched for this long belongs to a dead writer
 #: (a live save touches its folder every few seconds at most).
 STALE_AFTER_S = 15 * 60
@@ -305,8 +302,8 @@ def _read_tensors(path: Path, limit: int) -> dict[str, torch.Tensor]:
 
 
 def _check_folder(path: Path) -> None:
-    if path.is_symlink():
-        raise CheckpointError(f"{path.name} is a link; a checkpoint must be a real folder")
+    """A folder (a link to one is the user's choice on the command line; the app only
+    opens folders that resolve inside its own roots, see catalog.resolve)."""
     if not path.is_dir():
         raise CheckpointError(f"no checkpoint folder at {path}")
 

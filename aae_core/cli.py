@@ -109,11 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", default=None,
                    help="continue this checkpoint, with its settings, to --epochs in all")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--cuda-graph", choices=["auto", "on", "off"], default=None,
+                   help="capture the training step in a CUDA graph: auto (default: on CUDA; "
+                        "$AAE_CUDA_GRAPH), on, off")
 
     e = sub.add_parser("eval", help="held-out metrics of a checkpoint")
     e.add_argument("checkpoint")
     e.add_argument("--dataset", default=None, help="default: the checkpoint's dataset")
     e.add_argument("--json", action="store_true")
+    e.add_argument("--device", default=None,
+                   help="where to compute (default: where the card's metrics were computed, "
+                        "when this machine has it, else cpu)")
 
     s = sub.add_parser("sample", help="decode prior samples to a PNG grid")
     s.add_argument("checkpoint")
@@ -126,13 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _model_config(args):
     from aae_core.config import ModelConfig
-    from aae_core.priors import PriorSpec
+    from aae_core.priors import PRIORS, PriorSpec
 
     std = args.prior_std  # RUN_SETTINGS defaults are filled in by now
     spec = PriorSpec(name=args.prior, dim=args.latent_dim, components=args.components)
     if std is not None:
-        field = "radial_std" if args.prior == "mixture" else "std"
-        spec = replace(spec, **{field: std})
+        spec = replace(spec, **{PRIORS[args.prior].spread_field: std})
     return ModelConfig(model=args.model, prior=spec, encoder=args.encoder, hidden=args.hidden,
                        disc_hidden=args.disc_hidden, n_classes=args.n_classes, lr=args.lr,
                        lr_adv=args.lr_adv, beta1=args.beta1, reg_weight=args.reg_weight,
@@ -175,7 +180,8 @@ def cmd_train(args, argv) -> int:
     card = {"command": "python -m aae_core " + shlex.join(argv)}
     bar = _ProgressBar(enabled=not args.no_progress)
     trainer = make_trainer(model_cfg, train, out_dir=out, resume_from=args.resume,
-                           dataset=data, card=card, on_progress=bar.update)
+                           dataset=data, card=card, on_progress=bar.update,
+                           cuda_graph=args.cuda_graph)
     try:
         progress = trainer.run()
     except KeyboardInterrupt:
@@ -368,6 +374,28 @@ class _ProgressBar:
             self.bar.close()
 
 
+def _eval_device(requested: str | None, card: dict):
+    """--device; else the kind of device the card's metrics were computed on, when this
+    machine has one (kNN votes and prior samples differ slightly between devices, so only
+    the same kind of device reproduces the card's numbers); else the CPU."""
+    import torch
+
+    from aae_core.device import resolve_device
+
+    if requested:
+        try:
+            return resolve_device(requested)
+        except RuntimeError:  # torch's own complaint about an unknown device name
+            raise ConfigError(f"--device must be auto, cpu, cuda or mps, got {requested!r}") \
+                from None
+
+    recorded = card.get("metrics_device") or card.get("device")  # older cards: "device"
+    try:
+        return resolve_device(torch.device(recorded).type) if recorded else torch.device("cpu")
+    except (ConfigError, RuntimeError, TypeError):  # not here (a GPU card on a laptop)
+        return torch.device("cpu")
+
+
 def cmd_eval(args) -> int:
     from aae_core.checkpoints import load_checkpoint
     from aae_core.data import load_dataset
@@ -377,14 +405,16 @@ def cmd_eval(args) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     data = load_dataset(args.dataset or ckpt.train.dataset)
     check_measurable(data)
+    device = _eval_device(args.device, ckpt.card)
     result = {"checkpoint": str(ckpt.path), "model": ckpt.model.config.model,
               "prior": ckpt.model.config.prior.name, "dataset": data.name, "split": data.split,
-              "metrics": evaluate(ckpt.model, data)}
+              "device": device.type,
+              "metrics": evaluate(ckpt.model.to(device), data.to(device))}
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         print(f"{result['checkpoint']}: {result['model']} ({result['prior']} prior) on "
-              f"{data.name} [{data.split}]")
+              f"{data.name} [{data.split}], computed on {device.type}")
         for key, value in result["metrics"].items():
             shown = f"{value:.4f}" if isinstance(value, float) else value
             print(f"  {key:<22} {shown}")

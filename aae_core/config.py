@@ -95,10 +95,8 @@ class ModelConfig:
 
     def __post_init__(self):
         rules = _model_rules(self.model)
-        if isinstance(self.prior, dict):
+        if not isinstance(self.prior, PriorSpec):  # JSON: a dict, checked field by field
             object.__setattr__(self, "prior", prior_spec_from_dict(self.prior))
-        if not isinstance(self.prior, PriorSpec):
-            raise ConfigError(f"prior must be a PriorSpec, got {type(self.prior).__name__}")
         self._check_sizes()
         if self.encoder not in ENCODER_KINDS:
             kinds = ", ".join(ENCODER_KINDS)

@@ -19,7 +19,7 @@ from aae_core import metrics
 from aae_core.data import Dataset
 from aae_core.errors import ConfigError
 from aae_core.inference import batched
-from aae_core.models import LatentModel
+from aae_core.models import LABEL_CLASS, LatentModel
 from aae_core.priors import MixturePrior
 
 EVAL_TRAIN_CODES = 10_000  # training codes used as the kNN reference
@@ -74,7 +74,7 @@ def evaluate(model: LatentModel, data: Dataset, *, seed: int = 0) -> dict:
     out["knn_accuracy"] = metrics.knn_accuracy(train_codes, train_y, test_codes, test_y, k=5)
     if model.has_classifier:
         pred = batched(model.classify, test_x).argmax(1)
-        if model.config.model == "aae-semi-supervised":
+        if model.label_meaning == LABEL_CLASS:  # trained to name classes, not clusters
             out["classification_error"] = metrics.classification_error(pred, test_y)
         train_pred = batched(model.classify, train_x).argmax(1)
         clus = metrics.clustering_error(train_pred, train_y, pred, test_y,

@@ -103,18 +103,14 @@ def sample_images(model: LatentModel, n: int, *, label=None, seed: int = 0) -> n
 
 def label_parts(model: LatentModel) -> int:
     """How many labelled parts a model's sampling can choose from (0 = none)."""
-    if model.config.model == "aae-dim-reduction":
-        return model.config.n_classes
-    return model.prior.n_components or model.cond_dim
+    return model.sample_parts
 
 
 def view_bounds(model: LatentModel, codes: np.ndarray | None, dims=(0, 1)) -> tuple:
     """A square box for pads, maps and lattices: the prior's box, widened to hold 99 % of the
     held-out codes (a dimensionality-reduction model's codes live around its cluster heads,
     not in its style prior's box). Returns (xmin, xmax, ymin, ymax)."""
-    xmin, xmax, ymin, ymax = model.prior.bounds()
-    if model.config.model == "aae-dim-reduction":
-        xmin = xmax = ymin = ymax = 0.0
+    xmin, xmax, ymin, ymax = model.prior.bounds() if model.codes_fill_prior_box else (0.0,) * 4
     if codes is not None and len(codes):
         pts = np.asarray(codes)[:, list(dims)]
         lo, hi = np.percentile(pts, 0.5, axis=0), np.percentile(pts, 99.5, axis=0)

@@ -64,6 +64,7 @@ class Prior(nn.Module):
     n_components = 0
     has_density = False
     uses_components = False  # PriorSpec.components counts this prior's labelled parts
+    spread_field = "std"  # the PriorSpec field that sets its spread (--prior-std)
 
     def __init__(self, dim: int):
         super().__init__()
@@ -126,10 +127,10 @@ class PriorSpec:
         if not isinstance(self.name, str) or self.name not in PRIORS:
             raise ConfigError(f"unknown prior {self.name!r}; choose one of "
                               f"{', '.join(PRIORS)}")
-        _whole("latent dimension", self.dim)
-        if not 1 <= self.dim <= MAX_LATENT_DIM:
-            raise ConfigError(f"latent dimension must be >= 1 and <= {MAX_LATENT_DIM}, "
-                              f"got {self.dim}")
+        if isinstance(self.dim, bool) or not isinstance(self.dim, int) or \
+                not 1 <= self.dim <= MAX_LATENT_DIM:
+            raise ConfigError(f"latent dimension must be a whole number from 1 to "
+                              f"{MAX_LATENT_DIM}, got {self.dim!r}")
         for f in fields(self):
             if f.type == "float":
                 _number(f.name, getattr(self, f.name))
@@ -181,6 +182,7 @@ class MixturePrior(Prior):
     name = "mixture"
     has_density = True
     uses_components = True
+    spread_field = "radial_std"
 
     def __init__(self, dim=2, components=10, radius=4.0, radial_std=0.3, tangential_std=0.6):
         super().__init__(dim)

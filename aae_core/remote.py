@@ -56,6 +56,7 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> str:
     without one, start a local Ray with `num_cpus` CPUs and no dashboard (nothing from the
     internet). Once per process; returns the cluster's address."""
     ray = _ray()
+    address = address or os.environ.get("RAY_ADDRESS") or None  # as ray.init itself would
     with _connect_lock:
         if not ray.is_initialized():
             import aae_core

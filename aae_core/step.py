@@ -75,7 +75,8 @@ class LossMeter:
         self.last_step = step
 
     def first_nonfinite(self) -> tuple[int, list[str]] | None:
-        """(first step at which a loss was NaN/inf, those losses), or None; reads the host."""
+        """(first step since the last read at which a loss was NaN/inf, those losses), or
+        None; one host transfer."""
         if self._first_bad is None:
             return None
         first = self._first_bad.tolist()
@@ -100,6 +101,7 @@ class LossMeter:
                                  if not math.isfinite(s)])
 
         self._sums.zero_()
+        self._first_bad.fill_(_NEVER)
         self.count = 0
         return means, bad
 

@@ -19,11 +19,11 @@ import torch
 
 from aae_core.errors import ConfigError
 from aae_core.explore import decode_points
-from aae_core.models import LatentModel
+from aae_core.models import MODELS, LatentModel
 from aae_core.priors import MixturePrior, Prior, SwissRollPrior
 
-#: The models whose style and label can be varied independently.
-STYLE_MODELS = ("aae-supervised", "aae-semi-supervised", "aae-label-regularized")
+#: The models whose style and label can be varied independently (their class says so).
+STYLE_MODELS = tuple(name for name, cls in MODELS.items() if cls.separates_style_from_label())
 
 _ROLL_GRID = 4001  # points along the swiss roll searched for the nearest one
 
@@ -50,7 +50,7 @@ def _mixture_frame(z: np.ndarray, prior: MixturePrior) -> tuple[np.ndarray, ...]
     (from the mean), v along the circle. Nearest = highest component density, i.e. the
     smallest Mahalanobis distance (all components share one shape)."""
     j = prior.component_log_probs(torch.as_tensor(z, dtype=torch.float32)).argmax(1).numpy()
-    a = prior.angles.double().numpy()[j]  # (n,)
+    a = prior.angles.double().cpu().numpy()[j]  # (n,)
     x, y = z[:, 0], z[:, 1]
     u = x * np.cos(a) + y * np.sin(a) - prior.radius
     v = -x * np.sin(a) + y * np.cos(a)
@@ -141,7 +141,7 @@ def move_to_component(z, prior: Prior, k: int) -> np.ndarray:
 
 def n_labels(model: LatentModel) -> int:
     """How many labels the style/label views offer (0: the model does not separate them)."""
-    if model.config.model not in STYLE_MODELS:
+    if not model.separates_style_from_label():
         return 0
     return model.cond_dim or model.prior.n_components
 
@@ -149,7 +149,7 @@ def n_labels(model: LatentModel) -> int:
 def label_in_prior(model: LatentModel) -> bool:
     """True when the label is where z sits (label-regularized), False when it is a
     decoder input."""
-    return model.config.model == "aae-label-regularized"
+    return model.label_in_prior
 
 
 def _check_style_model(model: LatentModel) -> None:

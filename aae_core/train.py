@@ -30,6 +30,7 @@ from aae_core.errors import (
     DivergenceError,
     TrainingStopped,
 )
+from aae_core.inference import batched
 from aae_core.models import Batch, LatentModel, build_model
 from aae_core.step import (
     LossMeter,
@@ -47,7 +48,7 @@ SNAPSHOT_CODES = 2000  # held-out codes in a live latent snapshot
 class Progress:
     """A copy of where a run is; safe to read from any thread."""
 
-    state: str = "starting"  # starting|running|paused|finished|stopped|diverged|failed
+    state: str = "starting"  # queued|starting|running|paused|finished|stopped|diverged|failed
     epoch: int = 0  # completed epochs (including those of a resumed checkpoint)
     epochs: int = 0
     step: int = 0  # optimizer steps done in this run
@@ -153,8 +154,7 @@ class Trainer:
                                            self.train_cfg.seed).to(self.device)
         self.y_train = torch.full_like(self.data.train_y, -1)
         self.y_train[self.lab_idx] = self.data.train_y[self.lab_idx]
-        if self.model.needs_labels and len(self.lab_idx) == 0 and \
-                self.model.config.model in ("aae-supervised", "aae-semi-supervised"):
+        if self.model.needs_labelled_examples and len(self.lab_idx) == 0:
             raise ConfigError(f"model {self.model.config.model!r} needs labels; use --labels > 0")
         self.model.check_training_labels(self.y_train)
 
@@ -292,8 +292,7 @@ class Trainer:
 
         model = self.model
         model.eval()
-        with torch.no_grad():
-            codes = model.encode(self.data.test_x).cpu()
+        codes = batched(model.encode, self.data.test_x).cpu()  # (M, latent_dim)
         metrics = evaluate(model, self.data) if final else {}
         model.train()
         card = {**self.card,

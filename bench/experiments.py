@@ -3,13 +3,20 @@ print the figures and record them for RESULTS.md.
 
     python -m bench.experiments list
     python -m bench.experiments run EXPERIMENT [EXPERIMENT ...] [--dataset mnist-10k]
-                                    [--jobs 2] [--retrain] [--paper]
+                                    [--jobs 2] [--seeds 1] [--ray-address ADDR]
+                                    [--retrain] [--paper]
     python -m bench.experiments table      # rewrite RESULTS.md's table from bench/results/
 
 Each experiment is a set of `python -m aae_core train ...` runs (each written to
 runs/experiments/<dataset>/<run>/, reused when its card shows the same command; --retrain
 forces) and a measurement over the checkpoints, on the dataset's held-out split only.
---jobs N trains N runs at once, one torch thread each (this machine: 2 cores, --jobs 2).
+Every run is a Ray task asking for one CPU (one torch thread; a GPU share on a GPU cluster),
+all submitted at once: a local Ray with --jobs CPUs (this machine: 2 cores, --jobs 2) is
+started for the sweep, or the sweep joins the cluster at --ray-address / $RAY_ADDRESS. The
+checkpoints come back through Ray as bytes (no shared disk needed) and each is written as
+soon as its run ends, so a sweep stopped half-way resumes with the runs it lacks.
+--seeds N trains each run with seeds 0..N-1 side by side (seed 0 in <run>, the others in
+<run>-seed<N>).
 --paper swaps in the paper's networks and schedules (2 x 1000 units, hundreds of epochs):
 for a user with a GPU and the full MNIST (`--dataset mnist --paper`).
 
@@ -25,11 +32,9 @@ import math
 import os
 import re
 import shlex
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,10 +54,15 @@ class Run:
     args: tuple[str, ...]
     epochs: int
 
-    def argv(self, dataset: str, out: Path, epochs: int | None = None) -> list[str]:
+    def argv(self, dataset: str, out: Path, epochs: int | None = None,
+             seed: int = 0) -> list[str]:
         shown = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
         return ["train", *self.args, "--epochs", str(epochs or self.epochs), "--dataset",
-                dataset, "--seed", "0", "--no-progress", "--out", str(shown)]
+                dataset, "--seed", str(seed), "--no-progress", "--out", str(shown)]
+
+    def folder(self, dataset: str, seed: int = 0) -> Path:
+        """Where this run's checkpoint lives: <name> for seed 0, <name>-seed<N> otherwise."""
+        return RUNS / dataset / (self.name if seed == 0 else f"{self.name}-seed{seed}")
 
 
 @dataclass
@@ -117,20 +127,19 @@ def _labelled_only_baseline(data, labels: int, seed: int) -> float:
 
 
 def _semi_measure(dataset, ckpts):
-    from aae_core.classify import class_probs
-    from aae_core.metrics import classification_error
+    from aae_core.classify import classification_report, paper_error
+    from aae_core.inference import batched
 
     data = _data(dataset)
-    paper = {"semi-100": "MNIST: 1.90 ± 0.10 %", "semi-1000": "MNIST: 1.60 ± 0.08 % (Table 2)",
-             "semi-all": "MNIST: 0.85 ± 0.02 %"}
     rows = []
     for name, ckpt in ckpts.items():
-        pred = class_probs(ckpt.model, data.test_x).argmax(1)
-        err = classification_error(pred, data.test_y)
+        probs = batched(ckpt.model.classify, data.test_x, device=ckpt.model.device)
+        err = classification_report(probs.numpy(), data.test_y)["error"]
         labels = ckpt.train.labels
         base = _labelled_only_baseline(data, labels, ckpt.train.seed)
         setting = f"{'all' if labels == -1 else labels} labels"
-        rows.append(Row(setting, f"{100 * err:.2f} % error", paper[name], [name],
+        rows.append(Row(setting, f"{100 * err:.2f} % error",
+                        paper_error("semi-supervised", setting), [name],
                         f"an MLP on the labelled images alone: {100 * base:.2f} %"))
     return rows
 
@@ -144,24 +153,23 @@ def _cluster_plan(dataset, paper):
 
 
 def _cluster_measure(dataset, ckpts):
-    from aae_core.classify import class_probs
-    from aae_core.metrics import clustering_error
+    from aae_core.classify import clustering_report, paper_error
+    from aae_core.inference import batched
 
     data = _data(dataset)
-    paper = {16: "MNIST: 9.55 ± 2.05 %", 30: "MNIST: 4.10 ± 1.13 %"}
     rows = []
     for name, ckpt in ckpts.items():
         k = ckpt.model.config.n_classes
-        train_p = class_probs(ckpt.model, data.train_x)
-        test_p = class_probs(ckpt.model, data.test_x)
-        results = {rule: clustering_error(train_p.argmax(1), data.train_y, test_p.argmax(1),
-                                          data.test_y, k, train_confidence=train_p, rule=rule)
-                   for rule in ("most-confident", "majority")}
-        conf, maj = results["most-confident"], results["majority"]
-        rows.append(Row(f"{k} clusters",
+        train_p, test_p = (batched(ckpt.model.classify, x, device=ckpt.model.device).numpy()
+                           for x in (data.train_x, data.test_x))
+        report = clustering_report(train_p, data.train_y, test_p, data.test_y)
+        conf, maj = report["most-confident"], report["majority"]
+        setting = f"{k} clusters"
+        rows.append(Row(setting,
                         f"{100 * conf['error']:.2f} % (most confident); "
                         f"{100 * maj['error']:.2f} % (majority)",
-                        paper[k], [name], f"{conf['empty_clusters']} of {k} clusters empty"))
+                        paper_error("clustering", setting), [name],
+                        f"{conf['empty_clusters']} of {k} clusters empty"))
     return rows
 
 
@@ -204,17 +212,19 @@ def _dimred_plan(dataset, paper):
 
 
 def _dimred_measure(dataset, ckpts):
-    from aae_core.classify import class_probs
-    from aae_core.evaluate import encode_all
-    from aae_core.metrics import classification_error, knn_accuracy
+    from aae_core.classify import classification_report
+    from aae_core.inference import batched
+    from aae_core.metrics import knn_accuracy
 
     data = _data(dataset)
     rows = []
     for name, ckpt in ckpts.items():
-        err = classification_error(class_probs(ckpt.model, data.test_x).argmax(1), data.test_y)
-        train_codes = encode_all(ckpt.model, data.train_x[:8000])
-        knn = knn_accuracy(train_codes, data.train_y[:8000], encode_all(ckpt.model, data.test_x),
-                           data.test_y, k=5)
+        model = ckpt.model
+        probs = batched(model.classify, data.test_x, device=model.device)
+        err = classification_report(probs.numpy(), data.test_y)["error"]
+        train_codes = batched(model.encode, data.train_x[:8000], device=model.device)
+        test_codes = batched(model.encode, data.test_x, device=model.device)
+        knn = knn_accuracy(train_codes, data.train_y[:8000], test_codes, data.test_y, k=5)
         rows.append(Row(f"2-D, {ckpt.train.labels} labels, 10 heads",
                         f"{100 * err:.2f} % error (heads); 5-NN on the 2-D map "
                         f"{100 * (1 - knn):.2f} % error",
@@ -259,7 +269,7 @@ def _packing_measure(dataset, ckpts):
                 text += f", occupancy TV {v['occupancy_tv']:.3f}"
             text += f", recon BCE {v['recon_bce']:.1f}"
             note = (f"AAE better than VAE on {wins} of {len(keys)} packing metrics"
-                    if family == "aae" else "")
+                    if res is results["aae"] else "")
             rows.append(Row(f"{family}, {prior} prior (2-D)", text,
                             "MNIST: AAE fills the prior, VAE leaves gaps (Fig. 2, qualitative)",
                             [f"pack-{family}-{prior}"], note))
@@ -333,43 +343,85 @@ def _command(argv: list[str]) -> str:
     return "python -m aae_core " + shlex.join(argv)
 
 
-def _train(run: Run, dataset: str, retrain: bool, epochs: int | None = None) -> Path:
-    """Train one run in a subprocess with one torch thread, unless its checkpoint exists."""
-    out = RUNS / dataset / run.name
-    argv = run.argv(dataset, out, epochs)
+def _reusable(argv: list[str], out: Path) -> bool:
+    """A checkpoint at `out` made by exactly this command (a finished run: not redone)."""
     card = out / "card.json"
-    if not retrain and card.exists() and json.loads(card.read_text()).get("command") == \
-            _command(argv):
-        print(f"  {run.name}: reusing {out}", flush=True)
-        return out
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    log = out.with_suffix(".log")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    print(f"  {run.name}: training ({epochs or run.epochs} epochs), log {log}", flush=True)
-    with log.open("w") as fh:
-        done = subprocess.run([sys.executable, "-m", "aae_core", *argv], cwd=ROOT, env=env,
-                              stdout=fh, stderr=subprocess.STDOUT, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{run.name} failed (exit {done.returncode}); see {log}")
-    summary = [line for line in log.read_text().splitlines() if " epochs, " in line]
-    print(f"  {run.name}: {summary[-1] if summary else 'done'}", flush=True)
-    return out
+    try:
+        return json.loads(card.read_text()).get("command") == _command(argv)
+    except (OSError, ValueError):
+        return False
+
+
+def train_runs(runs: list[Run], dataset: str, *, seeds=(0,), retrain: bool = False,
+               epochs: int | None = None, jobs: int = 2,
+               ray_address: str | None = None) -> dict[tuple[str, int], Path]:
+    """Train every (run, seed) whose checkpoint is missing or stale, each as a Ray task
+    asking for one CPU (and a GPU share on a GPU cluster), all submitted at once so Ray
+    runs as many side by side as the cluster holds. Without `ray_address` (or $RAY_ADDRESS)
+    a local Ray with `jobs` CPUs is started. Each finished run's checkpoint comes back as
+    bytes and is written to its folder at once, so an interrupted sweep resumes where it
+    stopped. Returns {(run name, seed): checkpoint folder}."""
+    from aae_core import remote
+    from aae_core.checkpoints import write_checkpoint_files
+
+    folders, todo = {}, {}
+    for run in runs:
+        for seed in seeds:
+            out = run.folder(dataset, seed)
+            folders[run.name, seed] = out
+            argv = run.argv(dataset, out, epochs, seed)
+            if not retrain and _reusable(argv, out):
+                print(f"  {out.name}: reusing {out}", flush=True)
+            else:
+                todo[run.name, seed] = (argv, out)
+    if not todo:
+        return folders
+    remote.connect(ray_address or os.environ.get("RAY_ADDRESS"), num_cpus=max(1, jobs))
+    pending = {}
+    for key, (argv, out) in todo.items():
+        print(f"  {out.name}: submitted ({argv[argv.index('--epochs') + 1]} epochs)", flush=True)
+        pending[remote.submit_training(argv, argv[-1])] = key
+    _collect(pending, todo, write_checkpoint_files)
+    return folders
+
+
+def _collect(pending: dict, todo: dict, write_checkpoint_files) -> None:
+    """Write each run's log and checkpoint as its task finishes (in finishing order)."""
+    import ray
+
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        key = pending.pop(ready[0])
+        argv, out = todo[key]
+        status, log_text, files = ray.get(ready[0])
+        log = out.with_suffix(".log")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(log_text)
+        if status != 0 or not files:
+            raise SystemExit(f"{out.name} failed (exit {status}); see {log}")
+        write_checkpoint_files(out, files)
+        summary = [line for line in log_text.splitlines() if " epochs, " in line]
+        print(f"  {out.name}: {summary[-1] if summary else 'done'}", flush=True)
 
 
 def run_experiment(exp: Experiment, dataset: str, *, jobs: int, retrain: bool,
-                   paper: bool, epochs: int | None = None) -> dict:
-    """Train (or reuse) the experiment's runs, measure them, print the rows; the record is
-    written to bench/results/ unless the paper setting or an epochs override was used."""
+                   paper: bool, epochs: int | None = None, seeds=(0,),
+                   ray_address: str | None = None) -> dict:
+    """Train (or reuse) the experiment's runs for every seed, measure them, print the rows;
+    the record is written to bench/results/ unless the paper setting or an epochs override
+    was used. The rows are the first seed's; with several seeds, "per_seed" holds each
+    seed's rows."""
     from aae_core.checkpoints import load_checkpoint
 
     runs = exp.plan(dataset, paper)
-    print(f"{exp.title} on {dataset}: {len(runs)} runs", flush=True)
+    print(f"{exp.title} on {dataset}: {len(runs)} runs x {len(seeds)} seeds", flush=True)
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        folders = list(pool.map(lambda r: _train(r, dataset, retrain, epochs), runs))
-    ckpts = {run.name: load_checkpoint(folder) for run, folder in zip(runs, folders,
-                                                                     strict=True)}
-    rows = exp.measure(dataset, ckpts)
+    folders = train_runs(runs, dataset, seeds=seeds, retrain=retrain, epochs=epochs,
+                         jobs=jobs, ray_address=ray_address)
+    ckpts = {key: load_checkpoint(folder) for key, folder in folders.items()}
+    rows_by_seed = {seed: exp.measure(dataset, {run.name: ckpts[run.name, seed]
+                                                for run in runs}) for seed in seeds}
+    rows = rows_by_seed[seeds[0]]
     data = _data(dataset)
     record = {
         "experiment": exp.name, "title": exp.title, "dataset": dataset, "split": data.split,
@@ -377,12 +429,15 @@ def run_experiment(exp: Experiment, dataset: str, *, jobs: int, retrain: bool,
         "command": f"python -m bench.experiments run {exp.name} --dataset {dataset}"
                    + (" --paper" if paper else ""),
         "rows": [row.__dict__ for row in rows],
-        "runs": {name: {"command": c.card.get("command"), "epochs": c.card.get("epochs"),
-                        "wall_time_s": c.card.get("wall_time_s"), "device": c.card.get("device"),
-                        "hidden": list(c.model.config.hidden)}
-                 for name, c in ckpts.items()},
+        "runs": {folders[key].name: {
+            "command": c.card.get("command"), "epochs": c.card.get("epochs"),
+            "wall_time_s": c.card.get("wall_time_s"), "device": c.card.get("device"),
+            "hidden": list(c.model.config.hidden)} for key, c in ckpts.items()},
         "elapsed_s": round(time.perf_counter() - t0, 1),
     }
+    if len(seeds) > 1:
+        record["per_seed"] = {str(seed): [row.__dict__ for row in seed_rows]
+                              for seed, seed_rows in rows_by_seed.items()}
     for row in rows:
         print(f"  {row.setting:<34} ours: {row.ours}   paper: {row.paper}"
               + (f"   [{row.note}]" if row.note else ""))
@@ -449,7 +504,12 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"{', '.join(DATASETS)} (recorded), or any dataset aae_core reads")
     r.add_argument("--epochs", type=int, default=None,
                    help="override every run's epochs (a quick check; not recorded)")
-    r.add_argument("--jobs", type=int, default=2)
+    r.add_argument("--jobs", type=int, default=2,
+                   help="CPUs of the local Ray started for the sweep (one run each)")
+    r.add_argument("--seeds", type=int, default=1,
+                   help="train every run with seeds 0..N-1, side by side")
+    r.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"),
+                   help="a Ray cluster to run on (default $RAY_ADDRESS, else a local Ray)")
     r.add_argument("--retrain", action="store_true")
     r.add_argument("--paper", action="store_true",
                    help="the paper's networks and schedules (GPU, full MNIST)")
@@ -466,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     names = list(EXPERIMENTS) if "all" in args.experiments else args.experiments
     for name in names:
         run_experiment(EXPERIMENTS[name], args.dataset, jobs=args.jobs, retrain=args.retrain,
-                       paper=args.paper, epochs=args.epochs)
+                       paper=args.paper, epochs=args.epochs, seeds=tuple(range(args.seeds)),
+                       ray_address=args.ray_address)
     return 0
 
 

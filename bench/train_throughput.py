@@ -44,7 +44,8 @@ def make_batch(model_name: str) -> Batch:
 
 
 def prior_for(model_name: str) -> PriorSpec:
-    return PriorSpec(name="mixture") if model_name == "aae-label-regularized" else PriorSpec()
+    """The model's first supported prior (gaussian, or mixture for the label-regularized)."""
+    return PriorSpec(name=MODELS[model_name].supported_priors[0])
 
 
 def measure(model_name: str, hidden: tuple[int, ...], steps: int) -> dict:

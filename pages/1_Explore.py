@@ -7,10 +7,10 @@ from aae_core import explore
 from aae_core.errors import AAEError
 from ui import explore_link, url_state
 from ui import explore_views as views
-from ui.figures import latent_scatter
-from ui.latent_pad import latent_pad
 from ui.loaders import model_entries, open_checkpoint, pad_payload, pad_points, pick_model
 from ui.nav import sidebar_nav
+from ui.pad import latent_pad, pad_ends
+from ui.plain_text import plain
 
 st.set_page_config(page_title="Explore · AAE Latent Explorer", page_icon="🔭", layout="wide")
 sidebar_nav()
@@ -27,7 +27,7 @@ name = pick_model(key="explore_model", default="aae-mixture", where=st.sidebar)
 try:
     ckpt = open_checkpoint(name)
 except AAEError as exc:
-    st.error(f"Cannot open {name}: {exc}", icon="⚠️")
+    st.error(f"Cannot open {plain(name)}: {plain(exc)}", icon="⚠️")
     st.stop()
 model = ckpt.model
 explore_link.apply(url, name, len(ckpt.codes) if ckpt.codes is not None else 0)
@@ -69,25 +69,49 @@ elif codes is not None:  # start on a real digit's code, not in a gap of the pri
 else:
     start_z = [0.0] * model.latent_dim
 for problem in url.problems:
-    st.warning(f"Link: {problem}", icon="🔗")
+    st.warning(f"Link: {plain(problem)}", icon="🔗")
 url.problems.clear()
-pad_col, map_col = st.columns([5, 6], gap="large")
+view_col, present_col = st.columns([6, 1], vertical_alignment="bottom")
+with present_col:
+    present = views.presentation_mode()
+view_names = {"manifold": ":material/grid_on: Manifold", "sample": ":material/casino: Sample",
+              "interpolate": ":material/linear_scale: Interpolate", "draw": ":material/draw: Draw"}
+view = view_col.segmented_control("View", list(view_names), format_func=view_names.get,
+                                  default=url.view or "manifold", key="explore_view")
+pad_key = f"pad::{name}"
 
 
 @st.fragment
 def pad_section() -> list[float]:
+    """The one map: codes, legend, background; the marker (or, in Interpolate, the path's
+    two ends) and the digit decoded in the browser beside it. Python decodes what the user
+    let go of: for the PNGs and, unseen, for tests comparing it with the browser's digit."""
     cond = None
     if model.cond_dim:
         cond = [1.0 if k == label else 0.0 for k in range(model.cond_dim)]
-    z = latent_pad(key=f"pad::{name}", decoder=pad_payload(name), bounds=bounds,
+    steps = int(st.session_state.get(f"interp_steps::{name}", 10))
+    ends = None
+    if view == "interpolate" and codes is not None:
+        views.remember_picked_ends(st.session_state.get(pad_key), name)
+        ends = [[float(v) for v in codes[i]] for i in views.default_ends(ckpt, name)]
+    z = latent_pad(key=pad_key, decoder=pad_payload(name), bounds=bounds,
                    z=[float(v) for v in start_z], dims=tuple(int(d) for d in dims), cond=cond,
-                   points=pad_points(name, dims), height=360)
-    image = views.server_decode(ckpt, z, label)
+                   points=pad_points(name, dims), class_names=views.class_names(ckpt),
+                   density=views.prior_background(name, bounds) if model.latent_dim == 2
+                   else None, ends=ends, steps=steps,
+                   server_decode=lambda zz: views.server_decode(ckpt, zz, label),
+                   fit=present, scale=1.35 if present else 1.0, height=520, image_px=300)
     st.session_state.explore_z = z
-    a, b = st.columns([1, 2])
-    a.image(views.to_png_bytes(image, scale=4), caption="server decode (on release)")
-    b.markdown(f"**z** = ({', '.join(f'{v:.3f}' for v in z)})")
-    views.png_download("Digit PNG", image, "digit.png", key=f"dl_digit::{name}", scale=8)
+    with st.container(key="explore_hide_pad"):
+        if ends is not None:
+            views.interpolate_details(ckpt, pad_ends(pad_key), label=label, steps=steps,
+                                      name=name)
+        else:
+            st.caption("Drag the marker, or click a code to jump onto it: the digit is decoded "
+                       "in your browser on every frame. The legend hides a class; Prior or "
+                       "Digits paints the prior's density or the decoder's lattice behind.")
+            image = views.server_decode(ckpt, z, label)
+            views.png_download("Digit PNG", image, "digit.png", key=f"dl_digit::{name}", scale=8)
     params = {"model": name, "z": url_state.format_z(z)}
     if label is not None:
         params["label"] = str(label)
@@ -95,37 +119,18 @@ def pad_section() -> list[float]:
     return z
 
 
-with pad_col:
-    st.caption("Drag the marker: the digit is decoded in your browser on every frame.")
-    pad_z = pad_section()
-
+pad_z = pad_section()
 drawn = None
-view_names = {"manifold": ":material/grid_on: Manifold", "sample": ":material/casino: Sample",
-              "interpolate": ":material/linear_scale: Interpolate", "draw": ":material/draw: Draw"}
-view = st.segmented_control("View", list(view_names), format_func=view_names.get,
-                            default=url.view or "manifold", key="explore_view")
-if view == "manifold":
-    views.manifold_view(ckpt, bounds, label=label, base=base, dims=dims, name=name)
-elif view == "sample":
-    views.sample_view(ckpt, label=label, name=name)
-elif view == "interpolate":
-    views.interpolate_view(ckpt, st.session_state.get("explore_z", pad_z), label=label, name=name)
-elif view == "draw":
-    drawn = views.draw_view(ckpt, label=label, name=name)
+with st.container(key="explore_hide"):
+    if view == "manifold":
+        views.manifold_view(ckpt, bounds, label=label, base=base, dims=dims, name=name)
+    elif view == "sample":
+        views.sample_view(ckpt, label=label, name=name)
+    elif view == "draw":
+        drawn = views.draw_view(ckpt, label=label, name=name)
+        if drawn is not None and st.button("Put the marker on your digit's code",
+                                           key=f"goto_drawn::{name}",
+                                           icon=":material/my_location:"):
+            st.session_state[f"explore_goto::{name}"] = [float(v) for v in drawn]
+            st.rerun()
 explore_link.write_view(view, name)
-
-with map_col:
-    if codes is None:
-        st.info("This checkpoint stores no held-out codes, so there is no map.")
-    else:
-        extra = {"xy": drawn[list(dims)], "name": "your digit"} if drawn is not None else None
-        fig = latent_scatter(codes[:, list(dims)], labels, views.class_names(ckpt), bounds,
-                             title=f"{len(codes):,} held-out codes · {ckpt.card.get('dataset')}",
-                             extra=extra)
-        event = st.plotly_chart(
-            fig, key=f"map::{name}", on_select="rerun", selection_mode="points",
-            config={"displaylogo": False,
-                    "toImageButtonOptions": {"format": "png", "filename": "latent-map"}})
-        st.caption("Click a point to see its digit; the camera icon downloads the map as PNG; "
-                   "a legend entry hides a class.")
-        views.selected_point(ckpt, event, codes, labels, label=label, name=name)

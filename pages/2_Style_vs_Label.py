@@ -7,11 +7,13 @@ import streamlit as st
 from aae_core import explore, style
 from aae_core.errors import AAEError
 from aae_core.images import side_by_side, tile, to_png_bytes
+from aae_core.models import MODELS
 from ui import analysis_views as av
 from ui.explore_views import class_names, png_download
-from ui.pad import latent_pad
 from ui.loaders import open_checkpoint, pad_payload, pad_points, pick_model
 from ui.nav import sidebar_nav
+from ui.pad import latent_pad
+from ui.plain_text import plain
 
 st.set_page_config(page_title="Style vs label · AAE Latent Explorer", page_icon="✍️",
                    layout="wide")
@@ -29,7 +31,7 @@ NEEDS = ("This page needs a model that keeps the label apart from the style: "
 
 
 def fits(entry) -> bool:
-    return entry.config.model in style.STYLE_MODELS
+    return MODELS[entry.config.model].separates_style_from_label()
 
 
 default, note = av.requested_model("style", fits, picker_key="style_model", needs=NEEDS)
@@ -44,7 +46,7 @@ if name is None:
 try:
     ckpt = open_checkpoint(name)
 except AAEError as exc:
-    st.error(f"Cannot open {name}: {exc}", icon=":material/warning:")
+    st.error(f"Cannot open {plain(name)}: {plain(exc)}", icon=":material/warning:")
     st.stop()
 model = ckpt.model
 n_labels = style.n_labels(model)
@@ -54,15 +56,16 @@ codes = ckpt.codes.numpy() if ckpt.codes is not None else None
 held_labels = ckpt.labels.numpy() if ckpt.labels is not None else None
 
 if in_prior:
-    st.caption(f"**{name}** — label-regularized AAE: the decoder sees only z. Each digit was "
-               f"trained onto its own {model.prior.name} component, so the label is *where* z "
-               "sits and the style is z's position inside its component.")
-elif model.config.model == "aae-semi-supervised":
-    st.caption(f"**{name}** — semi-supervised AAE: the decoder gets [z, y]; y is normally the "
-               "encoder's class guess, here a one-hot label you choose; z is the style.")
+    st.caption(f"**{plain(name)}** — label-regularized AAE: the decoder sees only z. Each "
+               f"digit was trained onto its own {model.prior.name} component, so the label is "
+               "*where* z sits and the style is z's position inside its component.")
+elif model.has_classifier:  # the decoder's label is normally the encoder's own guess
+    st.caption(f"**{plain(name)}** — semi-supervised AAE: the decoder gets [z, y]; y is "
+               "normally the encoder's class guess, here a one-hot label you choose; z is the "
+               "style.")
 else:
-    st.caption(f"**{name}** — supervised AAE: the decoder gets [z, one-hot label], so z only "
-               "has to carry the style.")
+    st.caption(f"**{plain(name)}** — supervised AAE: the decoder gets [z, one-hot label], so "
+               "z only has to carry the style.")
 
 # ---------------------------------------------------------------- state: the label and z
 label_key, z_key = f"style_label::{name}", f"style_z::{name}"
@@ -117,20 +120,20 @@ with side_col:
     big = explore.decode_points(model, np.asarray([z], np.float32),
                                 None if in_prior else np.array([label]))[0]
     st.image(to_png_bytes(big, scale=6), caption=f"server decode: style z = "
-             f"({', '.join(f'{v:.2f}' for v in z)}), label {names[label]}")
+             f"({', '.join(f'{v:.2f}' for v in z)}), label {plain(names[label])}")
     if in_prior and sits != label:
         st.warning(f"You dragged z into component {sits}: this decoder has no label input, "
-                   f"so it now draws a **{names[sits]}**. Pick digit {names[sits]} above, or "
-                   f"pick {names[label]} to move z back into its component.",
+                   f"so it now draws a **{plain(names[sits])}**. Pick digit {plain(names[sits])} "
+                   f"above, or pick {plain(names[label])} to move z back into its component.",
                    icon=":material/explore:")
     elif mode == "style":
-        st.markdown(f"The label stays **{names[label]}**; only the handwriting changes as you "
-                    "drag." + (" Stay inside this digit's component: crossing into another "
+        st.markdown(f"The label stays **{plain(names[label])}**; only the handwriting changes "
+                    "as you drag." + (" Stay inside this digit's component: crossing into another "
                                "one changes the digit." if in_prior else ""))
     else:
         where = (f" — the same relative position inside component {label}, "
                  f"z = ({z[0]:.2f}, {z[1]:.2f})" if in_prior else "")
-        st.markdown(f"Same style, label **{names[label]}**{where}. Step with the buttons "
+        st.markdown(f"Same style, label **{plain(names[label])}**{where}. Step with the buttons "
                     "above or click a digit.")
 
 if mode == "label":
@@ -174,5 +177,5 @@ else:
     grid = tile(style.style_label_grid(model, styles).reshape(-1, 28, 28), cols=n_labels)
     caption = f"each row: one style code drawn from the prior (seed {seed})"
 st.image(to_png_bytes(grid, scale=2),
-         caption=f"columns: labels {names[0]}–{names[-1]}; {caption}")
+         caption=f"columns: labels {plain(names[0])}–{plain(names[-1])}; {caption}")
 png_download("Grid PNG", grid, "style-x-label.png", key=f"dl_style_grid::{name}", scale=3)

@@ -14,6 +14,7 @@ from ui.explore_views import class_names
 from ui.figures import occupancy_figure, packing_figure, shared_bounds
 from ui.loaders import cache_key, model_entries, open_checkpoint
 from ui.nav import sidebar_nav
+from ui.plain_text import plain
 
 st.set_page_config(page_title="AAE vs VAE · AAE Latent Explorer", page_icon="⚖️", layout="wide")
 sidebar_nav()
@@ -35,7 +36,7 @@ if st.query_params.get("prior") != st.session_state.get("_cmp_prior_seen"):  # a
     if asked_prior is not None:
         st.session_state["cmp_prior"] = asked_prior
     if problem:
-        st.warning(f"Link: {problem}", icon=":material/link_off:")
+        st.warning(f"Link: {plain(problem)}", icon=":material/link_off:")
         del st.query_params["prior"]
 prior_name = st.segmented_control(
     "Prior", list(compare.COMPARE_PRIORS), default="gaussian", required=True, key="cmp_prior",
@@ -63,7 +64,7 @@ for family, col in zip(compare.FAMILIES, pick_cols, strict=True):
 if not chosen:
     st.stop()
 for line in compare.comparability_warnings(list(chosen.values())):
-    st.warning(line + " The comparison is fairest when only the family differs.",
+    st.warning(plain(line) + " The comparison is fairest when only the family differs.",
                icon=":material/warning:")
 
 
@@ -96,7 +97,7 @@ for family, entry in chosen.items():
     try:
         ckpts[family] = open_checkpoint(entry.name)
     except AAEError as exc:
-        st.error(f"Cannot open {entry.name}: {exc}", icon=":material/warning:")
+        st.error(f"Cannot open {plain(entry.name)}: {plain(exc)}", icon=":material/warning:")
 ckpts = {f: c for f, c in ckpts.items() if c.codes is not None}
 if not ckpts:
     st.info("None of these checkpoints stores held-out codes, so there is nothing to compare.")
@@ -138,13 +139,13 @@ rows = compare.metrics_table(list(results.values()))
 st.dataframe(rows, hide_index=True, width="stretch")
 verdict = compare.verdict(list(results.values()), prior_name)
 box = st.success if verdict.agrees else (st.info if verdict.agrees is None else st.warning)
-box(verdict.text, icon=":material/straighten:")
+box(plain(verdict.text, limit=2000), icon=":material/straighten:")
 for line in verdict.details:
-    st.markdown(f"- {line}")
+    st.markdown(f"- {plain(line, limit=2000)}")
 sources = {compare.FAMILIES[f]: r.recon_source or "not known" for f, r in results.items()}
 st.caption("Protocol: evaluate.prior_match on the held-out codes (2,000 codes vs 10,000 prior "
            "samples, seed 0). Reconstruction from: "
-           + ", ".join(f"{k} {v}" for k, v in sources.items())
+           + ", ".join(f"{k} {plain(v)}" for k, v in sources.items())
            + ". Lower is better except the emptiest component's share.")
 occ = {compare.FAMILIES[f]: np.asarray(r.occupancy) for f, r in results.items() if r.occupancy}
 if occ:

@@ -8,11 +8,14 @@ from aae_core import classify, explore
 from aae_core.checkpoints import Checkpoint
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
+from aae_core.inference import batched
+from aae_core.models import LABEL_CLASS, LABEL_CLUSTER, LABEL_HEAD, MODELS
 from ui import analysis_views as av
 from ui.explore_views import class_names
 from ui.figures import confusion_figure, heads_figure
 from ui.loaders import cache_key, model_entries, open_checkpoint, pick_model
 from ui.nav import sidebar_nav
+from ui.plain_text import plain
 
 st.set_page_config(page_title="Classify & cluster · AAE Latent Explorer", page_icon="🧩",
                    layout="wide")
@@ -26,11 +29,16 @@ st.markdown(
     "a 2-D map."
 )
 
-SECTIONS = {"aae-semi-supervised": ":material/label: Semi-supervised classification",
-            "aae-clustering": ":material/scatter_plot: Unsupervised clustering",
-            "aae-dim-reduction": ":material/map: Dimensionality reduction"}
-NEEDS = ("This page needs an `aae-semi-supervised`, `aae-clustering` or `aae-dim-reduction` "
-         "model: their encoders output a class (or cluster) beside the style code.")
+# One section per model with a categorical code (a classifier), titled by what its label
+# means; the section's value is the model's name.
+TITLES = {LABEL_CLASS: ":material/label: Semi-supervised classification",
+          LABEL_CLUSTER: ":material/scatter_plot: Unsupervised clustering",
+          LABEL_HEAD: ":material/map: Dimensionality reduction"}
+SECTIONS = {name: TITLES[cls.label_meaning] for name, cls in MODELS.items()
+            if cls.has_classifier}
+_KINDS = [f"`{name}`" for name in SECTIONS]
+NEEDS = (f"This page needs an {', '.join(_KINDS[:-1])} or {_KINDS[-1]} model: their "
+         "encoders output a class (or cluster) beside the style code.")
 PROTOCOL = (
     "Protocol: each cluster gets a label from the 8,000 *training* images, then the 2,000 "
     "held-out images are scored. **most-confident** (the paper's rule): cluster k takes the "
@@ -41,14 +49,14 @@ PROTOCOL = (
 
 
 def fits(entry) -> bool:
-    return entry.config.model in SECTIONS
+    return MODELS[entry.config.model].has_classifier
 
 
 default, note = av.requested_model("classify", fits, picker_key="cc_model", needs=NEEDS)
 if note:
     st.info(note, icon=":material/info:")
 kinds = {e.name: e.config.model for e in model_entries() if e.config is not None}
-st.session_state.setdefault("cc_section", kinds.get(default, "aae-semi-supervised"))
+st.session_state.setdefault("cc_section", kinds.get(default, next(iter(SECTIONS))))
 section = st.segmented_control("Model kind", list(SECTIONS), format_func=SECTIONS.get,
                                required=True, key="cc_section")
 name = pick_model("Model", key="cc_model", accept=lambda e: e.config.model == section,
@@ -60,7 +68,7 @@ if name is None:
 try:
     ckpt = open_checkpoint(name)
 except AAEError as exc:
-    st.error(f"Cannot open {name}: {exc}", icon=":material/warning:")
+    st.error(f"Cannot open {plain(name)}: {plain(exc)}", icon=":material/warning:")
     st.stop()
 metrics = ckpt.card.get("metrics", {})
 data, why = av.held_out_data(ckpt)
@@ -72,7 +80,8 @@ def probs_for(name: str, key: tuple, part: str) -> np.ndarray:
     """q(y|x) (N, K) of the checkpoint's training or held-out images; `key` = (folder, mtime)."""
     c = open_checkpoint(name)
     d, _ = av.held_out_data(c)
-    return classify.class_probs(c.model, d.test_x if part == "test" else d.train_x)
+    x = d.test_x if part == "test" else d.train_x
+    return batched(c.model.classify, x, device=c.model.device).numpy()
 
 
 def pct(value) -> str:
@@ -82,8 +91,8 @@ def pct(value) -> str:
 def semi_supervised(ckpt: Checkpoint) -> None:
     n_lab = ckpt.train.labels
     used = "all labels" if n_lab < 0 else f"{n_lab:,} labels"
-    st.markdown(f"**{name}** was trained on {ckpt.train.dataset} with {used} "
-                f"({split}); the classification phase uses only the labelled images.")
+    st.markdown(f"**{plain(name)}** was trained on {plain(ckpt.train.dataset)} with {used} "
+                f"({plain(split)}); the classification phase uses only the labelled images.")
     if data is not None:
         rep = classify.classification_report(probs_for(name, cache_key(name), "test"),
                                              data.test_y)
@@ -110,12 +119,14 @@ def semi_supervised(ckpt: Checkpoint) -> None:
 
 def clustering(ckpt: Checkpoint) -> None:
     k = ckpt.model.config.n_classes
-    st.markdown(f"**{name}**: {k} clusters found without any label, trained on "
-                f"{ckpt.train.dataset} ({split}). Labels are used only to score the clusters.")
+    st.markdown(f"**{plain(name)}**: {k} clusters found without any label, trained on "
+                f"{plain(ckpt.train.dataset)} ({plain(split)}). Labels are used only to score "
+                "the clusters.")
     if data is None:
         st.metric("Clustering error, majority rule (from the model card)",
                   pct(metrics.get("clustering_error")))
-        st.info(f"{why} The exemplar grid and the paper's most-confident rule need the images.",
+        st.info(f"{why} The exemplar grid and the paper's most-confident rule need the "
+                "images.",
                 icon=":material/info:")
         ours = [{"setting": f"{k} clusters, majority rule",
                  "test error (%)": pct(metrics.get("clustering_error")).replace(" %", ""),
@@ -151,7 +162,8 @@ def clustering(ckpt: Checkpoint) -> None:
         stands = names[mapping[j]] if mapping[j] >= 0 else "—"
         other = (f" (majority: {names[majority[j]] if majority[j] >= 0 else '—'})"
                  if majority[j] != mapping[j] else "")
-        left.markdown(f"**cluster {j}** → {stands}{other}  \n{rep['sizes'][j]:,} digits")
+        left.markdown(f"**cluster {j}** → {plain(stands)}{plain(other)}  \n"
+                      f"{rep['sizes'][j]:,} digits")
         strip = tile(data.test_x[idx].view(-1, 28, 28).numpy(), cols=per)
         right.image(to_png_bytes(strip, scale=2))
     if empty:
@@ -163,7 +175,7 @@ def dim_reduction(ckpt: Checkpoint) -> None:
     model = ckpt.model
     heads = model.heads.detach().cpu().numpy()  # (latent_dim, K)
     st.markdown(
-        f"**{name}**: each code is **W_c y + z** — the softmax y picks one of "
+        f"**{plain(name)}**: each code is **W_c y + z** — the softmax y picks one of "
         f"{heads.shape[1]} learned cluster heads (the columns of W_c, ✕ below) and the style z "
         "(small Gaussian) spreads the digits around it. Heads closer than "
         f"η = {model.config.head_eta:g} are pushed apart during training.")
@@ -185,8 +197,8 @@ def dim_reduction(ckpt: Checkpoint) -> None:
                           "training images (model card)")
     right.caption(("unsupervised" if n_lab == 0 else
                    f"semi-supervised: {'all' if n_lab < 0 else f'{n_lab:,}'} labels") +
-                  f"; {split}")
+                  f"; {plain(split)}")
 
 
-{"aae-semi-supervised": semi_supervised, "aae-clustering": clustering,
- "aae-dim-reduction": dim_reduction}[section](ckpt)
+{LABEL_CLASS: semi_supervised, LABEL_CLUSTER: clustering,
+ LABEL_HEAD: dim_reduction}[MODELS[section].label_meaning](ckpt)

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from aae_core import classify
-from aae_core.config import ModelConfig
 from aae_core.errors import ConfigError
-from aae_core.models import build_model
 from ui.figures import heads_figure
 
 
@@ -51,22 +48,18 @@ def test_cluster_exemplars_most_confident_first():
         classify.cluster_exemplars(probs, 0)
 
 
-def test_class_probs_of_a_classifier_model_and_refusal_otherwise():
-    torch.manual_seed(0)
-    semi = build_model(ModelConfig(model="aae-semi-supervised", hidden=(8,),
-                                   disc_hidden=(8,))).eval()
-    p = classify.class_probs(semi, torch.rand(30, 784), batch=7)
-    assert p.shape == (30, 10) and np.allclose(p.sum(1), 1, atol=1e-5)
-    plain = build_model(ModelConfig(model="aae", hidden=(8,), disc_hidden=(8,)))
-    with pytest.raises(ConfigError, match="no classifier"):
-        classify.class_probs(plain, torch.rand(2, 784))
+def test_paper_error_quotes_the_results_table():
+    assert classify.paper_error("semi-supervised", "100 labels") == "MNIST: 1.90 ± 0.10 %"
+    assert classify.paper_error("clustering", "30 clusters") == "MNIST: 4.10 ± 1.13 %"
+    with pytest.raises(ConfigError, match="no 'clustering' result for '20 clusters'"):
+        classify.paper_error("clustering", "20 clusters")
 
 
 def test_results_table_puts_the_paper_first():
     rows = classify.results_table("semi-supervised", [{"setting": "1,000 labels",
                                                        "test error (%)": "5.10", "data": "x"}])
     assert [r["source"] for r in rows] == ["paper (Makhzani et al. 2015)"] * 3 + ["this app"]
-    assert [r["test error (%)"] for r in rows[:3]] == ["1.90 ± 0.10", "1.60 ± 0.08", "0.85"]
+    assert [r["test error (%)"] for r in rows[:3]] == ["1.90 ± 0.10", "1.60 ± 0.08", "0.85 ± 0.02"]
     clus = classify.results_table("clustering", [])
     assert [r["test error (%)"] for r in clus] == ["9.55 ± 2.05", "4.10 ± 1.13"]
     with pytest.raises(ConfigError):

@@ -202,6 +202,7 @@ def test_two_pads_are_independent(app_page):
     a_before, b_before = stats(page, "pad"), stats(page, "pad_b")
     assert b_before["ready"] and a_before["ready"]
     assert a_before["parses"] + b_before["parses"] == 1, "one pad parses, the other reuses it"
+    page.locator(".aae-pad-root[data-key='pad_b'] .aae-pad").scroll_into_view_if_needed()
     page.mouse.move(*client_xy(page, -1.0, 1.0, key="pad_b"))
     page.mouse.down()
     page.mouse.move(*client_xy(page, 1.5, -1.5, key="pad_b"), steps=10)

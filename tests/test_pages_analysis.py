@@ -270,7 +270,7 @@ def test_classify_semi_supervised(real, name):
     at = run(CLASSIFY, model=name)
     assert at.segmented_control(key="cc_section").value == "aae-semi-supervised"
     table = at.dataframe[0].value
-    assert list(table["test error (%)"])[:3] == ["1.90 ± 0.10", "1.60 ± 0.08", "0.85"]
+    assert list(table["test error (%)"])[:3] == ["1.90 ± 0.10", "1.60 ± 0.08", "0.85 ± 0.02"]
     assert list(table["source"])[-1] == "this app"
     metric = at.get("metric")[0]
     if mnist_10k_available():

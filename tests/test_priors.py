@@ -203,32 +203,41 @@ def test_uniform_log_prob_is_flat_inside_and_minus_inf_outside():
     assert lp[2] == -math.inf
 
 
-@pytest.mark.parametrize("name", ["swiss-roll", "categorical"])
-def test_priors_without_density_say_so(name):
+@pytest.mark.parametrize("prior", [p for p in PRIORS if not p.has_density], ids=lambda p: p.name)
+def test_priors_without_density_say_so(prior):
+    assert {p.name for p in PRIORS if not p.has_density} == {"swiss-roll", "categorical"}
     with pytest.raises(ConfigError, match="no closed-form density"):
-        build_prior(PriorSpec(name=name)).log_prob(torch.zeros(1, 2))
+        prior.log_prob(torch.zeros(1, 2))
 
 
 # --- bad specs ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("spec", "message"),
+    ("fields", "message"),
     [
-        (PriorSpec(std=0.0), "std must be a positive"),
-        (PriorSpec(std=-1.0), "std must be a positive"),
-        (PriorSpec(std=math.nan), "std must be a positive"),
-        (PriorSpec(dim=0), "latent dimension must be >= 1"),
-        (PriorSpec(name="mixture", components=1), "needs >= 2 components"),
-        (PriorSpec(name="swiss-roll", components=1), "needs >= 2 components"),
-        (PriorSpec(name="swiss-roll", dim=3), "2-D only"),
-        (PriorSpec(name="mixture", dim=1), "dimension >= 2"),
-        (PriorSpec(name="mixture", radial_std=0.0), "must be positive"),
-        (PriorSpec(name="mixture", radius=math.inf), "must be positive"),
-        (PriorSpec(name="cauchy"), "unknown prior 'cauchy'"),
+        ({"std": 0.0}, "std must be a positive"),
+        ({"std": -1.0}, "std must be a positive"),
+        ({"std": math.nan}, "std must be a positive"),
+        ({"dim": 0}, "latent dimension must be a whole number from 1 to 256"),
+        ({"dim": 257}, "latent dimension must be a whole number from 1 to 256"),
+        ({"dim": 2.0}, "latent dimension must be a whole number"),
+        ({"name": "mixture", "components": 1001}, "needs >= 2 components and at most 1000"),
+        ({"name": "mixture", "components": 10**9}, "needs >= 2 components and at most 1000"),
+        ({"name": "swiss-roll", "components": True}, "components must be a whole number"),
+        ({"std": "1"}, "std must be a positive"),
+        ({"name": ["mixture"]}, "unknown prior"),
+        ({"name": "mixture", "components": 1}, "needs >= 2 components"),
+        ({"name": "swiss-roll", "components": 1}, "needs >= 2 components"),
+        ({"name": "swiss-roll", "dim": 3}, "2-D only"),
+        ({"name": "mixture", "dim": 1}, "dimension >= 2"),
+        ({"name": "mixture", "radial_std": 0.0}, "radial_std must be a positive"),
+        ({"name": "mixture", "radius": math.inf}, "radius must be a positive"),
+        ({"name": "mixture", "radius": -1.0}, "radius must be a positive"),
+        ({"name": "cauchy"}, "unknown prior 'cauchy'"),
     ],
     ids=lambda v: repr(v) if isinstance(v, str) else None,
 )
-def test_bad_specs_are_refused(spec, message):
+def test_bad_specs_are_refused_on_construction(fields, message):
     with pytest.raises(ConfigError, match=message):
-        build_prior(spec)
+        PriorSpec(**fields)

@@ -9,6 +9,7 @@ import time
 import pytest
 import torch
 
+from aae_core.capacity import DeviceInfo
 from aae_core.checkpoints import load_checkpoint
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import synthetic_digits
@@ -24,6 +25,14 @@ TINY = ModelConfig(hidden=(32,), disc_hidden=(32,))
 @pytest.fixture(scope="module")
 def data():
     return synthetic_digits(n_train=200, n_test=100)  # 4 steps per epoch at batch 50
+
+
+@pytest.fixture(autouse=True)
+def cpu_server(monkeypatch):
+    """These runs train on the CPU (device "cpu"), so the server's limit is the CPU's, on any
+    machine (a GPU server's own limit is tested with made-up devices below)."""
+    monkeypatch.setattr(run_registry, "server_device",
+                        lambda: DeviceInfo("cpu", cpu_cores=os.cpu_count() or 1))
 
 
 @pytest.fixture
@@ -56,7 +65,7 @@ def start_paused(reg, owner, name, data):
     controls = Controls()
     controls.running.clear()
     run = start(reg, owner, name, data, epochs=1000, controls=controls)
-    wait_for(lambda: run.progress().state == "running", "the worker to begin")
+    wait_for(lambda: run.progress().state in ("running", "paused"), "the worker to begin")
     run.pause()
     return run
 
@@ -95,17 +104,60 @@ def test_one_active_run_per_session(registry, runs, data):
     assert other.alive and registry.get("alice").name == "a1"
 
 
-def test_the_server_limit_refuses_with_a_clear_message(runs, data, monkeypatch):
+def test_beyond_the_limit_runs_wait_in_a_fair_queue(runs, data, monkeypatch):
     monkeypatch.setenv("AAE_MAX_RUNS", "1")
     reg = RunRegistry()
     try:
         assert reg.max_runs() == 1
-        start_paused(reg, "alice", "a1", data)
-        with pytest.raises(BusyError, match=r"busy: 1 run is training on this server .*"
-                                            r"try again when one finishes"):
-            start(reg, "bob", "b1", data)
+        first = start_paused(reg, "alice", "a1", data)
+        bob = start(reg, "bob", "b1", data)
+        carol = start(reg, "carol", "c1", data)
+        assert (bob.queue_position, carol.queue_position) == (1, 2)
+        assert bob.alive and bob.progress().state == "queued" and not bob.thread.is_alive()
+        assert (reg.active_count(), reg.queued_count()) == (1, 2)
+        assert not (runs / "b1").exists()  # nothing trains or is written while it waits
+        with pytest.raises(BusyError, match=r"you already have a run waiting in the queue "
+                                            r"\(b1\); one place each"):
+            start(reg, "bob", "b2", data)  # one place in the queue per user
+        reg.stop("alice", "a1")  # a place frees up: the first in the queue gets it
+        assert finish(first).state == "stopped"
+        wait_for(lambda: not bob.queued, "b1 to leave the queue")
+        assert carol.queue_position == 1 and carol.progress().state == "queued"
+        assert "1 of 1" in carol.progress().message
+        assert finish(bob).state == "finished"  # ... and then the next one
+        assert finish(carol).state == "finished" and (runs / "c1" / "config.json").is_file()
+    finally:
         reg.stop_all()
-        assert finish(start(reg, "bob", "b1", data)).state == "finished"  # a slot again
+
+
+def test_leaving_the_queue_saves_nothing_and_moves_the_others_up(runs, data, monkeypatch):
+    monkeypatch.setenv("AAE_MAX_RUNS", "1")
+    reg = RunRegistry()
+    try:
+        start_paused(reg, "alice", "a1", data)
+        bob, carol = start(reg, "bob", "b1", data), start(reg, "carol", "c1", data)
+        with pytest.raises(NotYours):
+            reg.stop("carol", "b1")  # only its owner takes it out
+        p = reg.stop("bob", "b1")
+        assert (p.state, p.step) == ("stopped", 0) and "left the queue" in p.message
+        assert not bob.alive and not (runs / "b1").exists()
+        assert carol.queue_position == 1 and reg.queued_count() == 1
+        assert start(reg, "bob", "b2", data).queue_position == 2  # bob may queue again
+    finally:
+        reg.stop_all()
+    assert reg.queued_count() == 0 and not any(r.alive for r in reg.runs())
+
+
+def test_a_full_queue_refuses_with_a_clear_message(runs, data, monkeypatch):
+    monkeypatch.setenv("AAE_MAX_RUNS", "1")
+    monkeypatch.setenv("AAE_MAX_QUEUE", "1")
+    reg = RunRegistry()
+    try:
+        start_paused(reg, "alice", "a1", data)
+        start(reg, "bob", "b1", data)
+        with pytest.raises(BusyError, match=r"busy: the queue is full \(1 runs waiting\)"):
+            start(reg, "carol", "c1", data)
+        assert reg.find("c1") is None
     finally:
         reg.stop_all()
 
@@ -297,3 +349,48 @@ def test_suggested_names_are_free(registry, runs, data):
     finish(start(registry, "alice", "aae-1", data))
     start_paused(registry, "bob", "aae-2", data)
     assert registry.suggest_name("aae") == "aae-3"
+
+
+# --- the limit per device (made-up devices: the rules, on any machine) ------------------
+
+H200 = DeviceInfo("cuda", name="NVIDIA H200", cpu_cores=16, memory_bytes=141 * 2**30,
+                  multiprocessors=132)
+
+
+@pytest.mark.parametrize(("device", "limit"), [
+    (DeviceInfo("cpu", cpu_cores=2), 1),
+    (DeviceInfo("cpu", cpu_cores=1), 1),
+    (DeviceInfo("cpu", cpu_cores=64), 32),
+    (DeviceInfo("mps", cpu_cores=8), 4),
+    (H200, 32),  # 132 SMs / 4 = 33, 141 GiB / 1 GiB = 141, 2 x 16 cores = 32
+    (DeviceInfo("cuda", cpu_cores=64, memory_bytes=8 * 2**30, multiprocessors=46), 8),  # memory
+    (DeviceInfo("cuda", cpu_cores=64, memory_bytes=80 * 2**30, multiprocessors=20), 5),  # SMs
+    (DeviceInfo("cuda", cpu_cores=1, memory_bytes=2**29, multiprocessors=2), 1),  # at least 1
+], ids=["2-cores", "1-core", "64-cores", "mps", "h200", "small-gpu", "few-sms", "tiny-gpu"])
+def test_the_run_limit_follows_the_device(monkeypatch, device, limit):
+    monkeypatch.delenv("AAE_MAX_RUNS", raising=False)
+    monkeypatch.delenv("AAE_MAX_GPU_RUNS", raising=False)
+    monkeypatch.setattr(run_registry, "server_device", lambda: device)
+    assert RunRegistry().max_runs() == limit
+    assert RunRegistry(max_runs=3).max_runs() == 3  # an explicit limit wins
+
+
+def test_each_kind_of_device_has_its_own_setting(monkeypatch):
+    monkeypatch.setenv("AAE_MAX_RUNS", "3")
+    monkeypatch.setenv("AAE_MAX_GPU_RUNS", "12")
+    monkeypatch.setattr(run_registry, "server_device", lambda: H200)
+    assert RunRegistry().max_runs() == 12
+    monkeypatch.setattr(run_registry, "server_device", lambda: DeviceInfo("cpu", cpu_cores=16))
+    assert RunRegistry().max_runs() == 3
+    monkeypatch.setenv("AAE_MAX_GPU_RUNS", "lots")
+    monkeypatch.setattr(run_registry, "server_device", lambda: H200)
+    with pytest.raises(ConfigError, match="AAE_MAX_GPU_RUNS must be a whole number >= 1, "
+                                          "got 'lots'"):
+        RunRegistry().max_runs()
+
+
+def test_the_server_describes_its_own_device():
+    info = run_registry.describe_device("cpu")
+    assert (info.kind, info.cpu_cores) == ("cpu", os.cpu_count() or 1)
+    assert info.summary() == f"cpu ({info.cpu_cores} cores)"
+    assert H200.summary() == "NVIDIA H200 (141 GiB, 132 SMs)"

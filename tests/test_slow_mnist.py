@@ -13,7 +13,8 @@ import pytest
 
 from aae_core.config import APP_HIDDEN, ModelConfig, TrainConfig
 from aae_core.data import load_dataset
-from aae_core.evaluate import encode_all, evaluate, prior_match
+from aae_core.evaluate import evaluate, prior_match
+from aae_core.inference import batched
 from aae_core.priors import PriorSpec
 from aae_core.train import make_trainer
 from tests.conftest import requires_mnist_10k
@@ -37,7 +38,7 @@ MMD_RATIO_MAX = 0.25  # prior MMD of the trained codes / that of an untrained en
 def test_a_2d_aae_on_mnist_separates_digits_and_fills_the_prior():
     data = load_dataset("mnist-10k", download=False)
     trainer = make_trainer(MODEL, TRAIN, dataset=data)
-    untrained = prior_match(encode_all(trainer.model, data.test_x), trainer.model.prior)
+    untrained = prior_match(batched(trainer.model.encode, data.test_x), trainer.model.prior)
 
     t0 = time.perf_counter()
     progress = trainer.run()

@@ -164,6 +164,7 @@ def test_every_model_starts_from_the_page_with_its_own_fields(registry, runs, mo
 BAD_INPUTS = [
     ({"tr_hidden": "0,-3"}, None, "each hidden size must be a whole number from 1 to 8192"),
     ({"tr_hidden": "big"}, None, "hidden sizes must be whole numbers separated by commas"),
+    ({"tr_hidden": "8192,8192,8192"}, None, "parameters, more than the limit of 50,000,000"),
     ({"tr_lr": "nan"}, None, "learning rate must be a finite number > 0 and <= 1, got 'nan'"),
     ({"tr_lr": "-0.001"}, None, "learning rate must be a finite number > 0 and <= 1"),
     ({"tr_lr": "fast"}, None, "learning rate must be a number like 1e-3, got 'fast'"),

@@ -16,7 +16,7 @@ import torch
 from aae_core.checkpoints import save_checkpoint
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import load_dataset
-from aae_core.evaluate import encode_all
+from aae_core.inference import batched
 from aae_core.models import build_model
 from aae_core.priors import PriorSpec
 
@@ -36,7 +36,7 @@ def make_tiny(root: Path, model: str, *, name: str | None = None, prior: str | N
                          n_classes=n_classes)
     net = build_model(config).eval()
     data = load_dataset("synthetic-digits", download=False)
-    codes = encode_all(net, data.test_x)
+    codes = batched(net.encode, data.test_x)
     card = {"dataset": dataset, "split": data.split, "labels": -1,
             "metrics": metrics if metrics is not None else {"recon_bce": 500.0}}
     return save_checkpoint(Path(root) / (name or model), net,

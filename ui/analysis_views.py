@@ -18,6 +18,7 @@ from aae_core.images import to_png_bytes
 from aae_core.models import MODELS
 from aae_core.words import a_or_an
 from ui.loaders import model_entries
+from ui.plain_text import plain
 
 
 def requested_model(page: str, accept: Callable[[Entry], bool], *, picker_key: str,
@@ -50,24 +51,26 @@ def _judge(asked, accept, needs: str) -> tuple[str | None, str | None]:
         return None, None
     entry = next((e for e in model_entries() if e.name == asked), None)
     if entry is None:
-        return None, f"There is no checkpoint named **{asked}**. {needs}"
+        return None, f"There is no checkpoint named **{plain(asked)}**. {needs}"
     if entry.config is None:
-        return None, f"**{asked}** cannot be opened ({entry.problem}). {needs}"
+        return None, f"**{plain(asked)}** cannot be opened ({plain(entry.problem)}). {needs}"
     if accept(entry):
         return asked, None
     kind = entry.config.model
-    return None, (f"**{asked}** is {a_or_an(kind)} `{kind}` model — "
+    return None, (f"**{plain(asked)}** is {a_or_an(kind)} `{kind}` model — "
                   f"{MODELS[kind].description} {needs}")
 
 
 def held_out_data(ckpt: Checkpoint) -> tuple[Dataset | None, str]:
     """The checkpoint's dataset when its files are on this machine (never downloads), and
-    an empty reason; else None and why. The held-out labels must match the stored ones."""
-    name = ckpt.train.dataset
+    an empty reason; else None and why (Markdown: file text in it is escaped). The held-out
+    labels must match the stored ones."""
+    name = plain(ckpt.train.dataset)
     try:
-        data = load_dataset(name, download=False)
+        data = load_dataset(ckpt.train.dataset, download=False)
     except (AAEError, OSError, ValueError) as exc:
-        return None, (f"The held-out images of **{name}** are not on this machine ({exc}). "
+        return None, (f"The held-out images of **{name}** are not on this machine "
+                      f"({plain(exc)}). "
                       "Point the environment variable AAE_DATA_DIR at the folder with MNIST's "
                       "t10k files to see them.")
     if ckpt.labels is not None and (len(data.test_y) != len(ckpt.labels)
@@ -82,7 +85,7 @@ def image_row(images: np.ndarray, captions: Sequence[str], *, scale: int = 3,
     """Images (n, 28, 28) side by side, one column each; `highlight` gets a marked caption."""
     for i, (col, img, cap) in enumerate(zip(st.columns(len(images)), images, captions,
                                             strict=True)):
-        mark = f"▶ {cap} ◀" if i == highlight else cap
+        mark = f"▶ {plain(cap)} ◀" if i == highlight else plain(cap)
         col.image(to_png_bytes(img, scale=scale), caption=mark, width="stretch")
 
 

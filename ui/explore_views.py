@@ -12,6 +12,7 @@ from aae_core.images import tile, to_png_bytes
 from aae_core.preprocess import canvas_to_gray, load_image_bytes, to_mnist
 from aae_core.words import a_or_an
 from ui.pad import density_payload
+from ui.plain_text import plain
 
 IMAGE_SCALE = 6  # 28 px -> 168 px, nearest neighbour (crisp pixels)
 
@@ -135,7 +136,8 @@ def prior_background(name: str, bounds) -> dict | None:
 
 PRESENTATION_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-[data-testid="stHeader"], [data-testid="stToolbar"], h1, .st-key-explore_hide { display: none; }
+[data-testid="stHeader"], [data-testid="stToolbar"], h1, .st-key-explore_hide,
+.st-key-explore_hide_pad { display: none; }
 html { font-size: 20px; }
 [data-testid="stMainBlockContainer"] { padding: 0.6rem 1.2rem 1rem; max-width: 100%; }
 </style>"""
@@ -180,7 +182,7 @@ def draw_view(ckpt: Checkpoint, *, label, name: str) -> np.ndarray | None:
             right.info("Your digit, its code and its reconstruction appear here.")
             return None
     except AAEError as exc:
-        right.warning(f"{'Upload' if source == 'upload' else 'Drawing'}: {exc}")
+        right.warning(f"{'Upload' if source == 'upload' else 'Drawing'}: {plain(exc)}")
         return None
     code = explore.encode_images(ckpt.model, digit[None])[0]
     lab = None if label is None else np.array([label])

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from aae_core.explore import prior_density
 from aae_core.images import PALETTE
+from ui.plain_text import plain_html
 
 
 def color(label: int) -> str:
@@ -16,7 +17,7 @@ def color(label: int) -> str:
 def _square_layout(fig: go.Figure, bounds, *, height: int, title: str = "") -> go.Figure:
     xmin, xmax, ymin, ymax = bounds
     fig.update_layout(
-        title=dict(text=title, x=0.02, font=dict(size=14)), height=height,
+        title=dict(text=plain_html(title), x=0.02, font=dict(size=14)), height=height,
         margin=dict(l=40, r=10, t=36 if title else 10, b=30),
         plot_bgcolor="white", legend=dict(itemsizing="constant", font=dict(size=11)),
         uirevision="keep",
@@ -41,7 +42,7 @@ def latent_scatter(codes: np.ndarray, labels: np.ndarray, class_names, bounds, *
     fig = go.Figure()
     index = np.arange(len(codes))
     trace = go.Scattergl if webgl else go.Scatter
-    for k, name in enumerate(class_names):
+    for k, name in enumerate(plain_html(n, limit=60) for n in class_names):
         mask = labels == k
         if not mask.any():
             continue
@@ -107,7 +108,7 @@ def loss_curves(steps: list[int], history: dict[str, list[float]], *, height=300
 
 def confusion_figure(matrix: np.ndarray, class_names, *, height=380) -> go.Figure:
     """Rows: true class; columns: predicted class; counts as text."""
-    names = [str(c) for c in class_names]
+    names = [plain_html(c, limit=60) for c in class_names]
     fig = go.Figure(go.Heatmap(z=matrix, x=names, y=names, colorscale="Blues", showscale=False,
                                text=matrix, texttemplate="%{text}",
                                hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))

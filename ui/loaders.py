@@ -14,8 +14,9 @@ import streamlit as st
 from aae_core import catalog
 from aae_core.checkpoints import Checkpoint, load_checkpoint
 from aae_core.errors import AAEError
-from ui.pad.payload import decoder_payload, points_payload
 from ui.model_choice import pick_model  # noqa: F401  (pages import it from here)
+from ui.pad.payload import decoder_payload, points_payload
+from ui.plain_text import plain
 
 
 def _stamp(path: Path) -> float:
@@ -70,7 +71,7 @@ def model_entries() -> list[catalog.Entry]:
 
 
 def show_error(exc: AAEError | Exception, what: str = "") -> None:
-    st.error(f"{what}{exc}" if what else str(exc), icon="⚠️")
+    st.error(f"{plain(what)}{plain(exc)}" if what else plain(exc), icon="⚠️")
 
 
 def held_out(ckpt: Checkpoint) -> tuple[np.ndarray, np.ndarray] | None:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from aae_core import catalog
+from ui.plain_text import plain
 
 MODEL_KEY = "model"
 _URL_SEEN = "_url_model_seen"
@@ -77,11 +78,11 @@ def pick_model(label: str = "Model", *, key: str, accept: Callable | None = None
         st.session_state[key] = want  # the picker follows the shared choice
     shown = st.session_state[key]
     if rejected is not None:
-        st.warning(f"The link names a model that is not here ({rejected[:60]}); showing "
-                   f"{shown} instead.", icon=":material/link_off:")
+        st.warning(f"The link names a model that is not here ({plain(rejected, limit=60)}); "
+                   f"showing {plain(shown)} instead.", icon=":material/link_off:")
     if vanished is not None:
-        st.warning(f"{vanished} is no longer available (deleted or unreadable); showing "
-                   f"{shown} instead.", icon=":material/delete:")
+        st.warning(f"{plain(vanished)} is no longer available (deleted or unreadable); "
+                   f"showing {plain(shown)} instead.", icon=":material/delete:")
     if vanished is not None or shared is None or rejected is not None:
         choose(shown)
     name = (where or st).selectbox(label, names, key=key, format_func=labels.get,

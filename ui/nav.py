@@ -11,6 +11,8 @@ from urllib.parse import unquote, urlparse
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from ui.plain_text import plain
+
 # (script, label, icon), in the sidebar's order
 PAGES = (
     ("app.py", "Home", ":material/home:"),
@@ -19,6 +21,7 @@ PAGES = (
     ("pages/3_AAE_vs_VAE.py", "AAE vs VAE", ":material/balance:"),
     ("pages/4_Classify_and_Cluster.py", "Classify and Cluster", ":material/category:"),
     ("pages/5_Train.py", "Train", ":material/model_training:"),
+    ("pages/6_Watch_it_learn.py", "Watch it learn", ":material/visibility:"),
 )
 
 
@@ -46,5 +49,5 @@ def unknown_page() -> None:
         path = path[len(base):].strip("/")
     if path:
         names = ", ".join(label for _, label, _ in PAGES)
-        st.warning(f"There is no page called “{path[:60]}”; this is Home. The pages are: "
-                   f"{names}.", icon=":material/link_off:")
+        st.warning(f"There is no page called “{plain(path, limit=60)}”; this is Home. The "
+                   f"pages are: {names}.", icon=":material/link_off:")

@@ -12,9 +12,16 @@ Who owns a run (the Train page says the same to the user):
   a session-scoped cache_resource's on_release), the run is left without an owner and any
   visitor may `adopt` it: that is how you regain its controls after reopening the tab.
   If the same session reconnects first, `attach(owner)` gives the run back to it.
-- At most one active run per owner, and at most `max_runs()` active runs on the server
-  ($AAE_MAX_RUNS, default max(1, cpu_count // 2)): CPU training shares the machine with
-  the app itself.
+- At most one active run per owner, and at most `max_runs()` runs training at once
+  (per device, aae_core/capacity.py: on a CPU $AAE_MAX_RUNS, default max(1, cpu_count // 2),
+  as CPU training shares the machine with the app itself; on a CUDA GPU $AAE_MAX_GPU_RUNS,
+  default from its memory and SMs). A run started beyond that limit waits in a first-come,
+  first-served queue (its position is shown) and starts when a run ends; a user's queued run
+  is their one active run, so nobody holds two places. The queue is bounded ($AAE_MAX_QUEUE,
+  default 100).
+- Where runs train: in this process (a thread each), or, with $AAE_RAY_ADDRESS set, on
+  that Ray cluster (a Ray actor each, see aae_core/remote.py; checkpoints come back as
+  bytes into runs_dir()). Both are a TrainingRun: nothing here or on the page differs.
 - When the server process exits normally (Ctrl+C, SIGTERM), an atexit hook stops every
   active run, which saves it where it got to; a killed process keeps the last per-epoch
   checkpoint.
@@ -30,19 +37,28 @@ other cost far more than they give (85 ms vs 1478 ms per step, measured).
 from __future__ import annotations
 
 import atexit
+import contextlib
+import copy
+import ctypes
+import gc
 import json
 import os
+import sys
 import threading
 import time
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
+from aae_core.capacity import DeviceInfo, describe_device, run_limit
 from aae_core.catalog import runs_dir
 from aae_core.checkpoints import check_name, read_config
 from aae_core.config import ModelConfig, TrainConfig
+from aae_core.device import resolve_device
 from aae_core.errors import AAEError, CheckpointError, ConfigError
+from aae_core.remote import ADDRESS_ENV, make_remote_trainer
 from aae_core.train import TrainingRun, make_trainer
 
 KEEP_FINISHED = 20  # finished runs remembered for viewing (their checkpoints stay on disk)
@@ -66,9 +82,36 @@ def _env_int(name: str, default: int, low: int) -> int:
     return int(raw)
 
 
+def server_device() -> DeviceInfo:
+    """The device this server's runs train on (each asks for "auto")."""
+    return describe_device(resolve_device("auto"))
+
+
 def default_max_runs() -> int:
-    """$AAE_MAX_RUNS, or half the machine's cores (at least 1)."""
-    return _env_int("AAE_MAX_RUNS", max(1, (os.cpu_count() or 1) // 2), 1)
+    """Runs training at once on the server's device (aae_core/capacity.py): on a CPU
+    $AAE_MAX_RUNS or half the cores; on a CUDA GPU $AAE_MAX_GPU_RUNS or what its memory,
+    SMs and the host's cores allow."""
+    return run_limit(server_device())
+
+
+def default_max_queue() -> int:
+    """$AAE_MAX_QUEUE: how many runs may wait for a free place (default 100)."""
+    return _env_int("AAE_MAX_QUEUE", 100, 0)
+
+
+def ray_address() -> str | None:
+    """$AAE_RAY_ADDRESS: the Ray cluster runs are sent to (unset: they train here)."""
+    return os.environ.get(ADDRESS_ENV, "").strip() or None
+
+
+def build_trainer(model_cfg, train_cfg, *, threads: int, **kwargs):
+    """A local Trainer, or a RemoteTrainer when a Ray cluster is configured: the one place
+    that chooses the backend."""
+    address = ray_address()
+    if address:
+        return make_remote_trainer(model_cfg, train_cfg, address=address,
+                                   threads=max(1, threads), **kwargs)
+    return make_trainer(model_cfg, train_cfg, **kwargs)
 
 
 def default_threads() -> int:
@@ -98,6 +141,38 @@ def epochs_done(path: Path) -> int:
             from None
 
 
+def release_model(trainer) -> None:
+    """A run has ended and its checkpoint is on disk: free what only training needed.
+
+    The networks' weights and gradients go to the "meta" device (shapes kept, no memory)
+    and the Adam moments are dropped; the prior stays (the page's map uses its box), as do
+    the progress snapshot (losses, 2,000 codes, 16 samples) and the settings. A model of
+    hidden sizes 4096,4096 holds about 0.5 GB while it trains and nothing after this (see
+    bench/memory_release.py). Continuing a run loads its checkpoint from disk."""
+    model = getattr(trainer, "model", None)
+    if not isinstance(model, torch.nn.Module):  # e.g. a run on a remote worker
+        return
+    prior = copy.deepcopy(model.prior) if isinstance(getattr(model, "prior", None),
+                                                     torch.nn.Module) else None
+    for opt in (getattr(model, "optimizers", None) or {}).values():
+        opt.state.clear()
+    with torch.no_grad():
+        model.to("meta")
+    if prior is not None:
+        model.prior = prior
+    trainer.released = True
+    _return_free_memory()
+
+
+def _return_free_memory() -> None:
+    """Give freed heap pages back to the system. The worker thread allocated from its own
+    malloc arena, which glibc does not shrink by itself: without this the server's RSS
+    stays at its training peak after Stop (measured: 820 MB before and after)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, musl): nothing
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 class ServerRun(TrainingRun):
     """A TrainingRun with a name, an owner and a checkpoint folder."""
 
@@ -110,6 +185,17 @@ class ServerRun(TrainingRun):
         self.model_config: ModelConfig = trainer.model.config
         self.train_config: TrainConfig = trainer.train_cfg
         self.start_epoch = trainer.start_epoch
+        self.queue_position = 0  # 1, 2, ... while waiting in the queue; 0 otherwise
+        self.on_end = None  # called with this run when its worker ends (the registry's hook)
+
+    @property
+    def queued(self) -> bool:
+        return self.queue_position > 0
+
+    @property
+    def alive(self) -> bool:
+        """Waiting in the queue or training."""
+        return self.queued or self.thread.is_alive()
 
     @property
     def out_dir(self) -> Path:
@@ -128,7 +214,19 @@ class ServerRun(TrainingRun):
     def _work(self) -> None:
         if self.threads:
             torch.set_num_threads(self.threads)
-        super()._work()
+        try:
+            super()._work()
+        finally:
+            self._log_bug()
+            release_model(self.trainer)
+            if self.on_end is not None:
+                self.on_end(self)
+
+    def _log_bug(self) -> None:
+        """A bug in the worker: the page shows one line (progress().message); its traceback
+        goes to the server's console, never to the browser."""
+        if self.error is not None and not isinstance(self.error, AAEError):
+            traceback.print_exception(self.error, file=sys.stderr)
 
     def owner_label(self, viewer: str) -> str:
         """'you', 'another tab' or 'nobody (tab closed)', as seen by `viewer`."""
@@ -141,16 +239,21 @@ class RunRegistry:
     """Every run this server process started, by name (thread-safe)."""
 
     def __init__(self, *, max_runs: int | None = None, threads: int | None = None,
-                 keep_finished: int = KEEP_FINISHED):
+                 keep_finished: int = KEEP_FINISHED, max_queue: int | None = None):
         self._lock = threading.Lock()
         self._runs: dict[str, ServerRun] = {}  # by name, oldest first
         self._latest: dict[str, str] = {}  # owner -> name of their latest run
         self._reserved: dict[str, str] = {}  # name -> owner, while a run is being set up
+        self._queue: list[ServerRun] = []  # runs waiting for a place, first come first
         self._max_runs, self._threads, self.keep_finished = max_runs, threads, keep_finished
+        self._max_queue = max_queue
         self._exit_hook = False
 
     def max_runs(self) -> int:
         return self._max_runs if self._max_runs is not None else default_max_runs()
+
+    def max_queue(self) -> int:
+        return self._max_queue if self._max_queue is not None else default_max_queue()
 
     def threads(self) -> int:
         """torch intra-op threads of each run's worker (0: torch's default)."""
@@ -160,12 +263,13 @@ class RunRegistry:
     def start(self, owner: str, model_cfg: ModelConfig | None, train_cfg: TrainConfig,
               name: str, *, resume_from: str | Path | None = None, dataset=None,
               **trainer_kwargs) -> ServerRun:
-        """Validate everything, then start training `name` in a background thread.
+        """Validate everything, then start training `name` in a background thread (or on
+        the Ray cluster), or queue it when `max_runs()` runs are training (`run.queued`).
 
         `resume_from` names a checkpoint in runs_dir() (or gives its folder) to continue;
         `train_cfg.epochs` is then the total to reach. Raises ConfigError/DataError/
-        CheckpointError for bad settings and BusyError when it cannot run now; nothing
-        is started or written in either case.
+        CheckpointError for bad settings and BusyError when the owner already has a run
+        or the queue is full; nothing is started or written in either case.
         """
         name = check_run_name(name)
         resume = self._resume_path(resume_from)
@@ -174,14 +278,15 @@ class RunRegistry:
         limit, threads = self.max_runs(), self.threads()
         out_dir = runs_dir() / name
         with self._lock:
-            self._check_can_start(owner, name, out_dir, resume, limit)
+            self._check_can_start(owner, name, out_dir, resume)
             self._reserved[name] = owner
         try:  # slow (data, model, checkpoint): outside the lock
-            trainer = make_trainer(model_cfg, train_cfg, out_dir=out_dir, resume_from=resume,
-                                   dataset=dataset, **trainer_kwargs)
+            trainer = build_trainer(model_cfg, train_cfg, out_dir=out_dir, resume_from=resume,
+                                    dataset=dataset, threads=threads, **trainer_kwargs)
             trainer.card.setdefault("class_names", list(trainer.data.class_names))
             run = ServerRun(trainer, name=name, owner=owner, threads=threads,
                             resumed_from=resume.name if resume else None)
+            run.on_end = self._run_ended
         except BaseException:
             with self._lock:
                 self._reserved.pop(name, None)
@@ -195,8 +300,49 @@ class RunRegistry:
             if not self._exit_hook:  # the server stopping: save every run where it got to
                 atexit.register(self.stop_all, EXIT_SAVE_S)
                 self._exit_hook = True
-            run.start()
+            if self._queue or self._training() >= limit:
+                self._queue.append(run)
+                self._renumber_queue()
+            else:
+                run.start()
         return run
+
+    # --- the queue (every method here runs under self._lock) -------------------------
+    def _training(self, ending: ServerRun | None = None) -> int:
+        """Runs training now (their worker alive), not counting `ending`."""
+        return sum(r.thread.is_alive() for r in self._runs.values() if r is not ending)
+
+    def _renumber_queue(self) -> None:
+        for i, run in enumerate(self._queue, start=1):
+            run.queue_position = i
+            run.trainer._update(state="queued", message=f"waiting in the queue: {i} of "
+                                                        f"{len(self._queue)}")
+
+    def _start_queued(self, ending: ServerRun | None = None) -> None:
+        """Start queued runs, first come first, while places are free."""
+        started = False
+        while self._queue and self._training(ending) < self.max_runs():
+            run = self._queue.pop(0)
+            run.queue_position = 0
+            run.trainer._update(state="starting", message="")
+            run.started_at = time.time()
+            run.start()
+            started = True
+        if started:
+            self._renumber_queue()
+
+    def _run_ended(self, run: ServerRun) -> None:
+        """A worker is ending (its own thread calls this): its place goes to the queue."""
+        with self._lock:
+            self._start_queued(ending=run)
+
+    def _leave_queue(self, run: ServerRun) -> None:
+        self._queue.remove(run)
+        run.queue_position = 0
+        run.trainer._update(state="stopped", message="left the queue before it started; "
+                                                     "nothing was trained or saved")
+        release_model(run.trainer)
+        self._renumber_queue()
 
     def continue_run(self, owner: str, checkpoint: str, more_epochs: int, *,
                      name: str | None = None, **kwargs) -> ServerRun:
@@ -221,8 +367,11 @@ class RunRegistry:
             raise ConfigError(f"no saved run named {Path(resume_from).name!r} in {root}")
         return path
 
-    def _check_can_start(self, owner, name, out_dir: Path, resume: Path | None, limit) -> None:
+    def _check_can_start(self, owner, name, out_dir: Path, resume: Path | None) -> None:
         mine = self._active_of(owner)
+        if getattr(mine, "queued", False):
+            raise BusyError(f"you already have a run waiting in the queue ({mine.name}); one "
+                            "place each: leave the queue to start another")
         if mine is not None:
             raise BusyError(f"you already have a run in progress ({mine.name}); pause or stop it, "
                             "or wait until it finishes")
@@ -231,10 +380,9 @@ class RunRegistry:
         if out_dir.exists() and (resume is None or out_dir.resolve() != resume):
             raise ConfigError(f"a model named {name!r} already exists in {out_dir.parent}; "
                               "choose another name, or continue it with Train further")
-        active = sum(r.alive for r in self._runs.values()) + len(self._reserved)
-        if active >= limit:
-            raise BusyError(f"busy: {active} run{'s are' if active > 1 else ' is'} training on "
-                            f"this server (the limit is {limit}); try again when one finishes")
+        if len(self._queue) >= self.max_queue():
+            raise BusyError(f"busy: the queue is full ({len(self._queue)} runs waiting); "
+                            "try again when one has started")
 
     def _active_of(self, owner: str) -> ServerRun | None:
         if owner in self._reserved.values():
@@ -268,8 +416,13 @@ class RunRegistry:
             return list(reversed(self._runs.values()))
 
     def active_count(self) -> int:
+        """Runs training now (queued ones not counted)."""
         with self._lock:
-            return sum(r.alive for r in self._runs.values())
+            return self._training()
+
+    def queued_count(self) -> int:
+        with self._lock:
+            return len(self._queue)
 
     def suggest_name(self, prefix: str) -> str:
         """`prefix-N`, the first N that is neither saved nor training."""
@@ -296,7 +449,7 @@ class RunRegistry:
 
     def pause(self, owner: str, name: str) -> None:
         run = self._owned(owner, name)
-        if run.alive and not run.progress().done and not run.stopping:
+        if run.alive and not run.queued and not run.progress().done and not run.stopping:
             run.pause()
 
     def resume(self, owner: str, name: str) -> None:
@@ -306,8 +459,14 @@ class RunRegistry:
 
     def stop(self, owner: str, name: str, *, timeout: float | None = 5.0):
         """Ask the run to stop; it saves a checkpoint of where it got to. Waits up to
-        `timeout` seconds for that (0: return at once). Returns its Progress."""
-        return self._owned(owner, name).stop(timeout)
+        `timeout` seconds for that (0: return at once). Returns its Progress.
+        A queued run leaves the queue (nothing was trained, nothing is saved)."""
+        run = self._owned(owner, name)
+        with self._lock:
+            if run.queued:
+                self._leave_queue(run)
+                return run.progress()
+        return run.stop(timeout)
 
     # --- sessions coming and going -----------------------------------------------------
     def release(self, owner: str) -> None:
@@ -342,7 +501,11 @@ class RunRegistry:
             return run
 
     def stop_all(self, timeout: float | None = 10.0) -> None:
-        """Stop every active run (each saves); for tests and shutdown."""
+        """Empty the queue, then stop every active run (each saves); for tests and
+        shutdown."""
+        with self._lock:
+            for run in list(self._queue):
+                self._leave_queue(run)
         for run in self.runs():
             if run.alive:
                 run.stop(timeout)

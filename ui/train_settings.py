@@ -10,31 +10,28 @@ from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import DATASET_NAMES, available
 from aae_core.errors import ConfigError
 from aae_core.models import MODELS
-from aae_core.models.aae import AAE
-from aae_core.models.wae import WAEGAN, WAEMMD
-from aae_core.priors import PriorSpec, build_prior
+from aae_core.priors import PriorSpec
 
 DEFAULT_DATASET = "synthetic-digits"  # drawn offline: needs no download
 # Encoder input noise for the categorical-code models: on mnist-10k with 1000 labels it took
 # the semi-supervised error from 5.8 % to 4.9 % (RESULTS.md, "what we tried").
 DENOISE_STD = 0.3
-NO_ADVERSARY = ("vae", "wae-mmd")  # models without a discriminator (one learning rate)
 LOG_EVERY = 10  # steps between logged losses (the live curves' resolution)
 
 
 def uses_encoder_choice(model: str) -> bool:
     """AAEs and WAEs take any encoder kind; the VAE and the categorical models fix theirs."""
-    return issubclass(MODELS[model], (AAE, WAEMMD, WAEGAN))
+    return MODELS[model].own_encoder is None
 
 
 def uses_labels(model: str) -> bool:
     """Models whose training reads labels (all, some or none: -1, N, 0)."""
-    cls = MODELS[model]
-    return cls.needs_labels or getattr(cls, "classification_phase", False)
+    return MODELS[model].reads_labels
 
 
 def uses_adversary(model: str) -> bool:
-    return model not in NO_ADVERSARY
+    """Models with a discriminator (a second, adversarial learning rate)."""
+    return MODELS[model].has_adversary
 
 
 def local_datasets() -> set[str]:
@@ -90,14 +87,13 @@ def build_configs(*, model: str, prior: str, encoder: str, dataset: str, latent_
     if dataset not in DATASET_NAMES:
         raise ConfigError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASET_NAMES)}")
     sizes = parse_sizes(hidden)
-    spec = PriorSpec(name=prior, dim=whole(latent_dim, "latent size"))
+    spec = PriorSpec(name=prior, dim=whole(latent_dim, "latent size"))  # checks itself
     model_cfg = ModelConfig(
         model=model, prior=spec, encoder=encoder if uses_encoder_choice(model) else "deterministic",
         hidden=sizes, disc_hidden=sizes, lr=parse_rate(lr, "learning rate"),
         lr_adv=parse_rate(lr_adv, "adversarial learning rate") if uses_adversary(model) else 2e-4,
         encoder_input_noise=DENOISE_STD if MODELS[model].uses_encoder_input_noise else 0.0,
     )
-    build_prior(spec)  # the prior's own rules (swiss roll is 2-D, a mixture needs >= 2-D)
     train_cfg = TrainConfig(
         dataset=dataset, epochs=whole(epochs, "epochs"), batch_size=whole(batch_size, "batch size"),
         labels=whole(labels, "labels") if uses_labels(model) else -1,

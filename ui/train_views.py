@@ -8,6 +8,7 @@ through callbacks, so the page redraws with the new state at once.
 from __future__ import annotations
 
 import math
+import sys
 import time
 import traceback
 import uuid
@@ -24,13 +25,15 @@ from aae_core.nets import ENCODER_KINDS
 from aae_core.train import Progress
 from ui import train_settings as ts
 from ui.figures import latent_scatter, loss_curves
+from ui.plain_text import plain
 from ui.run_registry import REGISTRY, ServerRun, epochs_done
 
 POLL_S = 1.0  # the status line's refresh interval while a run is active
 CHARTS_EVERY_S = 5.0  # the charts' (latent map, losses, samples) refresh interval
 EXPLORE_PAGE = "pages/1_Explore.py"
 
-STATE_WORDS = {"starting": "starting", "running": "training", "paused": "paused",
+STATE_WORDS = {"queued": "queued", "starting": "starting", "running": "training",
+               "paused": "paused",
                "finished": "finished", "stopped": "stopped", "diverged": "diverged",
                "failed": "failed"}
 
@@ -68,10 +71,9 @@ def show_flash() -> None:
     """The outcome of the last Start/Continue press (shown once)."""
     kind, message, details = st.session_state.pop("train_flash", (None, "", ""))
     if kind == "error":
-        st.error(message, icon="⚠️")
+        st.error(message, icon="⚠️")  # built from plain() pieces; details go to the console
         if details:
-            with st.expander("Details"):
-                st.code(details, language=None)
+            print(details, file=sys.stderr)
     elif kind == "success":
         st.success(message, icon="✅")
 
@@ -81,14 +83,18 @@ def _start(owner: str, starter) -> None:
     try:
         run = starter()
     except AAEError as exc:
-        _flash("error", f"Not started: {exc}")
+        _flash("error", f"Not started: {plain(exc)}")
         return
-    except Exception as exc:  # a bug: say what and where, keep the app usable
-        _flash("error", f"Not started: {type(exc).__name__}: {exc}",
+    except Exception as exc:  # a bug: one line here, its traceback on the server's console
+        _flash("error", f"Not started: {type(exc).__name__}: {plain(exc)}",
                "".join(traceback.format_exception(exc)))
         return
     st.session_state.train_view = run.name
-    _flash("success", f"Started **{run.name}**. It keeps training if you close this tab.")
+    if run.queued:
+        _flash("success", f"Queued **{run.name}**: {run.queue_position} in the queue; it starts "
+                          "by itself when a place frees up, even if you close this tab.")
+    else:
+        _flash("success", f"Started **{run.name}**. It keeps training if you close this tab.")
 
 
 # --- settings ----------------------------------------------------------------------------
@@ -193,9 +199,9 @@ def further_form(owner: str) -> None:
         pick = st.selectbox("Saved model", list(mine), key="tf_ckpt", format_func=label)
         try:
             st.caption(f"{epochs_done(mine[pick].path)} epochs done so far "
-                       f"(on {mine[pick].train.dataset}).")
+                       f"(on {plain(mine[pick].train.dataset)}).")
         except AAEError as exc:
-            st.caption(str(exc))
+            st.caption(plain(exc))
         st.number_input("More epochs", value=5, step=1, key="tf_more")
         st.text_input("Save as", key="tf_name", placeholder="same name (continue in place)",
                       help="Leave empty to continue the checkpoint in place.")
@@ -224,6 +230,9 @@ def fraction_done(run: ServerRun, p: Progress) -> float:
 
 def progress_text(run: ServerRun, p: Progress) -> str:
     """One line: where the run is, how fast and how long it has left."""
+    if run.queued:
+        return (f"Waiting in the queue: {run.queue_position} of {REGISTRY.queued_count()} · "
+                f"{REGISTRY.active_count()} training (the limit is {REGISTRY.max_runs()})")
     if p.state in ("running", "starting", "paused"):
         paused = p.state == "paused"
         word = "Stopping (saving where it got to) in" if run.stopping else \
@@ -268,9 +277,12 @@ def controls(owner: str, run: ServerRun, p: Progress) -> None:
         return
     error = st.session_state.pop("train_control_error", None)
     if error:
-        st.error(error, icon="⚠️")
+        st.error(plain(error), icon="⚠️")
     a, b, c = st.columns([1, 1, 3])
-    if run.owner == owner:
+    if run.owner == owner and run.queued:
+        a.button("Leave the queue", icon=":material/close:", on_click=_stop,
+                 args=(owner, run.name), key="tr_leave", width="stretch")
+    elif run.owner == owner:
         if p.state == "paused" or run.pausing:
             a.button("Resume", icon=":material/play_arrow:", on_click=_resume,
                      args=(owner, run.name), width="stretch", key="tr_resume")
@@ -302,12 +314,9 @@ def outcome(owner: str, run: ServerRun, p: Progress) -> None:
         else:
             st.info("Stopped before the first step: nothing was saved.", icon="⏹️")
     elif p.state == "diverged":
-        st.error(f"Training diverged. {p.message}", icon="⚠️")
+        st.error(f"Training diverged. {plain(p.message)}", icon="⚠️")
     elif p.state == "failed":
-        st.error(f"Training failed: {p.message}", icon="⚠️")
-        if run.error is not None:
-            with st.expander("Details"):
-                st.code("".join(traceback.format_exception(run.error)), language=None)
+        st.error(f"Training failed: {plain(p.message)}", icon="⚠️")
     if p.state in ("finished", "stopped", "diverged") and p.checkpoint and run.owner == owner:
         st.page_link(EXPLORE_PAGE, label=f"Explore {saved}", icon="🔭",
                      query_params={"model": saved})  # the link makes it the model in view
@@ -355,7 +364,7 @@ def header(owner: str, run: ServerRun) -> None:
             f"owner: {run.owner_label(owner)}"]
     if run.resumed_from:
         bits.append(f"continued from {run.resumed_from} (epoch {run.start_epoch})")
-    st.caption(" · ".join(bits))
+    st.caption(" · ".join(plain(bit) for bit in bits))
 
 
 def progress_panel(owner: str, run: ServerRun) -> None:
@@ -403,7 +412,7 @@ def runs_table(owner: str) -> None:
                      "epoch": f"{p.epoch}/{p.epochs}", "owner": r.owner_label(owner),
                      "started": time.strftime("%H:%M:%S", time.localtime(r.started_at))})
     with st.expander(f"All runs on this server ({len(rows)}; {REGISTRY.active_count()} "
-                     f"training, limit {REGISTRY.max_runs()})"):
+                     f"training, {REGISTRY.queued_count()} queued, limit {REGISTRY.max_runs()})"):
         st.dataframe(rows, hide_index=True, width="stretch")
         st.caption(f"As of {time.strftime('%H:%M:%S')}; any run can be watched with "
                    "'Watch run' above.")

@@ -7,7 +7,7 @@ checks from `register_models` below, so aae_core.config never imports this packa
 
 from aae_core.config import register_models
 from aae_core.models.aae import AAE, LabelRegularizedAAE, SupervisedAAE
-from aae_core.models.base import Batch, LatentModel
+from aae_core.models.base import LABEL_CLASS, LABEL_CLUSTER, LABEL_HEAD, Batch, LatentModel
 from aae_core.models.semisup import ClusteringAAE, DimReductionAAE, SemiSupervisedAAE
 from aae_core.models.vae import VAE
 from aae_core.models.wae import WAEGAN, WAEMMD
@@ -31,4 +31,5 @@ def build_model(config) -> LatentModel:
     return MODELS[config.model](config)
 
 
-__all__ = ["MODELS", "Batch", "LatentModel", "build_model"]
+__all__ = ["LABEL_CLASS", "LABEL_CLUSTER", "LABEL_HEAD", "MODELS", "Batch", "LatentModel",
+           "build_model"]

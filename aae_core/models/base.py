@@ -10,6 +10,7 @@ CUDA graph (aae_core/step.py). The trainer reads the losses when it logs.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -101,9 +102,7 @@ class LatentModel(nn.Module):
     def parameter_count(cls, config: ModelConfig) -> int:
         """Weights the model would have, counted on the meta device: shapes only, nothing
         allocated and no random number drawn."""
-        with torch.device("meta"):
-            model = cls(config)
-        return sum(p.numel() for p in model.parameters())
+        return _parameter_count(cls, config)
 
     @property
     def latent_dim(self) -> int:
@@ -134,7 +133,8 @@ class LatentModel(nn.Module):
     def label_vector(self, labels) -> torch.Tensor:
         """Labels (B,) int -> decoder condition (B, cond_dim) one-hot."""
         labels = torch.as_tensor(labels, dtype=torch.long, device=self.device)
-        if labels.numel() and (labels.min() < 0 or labels.max() >= self.cond_dim):
+        readable = labels.device.type != "meta"  # meta tensors have shapes but no values
+        if readable and labels.numel() and (labels.min() < 0 or labels.max() >= self.cond_dim):
             raise ConfigError(f"labels must lie in 0..{self.cond_dim - 1}")
         return F.one_hot(labels, self.cond_dim).float()
 
@@ -183,6 +183,13 @@ class LatentModel(nn.Module):
 
     def train_step(self, batch: Batch) -> dict[str, torch.Tensor]:
         raise NotImplementedError
+
+
+@functools.lru_cache(maxsize=256)  # configs are frozen; replace() makes equal ones often
+def _parameter_count(cls: type[LatentModel], config: ModelConfig) -> int:
+    with torch.device("meta"):
+        model = cls(config)
+    return sum(p.numel() for p in model.parameters())
 
 
 def run_phase(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> torch.Tensor:

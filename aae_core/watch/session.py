@@ -131,7 +131,7 @@ class WatchSession:
             self.vae = self._new_vae()
         self.run_id = uuid.uuid4().hex[:12]
         self.step = self.phase_steps = 0
-        self.losses: dict[str, float] = {}
+        self.losses: dict[str, torch.Tensor | float] = {}
         self.vae_note = ""
         self._gen = torch.Generator().manual_seed(self.config.seed)
         self._order, self._cursor = torch.empty(0, dtype=torch.long), 0
@@ -210,7 +210,7 @@ class WatchSession:
             out = getattr(self.aae, method)(self._stepper_batch)
             self._stepped.add(key)
             self.phase_steps += 1
-            self.losses |= {k: float(v) for k, v in out.items()}
+            self.losses |= out
             self._publish(key)
         return out
 
@@ -258,7 +258,9 @@ class WatchSession:
     def _prior_view(self, prior: Prior) -> dict:
         """What changes only with the prior: the window, the contours, the drawn samples
         and the fixed prior codes decoded into images (same z throughout)."""
-        c, window = self.config, square_window(prior.bounds())
+        c = self.config
+        # a painted prior keeps the window it was painted in (its bounds would zoom in)
+        window = getattr(prior, "window", None) or square_window(prior.bounds())
         gen = torch.Generator(device=self.device).manual_seed(c.seed + 7)
         labels = torch.arange(DIGITS_SHOWN, device=self.device) % prior.n_components \
             if prior.n_components else None
@@ -270,6 +272,11 @@ class WatchSession:
     # --- packets -----------------------------------------------------------------------
     def meta(self) -> dict:
         """What never changes in a run: labels, the fixed digits, which codes get arrows."""
+        if getattr(self, "_meta", {}).get("run") != self.run_id:
+            self._meta = self._build_meta()
+        return self._meta
+
+    def _build_meta(self) -> dict:
         return {"run": self.run_id, "grid": self.config.grid, "side": 28,
                 "labels": pk.b64(self.y_codes.cpu().numpy(), "u1"),
                 "fixed_labels": self.y_fixed.tolist(), "originals": pk.images4(self.x_fixed),
@@ -301,7 +308,7 @@ class WatchSession:
         packet = {"seq": self.seq, "run": self.run_id, "step": self.step,
                   "phase_steps": self.phase_steps, "phase": phase,
                   "prior": self.prior_choice, "vae_note": self.vae_note,
-                  "losses": {k: round(v, 4) for k, v in self.losses.items()},
+                  "losses": {k: round(float(v), 4) for k, v in self.losses.items()},
                   "aae": self._model_view("aae"),
                   "vae": self._model_view("vae") if self.vae is not None else None}
         self.ring.append(packet)
@@ -320,10 +327,11 @@ class WatchSession:
     # --- the thread --------------------------------------------------------------------
     def _train_step(self) -> None:
         batch = self._next_batch()
-        self.losses = {k: float(v) for k, v in self.aae.train_step(batch).items()}
+        # losses stay on the device (0-d tensors): only a packet reads them
+        self.losses = dict(self.aae.train_step(batch))
         if self.vae is not None:
             vae_out = self.vae.train_step(batch)
-            self.losses |= {f"vae_{k}": float(v) for k, v in vae_out.items()}
+            self.losses |= {f"vae_{k}": v for k, v in vae_out.items()}
         self.step += 1
 
     def _slow_step(self) -> None:
@@ -335,7 +343,7 @@ class WatchSession:
             with self.lock:
                 batch = batch or self._next_batch()
                 out = getattr(self.aae, method)(batch)
-                self.losses |= {k: float(v) for k, v in out.items()}
+                self.losses |= out
                 if key == "encoder":
                     if self.vae is not None:
                         self.vae.train_step(batch)

@@ -49,9 +49,12 @@ Object.assign(Pad.prototype, {
         return Math.hypot(ex - px, ey - py);
       });
       this.active = d[0] < d[1] ? 0 : 1; // the nearer end; beyond END_RADIUS it jumps here
+      this.endPicked[this.active] = null;
       this.grabOffset = d[this.active] <= END_RADIUS ? this.offsetTo(this.ends[this.active], px, py) : [0, 0];
+      this.onMarker = d[this.active] <= MARKER_HIT;
     } else {
       this.grabOffset = [0, 0];
+      this.onMarker = Math.hypot(...this.offsetTo(this.z, px, py)) <= MARKER_HIT;
     }
     this.pending = this.geom.fromPx(px + this.grabOffset[0], py + this.grabOffset[1]);
     this.schedule();
@@ -71,7 +74,7 @@ Object.assign(Pad.prototype, {
   end(p, isClick) {
     if (!this.dragging) return;
     if (p) this.pending = this.geom.fromPx(p[0] + this.grabOffset[0], p[1] + this.grabOffset[1]);
-    if (p && isClick) this.snapToCode(p[0], p[1]);
+    if (p && isClick && !this.onMarker) this.snapToCode(p[0], p[1]); // a click on the marker stays
     this.dragging = false;
     if (this.raf) cancelAnimationFrame(this.raf);
     this.frame(); // the final image belongs to the final z
@@ -92,6 +95,7 @@ Object.assign(Pad.prototype, {
     }
     if (best < 0) return;
     this.pending = [xy[2 * best], xy[2 * best + 1]];
+    if (this.ends) this.endPicked[this.active] = index ? index[best] : best;
     const name = (this.data.classes || [])[labels[best] % nc]?.name ?? String(labels[best]);
     this.picked = { index: index ? index[best] : best, label: labels[best], name };
   },
@@ -101,6 +105,7 @@ Object.assign(Pad.prototype, {
     const f = coarse ? 0.05 : 0.01;
     const z = this.ends ? this.ends[this.active] : this.z;
     this.picked = null;
+    if (this.ends) this.endPicked[this.active] = null;
     this.pending = this.geom.clamp(z[this.dims[0]] + dx * f * (x1 - x0), z[this.dims[1]] + dy * f * (y1 - y0));
     this.schedule();
   },
@@ -122,7 +127,8 @@ Object.assign(Pad.prototype, {
     this.stats?.onRelease(this);
     if (!this.api) return;
     if (this.ends) {
-      this.api.setStateValue("ends", { ends: this.ends.map((e) => e.slice()), seq: this.seq, have });
+      this.api.setStateValue("ends", { ends: this.ends.map((e) => e.slice()), seq: this.seq, have,
+        picked: this.endPicked.slice() });
     } else {
       const [d0, d1] = this.dims;
       this.api.setStateValue("z", { z: this.z.slice(), xy: [this.z[d0], this.z[d1]], seq: this.seq,

@@ -5,6 +5,7 @@
 
 const PICK_RADIUS = 10; // CSS px: a click this close to a shown code snaps onto it
 const END_RADIUS = 28; // CSS px: a press this close to a path end grabs that end
+const MARKER_HIT = 12; // CSS px: a click this close to the marker (or an end) is on it
 
 class Pad {
   constructor(root) {
@@ -30,6 +31,7 @@ class Pad {
     this.z = [0, 0];
     this.ends = null; // path mode: [zA, zB] (full vectors)
     this.active = 1; // path mode: the end being moved (and shown as the big digit)
+    this.endPicked = [null, null]; // path mode: held-out index of the code each end sits on
     this.dims = [0, 1];
     this.cond = [];
     this.model = null;
@@ -114,6 +116,7 @@ class Pad {
     this.z = data.z.slice();
     this.ends = data.mode === "path" && data.ends ? data.ends.map((e) => e.slice()) : null;
     this.picked = null;
+    this.endPicked = [null, null];
   }
 
   loadModel(data) {

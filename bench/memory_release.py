@@ -1,0 +1,86 @@
+"""The server's memory (RSS) before a Train-page run, during it, and after Stop.
+
+A big model trains through ui.run_registry (the Train page's path, in this process, as in
+the Streamlit server); the process's resident memory is read from /proc/self/status:
+
+    before   the process with the data set loaded, no run
+    during   the run training (weights, gradients, Adam moments, activations)
+    stopped  after Stop: the checkpoint is saved and the finished run is still listed
+             (its progress, codes and samples stay for the page; its model is released)
+
+    python bench/memory_release.py [--hidden 2048,2048] [--train-s 6]
+
+Nothing here is a test: it prints figures. Checkpoints go to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def rss_mb() -> float:
+    """Resident set size of this process in MB (Linux)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hidden", default="2048,2048")
+    parser.add_argument("--train-s", type=float, default=6.0, help="seconds of training")
+    args = parser.parse_args()
+    hidden = tuple(int(s) for s in args.hidden.split(","))
+    os.environ["AAE_RUNS_DIR"] = tempfile.mkdtemp(prefix="aae-mem-")
+    import torch
+
+    from aae_core.config import ModelConfig, TrainConfig
+    from aae_core.data import load_dataset
+    from ui.run_registry import RunRegistry
+
+    torch.set_num_threads(1)
+    load_dataset("synthetic-digits")
+    gc.collect()
+    before = rss_mb()
+    registry = RunRegistry(max_runs=1, threads=1)
+    cfg = ModelConfig(hidden=hidden, disc_hidden=(256, 256))
+    n_params = None
+    run = registry.start("bench", cfg, TrainConfig(epochs=50, batch_size=100), "big")
+    n_params = sum(p.numel() for p in run.trainer.model.parameters())
+    deadline = time.time() + args.train_s
+    peak = before
+    while time.time() < deadline:
+        peak = max(peak, rss_mb())
+        time.sleep(0.2)
+    during = rss_mb()
+    print(f"after {args.train_s:.0f} s: {run.progress().state}, step {run.progress().step}")
+    progress = registry.stop("bench", "big", timeout=120)
+    run.thread.join(120)
+    gc.collect()
+    time.sleep(0.5)
+    after = rss_mb()
+    print(f"model: hidden {args.hidden}, {n_params / 1e6:.1f} M parameters "
+          f"({n_params * 4 / 2**20:.0f} MB of float32 weights)")
+    print(f"run: {progress.state}, {progress.step} steps, checkpoint {progress.checkpoint}")
+    print(f"RSS before the run     {before:8.0f} MB")
+    print(f"RSS during (peak)      {peak:8.0f} MB   (+{peak - before:.0f})")
+    print(f"RSS during (last)      {during:8.0f} MB")
+    print(f"RSS after Stop         {after:8.0f} MB   (+{after - before:.0f} kept by the "
+          f"finished run and the allocator)")
+    print(f"finished runs listed: {[r.name for r in registry.runs()]}, "
+          f"released: {getattr(run.trainer, 'released', False)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Watch it learn: a 2-D AAE's adversarial game in its latent plane, live, phase by phase."""
+
+import streamlit as st
+
+from ui.nav import sidebar_nav
+from ui.watch import controls
+
+st.set_page_config(page_title="Watch it learn · AAE Latent Explorer", page_icon="👀",
+                   layout="wide")
+sidebar_nav()
+st.title("Watch an adversarial autoencoder learn")
+st.caption("A 2-D code, trained live on this server. Behind the codes of 500 held-out digits "
+           "lies the discriminator's verdict: green where it thinks “a prior sample”, purple "
+           "where it thinks “a code”. The arrows show where it pushes each code.")
+
+dataset = controls.dataset_choice()
+session = controls.open_session(dataset)
+if session is None:
+    st.stop()
+with st.sidebar:
+    st.caption(f"Networks 2×256, batch {session.config.batch_size}, on {session.device.type}. "
+               "The run belongs to this tab: closing it stops the run (nothing is saved).")
+
+controls.transport(session)
+controls.stepper(session)
+paint = controls.prior_and_vae(session)
+controls.show_flash()
+controls.live_view(session, paint)

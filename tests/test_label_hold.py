@@ -1,0 +1,80 @@
+"""Where the label holds (aae_core.label_hold): measured with a judge over a grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from aae_core.config import ModelConfig
+from aae_core.label_hold import hold_of, label_hold_map, safe_bounds
+from aae_core.models import build_model
+from aae_core.priors import PriorSpec
+from tests.conftest import requires_mnist_10k
+
+
+class PixelJudge(nn.Module):
+    """Reads the digit written into pixel k (images below put a 1 there)."""
+
+    def forward(self, x):  # (B, 784) -> (B, 10)
+        return x[:, :10] * 10.0
+
+
+def drawn_label(labels, z):
+    """A fake decoder: inside |z| < 1 it draws the asked label, outside always a 9."""
+    inside = (z[:, :2].abs() < 1).all(dim=1)
+    k = torch.where(inside, labels, torch.full_like(labels, 9))
+    return nn.functional.one_hot(k, 784).float()
+
+
+def supervised(monkeypatch):
+    model = build_model(ModelConfig(model="aae-supervised", prior=PriorSpec("gaussian", 2),
+                                    hidden=(8,), disc_hidden=(8,))).eval()
+    monkeypatch.setattr(model, "decode", lambda z, labels=None: drawn_label(
+        torch.as_tensor(labels, dtype=torch.long), z))
+    return model
+
+
+def test_the_hold_is_the_share_of_labels_the_judge_recovers(monkeypatch):
+    model = supervised(monkeypatch)
+    hold = hold_of(model, PixelJudge(), np.array([[0.0, 0.0], [2.5, -2.5]], np.float32))
+    assert hold.tolist() == [1.0, 0.1]  # inside: all ten; outside: only label 9
+
+
+def test_the_map_and_the_safe_box_stay_where_the_label_holds(monkeypatch):
+    model = supervised(monkeypatch)
+    hold_map = label_hold_map(model, PixelJudge(), (-3, 3, -3, 3), n=25)
+    assert hold_map.hold.shape == (25, 25)
+    assert hold_map.at([0, 0]) == 1.0 and hold_map.at([-2.5, -2.5]) == pytest.approx(0.1)
+    assert hold_map.share_holding() == pytest.approx(49 / 625)  # the 7 x 7 cells in |z| < 1
+    xmin, xmax, ymin, ymax = safe_bounds(hold_map)
+    assert -1 <= xmin < 0 < xmax <= 1 and -1 <= ymin < 0 < ymax <= 1
+    assert xmax - xmin > 1  # not shrunk to nothing
+
+
+def test_the_label_regularized_aae_holds_where_z_sits_in_its_digits_component(monkeypatch):
+    model = build_model(ModelConfig(model="aae-label-regularized",
+                                    prior=PriorSpec("mixture", 2), hidden=(8,),
+                                    disc_hidden=(8,))).eval()
+    means = model.prior.means.cpu().numpy()  # (10, 2): component k draws digit k ...
+    monkeypatch.setattr(model, "decode", lambda z, labels=None: nn.functional.one_hot(
+        torch.as_tensor([3] * len(z)), 784).float())  # ... but this decoder always draws 3
+    hold = hold_of(model, PixelJudge(), means)
+    assert hold.tolist() == [1.0 if k == 3 else 0.0 for k in range(10)]
+
+
+@requires_mnist_10k
+def test_the_shipped_supervised_aae_holds_at_the_centre_not_far_out():
+    from aae_core import catalog
+    from aae_core.checkpoints import load_checkpoint
+    from aae_core.data import load_dataset
+    from aae_core.sample_quality import train_judge
+
+    if "aae-supervised" not in {e.name for e in catalog.entries()}:
+        pytest.skip("no shipped aae-supervised")
+    model = load_checkpoint(catalog.resolve("aae-supervised")).model
+    data = load_dataset("mnist-10k", download=False)
+    judge = train_judge(data.train_x, data.train_y, epochs=3)
+    hold = hold_of(model, judge, np.array([[0.0, 0.0], [-2.5, -2.5]], np.float32))
+    assert hold[0] >= 0.9 > hold[1]

@@ -1,0 +1,38 @@
+"""Text from users, files and URLs, shown as plain text inside Streamlit's Markdown.
+
+st.markdown, st.caption, st.warning, st.error, st.info, st.success and st.toast read their
+text as Markdown: a URL parameter like `[Log in](https://evil.example)` would become a
+link and `![x](https://evil.example/x.png)` would make the browser fetch an image. Every
+such string goes through `plain` first (one place, so every page escapes the same way).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+#: Characters Markdown (CommonMark + GFM), Streamlit's directives (:red[...],
+#: :material/icon:, emoji shortcodes) and its LaTeX ($...$) give a meaning to; CommonMark
+#: lets any ASCII punctuation be escaped with a backslash, so escaping all of them is safe.
+_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+MAX_SHOWN = 300  # characters of one untrusted string shown (a URL can be kilobytes)
+
+
+def plain(value, *, limit: int = MAX_SHOWN) -> str:
+    """`value` as text that renders literally in any Markdown element: every punctuation
+    character backslash-escaped, line breaks and tabs as spaces (one line stays one line),
+    at most `limit` characters (an ellipsis marks the cut)."""
+    text = " ".join(str(value).split()) if str(value).strip() else str(value).strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def plain_html(value, *, limit: int = MAX_SHOWN) -> str:
+    """`value` for Plotly text (titles, legend names, tick labels, hover): Plotly reads a
+    few HTML tags there (<a href>, <b>, <br>), so < > & are escaped; one line, `limit`
+    characters at most."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False).replace("%{", "%\u200b{")

@@ -1,0 +1,101 @@
+"""Mount the Watch component and hand it the packets it has not seen yet.
+
+A Custom Components v2 component (inline html/css/js, no iframe, no build step).
+
+Wire protocol (data = Python -> JS, state = JS -> Python):
+  data   {"meta": WatchSession.meta(), "packets": [packet, ...], "playing", "vae", "paint"}
+         packets: those newer than the last one sent to this tab (at least the newest one,
+         so a remounted component always has something to draw)
+  state  "painted": {"mask": base64 (side * side bytes), "side", "window", "seq"}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+from aae_core.watch import WatchSession
+
+HERE = Path(__file__).parent
+JS_FILES = ("util.js", "plane.js", "diagram.js", "main.js")  # dependency order; main exports
+
+_LEGEND_AAE = """
+<span><i class="ww-ramp"></i>D thinks: code … prior sample</span>
+<span><i class="ww-key-line"></i>prior contours</span>
+<span><i class="ww-key-dot"></i>prior samples</span>
+<span><b class="ww-key-arrow">→</b>push from D on a code</span>
+"""
+_LEGEND_VAE = """
+<span><i class="ww-tint"></i>prior density</span>
+<span><i class="ww-key-line"></i>prior contours</span>
+<span><i class="ww-key-dot"></i>prior samples</span>
+<span><b class="ww-key-arrow">→</b>pull of the KL term on a code</span>
+"""
+
+
+def _panel(model: str, title: str, sub: str, legend: str, extra: str = "") -> str:
+    return f"""
+    <section class="ww-panel" data-model="{model}">
+      <header><span class="ww-title">{title}</span><span class="ww-sub">{sub}</span></header>
+      <div class="ww-legend">{legend}</div>
+      <canvas class="ww-plane" role="img" aria-label="{title}: its latent plane"></canvas>
+      {extra}
+      <canvas class="ww-strip" role="img"
+              aria-label="Held-out digits, their reconstructions and decoded prior samples">
+      </canvas>
+    </section>"""
+
+
+_PAINT_BAR = """
+<div class="ww-paintbar" hidden>
+  <span>Paint where the codes should go, then</span>
+  <button class="ww-use" type="button">Use this prior</button>
+  <button class="ww-clear" type="button">Clear</button>
+</div>"""
+
+HTML = f"""
+<div class="ww-root">
+  <div class="ww-stage">
+    {_panel("aae", "Adversarial autoencoder", "codes on D's verdict", _LEGEND_AAE, _PAINT_BAR)}
+    {_panel("vae", "Variational autoencoder", "the same digits, pulled by a KL term",
+            _LEGEND_VAE, '<div class="ww-note" hidden></div>')}
+    <aside class="ww-side">
+      <div class="ww-phase-title">Paused</div>
+      <div class="ww-diagram-host"></div>
+      <div class="ww-phase-text"></div>
+      <dl class="ww-stats"></dl>
+    </aside>
+  </div>
+  <div class="ww-timeline">
+    <button class="ww-live" type="button">● Live</button>
+    <input class="ww-scrub" type="range" min="0" max="0" value="0" step="1"
+           aria-label="Timeline: replay the run">
+    <span class="ww-time"></span>
+    <span class="ww-hint">Drag the timeline to replay the run. Click a digit under a plane
+      to show or hide the trail of its code.</span>
+  </div>
+</div>
+"""
+
+JS = "\n".join(f"// ---- {name}\n" + (HERE / "js" / name).read_text(encoding="utf-8")
+               for name in JS_FILES)
+CSS = (HERE / "watch.css").read_text(encoding="utf-8")
+
+# Registered once, at import (re-registering per call would log a warning every run).
+_component = st.components.v2.component("aae_watch", html=HTML, css=CSS, js=JS)
+
+
+def watch_component(*, key: str, session: WatchSession, paint: bool,
+                    on_painted: Callable[[], None]) -> None:
+    """Draw the session's newest packets (those this tab has not been sent yet)."""
+    mem = st.session_state.setdefault(f"_aae_watch::{key}", {"seq": 0, "run": None})
+    packets = session.packets_after(mem["seq"], mem["run"]) or [session.latest()]
+    mem["seq"], mem["run"] = packets[-1]["seq"], packets[-1]["run"]
+    _component(
+        key=key,
+        data={"meta": session.meta(), "packets": packets, "playing": session.playing,
+              "vae": session.vae is not None, "paint": paint},
+        on_painted_change=on_painted,
+    )

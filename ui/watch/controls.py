@@ -1,0 +1,140 @@
+"""The Watch page's Streamlit side: the session per tab, the controls, the live fragment.
+
+A tab owns one WatchSession (st.cache_resource, scope="session"): when the tab closes, the
+session's thread stops and the models are dropped (a watched run is a demonstration,
+nothing is saved). Widgets call the session's controls in on_click/on_change callbacks;
+the live view is a fragment that reruns every FRAGMENT_PERIOD_S while the model plays.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from aae_core.data import available
+from aae_core.errors import AAEError
+from aae_core.watch import PHASES, SPEEDS, PaintedPrior, WatchConfig, WatchSession, mask_from_b64
+from ui.plain_text import plain
+from ui.watch.component import watch_component
+
+FRAGMENT_PERIOD_S = 0.25  # packets reach the browser in runs of ~2-3 (10 a second)
+VIEW_KEY = "watch_view"
+PRIORS = {"gaussian": "Gaussian", "mixture": "Mixture of 10", "swiss-roll": "Swiss roll",
+          "uniform": "Uniform", "painted": "Draw your own"}
+SPEED_LABELS = {"slow": "Slow", "steady": "Steady", "fast": "Fast", "full": "Full speed"}
+DATASETS = ("synthetic-digits", "mnist-10k")
+
+
+def _close(session: WatchSession) -> None:
+    session.close()
+
+
+@st.cache_resource(scope="session", max_entries=1, on_release=_close, show_spinner=False)
+def _session(dataset: str) -> WatchSession:
+    return WatchSession(WatchConfig(dataset=dataset))
+
+
+def open_session(dataset: str) -> WatchSession | None:
+    """This tab's session on `dataset`, or None after showing one clear line."""
+    try:
+        return _session(dataset)
+    except AAEError as exc:
+        st.error(plain(str(exc)), icon=":material/error:")
+        return None
+
+
+def dataset_choice() -> str:
+    usable = [d for d in DATASETS if available(d)]
+    return st.sidebar.radio("Digits", usable, key="watch_dataset",
+                            help="mnist-10k: the 10,000 MNIST test digits (8,000 trained on)")
+
+
+def _flash(text: str) -> None:
+    st.session_state["_watch_flash"] = text
+
+
+def show_flash() -> None:
+    text = st.session_state.pop("_watch_flash", None)
+    if text:
+        st.warning(plain(text), icon=":material/warning:")
+
+
+def _call(action, *args) -> None:
+    try:
+        action(*args)
+    except AAEError as exc:
+        _flash(str(exc))
+
+
+def _on_prior(session: WatchSession) -> None:
+    choice = st.session_state["watch_prior"]
+    if choice is None:  # a segmented control can be cleared: keep the prior
+        st.session_state["watch_prior"] = session.prior_choice
+    elif choice != "painted":
+        _call(session.set_prior, choice)
+
+
+def _on_painted(session: WatchSession) -> None:
+    state = st.session_state.get(VIEW_KEY) or {}
+    painted = state.get("painted") if hasattr(state, "get") else None
+    if not isinstance(painted, dict):
+        return
+    try:
+        side = int(painted.get("side", 0))
+        mask = mask_from_b64(str(painted.get("mask", "")), side)
+        window = tuple(float(v) for v in painted.get("window", ()))
+        if len(window) != 4:
+            raise ValueError
+        session.set_painted_prior(PaintedPrior(mask, window))
+    except AAEError as exc:
+        _flash(str(exc))
+    except (TypeError, ValueError):
+        _flash("the painted prior could not be read; paint again")
+
+
+def transport(session: WatchSession) -> None:
+    """Play/pause, reset, speed, slow motion."""
+    play, reset, speed, slow = st.columns([1.1, 1, 3, 2], vertical_alignment="center")
+    playing = session.playing
+    play.button("Pause" if playing else "Play", type="primary", width="stretch",
+                icon=":material/pause:" if playing else ":material/play_arrow:",
+                on_click=session.pause if playing else session.play, key="watch_play")
+    reset.button("Reset", icon=":material/restart_alt:", width="stretch",
+                 on_click=session.reset, key="watch_reset")
+    speed.segmented_control("Speed", list(SPEEDS), format_func=SPEED_LABELS.get,
+                            default=session.speed, key="watch_speed",
+                            on_change=lambda: _call(session.set_speed,
+                                                    st.session_state["watch_speed"] or "fast"),
+                            label_visibility="collapsed")
+    slow.toggle("Slow motion: one phase at a time", key="watch_slow", value=session.slow_motion,
+                on_change=lambda: session.set_slow_motion(st.session_state["watch_slow"]))
+
+
+def stepper(session: WatchSession) -> None:
+    """One button per phase: exactly that phase, on one batch."""
+    cols = st.columns([1.3, 1, 1.4, 1.3], vertical_alignment="center")
+    cols[0].markdown("**One phase, one batch:**")
+    for col, (key, _, label) in zip(cols[1:], PHASES, strict=True):
+        col.button(label, key=f"watch_step_{key}", width="stretch", disabled=session.playing,
+                   on_click=_call, args=(session.step_phase, key),
+                   help="Pause first" if session.playing else None)
+
+
+def prior_and_vae(session: WatchSession) -> bool:
+    """The prior (four named ones or a painted one) and the VAE toggle; True = paint mode."""
+    left, right = st.columns([5, 2], vertical_alignment="center")
+    left.segmented_control("Prior", list(PRIORS), format_func=PRIORS.get,
+                           default=session.prior_choice, key="watch_prior",
+                           on_change=_on_prior, args=(session,))
+    right.toggle("Show a VAE beside it", key="watch_vae", value=session.vae is not None,
+                 on_change=lambda: session.show_vae(st.session_state["watch_vae"]))
+    return st.session_state.get("watch_prior") == "painted"
+
+
+def live_view(session: WatchSession, paint: bool) -> None:
+    """The component, in a fragment that polls for packets while the model plays."""
+    @st.fragment(run_every=FRAGMENT_PERIOD_S if session.playing else None)
+    def view() -> None:
+        watch_component(key=VIEW_KEY, session=session, paint=paint,
+                        on_painted=lambda: _on_painted(session))
+
+    view()

@@ -1,0 +1,410 @@
+// Watch it learn: the Custom Components v2 module (ui/watch_view.py joins util.js,
+// plane.js, diagram.js and this file).
+//
+// Python sends, on each fragment run, the packets the browser has not seen yet (a few per
+// run, ~10 a second while training). They queue here and are played back evenly, each
+// tweened from the one before (codes glide, the heatmap fades, windows zoom). Every packet
+// is also kept for the timeline (thinned to MAX_FRAMES), so the scrubber replays the run
+// in the browser, with trails of chosen digits' codes. In paint mode the AAE's plane takes
+// brush strokes; "Use this prior" sends the mask to Python (state "painted").
+
+const MAX_FRAMES = 400; // timeline frames kept per run (thinned evenly beyond)
+const MAX_TRAIL = 3000; // trail points kept per run
+const LIVE_TRAIL = 60; // trail points drawn while live
+const PAINT_G = 64; // painting lattice, cells per side
+const BRUSH = 3.4; // brush radius in cells
+const MODELS = ["aae", "vae"];
+
+function stats() {
+  return globalThis.__aaeWatch || (globalThis.__aaeWatch = {
+    received: 0, drawn: 0, seqs: [], arrivals: [], bytes: [], calls: 0, callBytes: [],
+    frameMs: [], lastPacket: null, painted: 0, run: null,
+  });
+}
+
+function decodeView(v, meta) {
+  if (!v) return null;
+  const s = meta.pos_scale, n = meta.fixed_labels.length;
+  return {
+    window: v.window, grid: meta.grid,
+    density: unpackField(v.density), densityKey: v.density, densityWindow: v.window,
+    prior: unpackPositions(v.prior, v.window, s),
+    codes: unpackPositions(v.codes, v.window, s),
+    fixed: unpackPositions(v.fixed_codes, v.window, s),
+    heat: v.heat ? unpackField(v.heat) : null,
+    arrows: v.arrows ? b64Float32(v.arrows) : null,
+    recon: unpackImages(v.recon, n, 784),
+    samples: unpackImages(v.samples, n, 784),
+  };
+}
+
+function tweenView(a, b, t) {
+  if (!b) return null;
+  if (!a) return b;
+  return {
+    ...b,
+    window: b.window.map((w, i) => lerp(a.window[i], w, t)),
+    prior: lerpArray(a.prior, b.prior, t),
+    codes: lerpArray(a.codes, b.codes, t),
+    fixed: lerpArray(a.fixed, b.fixed, t),
+    heat: a.heat && b.heat ? lerpArray(a.heat, b.heat, t) : b.heat,
+    arrows: lerpArray(a.arrows, b.arrows, t),
+  };
+}
+
+class Watch {
+  constructor(root) {
+    this.root = root;
+    this.panels = {};
+    for (const m of MODELS) {
+      const el = root.querySelector(`.ww-panel[data-model='${m}']`);
+      this.panels[m] = {
+        el, plane: new Plane(el.querySelector(".ww-plane")),
+        strip: new DigitStrip(el.querySelector(".ww-strip")),
+        note: el.querySelector(".ww-note"),
+      };
+    }
+    this.diagram = new Diagram(root.querySelector(".ww-diagram-host"));
+    this.statsEl = root.querySelector(".ww-stats");
+    this.scrub = root.querySelector(".ww-scrub");
+    this.liveBtn = root.querySelector(".ww-live");
+    this.timeLabel = root.querySelector(".ww-time");
+    this.paintBar = root.querySelector(".ww-paintbar");
+    this.useBtn = root.querySelector(".ww-use");
+    this.meta = null;
+    this.run = null;
+    this.queue = [];
+    this.frames = [];
+    this.trails = [];
+    this.from = null;
+    this.to = null;
+    this.t0 = 0;
+    this.dur = 150;
+    this.replay = -1;
+    this.trailOn = new Set([0, 1, 7]);
+    this.paint = { on: false, mask: new Uint8Array(PAINT_G * PAINT_G), win: null, down: false, seq: 0 };
+    this.playing = false;
+    this.raf = 0;
+    this.api = null;
+    this.tick = this.tick.bind(this);
+    this.bind();
+    this.resizeObserver = new ResizeObserver(() => this.layout());
+    this.resizeObserver.observe(root);
+  }
+
+  bind() {
+    this.scrub.addEventListener("input", () => {
+      const i = +this.scrub.value;
+      this.replay = i >= this.frames.length - 1 ? -1 : i;
+      this.render();
+    });
+    this.liveBtn.addEventListener("click", () => {
+      this.replay = -1;
+      this.render();
+    });
+    for (const m of MODELS) {
+      const strip = this.panels[m].strip;
+      strip.canvas.addEventListener("click", (ev) => {
+        const rect = strip.canvas.getBoundingClientRect();
+        const i = strip.hit(ev.clientX - rect.left);
+        if (i < 0) return;
+        if (this.trailOn.has(i)) this.trailOn.delete(i);
+        else this.trailOn.add(i);
+        this.render();
+      });
+    }
+    const canvas = this.panels.aae.plane.canvas;
+    canvas.addEventListener("pointerdown", (ev) => this.paintAt(ev, true));
+    canvas.addEventListener("pointermove", (ev) => this.paintAt(ev, false));
+    const up = () => { this.paint.down = false; };
+    canvas.addEventListener("pointerup", up);
+    canvas.addEventListener("pointercancel", up);
+    this.root.querySelector(".ww-clear").addEventListener("click", () => {
+      this.paint.mask.fill(0);
+      this.render();
+    });
+    this.useBtn.addEventListener("click", () => this.usePainted());
+  }
+
+  destroy() {
+    if (this.raf) cancelAnimationFrame(this.raf);
+    this.resizeObserver.disconnect();
+  }
+
+  update(data, api) {
+    this.api = api;
+    const st = stats();
+    st.calls += 1;
+    st.callBytes.push(JSON.stringify(data).length);
+    if (st.callBytes.length > 2000) st.callBytes.splice(0, 1000);
+    if (data.meta && data.meta.run !== (this.meta && this.meta.run)) this.newRun(data.meta);
+    this.playing = !!data.playing;
+    this.vae = !!data.vae;
+    this.setPaintMode(!!data.paint);
+    const fresh = (data.packets || []).filter((p) => p.run === this.run &&
+      (!this.lastSeq || p.seq > this.lastSeq));
+    for (const p of fresh) this.receive(p);
+    this.layout();
+    this.schedule();
+  }
+
+  newRun(meta) {
+    this.meta = meta;
+    this.run = meta.run;
+    this.labels = b64Bytes(meta.labels);
+    this.originals = unpackImages(meta.originals, meta.fixed_labels.length, 784);
+    this.queue = [];
+    this.frames = [];
+    this.trails = [];
+    this.from = this.to = null;
+    this.lastSeq = 0;
+    this.replay = -1;
+    stats().run = meta.run;
+  }
+
+  receive(p) {
+    const st = stats();
+    const now = performance.now();
+    st.received += 1;
+    st.seqs.push(p.seq);
+    st.arrivals.push(now);
+    st.bytes.push(JSON.stringify(p).length);
+    if (st.seqs.length > 4000) for (const k of ["seqs", "arrivals", "bytes"]) st[k].splice(0, 2000);
+    st.lastPacket = { seq: p.seq, step: p.step, phase: p.phase, phase_steps: p.phase_steps,
+      prior: p.prior, losses: p.losses, vae: !!p.vae, density: p.aae.density,
+      heat: p.aae.heat, codes: p.aae.codes, vae_codes: p.vae ? p.vae.codes : null };
+    this.lastSeq = p.seq;
+    const frame = {
+      seq: p.seq, step: p.step, phaseSteps: p.phase_steps, phase: p.phase, prior: p.prior,
+      losses: p.losses, note: p.vae_note, at: now,
+      aae: decodeView(p.aae, this.meta), vae: decodeView(p.vae, this.meta),
+    };
+    this.queue.push(frame);
+    this.keep(frame);
+  }
+
+  keep(frame) {
+    this.frames.push(frame);
+    if (this.frames.length > MAX_FRAMES) { // thin evenly: drop every other older frame
+      this.frames = this.frames.filter((_, i) => i % 2 === 0 || i === this.frames.length - 1);
+    }
+    this.trails.push({ seq: frame.seq, aae: frame.aae.fixed, vae: frame.vae ? frame.vae.fixed : null });
+    if (this.trails.length > MAX_TRAIL) this.trails = this.trails.filter((_, i) => i % 2 === 0);
+  }
+
+  // playback pace: spread the packets of one fragment run over the time to the next one
+  pace() {
+    const arr = stats().arrivals;
+    const now = performance.now();
+    let n = 0;
+    for (let i = arr.length - 1; i >= 0 && now - arr[i] < 2000; i--) n++;
+    const rate = Math.max(n / 2, 1);
+    let dur = Math.min(600, Math.max(50, 1000 / rate));
+    if (this.queue.length > 4) dur *= 0.5;
+    const stepped = this.queue[0] && ["reconstruct", "discriminator", "encoder"].includes(this.queue[0].phase);
+    if (stepped && !this.playing) dur = 650; // a phase the student asked for: show it moving
+    return dur;
+  }
+
+  schedule() {
+    if (!this.raf) this.raf = requestAnimationFrame(this.tick);
+  }
+
+  tick(now) {
+    this.raf = 0;
+    const t0 = performance.now();
+    if (this.queue.length > 12) this.queue.splice(0, this.queue.length - 3); // fell behind
+    let t = this.to ? Math.min(1, (now - this.t0) / this.dur) : 1;
+    if (t >= 1 && this.queue.length) {
+      this.from = this.to;
+      this.dur = this.pace();
+      this.to = this.queue.shift();
+      this.t0 = now;
+      t = this.from ? 0 : 1;
+      this.onNewTarget();
+    }
+    if (this.replay < 0) this.renderLive(easeInOut(t));
+    stats().frameMs.push(performance.now() - t0);
+    if (stats().frameMs.length > 2000) stats().frameMs.splice(0, 1000);
+    if (t < 1 || this.queue.length) this.schedule();
+  }
+
+  onNewTarget() {
+    stats().drawn += 1;
+    if (this.replay < 0) this.drawSide(this.to);
+    this.updateTimeline();
+  }
+
+  current(t) {
+    const a = this.from, b = this.to;
+    return {
+      aae: tweenView(a && a.aae, b.aae, t),
+      vae: tweenView(a && a.vae, b.vae, t),
+    };
+  }
+
+  renderLive(t) {
+    if (!this.to) return;
+    const views = this.current(t);
+    const upto = this.trails.length;
+    this.drawPlanes(views, Math.max(0, upto - LIVE_TRAIL), upto);
+  }
+
+  render() {
+    if (this.replay >= 0 && this.frames[this.replay]) {
+      const f = this.frames[this.replay];
+      let upto = this.trails.findIndex((p) => p.seq > f.seq);
+      if (upto < 0) upto = this.trails.length;
+      this.drawPlanes({ aae: f.aae, vae: f.vae }, 0, upto);
+      this.drawSide(f);
+    } else if (this.to) {
+      this.renderLive(1);
+      this.drawSide(this.to);
+    }
+    this.updateTimeline();
+  }
+
+  trailsFor(model, from, upto) {
+    const out = [];
+    for (const i of this.trailOn) {
+      const xy = [];
+      for (let k = from; k < upto; k++) {
+        const p = this.trails[k][model];
+        if (p && p.length > 2 * i + 1) xy.push(p[2 * i], p[2 * i + 1]);
+      }
+      out.push({ label: this.meta.fixed_labels[i] ?? i, xy });
+    }
+    return out;
+  }
+
+  drawPlanes(views, from, upto) {
+    for (const m of MODELS) {
+      const view = views[m];
+      const panel = this.panels[m];
+      if (!view || panel.el.hidden) continue;
+      panel.plane.paint = m === "aae" && this.paint.on ? { mask: this.paint.mask, G: PAINT_G, win: this.paint.win } : null;
+      panel.plane.draw(view, {
+        labels: this.labels, arrows: true, arrowIdx: this.meta.arrow_idx,
+        fixedLabels: this.meta.fixed_labels, trails: this.trailsFor(m, from, upto),
+        trailOn: this.trailOn,
+      });
+    }
+  }
+
+  drawSide(f) {
+    const phase = f.phase === "train" || f.phase === "start" || f.phase === "prior" ||
+      f.phase === "vae" || f.phase === "reset" ? (this.playing ? "train" : "paused") : f.phase;
+    this.diagram.light(phase);
+    const l = f.losses || {};
+    const rows = [["step", String(f.step)], ["phases stepped", String(f.phaseSteps)],
+      ["reconstruction loss", fmtLoss(l.recon_loss)], ["D loss", fmtLoss(l.d_loss)],
+      ["encoder's adversarial loss", fmtLoss(l.g_loss)]];
+    if (f.vae) rows.push(["VAE KL", fmtLoss(l.vae_kl)]);
+    this.statsEl.replaceChildren(...rows.flatMap(([k, v]) => {
+      const dt = document.createElement("dt");
+      dt.textContent = k;
+      const dd = document.createElement("dd");
+      dd.textContent = v;
+      return [dt, dd];
+    }));
+    for (const m of MODELS) {
+      const view = f[m], panel = this.panels[m];
+      if (!view || panel.el.hidden) continue;
+      const n = this.meta.fixed_labels.length;
+      const name = m === "aae" ? "AAE" : "VAE";
+      panel.strip.draw([
+        { label: "held-out digits", images: this.originals, colored: true },
+        { label: `${name} rebuilds`, images: view.recon },
+        { label: "decoded prior z", images: view.samples },
+      ], n, panel.plane.side + 58, this.meta.fixed_labels);
+      if (panel.note) {
+        panel.note.textContent = m === "vae" ? (f.note || "") : "";
+        panel.note.hidden = !panel.note.textContent;
+      }
+    }
+  }
+
+  updateTimeline() {
+    const n = this.frames.length;
+    this.scrub.max = String(Math.max(0, n - 1));
+    if (this.replay < 0) this.scrub.value = String(Math.max(0, n - 1));
+    const f = this.replay >= 0 ? this.frames[this.replay] : this.to;
+    const live = this.replay < 0;
+    this.liveBtn.classList.toggle("ww-is-live", live);
+    this.liveBtn.textContent = live ? "● Live" : "▶ Back to live";
+    this.timeLabel.textContent = f ? `step ${f.step}${live ? "" : ` · replay ${this.replay + 1} of ${n}`}` : "";
+  }
+
+  layout() {
+    const width = this.root.clientWidth || 900;
+    const vaeShown = this.vae;
+    this.panels.vae.el.hidden = !vaeShown;
+    const extra = 58 + 24;
+    const side = vaeShown
+      ? Math.max(260, Math.min(560, Math.floor((width - 2 * extra - 24) / 2)))
+      : Math.max(300, Math.min(620, width - extra - 380));
+    for (const m of MODELS) this.panels[m].plane.resize(side);
+    this.root.style.setProperty("--ww-side", `${side + 58}px`);
+    this.render();
+  }
+
+  // --- painting ------------------------------------------------------------------------
+  setPaintMode(on) {
+    if (on && !this.paint.on) {
+      const win = this.to ? this.to.aae.window : [-3.5, 3.5, -3.5, 3.5];
+      this.paint.win = win.slice();
+      this.paint.mask.fill(0);
+    }
+    this.paint.on = on;
+    this.paintBar.hidden = !on;
+    this.panels.aae.plane.canvas.classList.toggle("ww-painting", on);
+  }
+
+  paintAt(ev, start) {
+    if (!this.paint.on) return;
+    if (start) {
+      this.paint.down = true;
+      ev.target.setPointerCapture(ev.pointerId);
+    }
+    if (!this.paint.down) return;
+    const rect = ev.target.getBoundingClientRect();
+    const plane = this.panels.aae.plane;
+    const saved = plane.win;
+    plane.win = this.paint.win;
+    const [x, y] = plane.toPlane(ev.clientX - rect.left, ev.clientY - rect.top);
+    plane.win = saved;
+    const w = this.paint.win;
+    const c = ((x - w[0]) / (w[1] - w[0])) * PAINT_G, r = ((w[3] - y) / (w[3] - w[2])) * PAINT_G;
+    const m = this.paint.mask;
+    for (let i = Math.floor(r - BRUSH); i <= r + BRUSH; i++) {
+      for (let j = Math.floor(c - BRUSH); j <= c + BRUSH; j++) {
+        if (i < 0 || j < 0 || i >= PAINT_G || j >= PAINT_G) continue;
+        const d = Math.hypot(i + 0.5 - r, j + 0.5 - c) / BRUSH;
+        const v = Math.round(255 * Math.max(0, Math.min(1, 1.6 - 1.6 * d)));
+        if (v > m[i * PAINT_G + j]) m[i * PAINT_G + j] = v;
+      }
+    }
+    this.render();
+  }
+
+  usePainted() {
+    const m = this.paint.mask;
+    if (!m.some((v) => v > 0) || !this.api) return;
+    let bin = "";
+    for (let i = 0; i < m.length; i++) bin += String.fromCharCode(m[i]);
+    this.paint.seq += 1;
+    stats().painted += 1;
+    this.api.setStateValue("painted", {
+      mask: btoa(bin), side: PAINT_G, window: this.paint.win, seq: this.paint.seq,
+    });
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue, setTriggerValue } = component;
+  const root = parentElement.querySelector(".ww-root");
+  if (!root) throw new Error("aae_watch: the component's HTML is missing");
+  const watch = root.__aaeWatch || (root.__aaeWatch = new Watch(root));
+  watch.update(data, { setStateValue, setTriggerValue });
+  return () => watch.destroy();
+}
