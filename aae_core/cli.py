@@ -230,8 +230,9 @@ def _resumed_settings(args):
                               f"or train a new model)")
     done = int(ckpt.card.get("epochs", saved.epochs))
     if args.epochs is None or args.epochs <= done:
-        raise ConfigError(f"--resume: {Path(args.resume).name} has {done} epochs; give "
-                          f"--epochs, the total to reach, above {done}")
+        plural = "" if done == 1 else "s"
+        raise ConfigError(f"--resume: {Path(args.resume).name} has {done} epoch{plural}; "
+                          f"give --epochs, the total to reach, above {done}")
     return None, replace(saved, epochs=args.epochs, device=args.device or saved.device)
 
 

@@ -16,6 +16,8 @@ same classifier (same data, same seed), never with published FIDs.
 
 from __future__ import annotations
 
+import os
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -98,3 +100,25 @@ def judge_samples(judge: Judge, samples: torch.Tensor, reference: torch.Tensor) 
     return {"fd": frechet_distance(judge.features(samples), judge.features(reference)),
             "confidence": float(probs.max(1).values.mean()),
             "class_spread": float(0.5 * (share - 1 / probs.shape[1]).abs().sum())}
+
+
+def cached_judge(name: str, x: torch.Tensor, y: torch.Tensor, cache_dir, *,
+                 epochs: int = 4, seed: int = 0) -> Judge:
+    """The judge of dataset `name` (training images x (N, D), labels y (N,)), trained once
+    and kept as cache_dir/judges/<name>-e<epochs>-s<seed>.pt (training takes ~20 s on a
+    busy 2-core CPU; loading, milliseconds). A file that does not load is trained anew."""
+    from pathlib import Path
+
+    path = Path(cache_dir) / "judges" / f"{name}-e{epochs}-s{seed}.pt"
+    judge = Judge(x.shape[1], int(y.max()) + 1).to(x.device)
+    try:
+        judge.load_state_dict(torch.load(path, map_location=x.device, weights_only=True))
+        return judge.eval()
+    except Exception:  # noqa: BLE001  missing, or corrupt in any of the ways a pickle can be
+        pass  # train it anew
+    judge = train_judge(x, y, epochs=epochs, seed=seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    torch.save(judge.state_dict(), partial)
+    os.replace(partial, path)  # atomic: a reader never sees half a file
+    return judge

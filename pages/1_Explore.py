@@ -71,7 +71,7 @@ else:
 for problem in url.problems:
     st.warning(f"Link: {plain(problem)}", icon="🔗")
 url.problems.clear()
-view_col, present_col = st.columns([6, 1], vertical_alignment="bottom")
+view_col, present_col = st.columns([5, 1], vertical_alignment="bottom")
 with present_col:
     present = views.presentation_mode()
 view_names = {"manifold": ":material/grid_on: Manifold", "sample": ":material/casino: Sample",
@@ -90,10 +90,11 @@ def pad_section() -> list[float]:
     if model.cond_dim:
         cond = [1.0 if k == label else 0.0 for k in range(model.cond_dim)]
     steps = int(st.session_state.get(f"interp_steps::{name}", 10))
-    ends = None
+    ends = indices = None
     if view == "interpolate" and codes is not None:
         views.remember_picked_ends(st.session_state.get(pad_key), name)
-        ends = [[float(v) for v in codes[i]] for i in views.default_ends(ckpt, name)]
+        indices = views.default_ends(ckpt, name)
+        ends = [[float(v) for v in codes[i]] for i in indices]
     z = latent_pad(key=pad_key, decoder=pad_payload(name), bounds=bounds,
                    z=[float(v) for v in start_z], dims=tuple(int(d) for d in dims), cond=cond,
                    points=pad_points(name, dims), class_names=views.class_names(ckpt),
@@ -104,8 +105,8 @@ def pad_section() -> list[float]:
     st.session_state.explore_z = z
     with st.container(key="explore_hide_pad"):
         if ends is not None:
-            views.interpolate_details(ckpt, pad_ends(pad_key), label=label, steps=steps,
-                                      name=name)
+            views.interpolate_details(ckpt, pad_ends(pad_key), indices, label=label,
+                                      steps=steps, name=name)
         else:
             st.caption("Drag the marker, or click a code to jump onto it: the digit is decoded "
                        "in your browser on every frame. The legend hides a class; Prior or "

@@ -4,7 +4,7 @@ the digit (paper Section 4 and Fig. 6; Section 5 for the label-regularized AAE).
 import numpy as np
 import streamlit as st
 
-from aae_core import explore, style
+from aae_core import explore, label_hold, style
 from aae_core.errors import AAEError
 from aae_core.images import side_by_side, tile, to_png_bytes
 from aae_core.models import MODELS
@@ -104,6 +104,13 @@ if mode == "label":
 
 # ---------------------------------------------------------------- the pad
 bounds = explore.view_bounds(model, codes)
+hold_map = av.hold_map_for(name, ckpt, bounds)  # where the label holds, measured once
+pad_box = None
+if hold_map is not None and not in_prior:  # keep the pad where the label was seen to hold
+    bounds = pad_box = label_hold.safe_bounds(hold_map)
+    z0 = st.session_state[z_key]
+    st.session_state[z_key] = [min(max(z0[0], bounds[0]), bounds[1]),
+                               min(max(z0[1], bounds[2]), bounds[3]), *z0[2:]]
 pad_col, side_col = st.columns([5, 4], gap="large")
 with pad_col:
     st.caption("Drag the marker to move the style code z; the digit is decoded in your "
@@ -126,15 +133,17 @@ with side_col:
                    f"so it now draws a **{plain(names[sits])}**. Pick digit {plain(names[sits])} "
                    f"above, or pick {plain(names[label])} to move z back into its component.",
                    icon=":material/explore:")
-    elif mode == "style":
-        st.markdown(f"The label stays **{plain(names[label])}**; only the handwriting changes "
-                    "as you drag." + (" Stay inside this digit's component: crossing into another "
-                               "one changes the digit." if in_prior else ""))
+    elif mode == "style" and in_prior:
+        st.markdown(f"z sits in component {label}, so the decoder draws a "
+                    f"**{plain(names[label])}**. Stay inside this digit's component: crossing "
+                    "into another one changes the digit.")
     else:
         where = (f" — the same relative position inside component {label}, "
                  f"z = ({z[0]:.2f}, {z[1]:.2f})" if in_prior else "")
         st.markdown(f"Same style, label **{plain(names[label])}**{where}. Step with the buttons "
                     "above or click a digit.")
+    av.hold_report(ckpt, hold_map, z, label if not in_prior else sits,
+                   [plain(n) for n in names], pad_box)
 
 if mode == "label":
     st.subheader("One style, every digit")

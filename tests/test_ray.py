@@ -113,12 +113,15 @@ def test_a_train_page_run_on_the_cluster_stops_and_opens_in_explore(cluster_regi
     text = poll(at, lambda t: t.startswith("Stopped"), "the run to stop", 60)
     assert "epochs" in text and (runs / "on-ray" / "config.json").is_file()
     assert load_checkpoint(runs / "on-ray").card["steps"] > 0  # shipped back as bytes
-    assert at.session_state["model"] == "runs/on-ray"
+    links = [link for link in at.main.get("page_link") if link.proto.label ==
+             "Explore runs/on-ray"]
+    assert links, "the finished run links to Explore"
+    at.query_params["model"] = "runs/on-ray"  # what following that link opens
     at.switch_page("pages/1_Explore.py")
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["model"] == "runs/on-ray"
-    assert "**z** = (" in " ".join(m.value for m in at.markdown)
+    assert at.selectbox(key="explore_model").value == "runs/on-ray"  # loaded and shown
 
 
 def test_a_killed_worker_is_one_line_and_the_last_checkpoint_survives(cluster_registry, runs):

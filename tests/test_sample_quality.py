@@ -60,3 +60,19 @@ def test_the_judge_is_reproducible():
     a = train_judge(data.train_x, data.train_y, epochs=1, seed=3)
     b = train_judge(data.train_x, data.train_y, epochs=1, seed=3)
     assert torch.equal(a(data.test_x), b(data.test_x))
+
+
+def test_the_cached_judge_is_trained_once_then_loaded(tmp_path, monkeypatch):
+    from aae_core import sample_quality
+    from aae_core.sample_quality import cached_judge
+
+    data = synthetic_digits(n_train=200, n_test=10)
+    first = cached_judge("synthetic", data.train_x, data.train_y, tmp_path, epochs=1)
+    monkeypatch.setattr(sample_quality, "train_judge", lambda *a, **k: pytest.fail("retrained"))
+    again = cached_judge("synthetic", data.train_x, data.train_y, tmp_path, epochs=1)
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(),
+                                                  again.state_dict().values(), strict=True))
+    monkeypatch.undo()
+    (tmp_path / "judges" / "synthetic-e1-s0.pt").write_bytes(b"broken")
+    rebuilt = cached_judge("synthetic", data.train_x, data.train_y, tmp_path, epochs=1)
+    assert torch.equal(rebuilt.head.weight, first.head.weight)  # same seed, same judge

@@ -93,3 +93,76 @@ def one_hot(label: int | None, n: int) -> list[float] | None:
     if label is None or n == 0:
         return None
     return [1.0 if k == label else 0.0 for k in range(n)]
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _judge_classifier(dataset: str):
+    """The dataset's judge classifier (trained once per machine, then loaded from disk)."""
+    from aae_core.data import default_cache_dir, load_dataset
+    from aae_core.sample_quality import cached_judge
+
+    data = load_dataset(dataset, download=False)
+    return cached_judge(dataset, data.train_x, data.train_y, default_cache_dir())
+
+
+def judge_for(ckpt: Checkpoint):
+    """The judge for the checkpoint's dataset, or None when its images are not here."""
+    data, _ = held_out_data(ckpt)
+    return None if data is None else _judge_classifier(ckpt.train.dataset)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _hold_map(name: str, key: tuple, bounds: tuple):
+    from aae_core.label_hold import label_hold_map
+    from ui.loaders import open_checkpoint
+
+    ckpt = open_checkpoint(name)
+    return label_hold_map(ckpt.model, judge_for(ckpt), bounds)
+
+
+def hold_map_for(name: str, ckpt: Checkpoint, bounds):
+    """Where the label holds over `bounds` (aae_core.label_hold.HoldMap), measured once
+    per model (and again after retraining); None when the dataset is not on this machine."""
+    from ui.loaders import cache_key
+
+    if held_out_data(ckpt)[0] is None:
+        return None
+    with st.spinner("Measuring where the label holds (once per model)…"):
+        return _hold_map(name, cache_key(name), tuple(float(b) for b in bounds))
+
+
+def hold_report(ckpt: Checkpoint, hold_map, z, label: int, names, box) -> None:
+    """What was measured about the label at z, in words, and the map of where it holds.
+
+    hold_map: aae_core.label_hold.HoldMap over the model's code range (None: not measured);
+    box: the pad's bounds (kept inside the region where the label holds)."""
+    from aae_core.label_hold import HOLD_THRESHOLD, judge_labels
+    from ui.figures import hold_figure
+
+    if hold_map is None:
+        st.caption("Where the label holds could not be measured: the dataset's images (to "
+                   "train the judge classifier) are not on this machine.")
+        return
+    model = ckpt.model
+    reads = judge_labels(model, judge_for(ckpt), np.asarray([z], np.float32))[0]
+    if model.cond_dim:
+        wrong = [f"{names[k]} as a {names[r]}" for k, r in enumerate(reads) if r != k]
+        here = (f"At this z the judge reads all {len(reads)} labels as asked." if not wrong
+                else f"At this z the judge reads {len(reads) - len(wrong)} of {len(reads)} "
+                f"labels as asked (it reads {', '.join(wrong[:4])}"
+                f"{'…' if len(wrong) > 4 else ''}).")
+        drawn = names[int(reads[label])]
+        lead = (f"Label **{names[label]}** draws a **{drawn}** here" if drawn != names[label]
+                else f"Label **{names[label]}** draws a {drawn} here")
+    else:
+        here, lead = "", f"The decoder draws a **{names[int(reads[0])]}** here"
+    share = hold_map.share_holding()
+    st.markdown(f"{lead}, as judged by a classifier trained on the dataset's training digits. "
+                f"{here}")
+    st.plotly_chart(hold_figure(hold_map.hold, hold_map.bounds, z, box=box,
+                                threshold=HOLD_THRESHOLD),
+                    key=f"hold_map::{ckpt.train.dataset}", config={"displaylogo": False})
+    st.caption(f"Measured over a {hold_map.n} x {hold_map.n} grid of the codes' range: green "
+               f"where the judge recovers at least {HOLD_THRESHOLD:.0%} of the labels "
+               f"({share:.0%} of the range; inside the green line). "
+               + ("The pad (dashed box) is kept where it holds." if box is not None else ""))

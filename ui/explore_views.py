@@ -74,22 +74,46 @@ def sample_view(ckpt: Checkpoint, *, label, name: str) -> None:
     png_download("Samples PNG", grid, "samples.png", key=f"dl_samples::{name}", scale=3)
 
 
+def typical_code(codes: np.ndarray, labels: np.ndarray, k: int, *, neighbours: int = 15,
+                 candidates: int = 400) -> int:
+    """Held-out index of the most typical code of class k: the one whose `neighbours`
+    nearest codes are most often of class k too (ties: the denser spot), so the decoder
+    there draws a k, not its neighbour class (a class's median can lie among another's
+    codes). Looks at the `candidates` members nearest the class's median."""
+    members = np.flatnonzero(labels == k)
+    if not len(members):
+        return 0
+    centre = np.median(codes[members], axis=0)
+    near = members[np.argsort(((codes[members] - centre) ** 2).sum(axis=1))[:candidates]]
+    d = ((codes[near, None, :] - codes[None, :, :]) ** 2).sum(axis=-1)  # (candidates, N)
+    nn = np.argpartition(d, neighbours, axis=1)[:, 1:neighbours + 1]
+    purity = (labels[nn] == k).mean(axis=1)
+    spread = np.take_along_axis(d, nn, axis=1).mean(axis=1)
+    return int(near[np.lexsort((spread, -purity))[0]])
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def _typical_ends(path: str, stamp: float) -> list[int]:
+    from ui.loaders import _load
+
+    ckpt = _load(path, stamp)
+    codes, labels = ckpt.codes.numpy(), ckpt.labels.numpy()
+    return [typical_code(codes, labels, k) for k in (1, 7)]
+
+
 def default_ends(ckpt: Checkpoint, name: str) -> list[int] | None:
     """Held-out indices of the interpolation's two ends: the link's or the user's choice
-    (session keys interp_a/interp_b), else the most typical 1 and 7 (the code nearest its
-    class's median code), so the strip starts and ends on digits that decode as themselves."""
+    (session keys interp_a/interp_b), else the most typical 1 and 7 (typical_code)."""
     if ckpt.codes is None:
         return None
-    codes, labels = ckpt.codes.numpy(), ckpt.labels.numpy()
+    from ui.loaders import cache_key
+
+    typical = _typical_ends(*cache_key(name))
     out = []
-    for prefix, k in (("interp_a", 1), ("interp_b", 7)):
+    for prefix, fallback in zip(("interp_a", "interp_b"), typical, strict=True):
         chosen = st.session_state.get(f"{prefix}::{name}")
-        if chosen is not None and 0 <= int(chosen) < len(codes):
-            out.append(int(chosen))
-            continue
-        members = np.flatnonzero(labels == k) if (labels == k).any() else np.arange(len(codes))
-        centre = np.median(codes[members], axis=0)
-        out.append(int(members[np.argmin(((codes[members] - centre) ** 2).sum(axis=1))]))
+        ok = chosen is not None and 0 <= int(chosen) < len(ckpt.codes)
+        out.append(int(chosen) if ok else fallback)
     return out
 
 
@@ -103,9 +127,20 @@ def remember_picked_ends(state, name: str) -> None:
             st.session_state[f"{prefix}::{name}"] = index
 
 
-def interpolate_details(ckpt: Checkpoint, ends, *, label, steps: int, name: str) -> None:
+def _end_words(ckpt: Checkpoint, end, index: int) -> str:
+    codes = ckpt.codes.numpy()
+    if not np.allclose(codes[index], end, atol=1e-5):
+        return "a point you chose (" + ", ".join(f"{v:.2f}" for v in end) + ")"
+    return (f"held-out #{index} (a {class_names(ckpt)[int(ckpt.labels[index])]}, "
+            "decoded from its code)")
+
+
+def interpolate_details(ckpt: Checkpoint, ends, indices, *, label, steps: int,
+                        name: str) -> None:
     """Under the pad in Interpolate: the strip's settings and its PNG (decoded on the server
     from the ends the user let go of; the browser draws the same strip while dragging)."""
+    st.markdown(f"**A** = {_end_words(ckpt, ends[0], indices[0])}  \n"
+                f"**B** = {_end_words(ckpt, ends[1], indices[1])}")
     st.slider("Steps", 3, 16, 10, key=f"interp_steps::{name}")
     path = explore.interpolate(np.asarray(ends[0], np.float32), np.asarray(ends[1], np.float32),
                                steps)
@@ -149,7 +184,7 @@ def presentation_mode() -> bool:
     key = "explore_present"
     if key not in st.session_state:
         st.session_state[key] = st.query_params.get("present") == "1"
-    on = st.toggle("Presentation", key=key, help="Larger type, only the map and the digit: "
+    on = st.toggle("Present", key=key, help="Larger type, only the map and the digit: "
                    "for a projector. Also opens with ?present=1 in the link.")
     if on:
         st.query_params["present"] = "1"

@@ -153,3 +153,29 @@ def heads_figure(codes: np.ndarray, labels: np.ndarray, class_names, heads: np.n
         hovertemplate="head %{text}<br>W_c column = (%{x:.2f}, %{y:.2f})<extra></extra>",
     ))
     return fig
+
+
+def hold_figure(hold: np.ndarray, bounds, z, *, box=None, threshold: float = 0.9,
+                height: int = 300) -> go.Figure:
+    """Where the label holds: hold (n, n) in [0, 1] (row 0 = top) as a heatmap over bounds,
+    its `threshold` contour, the pad's box and the current z (x, y)."""
+    xmin, xmax, ymin, ymax = bounds
+    n = hold.shape[0]
+    xs, ys = np.linspace(xmin, xmax, n), np.linspace(ymax, ymin, n)
+    fig = go.Figure(go.Heatmap(
+        x=xs, y=ys, z=hold * 100, zmin=0, zmax=100, colorscale=[[0, "#f4cccc"], [1, "#d9ead3"]],
+        colorbar=dict(title=dict(text="% labels<br>recovered", font=dict(size=11)),
+                      thickness=10, len=0.8), hovertemplate="z=(%{x:.2f}, %{y:.2f})<br>"
+        "%{z:.0f} % of labels drawn as asked<extra></extra>"))
+    fig.add_trace(go.Contour(
+        x=xs, y=ys, z=hold, contours=dict(start=threshold, end=threshold, coloring="none"),
+        line=dict(color="#38761d", width=2), showscale=False, hoverinfo="skip"))
+    if box is not None:
+        bx0, bx1, by0, by1 = box
+        fig.add_shape(type="rect", x0=bx0, x1=bx1, y0=by0, y1=by1,
+                      line=dict(color="#333", width=1.5, dash="dash"))
+    fig.add_trace(go.Scatter(x=[z[0]], y=[z[1]], mode="markers", hoverinfo="skip",
+                             marker=dict(size=12, color="#d62728", line=dict(color="white",
+                                                                             width=2))))
+    fig.update_layout(showlegend=False)
+    return _square_layout(fig, bounds, height=height)

@@ -23,10 +23,9 @@ class PaintedPrior(Prior):
     """p(z) proportional to the painted mask over `window` = (xmin, xmax, ymin, ymax)."""
 
     name = "painted"
-    dim = 2
 
     def __init__(self, mask: np.ndarray, window: tuple[float, float, float, float]):
-        super().__init__()
+        super().__init__(dim=2)
         mask = np.asarray(mask, dtype=np.float32)
         if mask.ndim != 2 or mask.shape[0] != mask.shape[1] or not 2 <= mask.shape[0] <= MAX_SIDE:
             raise ConfigError(f"a painted prior needs a square mask of 2..{MAX_SIDE} cells a "
@@ -40,11 +39,13 @@ class PaintedPrior(Prior):
             raise ConfigError(f"bad window {window}")
         self.side, self.window = mask.shape[0], (xmin, xmax, ymin, ymax)
         self.mask = mask
-        self._weights = torch.from_numpy(mask.reshape(-1) / mask.sum())  # (G*G,) on the CPU
+        # (G*G,) cell probabilities; a non-persistent buffer moves with the model
+        self.register_buffer("weights", torch.from_numpy(mask.reshape(-1) / mask.sum()),
+                             persistent=False)
 
-    def sample(self, n, *, labels=None, generator=None):
+    def sample(self, n, *, labels=None, generator=None, trusted_labels=False):
         device = generator.device if generator is not None else self.device
-        weights = self._weights.to(device)
+        weights = self.weights.to(device)
         cells = torch.multinomial(weights, n, replacement=True, generator=generator)  # (n,)
         row, col = cells // self.side, cells % self.side
         u = torch.rand(n, 2, generator=generator, device=device)  # position inside the cell
@@ -59,6 +60,10 @@ class PaintedPrior(Prior):
         w, h = (xmax - xmin) / self.side, (ymax - ymin) / self.side
         return (xmin + cols.min() * w, xmin + (cols.max() + 1) * w,
                 ymax - (rows.max() + 1) * h, ymax - rows.min() * h)
+
+    def variance(self) -> float:
+        z = self.sample(4096, generator=torch.Generator(device=self.device).manual_seed(0))
+        return float(z.var(dim=0).mean())
 
     def contains(self, z: torch.Tensor) -> torch.Tensor:
         """(N, 2) -> (N,) bool: the point lies in a painted cell."""

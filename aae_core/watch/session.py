@@ -55,11 +55,15 @@ class WatchConfig:
     hidden: tuple[int, ...] = (256, 256)  # encoder, decoder and discriminator hidden sizes
     batch_size: int = 100
     lr: float = 1e-3
-    n_codes: int = 500  # held-out codes drawn on the plane
+    n_codes: int = 400  # held-out codes drawn on the plane
     n_prior: int = 300  # prior samples drawn on the plane
     n_arrows: int = 40  # codes that get an arrow
-    grid: int = 32  # cells per side of the heatmap
-    packets_per_s: float = 10.0  # 0: no packets (the benchmark's unwatched run)
+    grid: int = 28  # cells per side of the heatmap (the browser smooths it)
+    packets_per_s: float = 12.0  # 0: no packets (the benchmark's unwatched run)
+    # at most this share of the thread's time goes to building packets: on a slow machine
+    # packets come less often rather than slowing the training they show
+    packet_share: float = 0.2
+    threads: int = 1  # torch intra-op threads of the training thread (0: torch's default)
     slow_motion_pause_s: float = 0.8
     device: str = "auto"
     seed: int = 0
@@ -72,6 +76,8 @@ class WatchConfig:
                 raise ConfigError(f"{name} must be a whole number from {low} to {high}")
         if not 0 <= self.packets_per_s <= 60:
             raise ConfigError("packets_per_s must be between 0 and 60")
+        if not 0 < self.packet_share <= 1:
+            raise ConfigError("packet_share must be in (0, 1]")
         if self.n_arrows > self.n_codes:
             raise ConfigError("n_arrows cannot exceed n_codes")
 
@@ -352,7 +358,9 @@ class WatchSession:
             self._stop.wait(self.config.slow_motion_pause_s)
 
     def _work(self) -> None:
-        last_packet = 0.0
+        if self.config.threads:
+            torch.set_num_threads(self.config.threads)
+        next_packet = 0.0
         while not self._stop.is_set():
             if not self._playing.wait(0.1):
                 continue
@@ -362,13 +370,20 @@ class WatchSession:
                 continue
             with self.lock:
                 self._train_step()
-                pps = self.config.packets_per_s
-                if pps and t0 - last_packet >= 1.0 / pps:
-                    self._publish("train")
-                    last_packet = t0
+                if self.config.packets_per_s and t0 >= next_packet:
+                    next_packet = self._timed_publish(t0)
             cap = SPEEDS[self.speed]
             if cap:
                 self._stop.wait(max(0.0, 1.0 / cap - (time.perf_counter() - t0)))
+
+    def _timed_publish(self, now: float) -> float:
+        """Publish a packet; return when the next one is due: 1 / packets_per_s from now,
+        or later when packets are slow, so they take at most `packet_share` of the time."""
+        start = time.perf_counter()
+        self._publish("train")
+        cost = time.perf_counter() - start
+        c = self.config
+        return now + max(1.0 / c.packets_per_s, cost / c.packet_share)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the thread and free this session's place (idempotent)."""

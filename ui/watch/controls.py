@@ -14,6 +14,7 @@ from aae_core.data import available
 from aae_core.errors import AAEError
 from aae_core.watch import PHASES, SPEEDS, PaintedPrior, WatchConfig, WatchSession, mask_from_b64
 from ui.plain_text import plain
+from ui.run_registry import default_threads
 from ui.watch.component import watch_component
 
 FRAGMENT_PERIOD_S = 0.25  # packets reach the browser in runs of ~2-3 (10 a second)
@@ -30,7 +31,7 @@ def _close(session: WatchSession) -> None:
 
 @st.cache_resource(scope="session", max_entries=1, on_release=_close, show_spinner=False)
 def _session(dataset: str) -> WatchSession:
-    return WatchSession(WatchConfig(dataset=dataset))
+    return WatchSession(WatchConfig(dataset=dataset, threads=default_threads()))
 
 
 def open_session(dataset: str) -> WatchSession | None:

@@ -40,7 +40,7 @@ function tickLabel(v, step) {
 function padLayout(width, opts) {
   if (opts.fit) {
     const side = Math.floor(Math.min(opts.availHeight, (width - GAP) / 1.6));
-    const digit = Math.floor(Math.min(width - GAP - side - 4, side * 0.8));
+    const digit = Math.floor(Math.min(width - GAP - side - 4, side * 0.78));
     if (side >= MIN_BESIDE && digit >= 120) return { side, digit, stacked: false };
   } else if (width - GAP - opts.imagePx >= Math.min(opts.height, MIN_BESIDE)) {
     return { side: Math.floor(Math.min(opts.height, width - GAP - opts.imagePx)),

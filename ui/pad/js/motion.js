@@ -6,8 +6,7 @@ Object.assign(Pad.prototype, {
     const data = this.data;
     if (!data) return;
     const width = this.root.clientWidth || data.height + GAP + data.image_px;
-    const scale = data.scale || 1;
-    const below = 48 * scale + (data.mode === "path" ? this.stripHeight(width) + 16 : 0);
+    const below = data.mode === "path" ? this.stripHeight(width) + 16 : 0;
     const top = Math.max(0, this.root.getBoundingClientRect().top);
     const availHeight = Math.max(MIN_BESIDE, globalThis.innerHeight - top - below - 16);
     const size = padLayout(width, { height: data.height, imagePx: data.image_px,
@@ -22,6 +21,11 @@ Object.assign(Pad.prototype, {
     this.canvas.style.width = this.canvas.style.height = `${size.side}px`;
     this.preview.style.width = this.preview.style.height = `${size.digit}px`;
     this.root.classList.toggle("aae-stacked", size.stacked);
+    // the legend: under the digit when they sit side by side, else under the pad
+    const home = this.root.querySelector(size.stacked ? ".aae-map" : ".aae-side");
+    if (this.legend.container.parentElement !== home) home.append(this.legend.container);
+    this.legend.container.style.maxWidth = size.stacked ? "" : `${Math.max(size.digit, 240)}px`;
+    if (data.fit && !size.stacked) this.fitDigit(size);
     this.root.querySelector(".aae-map").style.width = `${size.side}px`;
     if (data.mode === "path") {
       const n = data.steps, h = this.stripHeight(width);
@@ -33,6 +37,18 @@ Object.assign(Pad.prototype, {
     this.bgDirty = true;
     this.stats && (this.stats.layout = { ...size });
     if (!this.dragging) this.frame();
+  },
+
+  // presentation: shrink the digit until the column beside the pad (caption, digit,
+  // readout, legend) is no taller than the pad
+  fitDigit(size) {
+    const side = this.root.querySelector(".aae-side");
+    const extra = side.getBoundingClientRect().height - size.digit;
+    const digit = Math.floor(Math.max(120, Math.min(size.digit, size.side - extra)));
+    if (digit === size.digit) return;
+    size.digit = digit;
+    this.preview.style.width = this.preview.style.height = `${digit}px`;
+    this.legend.container.style.maxWidth = `${Math.max(digit, 240)}px`;
   },
 
   stripHeight(width) {

@@ -1,0 +1,116 @@
+"""A classroom on one device: total training throughput with 1, 4 and 8 runs at once.
+
+Each run is what the server starts for a user: a Trainer in its own thread (a TrainingRun,
+one torch thread, live snapshots every second), its own model and its own copy of the
+data, all on one device. After a warm-up (CUDA-graph capture included) the steps of every
+run are counted over a fixed window; the table gives the total images/s, the share each
+run gets and the speed-up over one run. It checks the run limit of aae_core/capacity.py.
+
+    .venv/bin/python -m bench.train_concurrency                      # auto device, 1,4,8
+    .venv/bin/python -m bench.train_concurrency --device cpu --counts 1,2 --seconds 3 \
+        --hidden 32                                                  # small, on a CPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from aae_core.capacity import describe_device, run_limit
+from aae_core.config import ModelConfig, TrainConfig
+from aae_core.data import synthetic_digits
+from aae_core.device import resolve_device
+from aae_core.priors import PriorSpec
+from aae_core.train import Controls, Trainer, TrainingRun, make_trainer
+
+WARMUP_STEPS = 20  # steps each run does before the window opens (capture: after 3)
+
+
+def start_runs(count: int, *, device: str, model: str, hidden: tuple[int, ...],
+               batch_size: int, data, cuda_graph: str | None) -> list[TrainingRun]:
+    prior = "mixture" if model == "aae-label-regularized" else "gaussian"
+    cfg = ModelConfig(model=model, prior=PriorSpec(name=prior), hidden=hidden,
+                      disc_hidden=hidden)
+    runs = []
+    for seed in range(count):
+        train = TrainConfig(epochs=10_000, batch_size=batch_size, seed=seed, device=device,
+                            log_every=10)
+        trainer = make_trainer(cfg, train, dataset=data, controls=Controls(),
+                               cuda_graph=cuda_graph)
+        runs.append(TrainingRun(trainer).start())
+    return runs
+
+
+def steps_done(runs: list[TrainingRun]) -> list[int]:
+    return [r.progress().step for r in runs]
+
+
+def wait_until(condition, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the runs did not warm up in time")
+        time.sleep(0.05)
+
+
+def measure(count: int, *, seconds: float, device: str = "auto", model: str = "aae",
+            hidden: tuple[int, ...] = (256, 256), batch_size: int = 100, data=None,
+            cuda_graph: str | None = None) -> dict:
+    """Total images/s of `count` concurrent runs over `seconds` (after a warm-up)."""
+    data = data if data is not None else synthetic_digits()
+    dev = resolve_device(device)
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+    runs = start_runs(count, device=device, model=model, hidden=hidden,
+                      batch_size=batch_size, data=data, cuda_graph=cuda_graph)
+    try:
+        wait_until(lambda: min(steps_done(runs)) >= WARMUP_STEPS, timeout_s=600)
+        before, t0 = steps_done(runs), time.perf_counter()
+        time.sleep(seconds)
+        after, t1 = steps_done(runs), time.perf_counter()
+    finally:
+        for run in runs:
+            run.stop(timeout=60)
+    errors = [str(r.error) for r in runs if r.error is not None]
+    steps = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(steps) * batch_size / (t1 - t0)
+    memory = torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else 0
+    modes = {r.trainer.step_runner.describe() for r in runs if isinstance(r.trainer, Trainer)}
+    return {"runs": count, "images_per_s": total, "per_run": total / count,
+            "min_run_steps": min(steps), "memory_per_run_mib": memory / count / 2**20,
+            "step": ", ".join(sorted(modes)), "errors": errors}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--device", default="auto")
+    p.add_argument("--counts", default="1,4,8")
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--model", default="aae")
+    p.add_argument("--hidden", default="256,256")
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--cuda-graph", choices=["auto", "on", "off"], default=None)
+    p.add_argument("--threads", type=int, default=1, help="torch threads per run (server: 1)")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)  # the default for the runs' threads too
+    hidden = tuple(int(s) for s in args.hidden.split(","))
+    info = describe_device(resolve_device(args.device))
+    print(f"device {info.summary()}; server run limit here: {run_limit(info)}; "
+          f"{args.model} {args.hidden} batch {args.batch_size}, {args.seconds:.0f} s windows")
+    print(f"{'runs':>4} {'images/s':>10} {'per run':>9} {'speed-up':>8} {'MiB/run':>8}  step")
+    data, single = synthetic_digits(), None
+    for count in (int(c) for c in args.counts.split(",")):
+        r = measure(count, seconds=args.seconds, device=args.device, model=args.model,
+                    hidden=hidden, batch_size=args.batch_size, data=data,
+                    cuda_graph=args.cuda_graph)
+        single = single or r["images_per_s"]
+        print(f"{count:>4} {r['images_per_s']:>10.0f} {r['per_run']:>9.0f} "
+              f"{r['images_per_s'] / single:>7.2f}x {r['memory_per_run_mib']:>8.0f}  "
+              f"{r['step']}{'  ERRORS: ' + '; '.join(r['errors']) if r['errors'] else ''}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

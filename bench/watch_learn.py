@@ -1,0 +1,119 @@
+"""Watch it learn: updates delivered to the browser, bytes per update, training watched
+vs unwatched.
+
+1. unwatched  a WatchSession training at full speed in this process, no packets built
+              (the same models, data, batch and torch threads as the page's);
+   packets    the same with packets built (12 a second at most), but no browser;
+2. watched    `streamlit run pages/6_Watch_it_learn.py` + headless Chromium on the same
+              machine: pick the dataset, Full speed, Play; then, over --seconds, count the
+              packets the component received (its own instrumentation, globalThis.__aaeWatch),
+              their JSON bytes, the bytes of each component call, the browser's drawing time
+              per animation frame, and the training steps the packets report.
+
+Targets (issue 14): >= 10 updates/s on a 2-core CPU (>= 30 on a GPU), <= 64 KB an update,
+watched training >= 0.75x unwatched.
+
+    python bench/watch_learn.py [--dataset mnist-10k] [--seconds 20] [--vae]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+STATS_JS = """() => { const s = globalThis.__aaeWatch; if (!s || !s.lastPacket) return null;
+  return {received: s.received, calls: s.calls, step: s.lastPacket.step, now: performance.now(),
+          bytes: s.bytes.slice(-400), callBytes: s.callBytes.slice(-200),
+          frameMs: s.frameMs.slice(-600), vae: s.lastPacket.vae}; }"""
+
+
+def in_process(dataset: str, seconds: float, packets_per_s: float, vae: bool) -> float:
+    """Steps per second of a playing WatchSession (after a 3 s warm-up)."""
+    from aae_core.watch import WatchConfig, WatchSession
+
+    session = WatchSession(WatchConfig(dataset=dataset, packets_per_s=packets_per_s))
+    try:
+        session.show_vae(vae)
+        session.set_speed("full")
+        session.play()
+        time.sleep(3)
+        s0, t0 = session.step, time.perf_counter()
+        time.sleep(seconds)
+        return (session.step - s0) / (time.perf_counter() - t0)
+    finally:
+        session.close()
+
+
+def watched(dataset: str, seconds: float, vae: bool) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_helpers import launch_chromium, streamlit_server, wait_for_app_run
+
+    with streamlit_server("pages/6_Watch_it_learn.py") as url, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        page.goto(url)
+        wait_for_app_run(page, timeout=180_000)
+        if dataset != "synthetic-digits":
+            page.get_by_text(dataset, exact=True).click()
+            wait_for_app_run(page, timeout=180_000)
+        if vae:
+            page.get_by_text("Show a VAE beside it").click()
+            wait_for_app_run(page)
+        page.get_by_role("button", name="Full speed").click()
+        wait_for_app_run(page)
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_timeout(4000)  # warm-up
+        a = page.evaluate(STATS_JS)
+        page.wait_for_timeout(seconds * 1000)
+        b = page.evaluate(STATS_JS)
+        browser.close()
+    dt = (b["now"] - a["now"]) / 1000
+    new = b["received"] - a["received"]
+    calls = b["calls"] - a["calls"]
+    return {"updates_per_s": new / dt, "steps_per_s": (b["step"] - a["step"]) / dt,
+            "bytes": b["bytes"][-new:] if new else [], "call_bytes": b["callBytes"][-calls:],
+            "calls_per_s": calls / dt, "frame_ms": b["frameMs"], "vae": b["vae"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="mnist-10k")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--vae", action="store_true", help="with the VAE beside the AAE")
+    args = parser.parse_args()
+
+    import torch
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} default threads; "
+          f"dataset {args.dataset}; AAE 2x256, batch 100{' + VAE' if args.vae else ''}")
+    unwatched = in_process(args.dataset, args.seconds, 0, args.vae)
+    print(f"unwatched (in process, no packets):  {unwatched:7.1f} steps/s")
+    packets = in_process(args.dataset, args.seconds, 12, args.vae)
+    print(f"packets built, no browser:           {packets:7.1f} steps/s "
+          f"({packets / unwatched:.2f}x)")
+    w = watched(args.dataset, args.seconds, args.vae)
+    print(f"watched (server + chromium):         {w['steps_per_s']:7.1f} steps/s "
+          f"({w['steps_per_s'] / unwatched:.2f}x unwatched; target >= 0.75x)")
+    print(f"updates delivered to the browser:    {w['updates_per_s']:7.1f} /s "
+          f"(target >= 10 on CPU), in {w['calls_per_s']:.1f} component calls/s")
+    if w["bytes"]:
+        per_update = sum(w["call_bytes"]) / max(1, len(w["bytes"]))
+        print(f"bytes per update (packet JSON):      mean {statistics.mean(w['bytes']):,.0f}, "
+              f"max {max(w['bytes']):,} (limit 65,536)")
+        print(f"bytes per update (whole calls):      {per_update:,.0f} "
+              "(meta and a repeated newest packet included)")
+    if w["frame_ms"]:
+        frames = sorted(w["frame_ms"])
+        print(f"browser drawing per animation frame: median {statistics.median(frames):.1f} ms, "
+              f"p90 {frames[int(0.9 * (len(frames) - 1))]:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
