@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from aae_core import explore
-from aae_core.images import scatter_png, tile, to_png_bytes
 from aae_core.models import MODELS
-from ui.loaders import cache_key, model_entries, open_checkpoint, pick_model
+from ui.home_views import map_and_digits
+from ui.loaders import cache_key, model_entries, pick_model
 from ui.nav import sidebar_nav, unknown_page
 
 st.set_page_config(page_title="AAE Latent Explorer", page_icon="🧭", layout="wide")
@@ -32,19 +31,6 @@ LECTURE = (  # (page, what the class sees, model, extra URL parameters)
 )
 ICONS = (":material/explore:", ":material/draw:", ":material/edit:", ":material/balance:",
          ":material/model_training:")
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def map_and_digits(name: str, key: tuple) -> tuple[bytes, bytes] | None:
-    """(the held-out codes coloured by digit, a 10 x 10 lattice of decoded digits over the
-    same box) as PNGs: the picture of what the app is about. `key` = (folder, mtime)."""
-    ckpt = open_checkpoint(name)
-    if ckpt.codes is None or ckpt.model.latent_dim != 2 or ckpt.model.cond_dim:
-        return None
-    codes, labels = ckpt.codes.numpy(), ckpt.labels.numpy()
-    bounds = explore.view_bounds(ckpt.model, codes)
-    lattice = tile(explore.decode_lattice(ckpt.model, bounds, 10), cols=10, pad=0)
-    return scatter_png(codes, labels, bounds, size=420), to_png_bytes(lattice, scale=2)
 
 
 def lecture_steps(known: set[str]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -44,33 +43,8 @@ def to_png_bytes(image: np.ndarray, *, scale: int = 1) -> bytes:
     return buf.getvalue()
 
 
-def save_grid(images: np.ndarray, path, *, cols: int | None = None, scale: int = 2) -> None:
-    Path(path).write_bytes(to_png_bytes(tile(images, cols=cols), scale=scale))
-
-
 #: The class colours, everywhere (figures, the latent pad, PNGs): D3 category10, which is
 #: also Plotly's default qualitative palette. Class k gets PALETTE[k % 10].
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 PALETTE_RGB = tuple(tuple(int(h[i:i + 2], 16) for i in (1, 3, 5)) for h in PALETTE)
-
-
-def scatter_png(codes: np.ndarray, labels: np.ndarray, bounds, *, size: int = 640) -> bytes:
-    """Codes (N, 2) coloured by label on a white square over bounds -> PNG bytes (the map,
-    for downloading without a browser-side renderer)."""
-    from PIL import ImageDraw
-
-    img = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(img)
-    xmin, xmax, ymin, ymax = bounds
-    px = (codes[:, 0] - xmin) / (xmax - xmin) * (size - 1)
-    py = (ymax - codes[:, 1]) / (ymax - ymin) * (size - 1)
-    draw.line([(0, size * ymax / (ymax - ymin)), (size, size * ymax / (ymax - ymin))],
-              fill=(220, 220, 220))
-    draw.line([(size * -xmin / (xmax - xmin), 0), (size * -xmin / (xmax - xmin), size)],
-              fill=(220, 220, 220))
-    for x, y, k in zip(px, py, labels, strict=True):
-        draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=PALETTE_RGB[int(k) % 10])
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()

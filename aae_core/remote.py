@@ -3,7 +3,8 @@
 What goes where (no shared disk is assumed between this process and the cluster):
 
 - to the cluster: the aae_core package itself (a Ray runtime_env py_module, so the nodes
-  need torch and numpy but not this project), the run's configs, the dataset's *name*
+  need this project's requirements but not its files; a local Ray started here imports it
+  from this folder instead), the run's configs, the dataset's *name*
   (each node loads or renders it itself; MNIST needs $AAE_DATA_DIR or its cache there)
   and, to continue a checkpoint, that checkpoint's files as bytes;
 - back from the cluster: Progress snapshots (losses, a latent snapshot, sample images;
@@ -59,14 +60,13 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> str:
     address = address or os.environ.get("RAY_ADDRESS") or None  # as ray.init itself would
     with _connect_lock:
         if not ray.is_initialized():
-            import aae_core
-
-            options = {"runtime_env": {"py_modules": [aae_core]}, "log_to_driver": False,
-                       "configure_logging": False}
+            options = {"log_to_driver": False, "configure_logging": False}
             try:
-                if address:
-                    ray.init(address=address, **options)
-                else:
+                if address:  # its nodes get this code with the job (they need torch only)
+                    ray.init(address=address, runtime_env={"py_modules": [_package_dir()]},
+                             **options)
+                else:  # local workers inherit this process's environment: no upload needed
+                    _export_pythonpath()
                     ray.init(num_cpus=num_cpus, include_dashboard=False, **options)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else \
@@ -74,6 +74,19 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> str:
                 raise RemoteError(f"cannot reach the Ray cluster at {address or 'local'}: "
                                   f"{reason}") from None
         return ray.get_runtime_context().gcs_address
+
+
+def _package_dir() -> str:
+    return str(Path(__file__).resolve().parent)
+
+
+def _export_pythonpath() -> None:
+    """Make aae_core importable in the local Ray's workers, whatever their folder (they
+    inherit this environment; a runtime_env upload would cost each new worker seconds)."""
+    root = str(Path(__file__).resolve().parents[1])
+    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if root not in parts:
+        os.environ["PYTHONPATH"] = os.pathsep.join([root, *parts])
 
 
 def resources(device: str, cpus: int = 1) -> dict:

@@ -3,12 +3,12 @@
     .venv/bin/python -m bench.browser_drag [--seconds 5] [--model aae-mixture]
 
 Prints:
-- cold start: from launching `streamlit run app.py` to the Explore page's 2,000-point map and
-  the latent pad both visible in the browser (first load, includes Plotly's bundle);
+- cold start: from launching `streamlit run app.py` to the Explore page's latent pad ready
+  in the browser with its 2,000-point map drawn (first load; the pad is the only map);
 - a scripted drag of `--seconds` s (mouse moves every ~16 ms): frames per second the pad
   painted, and per-frame decode+paint time p50/p95 measured in the page (performance.now);
-- for comparison, the server round trip per move: pointer release -> the server's decode
-  text updated (what every frame would cost if decoding ran in Python);
+- for comparison, the server round trip per move: pointer release -> the server's decode of
+  that z back in the page (what every frame would cost if decoding ran in Python);
 - the decoder payload per model and the server's resident memory with every shipped
   model opened once.
 """
@@ -24,13 +24,17 @@ import numpy as np
 from aae_core import catalog
 from tests.browser_helpers import (
     browser_skip_reason,
+    enable_pad_stats,
     free_port,
     launch_chromium,
     streamlit_server,
     wait_for_app_run,
 )
-from ui.decoder_payload import payload_nbytes
+from ui.pad.payload import payload_nbytes
 
+# the server's decode (sent back into the pad's data) is of z = (x, y)
+SERVER_Z = ("([k, x, y]) => { const s = window.__aaePad[k].server; "
+            "return !!s && Math.abs(s.z[0] - x) < 0.02 && Math.abs(s.z[1] - y) < 0.02; }")
 STATS = "(k) => { const s = (window.__aaePad || {})[k]; return s ? {frames: s.frames, " \
         "decode: s.decodeMs.slice(), frame: s.frameMs.slice(), ready: s.ready} : null; }"
 
@@ -120,7 +124,7 @@ def drag_in_page(page, key: str, seconds: float) -> dict:
 
 
 def round_trips(page, key: str, n: int = 10) -> np.ndarray:
-    """Release at a new point, time until the server's '**z** = (...)' text shows it."""
+    """Release at a new point, time until the server's decode of it is back in the page."""
     client = "([k, x, y]) => window.__aaePad[k].clientOf(x, y)"
     times = []
     for j in range(n):
@@ -128,7 +132,7 @@ def round_trips(page, key: str, n: int = 10) -> np.ndarray:
         x, y = page.evaluate(client, [key, zx, zy])
         t0 = time.perf_counter()
         page.mouse.click(x, y)
-        page.get_by_text(f"= ({zx:.3f}", exact=False).first.wait_for(timeout=10_000)
+        page.wait_for_function(SERVER_Z, arg=[key, zx, zy], timeout=10_000, polling="raf")
         times.append((time.perf_counter() - t0) * 1e3)
     return np.array(times)
 
@@ -146,17 +150,16 @@ def main() -> None:
     port = free_port()
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = enable_pad_stats(browser.new_page(viewport={"width": 1400, "height": 1000}))
         t0 = time.perf_counter()
         with streamlit_server("app.py", port=port) as url:
             page.goto(f"{url}/Explore?model={args.model}")
             wait_for_app_run(page, timeout=60_000)
-            page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-            page.locator(".aae-pad").first.wait_for(timeout=60_000)
-            cold = time.perf_counter() - t0
             key = f"pad::{args.model}"
             page.wait_for_function("(k) => window.__aaePad && window.__aaePad[k] && "
-                                   "window.__aaePad[k].ready", arg=key, timeout=30_000)
+                                   "window.__aaePad[k].ready && window.__aaePad[k].drawnPoints",
+                                   arg=key, timeout=60_000, polling="raf")
+            cold = time.perf_counter() - t0
             d = drag(page, key, args.seconds)
             wait_for_app_run(page)
             d2 = drag_in_page(page, key, args.seconds)
@@ -169,7 +172,7 @@ def main() -> None:
             memory = rss_mb(port)
         browser.close()
     from aae_core.checkpoints import load_checkpoint
-    from ui.decoder_payload import decoder_payload
+    from ui.pad.payload import decoder_payload
 
     sizes = []
     for entry in catalog.entries():

@@ -106,8 +106,9 @@ def main() -> None:
                     hidden=hidden, batch_size=args.batch_size, data=data,
                     cuda_graph=args.cuda_graph)
         single = single or r["images_per_s"]
+        speed_up = r["images_per_s"] / single if single else float("nan")
         print(f"{count:>4} {r['images_per_s']:>10.0f} {r['per_run']:>9.0f} "
-              f"{r['images_per_s'] / single:>7.2f}x {r['memory_per_run_mib']:>8.0f}  "
+              f"{speed_up:>7.2f}x {r['memory_per_run_mib']:>8.0f}  "
               f"{r['step']}{'  ERRORS: ' + '; '.join(r['errors']) if r['errors'] else ''}",
               flush=True)
 

@@ -51,7 +51,7 @@ def in_process(dataset: str, seconds: float, packets_per_s: float, vae: bool) ->
 
 
 def watched(dataset: str, seconds: float, vae: bool) -> dict:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from tests.browser_helpers import launch_chromium, streamlit_server, wait_for_app_run
 
@@ -63,6 +63,7 @@ def watched(dataset: str, seconds: float, vae: bool) -> dict:
         if dataset != "synthetic-digits":
             page.get_by_text(dataset, exact=True).click()
             wait_for_app_run(page, timeout=180_000)
+        expect(page.get_by_role("button", name="Full speed")).to_be_visible(timeout=180_000)
         if vae:
             page.get_by_text("Show a VAE beside it").click()
             wait_for_app_run(page)

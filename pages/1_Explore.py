@@ -51,7 +51,7 @@ bounds = explore.view_bounds(model, codes, dims)
 
 label = None
 if model.cond_dim:
-    label = views.label_picker(ckpt, key=f"label::{name}", default=url.label,
+    label = views.label_picker(ckpt, key=f"label::{name}", default=url.label, name=name,
                                help_text="This decoder takes a label beside z: z is the style.")
 
 goto = st.session_state.pop(f"explore_goto::{name}", None)  # "send to pad" from the map

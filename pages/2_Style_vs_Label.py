@@ -137,7 +137,7 @@ with side_col:
         st.markdown(f"z sits in component {label}, so the decoder draws a "
                     f"**{plain(names[label])}**. Stay inside this digit's component: crossing "
                     "into another one changes the digit.")
-    else:
+    elif mode == "label":
         where = (f" — the same relative position inside component {label}, "
                  f"z = ({z[0]:.2f}, {z[1]:.2f})" if in_prior else "")
         st.markdown(f"Same style, label **{plain(names[label])}**{where}. Step with the buttons "

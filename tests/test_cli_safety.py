@@ -92,7 +92,7 @@ def test_train_refuses_the_folder_of_shipped_checkpoints(shipped_copy, data):
     refused(["train", "--dataset", data, *SMALL, "--out", shipped_copy],
             "is a folder that is not a checkpoint of this app")
     refused(["train", "--dataset", data, *SMALL, "--out", shipped_copy / SHIPPED.name],
-            f"already holds a checkpoint; to replace it, name it again: --overwrite")
+            "already holds a checkpoint; to replace it, name it again: --overwrite")
     assert snapshot(shipped_copy) == before
 
 

@@ -91,3 +91,13 @@ def test_a_tiny_semi_supervised_experiment_runs_end_to_end(tmp_path, monkeypatch
     experiments.run_experiment(experiments.EXPERIMENTS["semi-supervised"], "synthetic-digits",
                                jobs=1, retrain=False, paper=False, epochs=1)
     assert capsys.readouterr().out.count("reusing") == 3
+
+
+def test_each_seed_is_its_own_command_and_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "RUNS", tmp_path)
+    run = experiments.EXPERIMENTS["clustering"].plan("mnist-10k", False)[0]
+    assert run.folder("mnist-10k") == tmp_path / "mnist-10k" / run.name  # seed 0: as before
+    seeded = run.folder("mnist-10k", 3)
+    assert seeded.name == f"{run.name}-seed3"
+    args = build_parser().parse_args(run.argv("mnist-10k", seeded, seed=3))
+    assert args.seed == 3 and args.out == str(seeded)

@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aae_core import catalog
+from aae_core.checkpoints import load_checkpoint
 from tests.conftest import ROOT
 
 SHIPPED = [e.name for e in catalog.entries() if e.source == "shipped" and e.config is not None]
@@ -37,7 +38,8 @@ def test_explore_renders_every_shipped_model(name):
     at = explore({"model": name}).run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert "**z** = (" in texts(at)
+    model = load_checkpoint(catalog.resolve(name)).model
+    assert len(at.session_state["explore_z"]) == model.latent_dim
 
 
 @needs_shipped
@@ -47,7 +49,7 @@ def test_a_pad_release_is_decoded_by_the_server():
     at.session_state[f"pad::{name}"] = {"z": {"z": [1.5, -0.5], "xy": [1.5, -0.5], "seq": 1}}
     at.run()
     assert not at.exception
-    assert "**z** = (1.500, -0.500)" in texts(at)
+    assert at.session_state["explore_z"] == [1.5, -0.5]
     assert at.query_params["z"] in ("1.5,-0.5", ["1.5,-0.5"])
 
 
@@ -65,7 +67,7 @@ def test_a_link_restores_model_and_z():
     at = explore({"model": name, "z": "0.25,-1"}).run()
     assert not at.exception
     assert at.session_state["model"] == name
-    assert "**z** = (0.250, -1.000)" in texts(at)
+    assert at.session_state["explore_z"] == [0.25, -1.0]
 
 
 @needs_shipped
@@ -94,17 +96,25 @@ def test_sampling_button_draws_new_digits():
 
 
 @needs_shipped
-def test_clicking_a_map_point_shows_its_digit_and_can_move_the_pad():
+def test_an_interpolation_end_dropped_on_a_code_becomes_that_held_out_digit():
     name = "aae-mixture" if "aae-mixture" in SHIPPED else SHIPPED[0]
-    at = explore({"model": name}).run()
-    at.session_state[f"map::{name}"] = {"selection": {"points": [{"customdata": 7}]}}
+    codes = load_checkpoint(catalog.resolve(name)).codes
+    at = explore({"model": name, "view": "interpolate"}).run()
+    assert not at.exception, at.exception
+    assert "held-out #" in texts(at)  # the default ends are typical held-out digits
+    at.session_state[f"pad::{name}"] = {"ends": {"ends": [codes[5].tolist(), [0.5, 0.5]],
+                                                 "seq": 1, "picked": [5, None]}}
     at.run()
     assert not at.exception, at.exception
-    assert "a reconstruction of that digit" in texts(at)
-    next(b for b in at.button if "Move the pad here" in b.label).click().run()
-    assert not at.exception
-    codes = catalog.resolve(name)
-    from aae_core.checkpoints import load_checkpoint
+    assert at.session_state[f"interp_a::{name}"] == 5
+    assert "held-out #5 (a " in texts(at) and "a point you chose (0.50, 0.50)" in texts(at)
 
-    z = load_checkpoint(codes).codes[7].tolist()
-    assert f"**z** = ({z[0]:.3f}, {z[1]:.3f})" in texts(at)
+
+@needs_shipped
+def test_presentation_mode_opens_from_the_link_and_leaves_it_when_switched_off():
+    at = explore({"model": SHIPPED[0], "present": "1"}).run()
+    assert not at.exception, at.exception
+    assert at.session_state["explore_present"] is True
+    next(t for t in at.toggle if t.label == "Present").set_value(False).run()
+    assert not at.exception
+    assert "present" not in at.query_params

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import math
 import os
-import time
 
 import pytest
 import torch
 
 from aae_core.capacity import DeviceInfo
 from aae_core.checkpoints import load_checkpoint
-from aae_core.config import ModelConfig, TrainConfig
-from aae_core.data import synthetic_digits
 from aae_core.errors import ConfigError
 from aae_core.models.aae import AAE
 from aae_core.train import Controls
+from tests.conftest import TINY, train_config, wait_for
 from ui import run_registry
 from ui.run_registry import BusyError, NotYours, RunRegistry
-
-TINY = ModelConfig(hidden=(32,), disc_hidden=(32,))
-
-
-@pytest.fixture(scope="module")
-def data():
-    return synthetic_digits(n_train=200, n_test=100)  # 4 steps per epoch at batch 50
 
 
 @pytest.fixture(autouse=True)
@@ -33,25 +24,6 @@ def cpu_server(monkeypatch):
     machine (a GPU server's own limit is tested with made-up devices below)."""
     monkeypatch.setattr(run_registry, "server_device",
                         lambda: DeviceInfo("cpu", cpu_cores=os.cpu_count() or 1))
-
-
-@pytest.fixture
-def runs(tmp_path, monkeypatch):
-    root = tmp_path / "runs"
-    monkeypatch.setenv("AAE_RUNS_DIR", str(root))
-    return root
-
-
-@pytest.fixture
-def registry(runs):
-    reg = RunRegistry(max_runs=2)
-    yield reg
-    reg.stop_all(timeout=10)
-
-
-def train_config(**changes) -> TrainConfig:
-    return TrainConfig(**{"epochs": 1, "batch_size": 50, "log_every": 1, "device": "cpu",
-                          **changes})
 
 
 def start(reg, owner, name, data, *, model_cfg=TINY, **changes):
@@ -68,13 +40,6 @@ def start_paused(reg, owner, name, data):
     wait_for(lambda: run.progress().state in ("running", "paused"), "the worker to begin")
     run.pause()
     return run
-
-
-def wait_for(condition, what: str, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 def finish(run):
@@ -180,8 +145,8 @@ def test_the_defaults_are_half_the_cores_and_one_thread_per_run(monkeypatch):
     assert RunRegistry().threads() == 3 and RunRegistry(threads=2).threads() == 2
 
 
-def test_stop_within_a_second_saves_where_it_got_to(registry, runs, data):
-    controls = Controls()
+def test_stop_saves_where_it_got_to(registry, runs, data, observed_controls):
+    controls = observed_controls
 
     def pause_at_step_two(p):  # deterministic: stop inside the first epoch
         if p.step == 2:
@@ -189,12 +154,9 @@ def test_stop_within_a_second_saves_where_it_got_to(registry, runs, data):
 
     run = start(registry, "alice", "stopped", data, epochs=1000, controls=controls,
                 on_progress=pause_at_step_two)
-    wait_for(lambda: run.progress().step == 2, "two steps")
-    t0 = time.perf_counter()
-    p = registry.stop("alice", "stopped", timeout=5)
-    stop_s = time.perf_counter() - t0
-    assert stop_s < 1.0, f"stop took {stop_s:.2f} s"
-    assert not run.alive and (p.state, p.step) == ("stopped", 2)
+    assert controls.held.wait(60), "the worker never reached the pause point"
+    p = registry.stop("alice", "stopped", timeout=60)  # the timeout only guards a hang
+    assert controls.released.is_set() and not run.alive and (p.state, p.step) == ("stopped", 2)
     ckpt = load_checkpoint(runs / "stopped")
     assert (ckpt.card["epochs"], ckpt.card["steps"]) == (0, 2)
 
@@ -285,13 +247,14 @@ def test_only_the_owner_controls_a_run_until_its_tab_closes(registry, data):
     assert registry.stop("bob", "a1", timeout=10).state == "stopped"
 
 
-def test_pause_and_resume_hold_and_continue_the_steps(registry, data):
-    run = start(registry, "alice", "pr", data, epochs=1000)
+def test_pause_and_resume_hold_and_continue_the_steps(registry, data, observed_controls):
+    controls = observed_controls
+    run = start(registry, "alice", "pr", data, epochs=1000, controls=controls)
     wait_for(lambda: run.progress().step >= 1, "a first step")
     registry.pause("alice", "pr")
-    time.sleep(0.2)  # let the step in flight finish
-    held = run.progress().step
-    time.sleep(0.3)
+    assert controls.held.wait(60), "the worker never reached the pause point"
+    held = run.progress().step  # the step in flight is finished and counted
+    assert not controls.released.wait(0.3)  # the worker stays at the pause point
     assert run.progress().state == "paused" and run.progress().step == held
     registry.resume("alice", "pr")
     wait_for(lambda: run.progress().step > held, "steps after resuming")

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import math
-import threading
-import time
 
 import pytest
 import torch
 
+from aae_core import evaluate
 from aae_core.checkpoints import load_checkpoint, optimizer_tensors
 from aae_core.config import ModelConfig, TrainConfig
-from aae_core.data import synthetic_digits
 from aae_core.errors import ConfigError, DivergenceError
 from aae_core.models import MODELS
 from aae_core.priors import PriorSpec
-from aae_core.train import Controls, TrainingRun, make_trainer
-
-N_TRAIN, N_TEST, BATCH_SIZE = 200, 100, 50  # 4 steps per epoch
-TINY = ModelConfig(hidden=(32,), disc_hidden=(32,))
-
-
-@pytest.fixture(scope="module")
-def data():
-    return synthetic_digits(n_train=N_TRAIN, n_test=N_TEST)
-
-
-def train_config(**changes) -> TrainConfig:
-    return TrainConfig(**{"epochs": 1, "batch_size": BATCH_SIZE, "log_every": 1,
-                          "device": "cpu", **changes})
+from aae_core.train import TrainingRun, make_trainer
+from tests.conftest import BATCH_SIZE, N_TEST, N_TRAIN, TINY, train_config, wait_for
 
 
 def trainer_for(data, out_dir=None, model_cfg=TINY, **kwargs):
@@ -39,14 +25,6 @@ def trainer_for(data, out_dir=None, model_cfg=TINY, **kwargs):
 
 def weights(model) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
-
-
-def wait_for(condition, what: str, timeout_s: float = 60.0) -> None:
-    """Poll until condition() holds; the timeout only guards against a hung test."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 def patch_train_step(monkeypatch, model, after_steps: int, effect):
@@ -137,8 +115,13 @@ def test_resume_continues_the_epochs_with_the_saved_optimizer(data, tmp_path):
 # --- TrainingRun ----------------------------------------------------------------------
 
 
-def test_stop_returns_within_a_second_and_saves(data, tmp_path):
-    controls = Controls()
+def test_stop_ends_the_run_where_it_is_and_saves_without_evaluating(data, tmp_path,
+                                                                     observed_controls,
+                                                                     monkeypatch):
+    """Stop wakes a paused worker, which saves at once: no more steps, no evaluation (the
+    slow part of a save). How long that takes is a figure for bench.train_in_app."""
+    controls, evaluated = observed_controls, []
+    monkeypatch.setattr(evaluate, "evaluate", lambda *a, **k: evaluated.append(1) or {})
 
     def pause_at_step_two(p):  # deterministic: stop inside the first epoch
         if p.step == 2:
@@ -147,12 +130,10 @@ def test_stop_returns_within_a_second_and_saves(data, tmp_path):
     trainer = trainer_for(data, tmp_path / "run", epochs=1000, controls=controls,
                           on_progress=pause_at_step_two)
     run = TrainingRun(trainer).start()
-    wait_for(lambda: run.progress().step == 2, "two steps")
-    t0 = time.perf_counter()
-    p = run.stop()
-    stop_s = time.perf_counter() - t0
-    assert stop_s < 1.0, f"stop took {stop_s:.2f} s"
-    assert not run.alive and run.error is None
+    assert controls.held.wait(60), "the worker never reached the pause point"
+    p = run.stop(timeout=60)  # the timeout only guards against a hung test
+    assert controls.released.is_set() and not run.alive and run.error is None
+    assert evaluated == []
     assert (p.state, p.epoch, p.step) == ("stopped", 0, 2)
     ckpt = load_checkpoint(p.checkpoint)
     assert (ckpt.card["epochs"], ckpt.card["steps"]) == (0, 2)
@@ -160,21 +141,8 @@ def test_stop_returns_within_a_second_and_saves(data, tmp_path):
                for k, v in ckpt.model.state_dict().items())
 
 
-class ObservedControls(Controls):
-    """Controls that tell when the worker has reached the pause point."""
-
-    def __init__(self):
-        super().__init__()
-        self.held = threading.Event()
-
-    def wait_if_paused(self) -> float:
-        if not self.running.is_set():
-            self.held.set()
-        return super().wait_if_paused()
-
-
-def test_pause_holds_the_step_count_and_resume_continues(data):
-    controls = ObservedControls()
+def test_pause_holds_the_step_count_and_resume_continues(data, observed_controls):
+    controls = observed_controls
     trainer = trainer_for(data, epochs=1000, controls=controls, log_every=7)
     steps_done = []
     real_step = trainer.model.train_step
@@ -189,7 +157,7 @@ def test_pause_holds_the_step_count_and_resume_continues(data):
         assert paused.images_per_s == 0  # no speed while paused
         assert paused.step == len(steps_done)  # the steps since the last log are counted
         held = paused.step
-        time.sleep(0.5)
+        assert not controls.released.wait(0.5)  # the worker stays at the pause point
         assert run.progress().step == held
         run.resume()
         wait_for(lambda: run.progress().step > held, "steps after resume")

@@ -17,7 +17,6 @@ from streamlit.testing.v1 import AppTest
 from aae_core.models import MODELS
 from aae_core.models.aae import AAE
 from ui import loaders, train_views
-from ui.run_registry import RunRegistry
 from ui.train_settings import (
     DENOISE_STD,
     build_configs,
@@ -31,19 +30,10 @@ TINY = {"tr_dataset": "synthetic-digits", "tr_hidden": "32", "tr_batch": 100}
 
 
 @pytest.fixture
-def runs(tmp_path, monkeypatch):
-    root = tmp_path / "runs"
-    monkeypatch.setenv("AAE_RUNS_DIR", str(root))
-    return root
-
-
-@pytest.fixture
-def registry(runs, monkeypatch):
-    """A fresh registry for the page (the server's one is a process-wide global)."""
-    reg = RunRegistry(max_runs=2)
-    monkeypatch.setattr(train_views, "REGISTRY", reg)
-    yield reg
-    reg.stop_all(timeout=10)
+def registry(registry, monkeypatch):
+    """conftest's fresh registry, as the page's (the server's one is a process-wide global)."""
+    monkeypatch.setattr(train_views, "REGISTRY", registry)
+    return registry
 
 
 def open_page() -> AppTest:

@@ -9,6 +9,8 @@ from aae_core import explore
 from aae_core.checkpoints import Checkpoint
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
+from aae_core.models import LABEL_CLUSTER
+from aae_core.parts import majority_digits, part_names, part_of_held_out
 from aae_core.preprocess import canvas_to_gray, load_image_bytes, to_mnist
 from aae_core.words import a_or_an
 from ui.pad import density_payload
@@ -22,11 +24,50 @@ def class_names(ckpt: Checkpoint) -> list[str]:
     return list(names) if names else [str(k) for k in range(ckpt.model.config.n_classes)]
 
 
-def label_picker(ckpt: Checkpoint, *, key: str, default: int | None, help_text: str) -> int:
-    """A label selectbox for label-conditioned decoders (supervised, semi-supervised)."""
-    names = class_names(ckpt)[: ckpt.model.cond_dim]
+@st.cache_data(max_entries=24, show_spinner=False)
+def _part_names(name: str, stamp: tuple, word: str) -> list[str] | None:
+    """'cluster 3: mostly 9s (87%)' per part, measured on the held-out digits; `stamp` =
+    (folder, mtime) so a retrained model is measured again. None: cannot be measured."""
+    from ui.analysis_views import held_out_data
+    from ui.loaders import open_checkpoint
+
+    ckpt = open_checkpoint(name)
+    if ckpt.labels is None:
+        return None
+    codes = ckpt.codes.numpy() if ckpt.codes is not None else None
+    data = held_out_data(ckpt)[0] if ckpt.model.label_meaning == LABEL_CLUSTER else None
+    parts = part_of_held_out(ckpt.model, codes, data.test_x if data is not None else None)
+    if parts is None:
+        return None
+    n = explore.label_parts(ckpt.model) or ckpt.model.cond_dim
+    return part_names(word, majority_digits(parts, ckpt.labels.numpy(), n), class_names(ckpt))
+
+
+def part_labels(ckpt: Checkpoint, name: str, word: str) -> list[str]:
+    """Names for a model's parts (components, clusters, heads) that say which digit each
+    mostly holds; plain 'cluster 3' when that cannot be measured here."""
+    from ui.loaders import cache_key
+
+    n = explore.label_parts(ckpt.model) or ckpt.model.cond_dim
+    measured = _part_names(name, cache_key(name), word)
+    return measured or [f"{word} {k}" for k in range(n)]
+
+
+def label_picker(ckpt: Checkpoint, *, key: str, default: int | None, help_text: str,
+                 name: str | None = None) -> int:
+    """The decoder's second input for label-conditioned decoders: a digit label
+    (supervised, semi-supervised) or, for the clustering AAE, a cluster (named by the digit
+    it mostly holds)."""
+    is_cluster = ckpt.model.label_meaning == LABEL_CLUSTER
+    if is_cluster:
+        names = part_labels(ckpt, name or "", "cluster")[: ckpt.model.cond_dim]
+        help_text = ("This decoder takes a cluster beside z: the encoder found the clusters "
+                     "without labels, so each is named by the digit it mostly holds.")
+    else:
+        names = class_names(ckpt)[: ckpt.model.cond_dim]
     default = default if default is not None and 0 <= default < len(names) else 0
-    return st.selectbox("Label fed to the decoder", range(len(names)), index=default, key=key,
+    return st.selectbox("Cluster fed to the decoder" if is_cluster else "Label fed to the "
+                        "decoder", range(len(names)), index=default, key=key,
                         format_func=lambda k: names[k], help=help_text)
 
 
@@ -57,18 +98,21 @@ def sample_view(ckpt: Checkpoint, *, label, name: str) -> None:
     seed_key = f"sample_seed::{name}"
     st.session_state.setdefault(seed_key, 0)
     left, right = st.columns([1, 1])
-    part = None
+    part, part_name = None, {}
     if parts and not model.cond_dim:
         what = "component" if model.prior.n_components else "cluster head"
+        part_name = dict(enumerate(part_labels(ckpt, name, what)))
         choice = right.selectbox(f"Sample from {what}", ["any", *range(parts)],
-                                 key=f"sample_part::{name}")
+                                 key=f"sample_part::{name}",
+                                 format_func=lambda c: part_name.get(c, str(c)))
         part = None if choice == "any" else int(choice)
     if left.button("Sample 64 new digits", key=f"sample_btn::{name}", icon=":material/casino:"):
         st.session_state[seed_key] += 1
     chosen = part if part is not None else label
     images = explore.sample_images(model, 64, label=chosen, seed=st.session_state[seed_key])
     grid = tile(images, cols=8)
-    where = f" (part {chosen})" if chosen is not None else ""
+    word = "cluster" if model.label_meaning == LABEL_CLUSTER else "label"
+    where = f" ({part_name.get(chosen, f'{word} {chosen}')})" if chosen is not None else ""
     st.image(to_png_bytes(grid, scale=3), caption=f"64 digits decoded from prior samples{where}, "
              f"seed {st.session_state[seed_key]}")
     png_download("Samples PNG", grid, "samples.png", key=f"dl_samples::{name}", scale=3)

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 from aae_core import catalog
 from aae_core.checkpoints import Checkpoint, load_checkpoint
-from aae_core.errors import AAEError
 from ui.model_choice import pick_model  # noqa: F401  (pages import it from here)
 from ui.pad.payload import decoder_payload, points_payload
-from ui.plain_text import plain
 
 
 def _stamp(path: Path) -> float:
@@ -68,16 +65,6 @@ def model_entries() -> list[catalog.Entry]:
     """Every checkpoint, shipped first, then the user's runs (a fresh listing each run:
     a model trained on the Train page appears at once)."""
     return catalog.entries()
-
-
-def show_error(exc: AAEError | Exception, what: str = "") -> None:
-    st.error(f"{plain(what)}{plain(exc)}" if what else plain(exc), icon="⚠️")
-
-
-def held_out(ckpt: Checkpoint) -> tuple[np.ndarray, np.ndarray] | None:
-    if ckpt.codes is None:
-        return None
-    return ckpt.codes.numpy(), ckpt.labels.numpy()
 
 
 def cache_key(name: str) -> tuple[str, float]:

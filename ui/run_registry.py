@@ -83,7 +83,10 @@ def _env_int(name: str, default: int, low: int) -> int:
 
 
 def server_device() -> DeviceInfo:
-    """The device this server's runs train on (each asks for "auto")."""
+    """The device this server's runs train on (each asks for "auto"); with a Ray cluster
+    they train there, and $AAE_MAX_RUNS (the CPU's setting) sizes them to it."""
+    if ray_address():
+        return DeviceInfo("cpu", name="ray cluster", cpu_cores=os.cpu_count() or 1)
     return describe_device(resolve_device("auto"))
 
 
@@ -160,6 +163,9 @@ def release_model(trainer) -> None:
         model.to("meta")
     if prior is not None:
         model.prior = prior
+    trainer.step_runner = None  # a CUDA-graph step holds its own GPU memory pool
+    if getattr(trainer, "data", None) is not None:  # each run's own copy of the images
+        trainer.data = trainer.data.to("cpu")  # on a GPU: back to host memory
     trainer.released = True
     _return_free_memory()
 
@@ -169,6 +175,8 @@ def _return_free_memory() -> None:
     malloc arena, which glibc does not shrink by itself: without this the server's RSS
     stays at its training peak after Stop (measured: 820 MB before and after)."""
     gc.collect()
+    if torch.cuda.is_available():  # cached blocks of the run's GPU memory, to the driver
+        torch.cuda.empty_cache()
     with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, musl): nothing
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 

@@ -369,6 +369,8 @@ class WatchSession:
                 self._slow_step()
                 continue
             with self.lock:
+                if not self.playing:  # paused (or reset) while this thread waited
+                    continue
                 self._train_step()
                 if self.config.packets_per_s and t0 >= next_packet:
                     next_packet = self._timed_publish(t0)

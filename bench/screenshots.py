@@ -1,0 +1,58 @@
+"""Screenshots of the lecture's pages at a laptop, a projector and a phone size -> docs/.
+
+    .venv/bin/python -m bench.screenshots [--pages home,style,...]
+
+One Streamlit server, one Chromium; each page is opened fresh at each size and captured
+as the viewer sees it (the viewport, not the whole scroll height). Prints the seconds each
+page took to be ready.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from tests.browser_helpers import (
+    REPO_ROOT,
+    launch_chromium,
+    require_browser,
+    streamlit_server,
+    wait_for_app_run,
+)
+
+PAGES = {"home": "", "style": "Style_vs_Label?model=aae-supervised",
+         "aae-vs-vae": "AAE_vs_VAE?prior=gaussian", "classify": "Classify_and_Cluster",
+         "train": "Train"}
+SIZES = ((1440, 900), (1280, 720), (390, 844))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", default=",".join(PAGES))
+    args = parser.parse_args()
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    out = REPO_ROOT / "docs"
+    out.mkdir(exist_ok=True)
+    with streamlit_server("app.py") as url, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            for key in args.pages.split(","):
+                for width, height in SIZES:
+                    page = browser.new_page(viewport={"width": width, "height": height})
+                    t0 = time.perf_counter()
+                    page.goto(f"{url}/{PAGES[key]}")
+                    wait_for_app_run(page, timeout=180_000)
+                    page.wait_for_timeout(1500)  # charts and images finish drawing
+                    path = out / f"{key}-{width}.png"
+                    page.screenshot(path=str(path))
+                    print(f"{key:>10} {width}x{height}: ready in {time.perf_counter() - t0:.1f} s"
+                          f" -> {path.relative_to(REPO_ROOT)}")
+                    page.close()
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()

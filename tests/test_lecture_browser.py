@@ -1,0 +1,253 @@
+"""The teacher's lecture, walked in a real browser on one server (issue 11, "Done when").
+
+Home (the five steps, the picture) -> pick vae-mixture and follow the link: the picker
+names it, also after a round trip through the sidebar -> Explore: drag the pad -> Draw:
+strokes drawn with the mouse on the real canvas give a code and a reconstruction, and a
+drawn "1" decodes to a digit the judge classifier reads as 1 -> Style vs Label: the
+measured statement and the map of where the label holds -> AAE vs VAE -> Classify: switching
+the model kind moves the picker without a false warning -> Train a short run on
+synthetic-digits and open it in Explore -> share the link: a new tab opens the same model,
+view and seed -> bad links and an unknown page say what happened.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from urllib.parse import parse_qs, urljoin, urlparse
+
+import numpy as np
+import pytest
+
+from tests.browser_helpers import (
+    artifact_path,
+    launch_chromium,
+    require_browser,
+    streamlit_server,
+    wait_for_app_run,
+    wait_until,
+)
+from tests.conftest import mnist_10k_available
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Three ways to write a 1 on the 224 x 224 canvas: (x, y) points of one stroke.
+ONES = ([(112, 28), (112, 196)], [(122, 30), (104, 194)], [(100, 32), (116, 112), (120, 194)])
+
+
+def choose(page, scope, label: str, option) -> None:
+    """Pick `option` (text or regex) in the selectbox labelled `label` inside `scope`."""
+    scope.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
+    page.get_by_role("option", name=option).first.click()
+    wait_for_app_run(page)
+
+
+def picker(page, label: str = "Model"):
+    return page.get_by_test_id("stSidebar").get_by_role("combobox", name=label)
+
+
+def query(page) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def sidebar_link(page, name: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True).click()
+    wait_for_app_run(page, timeout=60_000)
+
+
+def stroke(page, canvas, points) -> None:
+    """Draw one stroke with the mouse: down, a few moves per segment, up."""
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        for t in np.linspace(0, 1, 12)[1:]:
+            page.mouse.move(box["x"] + x0 + t * (x1 - x0), box["y"] + y0 + t * (y1 - y0))
+    page.mouse.up()
+
+
+def image_pixels(page, caption: str) -> np.ndarray:
+    """The (28, 28) image shown above `caption` (fetched like the browser does), in [0, 1]."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    figure = page.get_by_test_id("stImage").filter(has_text=caption).first
+    src = figure.locator("img").get_attribute("src")
+    with urllib.request.urlopen(urljoin(page.url, src), timeout=10) as resp:
+        img = Image.open(BytesIO(resp.read())).convert("L").resize((28, 28), Image.BOX)
+    return np.asarray(img, np.float32) / 255.0
+
+
+def judge_reads(images: list[np.ndarray]) -> list[int]:
+    import torch
+
+    from aae_core.data import default_cache_dir, load_dataset
+    from aae_core.sample_quality import cached_judge
+
+    data = load_dataset("mnist-10k", download=False)
+    judge = cached_judge("mnist-10k", data.train_x, data.train_y, default_cache_dir())
+    with torch.no_grad():
+        x = torch.as_tensor(np.stack(images).reshape(len(images), -1))
+        return judge(x).argmax(1).tolist()
+
+
+def home_and_the_model_picker(page, url: str, expect) -> None:
+    page.goto(url)
+    wait_for_app_run(page, timeout=90_000)
+    expect(page.get_by_text("A lecture in five steps")).to_be_visible()
+    for k in range(1, 6):
+        expect(page.get_by_role("link", name=re.compile(rf"^{k}\. "))).to_be_visible()
+    expect(page.get_by_test_id("stImage")).to_have_count(2)  # the map and its digits
+    # (2a) pick vae-mixture on Home and follow the link: the picker names it
+    choose(page, page.get_by_test_id("stMain"), "Model to explore", re.compile("^vae-mixture "))
+    page.get_by_role("link", name="Drag through its latent space").click()
+    wait_for_app_run(page, timeout=60_000)
+    expect(picker(page)).to_have_value(re.compile("^vae-mixture "), timeout=30_000)
+    assert query(page)["model"] == "vae-mixture"
+    # (2c) through the sidebar and back: still vae-mixture, not the default
+    sidebar_link(page, "Home")
+    sidebar_link(page, "Explore")
+    expect(picker(page)).to_have_value(re.compile("^vae-mixture "), timeout=30_000)
+
+
+def drag_the_pad(page) -> None:
+    pad = page.locator("canvas.aae-pad").first
+    pad.wait_for(timeout=30_000)
+    before = query(page).get("z")
+    box = pad.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    for t in np.linspace(0, 1, 10)[1:]:
+        page.mouse.move(cx + 60 * t, cy - 40 * t)
+    page.mouse.up()
+    wait_until(lambda: query(page).get("z") not in (None, before), timeout=30)
+
+
+def draw_a_one(page, expect) -> list[np.ndarray]:
+    page.get_by_role("button", name=re.compile("Draw$")).click()
+    wait_for_app_run(page)
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(timeout=30_000)
+    canvas.scroll_into_view_if_needed()
+    recons = []
+    for i, points in enumerate(ONES):
+        if i:
+            page.get_by_role("button", name="Reset canvas & history").first.click()
+            wait_for_app_run(page)
+        stroke(page, canvas, points)
+        wait_for_app_run(page, timeout=30_000)
+        expect(page.get_by_text("its reconstruction")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(re.compile(r"code z = \("))).to_be_visible()
+        expect(page.get_by_text("the image is empty")).to_have_count(0)
+        recons.append(image_pixels(page, "its reconstruction"))
+    page.screenshot(path=artifact_path("lecture_draw.png"))
+    return recons
+
+
+def style_vs_label(page, url: str, expect) -> None:
+    page.goto(url)
+    wait_for_app_run(page, timeout=60_000)
+    page.get_by_role("link", name=re.compile(r"^3\. Style vs label")).click()
+    wait_for_app_run(page, timeout=120_000)  # measures where the label holds (once)
+    expect(picker(page)).to_have_value(re.compile("^aae-supervised "), timeout=30_000)
+    if mnist_10k_available():
+        expect(page.get_by_text("as judged by a classifier")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text(re.compile("green where the judge recovers"))).to_be_visible()
+    page.screenshot(path=artifact_path("lecture_style.png"))
+
+
+def aae_vs_vae_and_classify(page, url: str, expect) -> None:
+    page.goto(url)
+    wait_for_app_run(page, timeout=60_000)
+    page.get_by_role("link", name=re.compile(r"^4\. AAE vs VAE")).click()
+    wait_for_app_run(page, timeout=120_000)
+    expect(page.get_by_role("heading", name="AAE vs VAE: who fills the prior?")).to_be_visible()
+    assert query(page).get("prior") == "gaussian"
+    # (2d) Classify: switching the model kind moves the picker, with no false warning
+    sidebar_link(page, "Classify and Cluster")
+    expect(picker(page)).to_have_value(re.compile("^aae-semi-supervised "), timeout=30_000)
+    page.get_by_role("button", name=re.compile("Unsupervised clustering")).click()
+    wait_for_app_run(page, timeout=120_000)
+    expect(picker(page)).to_have_value(re.compile("^aae-clustering "), timeout=30_000)
+    expect(page.get_by_text("no longer available")).to_have_count(0)
+    assert query(page)["model"] == "aae-clustering"
+
+
+def train_and_explore(page, url: str, expect) -> str:
+    page.goto(url)
+    wait_for_app_run(page, timeout=60_000)
+    page.get_by_role("link", name=re.compile(r"^5\. Train")).click()
+    wait_for_app_run(page, timeout=60_000)
+    side = page.get_by_test_id("stSidebar")
+    choose(page, side, "Dataset", "synthetic-digits")
+    side.get_by_label("Hidden sizes", exact=True).fill("32")
+    side.get_by_label("Epochs", exact=True).fill("1")
+    name = side.get_by_label("Run name", exact=True).input_value()
+    side.get_by_role("button", name="Start training").click()
+    link = page.get_by_role("link", name=f"Explore runs/{name}")
+    expect(link).to_be_visible(timeout=180_000)
+    expect(page.get_by_text(f"Finished: saved as runs/{name}")).to_be_visible()
+    link.click()  # (2b) the picker names the run
+    wait_for_app_run(page, timeout=60_000)
+    expect(picker(page)).to_have_value(re.compile(f"^runs/{name} "), timeout=30_000)
+    return name
+
+
+def share_a_link(browser, page, expect, run_name: str) -> None:
+    page.get_by_role("button", name=re.compile("Sample$")).click()
+    wait_for_app_run(page)
+    page.get_by_role("button", name="Sample 64 new digits").click()
+    wait_for_app_run(page)
+    shared = query(page)
+    assert (shared["model"], shared["view"], shared["seed"]) == (f"runs/{run_name}", "sample",
+                                                                  "1")
+    other = browser.new_page(viewport={"width": 1440, "height": 900})  # a new session
+    other.goto(page.url)
+    wait_for_app_run(other, timeout=60_000)
+    expect(picker(other)).to_have_value(re.compile(f"^runs/{run_name} "), timeout=30_000)
+    expect(other.get_by_text(re.compile("prior samples.*seed 1"))).to_be_visible()
+    reopened = query(other)
+    assert reopened["z"] == shared["z"] and reopened["seed"] == "1"
+    other.close()
+
+
+def bad_links_say_what_happened(page, url: str, expect) -> None:
+    page.goto(f"{url}/Explore?model=nope&label=x&z=50,-50")
+    wait_for_app_run(page, timeout=60_000)
+    shown = picker(page).input_value().split(" ")[0]
+    expect(page.get_by_text(f"showing {shown} instead")).to_be_visible()
+    expect(page.get_by_text(re.compile("is outside this model's map"))).to_be_visible()
+    wait_until(lambda: "label" not in query(page), timeout=10)  # the rejected one is gone
+    page.goto(f"{url}/Nope")
+    wait_for_app_run(page, timeout=60_000)
+    expect(page.get_by_text(re.compile("There is no page called"))).to_be_visible()
+
+
+def test_the_lecture_walks_end_to_end(tmp_path):
+    require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    env = {"AAE_RUNS_DIR": str(tmp_path / "runs"), "AAE_MAX_RUNS": "1"}
+    with streamlit_server("app.py", env=env) as url, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            home_and_the_model_picker(page, url, expect)
+            drag_the_pad(page)
+            choose(page, page.get_by_test_id("stSidebar"), "Model", re.compile("^aae-mixture "))
+            recons = draw_a_one(page, expect)
+            if mnist_10k_available():
+                reads = judge_reads(recons)
+                assert sum(r == 1 for r in reads) >= 2, f"the judge read {reads}"
+            style_vs_label(page, url, expect)
+            aae_vs_vae_and_classify(page, url, expect)
+            run_name = train_and_explore(page, url, expect)
+            share_a_link(browser, page, expect, run_name)
+            bad_links_say_what_happened(page, url, expect)
+        except Exception:
+            page.screenshot(path=artifact_path("lecture_failure.png"))
+            raise
+        finally:
+            browser.close()
