@@ -27,14 +27,16 @@ LECTURE = (  # (page, what the class sees, model, extra URL parameters)
     ("pages/2_Style_vs_Label.py", "Style vs label: one digit in every handwriting",
      "aae-supervised", {}),
     ("pages/3_AAE_vs_VAE.py", "AAE vs VAE: who fills the prior?", None, {"prior": "gaussian"}),
+    ("pages/6_Watch_it_learn.py", "Watch it learn: the adversarial game, one phase at a time",
+     None, {}),
     ("pages/5_Train.py", "Train your own on synthetic digits (about a minute)", None, {}),
 )
 ICONS = (":material/explore:", ":material/draw:", ":material/edit:", ":material/balance:",
-         ":material/model_training:")
+         ":material/visibility:", ":material/model_training:")
 
 
 def lecture_steps(known: set[str]) -> None:
-    st.subheader("A lecture in five steps")
+    st.subheader("A lecture in six steps")
     for i, ((page, text, model, extra), icon) in enumerate(zip(LECTURE, ICONS, strict=True)):
         params = {**({"model": model} if model in known else {}), **extra}
         st.page_link(page, label=f"{i + 1}. {text}", icon=icon, query_params=params or None)

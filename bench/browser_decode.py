@@ -15,7 +15,7 @@ import json
 
 import torch
 
-from tests.browser_helpers import REPO_ROOT, browser_skip_reason, launch_chromium
+from bench.browser import REPO_ROOT, browser_skip_reason, launch_chromium
 from ui.pad.payload import decoder_payload, payload_nbytes
 
 PAGE = """<!doctype html><html><body>

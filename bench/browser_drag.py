@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from aae_core import catalog
-from tests.browser_helpers import (
+from bench.browser import (
     browser_skip_reason,
     enable_pad_stats,
     free_port,

@@ -1,10 +1,10 @@
 """Load test on loopback: N concurrent browser sessions on the Explore page while the
 server trains a model, each with its own z in the URL.
 
-    python bench/load_test.py [--sessions 20] [--model aae-gaussian] [--epochs 500]
-                              [--no-training] [--budget 170]
+    .venv/bin/python -m bench.load_test [--sessions 20] [--model aae-gaussian] [--epochs 500]
+                                        [--no-training] [--budget 170]
 
-1. `streamlit run app.py` on 127.0.0.1 (tests.browser_helpers.streamlit_server), with a
+1. `streamlit run app.py` on 127.0.0.1 (bench.browser.streamlit_server), with a
    temporary AAE_RUNS_DIR.
 2. One browser tab opens the Train page and starts a run on synthetic digits (the app's
    default model, --epochs epochs); the tab is then closed: the run belongs to the
@@ -30,10 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.browser_helpers import (  # noqa: E402
+from bench.browser import (
     DONE_JS,
     ELAPSED_JS,
     RERUN_JS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from tests.browser_helpers import (
+from bench.browser import (
     REPO_ROOT,
     launch_chromium,
     require_browser,

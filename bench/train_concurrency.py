@@ -22,6 +22,7 @@ from aae_core.capacity import describe_device, run_limit
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import synthetic_digits
 from aae_core.device import resolve_device
+from aae_core.models import MODELS
 from aae_core.priors import PriorSpec
 from aae_core.train import Controls, Trainer, TrainingRun, make_trainer
 
@@ -30,7 +31,7 @@ WARMUP_STEPS = 20  # steps each run does before the window opens (capture: after
 
 def start_runs(count: int, *, device: str, model: str, hidden: tuple[int, ...],
                batch_size: int, data, cuda_graph: str | None) -> list[TrainingRun]:
-    prior = "mixture" if model == "aae-label-regularized" else "gaussian"
+    prior = MODELS[model].supported_priors[0]  # gaussian; mixture for label-regularized
     cfg = ModelConfig(model=model, prior=PriorSpec(name=prior), hidden=hidden,
                       disc_hidden=hidden)
     runs = []

@@ -22,8 +22,8 @@
    charts switched off, one whose tab is closed right after Start (after a warm-up run;
    --repeats interleaved rounds).
 
-    python bench/train_in_app.py [--epochs 5] [--repeats 3] [--reruns 12]
-                                 [--no-browser] [--no-throughput]
+    .venv/bin/python -m bench.train_in_app [--epochs 5] [--repeats 3] [--reruns 12]
+                                           [--no-browser] [--no-throughput]
 """
 
 from __future__ import annotations
@@ -31,19 +31,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import torch
 
-import torch  # noqa: E402
-
-from aae_core.config import APP_HIDDEN, ModelConfig, TrainConfig  # noqa: E402
-from aae_core.data import load_dataset  # noqa: E402
-from aae_core.train import make_trainer  # noqa: E402
+from aae_core.config import APP_HIDDEN, ModelConfig, TrainConfig
+from aae_core.data import load_dataset
+from aae_core.train import make_trainer
+from bench.browser import REPO_ROOT
 
 BATCH = 100
 
@@ -98,7 +95,7 @@ def throughput(epochs: int, repeats: int) -> None:
 def _explore_apptest(reruns: int) -> list[float]:
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
     at.switch_page("pages/1_Explore.py")
     at.run()
     assert not at.exception, at.exception
@@ -141,7 +138,7 @@ def in_process(reruns: int) -> None:
 
 
 def _browser_reruns(page, reruns: int) -> list[float]:
-    from tests.browser_helpers import DONE_JS, ELAPSED_JS, RERUN_JS
+    from bench.browser import DONE_JS, ELAPSED_JS, RERUN_JS
 
     times = []
     for _ in range(reruns):
@@ -157,7 +154,7 @@ def _browser_reruns(page, reruns: int) -> list[float]:
 def in_browser(reruns: int, runs: Path, epochs: int, rounds: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser_helpers import launch_chromium, streamlit_server, wait_for_app_run
+    from bench.browser import launch_chromium, streamlit_server, wait_for_app_run
 
     print(f"\n2b. Explore page in headless chromium: press R -> rerun finished "
           f"({reruns} reruns each)")
@@ -210,7 +207,7 @@ def in_browser(reruns: int, runs: Path, epochs: int, rounds: int) -> None:
 
 def _start_from_page(context, url: str, name: str, epochs: int):
     """Open the Train page, start the app's default model on synthetic digits."""
-    from tests.browser_helpers import wait_for_app_run
+    from bench.browser import wait_for_app_run
 
     page = context.new_page()
     page.goto(f"{url}/Train")

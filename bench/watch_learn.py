@@ -53,7 +53,7 @@ def in_process(dataset: str, seconds: float, packets_per_s: float, vae: bool) ->
 def watched(dataset: str, seconds: float, vae: bool) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.browser_helpers import launch_chromium, streamlit_server, wait_for_app_run
+    from bench.browser import launch_chromium, streamlit_server, wait_for_app_run
 
     with streamlit_server("pages/6_Watch_it_learn.py") as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
@@ -63,11 +63,11 @@ def watched(dataset: str, seconds: float, vae: bool) -> dict:
         if dataset != "synthetic-digits":
             page.get_by_text(dataset, exact=True).click()
             wait_for_app_run(page, timeout=180_000)
-        expect(page.get_by_role("button", name="Full speed")).to_be_visible(timeout=180_000)
+        expect(page.get_by_role("radio", name="Full speed")).to_be_visible(timeout=180_000)
         if vae:
             page.get_by_text("Show a VAE beside it").click()
             wait_for_app_run(page)
-        page.get_by_role("button", name="Full speed").click()
+        page.get_by_role("radio", name="Full speed").click()
         wait_for_app_run(page)
         page.get_by_role("button", name="Play").click()
         page.wait_for_timeout(4000)  # warm-up

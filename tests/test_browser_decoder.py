@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tests.browser_helpers import REPO_ROOT, launch_chromium, require_browser
+from bench.browser import REPO_ROOT, launch_chromium, require_browser
 from ui.pad.payload import decoder_payload
 
 pytestmark = pytest.mark.browser

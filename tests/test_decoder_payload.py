@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from ui.pad.payload import decoder_payload, payload_layers, payload_nbytes, points_payload
+from ui.pad.payload import decoder_payload, payload_nbytes, points_payload
 
 MAX_APP_PAYLOAD = 2 * 1024 * 1024  # 2 MB for the app's default 2 -> 256 -> 256 -> 784
 
@@ -21,6 +21,16 @@ def mlp(widths: list[int], acts: list[str], seed: int = 0) -> list:
 
 
 APP_DECODER = ([2, 256, 256, 784], ["relu", "relu", "sigmoid"])
+
+
+def payload_layers(payload: dict) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """The test's own reading of the wire format: [(W (out, in), b (out,), act)]."""
+    layers = []
+    for layer in payload["layers"]:
+        w = np.frombuffer(base64.b64decode(layer["w"]), dtype="<f4")
+        b = np.frombuffer(base64.b64decode(layer["b"]), dtype="<f4")
+        layers.append((w.reshape(layer["out"], layer["in"]), b, layer["act"]))
+    return layers
 
 
 def test_round_trip_recovers_weights_exactly():

@@ -18,7 +18,7 @@ import torch
 from aae_core import catalog
 from aae_core.checkpoints import load_checkpoint
 from aae_core.explore import view_bounds
-from tests.browser_helpers import (
+from bench.browser import (
     artifact_path,
     enable_pad_stats,
     launch_chromium,

@@ -1,6 +1,6 @@
 """The teacher's lecture, walked in a real browser on one server (issue 11, "Done when").
 
-Home (the five steps, the picture) -> pick vae-mixture and follow the link: the picker
+Home (the lecture steps, the picture) -> pick vae-mixture and follow the link: the picker
 names it, also after a round trip through the sidebar -> Explore: drag the pad -> Draw:
 strokes drawn with the mouse on the real canvas give a code and a reconstruction, and a
 drawn "1" decodes to a digit the judge classifier reads as 1 -> Style vs Label: the
@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urljoin, urlparse
 import numpy as np
 import pytest
 
-from tests.browser_helpers import (
+from bench.browser import (
     artifact_path,
     launch_chromium,
     require_browser,
@@ -95,8 +95,8 @@ def judge_reads(images: list[np.ndarray]) -> list[int]:
 def home_and_the_model_picker(page, url: str, expect) -> None:
     page.goto(url)
     wait_for_app_run(page, timeout=90_000)
-    expect(page.get_by_text("A lecture in five steps")).to_be_visible()
-    for k in range(1, 6):
+    expect(page.get_by_text("A lecture in six steps")).to_be_visible()
+    for k in range(1, 7):
         expect(page.get_by_role("link", name=re.compile(rf"^{k}\. "))).to_be_visible()
     expect(page.get_by_test_id("stImage")).to_have_count(2)  # the map and its digits
     # (2a) pick vae-mixture on Home and follow the link: the picker names it

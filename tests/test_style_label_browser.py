@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from aae_core.checkpoints import list_checkpoints, read_config
-from tests.browser_helpers import (
+from bench.browser import (
     REPO_ROOT,
     artifact_path,
     enable_pad_stats,

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser_helpers import (
+from bench.browser import (
     artifact_path,
     launch_chromium,
     require_browser,

@@ -101,7 +101,8 @@ def test_start_watch_progress_stop_and_the_checkpoint_is_saved(registry, runs):
     assert (runs / name / "config.json").is_file()
     assert any(f"saved where it got to as **runs/{name}**" in i.value for i in at.info)
     assert not any(b.label == "Stop" for b in at.button) and not at.toggle
-    assert at.session_state["model"] == f"runs/{name}"  # the Explore page opens it
+    link = next(p.proto for p in at.get("page_link") if p.proto.label == f"Explore runs/{name}")
+    assert link.query_string == f"model=runs%2F{name}"  # the link opens it in Explore
 
 
 def test_pause_and_resume(registry, runs):
@@ -191,6 +192,45 @@ def test_your_own_run_in_progress_is_refused_politely(registry, runs):
     fill(at, tr_name="second")
     press(at, "Start training")
     assert "you already have a run in progress (aae-1)" in at.error[0].value
+
+
+@pytest.mark.slow
+def test_at_the_limit_a_run_waits_in_the_queue_with_its_position(registry, runs,
+                                                                  monkeypatch):
+    monkeypatch.setattr(registry, "_max_runs", 1)
+    alice = open_page()
+    fill(alice, tr_epochs=500, tr_name="alices")
+    press(alice, "Start training")
+    press(alice, "Pause")  # holds the only place without using the CPU
+    bob = open_page()  # another browser session
+    fill(bob, tr_epochs=1, tr_name="bobs")
+    press(bob, "Start training")
+    assert "Queued **bobs**: 1 in the queue" in bob.success[0].value
+    assert progress_text(bob) == ("Waiting in the queue: 1 of 1 · 1 training (the limit "
+                                  "is 1)")
+    assert [b.label for b in bob.button][:1] == ["Leave the queue"]
+    fill(bob, tr_name="bobs-second")
+    press(bob, "Start training")  # one place in the queue per user
+    assert "you already have a run waiting in the queue" in bob.error[0].value
+    assert "bobs" in bob.error[0].value
+    assert registry.find("bobs-second") is None
+    press(alice, "Stop")  # the place frees up: bob's run starts by itself
+    poll(bob, lambda t: t.startswith("Finished"), "the queued run to train")
+    assert (runs / "bobs" / "config.json").is_file()
+
+
+def test_leaving_the_queue_starts_nothing(registry, runs, monkeypatch):
+    monkeypatch.setattr(registry, "_max_runs", 1)
+    alice = open_page()
+    fill(alice, tr_epochs=500, tr_name="alices")
+    press(alice, "Start training")
+    press(alice, "Pause")
+    bob = open_page()
+    fill(bob, tr_epochs=1, tr_name="bobs")
+    press(bob, "Start training")
+    press(bob, "Leave the queue")
+    assert progress_text(bob).startswith("Stopped after 0/1 epochs")
+    assert registry.queued_count() == 0 and not (runs / "bobs").exists()
 
 
 @pytest.mark.parametrize("fault, shown", [

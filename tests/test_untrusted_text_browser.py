@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.browser_helpers import (
+from bench.browser import (
     artifact_path,
     launch_chromium,
     require_browser,
@@ -43,7 +43,7 @@ def links_and_images(page) -> dict:
     return page.evaluate("""() => ({
       links: [...document.querySelectorAll('a[href*="evil.example"]')].map(a => a.href),
       images: [...document.querySelectorAll('img[src*="evil.example"]')].map(i => i.src),
-      text: document.body.innerText})""")
+      text: document.body.innerText.replaceAll("\u2060", "")})""")
 
 
 def test_markdown_in_urls_and_checkpoint_text_renders_as_plain_text(tmp_path):
@@ -65,7 +65,7 @@ def test_markdown_in_urls_and_checkpoint_text_renders_as_plain_text(tmp_path):
                  ("Explore", IMAGE), ("Classify_and_Cluster", evil_card)]
         for path, model in cases:
             page.goto(f"{url}/{path}?model={quote(model)}")
-            wait_for_app_run(page, timeout=120_000)
+            wait_for_app_run(page, timeout=240_000)
             page.wait_for_timeout(1500)  # images and links would be in the DOM by now
             found = links_and_images(page)
             assert found["links"] == [] and found["images"] == [], (path, model, found)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_helpers import (
+from bench.browser import (
     artifact_path,
     launch_chromium,
     require_browser,
@@ -35,8 +35,9 @@ def after(page, seq: int, timeout: float = 60) -> dict:
     return wait_until(lambda: (p := last(page)) and p["seq"] > seq and p, timeout=timeout)
 
 
-def click(page, name: str) -> None:
-    page.get_by_role("button", name=name, exact=True).click()
+def click(page, name: str, role: str = "button") -> None:
+    """Click a button (or a segmented control's option: role "radio"), wait for the rerun."""
+    page.get_by_role(role, name=name, exact=True).click()
     wait_for_app_run(page, timeout=60_000)
 
 
@@ -83,13 +84,13 @@ def test_watch_page_steps_plays_changes_prior_paints_and_shows_the_vae():
 
             # a new prior: new contours (the density field), and the codes get pushed to it
             density = last(page)["density"]
-            click(page, "Mixture of 10")
+            click(page, "Mixture of 10", "radio")
             p = wait_until(lambda: (q := last(page)) and q["prior"] == "mixture" and q,
                            timeout=30)
             assert p["density"] != density
 
             # draw your own prior: paint on the AAE's plane, then use it
-            click(page, "Draw your own")
+            click(page, "Draw your own", "radio")
             bar = page.locator(".ww-paintbar")
             expect(bar).to_be_visible()
             box = page.locator(".ww-panel[data-model='aae'] .ww-plane").bounding_box()

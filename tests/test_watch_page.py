@@ -44,7 +44,9 @@ def test_the_page_as_a_student_uses_it():
     # the stepper: one phase a click, no training step
     for n, key in enumerate(("reconstruct", "discriminator", "encoder"), start=1):
         at.button(key=f"watch_step_{key}").click().run()
-        (packet,) = view_data(at)["packets"]  # only what this tab has not been sent
+        packets = view_data(at)["packets"]
+        assert len(packets) == 1, [(p["seq"], p["phase"]) for p in packets]
+        packet = packets[0]  # only what this tab has not been sent
         assert packet["phase"] == key and packet["step"] == 0
         assert packet["phase_steps"] == start["phase_steps"] + n
 

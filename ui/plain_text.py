@@ -15,17 +15,22 @@ import re
 #: :material/icon:, emoji shortcodes) and its LaTeX ($...$) give a meaning to; CommonMark
 #: lets any ASCII punctuation be escaped with a backslash, so escaping all of them is safe.
 _SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+#: GFM also turns bare "https://...", "www...." and "name@host" into links, escapes or not:
+#: an invisible word joiner (U+2060) after their first character breaks the pattern.
+_AUTOLINK = re.compile(r"(?i)(?<=[hfmw])(?=ttps?:|tp:|ailto:|ww\.)|(?<=@)")
+WORD_JOINER = "\u2060"
 MAX_SHOWN = 300  # characters of one untrusted string shown (a URL can be kilobytes)
 
 
 def plain(value, *, limit: int = MAX_SHOWN) -> str:
     """`value` as text that renders literally in any Markdown element: every punctuation
-    character backslash-escaped, line breaks and tabs as spaces (one line stays one line),
-    at most `limit` characters (an ellipsis marks the cut)."""
+    character backslash-escaped, bare URLs and e-mail addresses broken by an invisible
+    word joiner, line breaks and tabs as spaces (one line stays one line), at most `limit`
+    characters (an ellipsis marks the cut)."""
     text = " ".join(str(value).split()) if str(value).strip() else str(value).strip()
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return _SPECIAL.sub(r"\\\1", text)
+    return _SPECIAL.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, text))
 
 
 def plain_html(value, *, limit: int = MAX_SHOWN) -> str:

@@ -290,7 +290,7 @@ class WatchSession:
 
     @torch.no_grad()
     def _model_view(self, name: str) -> dict:
-        model, view = (self.aae if name == "aae" else self.vae), self._views[name]
+        model, view = getattr(self, name), self._views[name]  # name: "aae" or "vae"
         window = view["window"]
         codes = model.encode(self.x_codes)  # (N, 2)
         out = {"window": list(window), "density": view["density"], "prior": view["prior"],
@@ -299,7 +299,7 @@ class WatchSession:
                "recon": pk.images4(model.reconstruct(self.x_fixed)),
                "samples": pk.images4(model.decode(view["z_show"]))}
         pick = self.x_codes[self.arrow_idx]
-        if name == "aae":
+        if model.has_adversary:
             push = adversarial_push(model.discriminator, codes[self.arrow_idx])
             out["heat"] = pk.field(discriminator_map(model.discriminator, window,
                                                      self.config.grid))
@@ -321,9 +321,11 @@ class WatchSession:
         return packet
 
     def packets_after(self, seq: int, run: str | None = None, limit: int = 8) -> list[dict]:
-        """The newest `limit` packets with a larger seq (all of them after a reset)."""
+        """The current run's newest `limit` packets with a larger seq than `seq` (all of
+        them when the reader's `run` is an older one: a reset happened)."""
         with self.lock:
-            fresh = [p for p in self.ring if p["seq"] > seq or p["run"] != run]
+            fresh = [p for p in self.ring if p["run"] == self.run_id
+                     and (p["seq"] > seq or run != self.run_id)]
         return fresh[-limit:]
 
     def latest(self) -> dict:

@@ -12,13 +12,12 @@ One folder, one component:
 from ui.pad.payload import (
     decoder_payload,
     density_payload,
-    payload_layers,
     payload_nbytes,
     points_payload,
 )
 
-__all__ = ["decoder_payload", "density_payload", "latent_pad", "pad_ends", "payload_layers",
-           "payload_nbytes", "points_payload"]
+__all__ = ["decoder_payload", "density_payload", "latent_pad", "pad_ends", "payload_nbytes",
+           "points_payload"]
 
 
 def __getattr__(name: str):

@@ -145,13 +145,3 @@ def floats_b64(values: Any) -> str:
 def payload_nbytes(payload: dict) -> int:
     """Size in bytes of the payload as JSON (what goes over the websocket)."""
     return len(json.dumps(payload).encode("utf-8"))
-
-
-def payload_layers(payload: dict) -> list[tuple[np.ndarray, np.ndarray, str]]:
-    """Inverse of decoder_payload's weight encoding (tests, debugging)."""
-    layers = []
-    for layer in payload["layers"]:
-        w = np.frombuffer(base64.b64decode(layer["w"]), dtype="<f4")
-        b = np.frombuffer(base64.b64decode(layer["b"]), dtype="<f4")
-        layers.append((w.reshape(layer["out"], layer["in"]), b, layer["act"]))
-    return layers

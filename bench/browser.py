@@ -1,10 +1,13 @@
-"""Shared helpers for real-browser tests (Playwright sync API + Debian chromium).
+"""The browser harness shared by the browser tests and the benchmarks: a headless
+Streamlit server, Debian's chromium through Playwright, and JavaScript probes that time a
+script rerun in the page.
 
-    from tests.browser_helpers import streamlit_server, launch_chromium, wait_for_app_run
+    from bench.browser import streamlit_server, launch_chromium, wait_for_app_run
 
 Plain playwright.sync_api (not the pytest-playwright fixtures), so tests, benchmarks and
 ad-hoc scripts drive the browser the same way. Tests call `require_browser()` first: it
-skips with a clear reason when chromium or playwright is missing.
+skips with a clear reason when chromium or playwright is missing; benchmarks print
+`browser_skip_reason()` instead. Server logs and screenshots go to tests/artifacts/.
 """
 
 from __future__ import annotations

@@ -1,0 +1,50 @@
+"""ui/pad: one folder, the browser code split by job, joined once; one class palette."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from aae_core.images import PALETTE, PALETTE_RGB
+from ui import figures
+from ui.pad import assets
+
+
+def test_every_js_file_is_joined_once_in_order_and_only_main_exports():
+    on_disk = {p.name for p in (assets.HERE / "js").glob("*.js")}
+    assert set(assets.JS_FILES) == on_disk and len(assets.JS_FILES) == len(on_disk)
+    assert assets.JS_FILES[0] == "decoder.js" and assets.JS_FILES[-1] == "main.js"
+    for name in assets.JS_FILES:
+        text = assets.js_path(name).read_text(encoding="utf-8")
+        assert ("export default" in text) == (name == "main.js"), name
+        assert not re.search(r"^\s*import\s", text, re.M), f"{name}: inline modules cannot import"
+    assert assets.JS.count("export default") == 1
+
+
+def test_instrumentation_is_opt_in():
+    """Only stats.js knows the registry; every other file reaches it through `this.stats?.`."""
+    for name in assets.JS_FILES:
+        text = assets.js_path(name).read_text(encoding="utf-8")
+        if name != "stats.js":
+            assert "__aaePad[" not in text and "statsRegistry" not in text, name
+            assert "lastImage" not in text and "decodeMs" not in text, name
+    pad = assets.js_path("pad.js").read_text(encoding="utf-8")
+    assert "statsWanted() ? new PadStats(this) : null" in pad
+
+
+def test_the_class_palette_has_one_source():
+    assert figures.color(3) == PALETTE[3] and PALETTE_RGB[0] == (31, 119, 180)
+    for name in assets.JS_FILES:  # the pad gets its colours from Python, in its data
+        text = assets.js_path(name).read_text(encoding="utf-8").lower()
+        assert not any(c in text for c in PALETTE), name
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_joined_module_parses(tmp_path):
+    path = tmp_path / "pad.mjs"
+    path.write_text(assets.JS, encoding="utf-8")
+    result = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
