@@ -67,12 +67,37 @@ def entries() -> list[Entry]:
     for source, root in (("shipped", shipped_dir()), ("runs", runs_dir())):
         for path in list_checkpoints(root):
             name = path.name if source == "shipped" else f"runs/{path.name}"
-            try:
-                cfg, train = read_config(path)
-                out.append(Entry(name, path, source, cfg, train))
-            except AAEError as exc:
-                out.append(Entry(name, path, source, None, None, str(exc)))
+            cfg, train, problem = _config_of(path)
+            out.append(Entry(name, path, source, cfg, train, problem))
     return out
+
+
+_CONFIGS: dict[Path, tuple] = {}  # folder -> (config.json's stat key, cfg, train, problem)
+_CONFIGS_MAX = 512
+
+
+def _config_of(path: Path) -> tuple[ModelConfig | None, TrainConfig | None, str]:
+    """read_config, remembered while config.json is unchanged: every page lists the
+    checkpoints on every rerun of every session, and parsing and validating each config
+    each time was a tenth of an Explore rerun."""
+    try:
+        info = os.lstat(path / "config.json")
+        key = (info.st_mtime_ns, info.st_size, info.st_ino, info.st_mode)
+    except OSError:
+        key = None
+    hit = _CONFIGS.get(path)
+    if key is not None and hit is not None and hit[0] == key:
+        return hit[1:]
+    try:
+        cfg, train = read_config(path)
+        result = (cfg, train, "")
+    except AAEError as exc:
+        result = (None, None, str(exc))
+    if key is not None:
+        if len(_CONFIGS) >= _CONFIGS_MAX:
+            _CONFIGS.pop(next(iter(_CONFIGS)))
+        _CONFIGS[path] = (key, *result)
+    return result
 
 
 def resolve(name: str) -> Path:

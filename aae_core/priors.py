@@ -15,7 +15,7 @@ construction, and `PRIORS` maps each name a user may pick to its class.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -131,9 +131,8 @@ class PriorSpec:
                 not 1 <= self.dim <= MAX_LATENT_DIM:
             raise ConfigError(f"latent dimension must be a whole number from 1 to "
                               f"{MAX_LATENT_DIM}, got {self.dim!r}")
-        for f in fields(self):
-            if f.type == "float":
-                _number(f.name, getattr(self, f.name))
+        for name in ("std", "radius", "radial_std", "tangential_std"):
+            _number(name, getattr(self, name))
         _whole("components", self.components)
         cls = PRIORS[self.name]
         if cls.uses_components and not 2 <= self.components <= MAX_COMPONENTS:

@@ -279,7 +279,7 @@ class Trainer:
         model = self.model
         x, y = self.data.test_x[:SNAPSHOT_CODES], self.data.test_y[:SNAPSHOT_CODES]
         codes = model.encode(x).cpu().numpy()
-        parts = model.prior.n_components or model.cond_dim  # label the grid when it means something
+        parts = model.sample_parts  # label the grid when labels pick something
         labels = torch.arange(16, device=self.device) % parts if parts else None
         gen = torch.Generator(device=self.device).manual_seed(0)  # same z: the model changes
         samples = model.sample(16, labels=labels, generator=gen)

@@ -3,6 +3,13 @@ server trains a model, each with its own z in the URL.
 
     .venv/bin/python -m bench.load_test [--sessions 20] [--model aae-gaussian] [--epochs 500]
                                         [--no-training] [--budget 170]
+    .venv/bin/python -m bench.load_test --mode classroom [--sessions 20] [--probes 6]
+                                        [--think 5] [--settle 30] [--budget 600]
+
+--mode classroom: one user loads Explore --probes times in a fresh tab, first alone, then
+while --sessions other browser sessions (one headless chromium, separate contexts) sit on
+Explore and rerun it every --think seconds; prints p50/p95 of each and the ratio.
+The default mode (burst) is the following:
 
 1. `streamlit run app.py` on 127.0.0.1 (bench.browser.streamlit_server), with a
    temporary AAE_RUNS_DIR.
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import statistics
 import sys
@@ -191,6 +199,108 @@ async def main_async(args) -> int:
     return 0 if ok_health and not leaks and not errors else 1
 
 
+
+# --- classroom: one user's Explore load, alone and beside active sessions ----------------
+
+LOADED_JS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  return app && app.getAttribute('data-test-connection-state') === 'CONNECTED' &&
+         app.getAttribute('data-test-script-state') === 'notRunning' &&
+         document.body.innerText.includes('decoder over');
+}"""
+
+
+async def probe_loads(browser, url: str, model: str, n: int, deadline: float) -> list[float]:
+    """`n` Explore loads in a row by one user (a fresh tab each: a new session), seconds
+    from goto until the lattice is shown and the script is idle."""
+    times = []
+    context = await browser.new_context(viewport={"width": 1300, "height": 900})
+    for _ in range(n):
+        if time.monotonic() > deadline:
+            break
+        page = await context.new_page()
+        t0 = time.perf_counter()
+        try:
+            await page.goto(f"{url}/Explore?model={model}", timeout=_ms(deadline))
+            await page.wait_for_function(LOADED_JS, timeout=_ms(deadline))
+            times.append(time.perf_counter() - t0)
+        except Exception as exc:  # reported, not fatal: the figures say how many loads
+            print(f"  probe load failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        await page.close()
+    await context.close()
+    return times
+
+
+def _ms(deadline: float) -> float:
+    return max(1_000, (deadline - time.monotonic()) * 1e3)
+
+
+async def active_session(browser, url: str, model: str, i: int, think_s: float,
+                         stop: asyncio.Event, counts: list[int], deadline: float) -> None:
+    """A student on Explore: loads it, then reruns it (R) every `think_s` seconds."""
+    context = await browser.new_context(viewport={"width": 1300, "height": 900})
+    page = await context.new_page()
+    z = z_of(i)
+    try:
+        await page.goto(f"{url}/Explore?model={model}&z={z[0]},{z[1]}", timeout=_ms(deadline))
+        await page.wait_for_function(LOADED_JS, timeout=_ms(deadline))
+        await page.mouse.click(5, 5)  # focus the app, not an input (R reruns)
+        await asyncio.sleep(think_s * (i % 7) / 7)  # spread the reruns over time
+        while not stop.is_set() and time.monotonic() < deadline:
+            await page.keyboard.press("r")
+            await page.wait_for_function(LOADED_JS, timeout=_ms(deadline))
+            counts[i] += 1
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), think_s)
+    except Exception as exc:
+        if not stop.is_set():
+            print(f"  session #{i}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    finally:
+        await context.close()
+
+
+async def classroom(args) -> int:
+    """Explore load p50/p95 for one user alone, then with --sessions active sessions."""
+    from playwright.async_api import async_playwright
+
+    t_start = time.monotonic()
+    deadline = t_start + args.budget
+    with tempfile.TemporaryDirectory() as runs, \
+            streamlit_server("app.py", env={"AAE_RUNS_DIR": runs}, timeout=120) as url:
+        print(f"server {url} up in {time.monotonic() - t_start:.1f}s")
+        async with async_playwright() as pw:
+            browser = await launch_chromium(pw)
+            await probe_loads(browser, url, args.model, 1, deadline)  # warm caches
+            alone = await probe_loads(browser, url, args.model, args.probes, deadline)
+            stop, counts = asyncio.Event(), [0] * args.sessions
+            crowd = [asyncio.create_task(active_session(
+                browser, url, args.model, i, args.think, stop, counts, deadline))
+                for i in range(args.sessions)]
+            await asyncio.sleep(args.settle)  # every session loaded and rerunning
+            t_busy = time.monotonic()
+            loaded = await probe_loads(browser, url, args.model, args.probes, deadline)
+            busy_s = time.monotonic() - t_busy
+            reruns_before = sum(counts)
+            stop.set()
+            await asyncio.gather(*crowd)
+            ok = healthy(url, timeout=10)
+            await browser.close()
+    print(f"\nExplore load ({args.model}), one user; {args.probes} loads each, fresh tab:")
+    for label, values in (("alone", alone), (f"{args.sessions} sessions active", loaded)):
+        if values:
+            print(f"  {label:<22} n={len(values)}  p50 {pct(values, 50):.2f}s  "
+                  f"p95 {pct(values, 95):.2f}s  max {max(values):.2f}s")
+    if alone and loaded:
+        print(f"  loaded / alone: p50 x{pct(loaded, 50) / pct(alone, 50):.2f}, "
+              f"p95 x{pct(loaded, 95) / pct(alone, 95):.2f}  (goal: at most 2x)")
+    print(f"  the {args.sessions} sessions reran {reruns_before} times in total while loading "
+          f"({reruns_before / max(busy_s, 1e-9):.2f} reruns/s; each every {args.think:g}s "
+          f"at most)")
+    print(f"health at the end: {'ok' if ok else 'NOT OK'}; "
+          f"total wall time {time.monotonic() - t_start:.1f}s")
+    return 0 if ok and alone and loaded else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
@@ -199,7 +309,16 @@ def main() -> int:
     parser.add_argument("--no-training", action="store_true")
     parser.add_argument("--budget", type=float, default=170.0,
                         help="seconds for the whole test (every wait has this deadline)")
-    return asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--mode", choices=("burst", "classroom"), default="burst",
+                        help="burst: every session at once, beside a training run; "
+                             "classroom: one user's loads alone vs beside active sessions")
+    parser.add_argument("--probes", type=int, default=6, help="classroom: loads measured")
+    parser.add_argument("--think", type=float, default=5.0,
+                        help="classroom: seconds between one session's reruns")
+    parser.add_argument("--settle", type=float, default=30.0,
+                        help="classroom: seconds for the sessions to load before measuring")
+    args = parser.parse_args()
+    return asyncio.run(classroom(args) if args.mode == "classroom" else main_async(args))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@
               thread that sets torch to --app-threads threads (default 1, as the app).
    Each figure is the trainer's own images/s over the whole run (steps x batch / wall time,
    per-epoch checkpoints included), median of --repeats runs, interleaved.
+   1b. Stop: seconds from TrainingRun.stop() until the run has saved where it got to and
+   its thread has ended, while it trains and while it is paused (median of --repeats).
 2. Explore page responsiveness, idle vs while a run trains (target: active <= 2x idle):
      in-process  a full AppTest rerun of pages/1_Explore.py (server-side script time only),
                  with a ServerRun training in the same process or not;
@@ -90,6 +92,41 @@ def throughput(epochs: int, repeats: int) -> None:
     print(f"   {'path':<8} {'images/s (median)':>18} {'app / path':>11}")
     for k, v in med.items():
         print(f"   {k:<8} {v:>18,.0f} {med['app'] / v:>11.2f}")
+
+
+def _stop_seconds(out: Path, pause_first: bool) -> float:
+    """Seconds from TrainingRun.stop() until the worker has saved and ended."""
+    from aae_core.train import TrainingRun
+
+    model_cfg, train_cfg = configs(1000)
+    run = TrainingRun(make_trainer(model_cfg, train_cfg, out_dir=out)).start()
+    _wait(lambda: run.progress().step >= 3)
+    if pause_first:
+        run.pause()
+        _wait(lambda: run.progress().state == "paused")
+    t0 = time.perf_counter()
+    p = run.stop(timeout=60)
+    seconds = time.perf_counter() - t0
+    assert p.state == "stopped" and not run.alive, p.message
+    return seconds
+
+
+def _wait(condition, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the run did not get there in time")
+        time.sleep(0.01)
+
+
+def stop_latency(repeats: int) -> None:
+    """How long Stop takes (the tests check that it saves at once, without evaluating)."""
+    print(f"\n1b. stop: seconds from Stop until the run has saved and ended (median of {repeats})")
+    for paused in (False, True):
+        with tempfile.TemporaryDirectory() as tmp:
+            times = [_stop_seconds(Path(tmp) / f"r{r}", paused) for r in range(repeats)]
+        print(f"   {'paused' if paused else 'training':<9} {statistics.median(times):.3f} s "
+              f"(max {max(times):.3f} s)")
 
 
 def _explore_apptest(reruns: int) -> list[float]:
@@ -269,6 +306,7 @@ def main() -> None:
     load_dataset("synthetic-digits")  # drawn once, outside every timing
     if not args.no_throughput:
         throughput(args.epochs, args.repeats)
+        stop_latency(args.repeats)
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp) / "runs"
         os.environ["AAE_RUNS_DIR"] = str(runs)

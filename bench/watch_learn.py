@@ -3,7 +3,8 @@ vs unwatched.
 
 1. unwatched  a WatchSession training at full speed in this process, no packets built
               (the same models, data, batch and torch threads as the page's);
-   packets    the same with packets built (12 a second at most), but no browser;
+   packets    the same with packets built (the page's rate: 12 a second at most on a CPU,
+              30 on a GPU), but no browser;
 2. watched    `streamlit run pages/6_Watch_it_learn.py` + headless Chromium on the same
               machine: pick the dataset, Full speed, Play; then, over --seconds, count the
               packets the component received (its own instrumentation, globalThis.__aaeWatch),
@@ -33,7 +34,7 @@ STATS_JS = """() => { const s = globalThis.__aaeWatch; if (!s || !s.lastPacket) 
           frameMs: s.frameMs.slice(-600), vae: s.lastPacket.vae}; }"""
 
 
-def in_process(dataset: str, seconds: float, packets_per_s: float, vae: bool) -> float:
+def in_process(dataset: str, seconds: float, packets_per_s: float | None, vae: bool) -> float:
     """Steps per second of a playing WatchSession (after a 3 s warm-up)."""
     from aae_core.watch import WatchConfig, WatchSession
 
@@ -96,7 +97,7 @@ def main() -> None:
           f"dataset {args.dataset}; AAE 2x256, batch 100{' + VAE' if args.vae else ''}")
     unwatched = in_process(args.dataset, args.seconds, 0, args.vae)
     print(f"unwatched (in process, no packets):  {unwatched:7.1f} steps/s")
-    packets = in_process(args.dataset, args.seconds, 12, args.vae)
+    packets = in_process(args.dataset, args.seconds, None, args.vae)
     print(f"packets built, no browser:           {packets:7.1f} steps/s "
           f"({packets / unwatched:.2f}x)")
     w = watched(args.dataset, args.seconds, args.vae)

@@ -9,14 +9,15 @@ st.set_page_config(page_title="Watch it learn · AAE Latent Explorer", page_icon
                    layout="wide")
 sidebar_nav()
 st.title("Watch an adversarial autoencoder learn")
-st.caption("A 2-D code, trained live on this server. Behind the codes of 500 held-out digits "
-           "lies the discriminator's verdict: green where it thinks “a prior sample”, purple "
-           "where it thinks “a code”. The arrows show where it pushes each code.")
 
 dataset = controls.dataset_choice()
 session = controls.open_session(dataset)
 if session is None:
     st.stop()
+st.caption(f"A 2-D code, trained live on this server. Behind the codes of "
+           f"{session.config.n_codes} held-out digits lies the discriminator's verdict: green "
+           "where it thinks “a prior sample”, purple where it thinks “a code”. The arrows show "
+           "where it pushes each code.")
 with st.sidebar:
     st.caption(f"Networks 2×256, batch {session.config.batch_size}, on {session.device.type}. "
                "The run belongs to this tab: closing it stops the run (nothing is saved).")

@@ -66,3 +66,16 @@ def test_the_reference_step_trains_three_phases():
     assert all(not torch.equal(a, b) for a, b in zip(before, ref.disc.parameters(),
                                                       strict=True))
     assert all(p.requires_grad for p in ref.disc.parameters())  # unfrozen after phase 3
+
+
+@pytest.mark.slow
+def test_the_concurrency_bench_measures_runs_at_once_on_the_cpu():
+    from aae_core.data import synthetic_digits
+    from bench import train_concurrency
+
+    data = synthetic_digits(n_train=400, n_test=50)
+    two = train_concurrency.measure(2, seconds=1.0, device="cpu", hidden=(16,),
+                                    batch_size=20, data=data)
+    assert two["runs"] == 2 and two["errors"] == [] and two["step"] == "eager"
+    assert two["min_run_steps"] > 0  # both runs trained in the window
+    assert two["images_per_s"] == pytest.approx(2 * two["per_run"])

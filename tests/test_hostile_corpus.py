@@ -107,8 +107,14 @@ def make_world(tmp: Path) -> dict[str, str]:
     world.update(shipped=shipped, docs=docs, notes=tmp / "notes.txt", fifo=tmp / "fifo",
                  fake_png=tmp / "fake.png", tiny=write_idx(tmp / "tiny", 5))
     ck = world["ck"] = checkpoint(tmp / "ck")
-    for name in ("fifo_ck", "fifo_ck2", "nested", "nested_card", "int8", "nan_codes"):
+    for name in ("fifo_ck", "fifo_ck2", "nested", "nested_card", "int8", "nan_codes",
+                 "bad_labels", "names_number", "empty_codes"):
         world[name] = checkpoint(tmp / name)
+    save_file({"codes": torch.zeros(4, 2), "labels": torch.tensor([0, 1, 99, -1])},
+              str(world["bad_labels"] / "codes.safetensors"))
+    (world["names_number"] / "card.json").write_text('{"epochs": 1, "class_names": 7}')
+    save_file({"codes": torch.zeros(0, 2), "labels": torch.zeros(0).long()},
+              str(world["empty_codes"] / "codes.safetensors"))
     (world["fifo_ck"] / "config.json").unlink()
     os.mkfifo(world["fifo_ck"] / "config.json")
     (world["fifo_ck2"] / "model.safetensors").unlink()
@@ -227,7 +233,8 @@ def test_the_app_lists_every_hostile_checkpoint_with_one_line(tmp_path, monkeypa
     assert all("\n" not in p for p in problems.values())
 
 
-@pytest.mark.parametrize("name", ["nested_card", "int8", "nan_codes", "fifo_ck2"])
+@pytest.mark.parametrize("name", ["nested_card", "int8", "nan_codes", "fifo_ck2", "bad_labels",
+                                  "names_number"])
 def test_explore_shows_one_message_for_a_hostile_checkpoint(tmp_path, monkeypatch, name):
     from streamlit.testing.v1 import AppTest
 
@@ -243,6 +250,21 @@ def test_explore_shows_one_message_for_a_hostile_checkpoint(tmp_path, monkeypatc
     shown = " ".join(str(e.value) for e in at.error)
     assert f"Cannot open runs/{name}" in shown.replace("\\", ""), shown
     assert "Traceback" not in shown
+
+
+def test_explore_opens_a_checkpoint_with_empty_codes_without_a_map(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    world = make_world(tmp_path)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    os.replace(world["empty_codes"], runs / "empty_codes")
+    monkeypatch.setenv("AAE_RUNS_DIR", str(runs))
+    at = AppTest.from_file(str(ROOT / "pages" / "1_Explore.py"), default_timeout=DEADLINE_S)
+    at.query_params["model"] = "runs/empty_codes"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
 
 
 def test_a_card_json_is_never_rendered_as_markdown(tmp_path):

@@ -50,6 +50,12 @@ def query(page) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
 
 
+def view_button(page, name: str):
+    """A segment of the Explore page's View control."""
+    return page.get_by_test_id("stButtonGroup").locator("button").filter(
+        has_text=re.compile(rf"{name}$")).first
+
+
 def sidebar_link(page, name: str) -> None:
     page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True).click()
     wait_for_app_run(page, timeout=60_000)
@@ -114,7 +120,8 @@ def home_and_the_model_picker(page, url: str, expect) -> None:
 def drag_the_pad(page) -> None:
     pad = page.locator("canvas.aae-pad").first
     pad.wait_for(timeout=30_000)
-    before = query(page).get("z")
+    readout = page.locator(".aae-readout").first
+    before = readout.inner_text()
     box = pad.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(cx, cy)
@@ -122,11 +129,11 @@ def drag_the_pad(page) -> None:
     for t in np.linspace(0, 1, 10)[1:]:
         page.mouse.move(cx + 60 * t, cy - 40 * t)
     page.mouse.up()
-    wait_until(lambda: query(page).get("z") not in (None, before), timeout=30)
+    wait_until(lambda: readout.inner_text() != before, timeout=30)  # the digit followed
 
 
 def draw_a_one(page, expect) -> list[np.ndarray]:
-    page.get_by_role("button", name=re.compile("Draw$")).click()
+    view_button(page, "Draw").click()
     wait_for_app_run(page)
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for(timeout=30_000)
@@ -168,7 +175,7 @@ def aae_vs_vae_and_classify(page, url: str, expect) -> None:
     # (2d) Classify: switching the model kind moves the picker, with no false warning
     sidebar_link(page, "Classify and Cluster")
     expect(picker(page)).to_have_value(re.compile("^aae-semi-supervised "), timeout=30_000)
-    page.get_by_role("button", name=re.compile("Unsupervised clustering")).click()
+    view_button(page, "Unsupervised clustering").click()
     wait_for_app_run(page, timeout=120_000)
     expect(picker(page)).to_have_value(re.compile("^aae-clustering "), timeout=30_000)
     expect(page.get_by_text("no longer available")).to_have_count(0)
@@ -196,7 +203,7 @@ def train_and_explore(page, url: str, expect) -> str:
 
 
 def share_a_link(browser, page, expect, run_name: str) -> None:
-    page.get_by_role("button", name=re.compile("Sample$")).click()
+    view_button(page, "Sample").click()
     wait_for_app_run(page)
     page.get_by_role("button", name="Sample 64 new digits").click()
     wait_for_app_run(page)

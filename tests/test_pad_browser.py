@@ -231,26 +231,22 @@ def test_remount_with_evicted_cache_asks_for_weights(app_page):
     assert s["parses"] == 1 and s["z"] == server_z(page)
 
 
-def test_without_the_test_flag_the_pad_keeps_no_statistics(app_url):
+def test_without_the_test_flag_the_pad_keeps_no_statistics(app_page, app_url):
     """A plain page (no enable_pad_stats): no window.__aaePad, yet dragging still morphs the
     digit and moves the readout, which is what the user sees."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        page = browser.new_page(viewport={"width": 1000, "height": 1100})
-        page.goto(app_url)
-        wait_for_app_run(page)
-        root = page.locator(".aae-pad-root[data-key='pad'][data-ready='1']")
-        root.wait_for(timeout=20_000)
-        readout, preview = root.locator(".aae-readout"), root.locator(".aae-preview")
-        before = (readout.inner_text(), preview.evaluate(PREVIEW_JS))
-        box = root.locator(".aae-pad").bounding_box()
-        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
-        page.mouse.down()
-        page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6, steps=8)
-        page.mouse.up()
-        wait_until(lambda: readout.inner_text() != before[0], timeout=10)
-        assert preview.evaluate(PREVIEW_JS) != before[1]
-        assert page.evaluate("() => typeof window.__aaePad") == "undefined"
-        browser.close()
+    page = app_page.context.browser.new_page(viewport={"width": 1000, "height": 1100})
+    page.goto(app_url)
+    wait_for_app_run(page, timeout=60_000)
+    root = page.locator(".aae-pad-root[data-key='pad'][data-ready='1']")
+    root.wait_for(timeout=30_000)
+    readout, preview = root.locator(".aae-readout"), root.locator(".aae-preview")
+    before = (readout.inner_text(), preview.evaluate(PREVIEW_JS))
+    box = root.locator(".aae-pad").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6, steps=8)
+    page.mouse.up()
+    wait_until(lambda: readout.inner_text() != before[0], timeout=10)
+    assert preview.evaluate(PREVIEW_JS) != before[1]
+    assert page.evaluate("() => typeof window.__aaePad") == "undefined"
+    page.close()

@@ -69,8 +69,8 @@ def test_markdown_in_urls_and_checkpoint_text_renders_as_plain_text(tmp_path):
             page.wait_for_timeout(1500)  # images and links would be in the DOM by now
             found = links_and_images(page)
             assert found["links"] == [] and found["images"] == [], (path, model, found)
-            if model != evil_card:
-                assert model in found["text"], (path, model)  # shown literally
+            if model != evil_card:  # shown literally (Explore cuts it at 60 characters)
+                assert model[:40] in found["text"], (path, model)
         assert "split [Session expired - click to log in](https://evil.example/login)" \
             in found["text"]
         assert "data [Session expired" in found["text"]

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import base64
+import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -332,22 +334,35 @@ def test_packets_after_gives_only_new_ones_and_everything_after_a_reset(session)
     assert fresh[-1]["step"] == 0 and fresh[-1]["phase"] == "reset"
 
 
+def wait_for(condition, timeout: float = 60.0) -> None:
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout, "timed out"
+        time.sleep(0.02)
+
+
 def test_play_trains_in_the_background_and_close_stops_it(session):
-    session.config = WatchConfig(hidden=(16,), batch_size=8, n_codes=40, n_prior=50,
-                                 n_arrows=12, grid=12, packets_per_s=50, device="cpu")
+    session.packets_per_s = 50
     session.set_speed("full")
     session.play()
-    deadline = torch.tensor(0)
-    import time
-
-    start = time.monotonic()
-    while session.step < 5 and time.monotonic() - start < 60:
-        time.sleep(0.05)
+    wait_for(lambda: session.step >= 5)
     session.pause()
-    assert session.step >= 5 and session.latest()["phase"] == "train"
-    assert deadline == 0
+    assert session.latest()["phase"] == "train"
     session.close()
     assert not session.thread.is_alive()
+
+
+def test_slow_motion_publishes_each_phase_in_turn(session):
+    session.config = replace(session.config, slow_motion_pause_s=0.01)
+    session.set_slow_motion(True)
+    first = session.latest()["seq"]
+    session.play()
+    wait_for(lambda: len(session.packets_after(first, session.run_id)) >= 3)
+    session.pause()
+    phases = [p["phase"] for p in session.packets_after(first, session.run_id)]
+    assert phases[:3] == ["reconstruct", "discriminator", "encoder"]
+    steps = [p["step"] for p in session.packets_after(first, session.run_id)]
+    assert steps[:3] == [0, 0, 1]  # a training step is done when its three phases are
 
 
 def test_bad_settings_are_refused():

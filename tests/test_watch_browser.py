@@ -1,6 +1,7 @@
 """The Watch page in a real browser: it opens; each stepper button runs one phase and the
 view redraws what that phase changed; Play advances frames; changing the prior changes
-the contours; a painted prior becomes the AAE's prior; the VAE view shows beside it.
+the contours; the timeline replays; a painted prior becomes the AAE's prior; the VAE view
+shows beside it.
 
 The component's own instrumentation (globalThis.__aaeWatch) says what reached the browser.
 Rates are the benchmark's business (bench/watch_learn.py), never asserted here.
@@ -81,6 +82,13 @@ def test_watch_page_steps_plays_changes_prior_paints_and_shows_the_vae():
             playing = wait_until(lambda: (p := last(page)) and p["step"] >= 3 and p, timeout=90)
             assert playing["phase"] == "train"
             click(page, "Pause")
+
+            # the timeline replays the run in the browser, then goes back to live
+            page.locator(".ww-scrub").evaluate(
+                "s => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
+            expect(page.locator(".ww-time")).to_contain_text("replay 1 of")
+            page.locator(".ww-live").click()
+            expect(page.locator(".ww-live")).to_have_text("● Live")
 
             # a new prior: new contours (the density field), and the codes get pushed to it
             density = last(page)["density"]

@@ -81,15 +81,30 @@ def server_decode(ckpt: Checkpoint, z, label: int | None) -> np.ndarray:
     return explore.decode_points(ckpt.model, np.asarray([z], np.float32), labels)[0]
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _lattice_png(path: str, stamp: float, bounds: tuple, n: int, label, base, dims) -> bytes:
+    """The lattice as PNG bytes, decoded and encoded once for every session that shows the
+    same view (decode + PNG encoding were 2/3 of an Explore rerun: bench/load_test.py)."""
+    from ui.loaders import _load
+
+    model = _load(path, stamp).model
+    images = explore.decode_lattice(model, bounds, n, label=label,
+                                    base=None if base is None else np.asarray(base), dims=dims)
+    return to_png_bytes(tile(images, cols=n, pad=0), scale=2)
+
+
 def manifold_view(ckpt: Checkpoint, bounds, *, label, base, dims, name: str) -> None:
+    from ui.loaders import cache_key
+
     n = st.slider("Lattice size (n x n)", 5, 30, 15, key=f"lattice_n::{name}")
-    images = explore.decode_lattice(ckpt.model, bounds, n, label=label, base=base, dims=dims)
-    grid = tile(images, cols=n, pad=0)
-    st.image(to_png_bytes(grid, scale=2), caption=f"decoder over "
+    base = None if base is None else tuple(float(v) for v in np.asarray(base).ravel())
+    png = _lattice_png(*cache_key(name), tuple(float(b) for b in bounds), n,
+                       None if label is None else int(label), base, tuple(dims))
+    st.image(png, caption=f"decoder over "
              f"{a_or_an(n)} {n} x {n} lattice of z "
              f"spanning x {bounds[0]:.1f}..{bounds[1]:.1f}, y {bounds[2]:.1f}..{bounds[3]:.1f}")
-    png_download("Lattice PNG", grid, f"lattice-{name.replace('/', '-')}.png",
-                 key=f"dl_lattice::{name}", scale=2)
+    st.download_button("Lattice PNG", png, file_name=f"lattice-{name.replace('/', '-')}.png",
+                       mime="image/png", key=f"dl_lattice::{name}", icon=":material/download:")
 
 
 def sample_view(ckpt: Checkpoint, *, label, name: str) -> None:

@@ -148,8 +148,8 @@ class LabelRegularizedAAE(AAE):
         super().__init__(config)
 
     @classmethod
-    def check_config(cls, config):
-        super().check_config(config)
+    def check_settings(cls, config):
+        super().check_settings(config)
         if config.prior.components != config.n_classes:
             raise ConfigError(
                 f"the label-regularized AAE needs one prior component per class: "

@@ -80,7 +80,17 @@ class LatentModel(nn.Module):
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:
         """Refuse a config this model cannot build or train, with one clear line.
-        ModelConfig calls it on construction, through the registry."""
+        ModelConfig calls it on construction, through the registry: the model's settings,
+        then its size (counted only once the settings are known to build)."""
+        cls.check_settings(config)
+        count = cls.parameter_count(config)
+        if count > MAX_PARAMETERS:
+            raise ConfigError(f"this model would have {count:,} parameters, more than the "
+                              f"limit of {MAX_PARAMETERS:,}: use fewer or smaller hidden layers")
+
+    @classmethod
+    def check_settings(cls, config: ModelConfig) -> None:
+        """This model's rules for a config (subclasses add theirs after super's)."""
         if config.prior.name not in cls.supported_priors:
             raise ConfigError(
                 f"model {config.model!r} does not support the {config.prior.name!r} prior; "
@@ -93,10 +103,6 @@ class LatentModel(nn.Module):
         if config.encoder_input_noise > 0 and not cls.uses_encoder_input_noise:
             raise ConfigError(f"model {config.model!r} does not use encoder input noise; "
                               "it is for the models with a categorical code")
-        count = cls.parameter_count(config)
-        if count > MAX_PARAMETERS:
-            raise ConfigError(f"this model would have {count:,} parameters, more than the "
-                              f"limit of {MAX_PARAMETERS:,}: use fewer or smaller hidden layers")
 
     @classmethod
     def parameter_count(cls, config: ModelConfig) -> int:

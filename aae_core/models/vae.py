@@ -27,8 +27,8 @@ class VAE(LatentModel):
         self.decoder = Decoder(c.latent_dim, tuple(reversed(c.hidden)), c.image_dim)
 
     @classmethod
-    def check_config(cls, config):
-        super().check_config(config)
+    def check_settings(cls, config):
+        super().check_settings(config)
         if config.kl == "closed" and config.prior.name != "gaussian":
             raise ConfigError("a closed-form KL exists only for the gaussian prior; use --kl mc")
 

@@ -178,40 +178,33 @@ def latent_pad(
     mem = st.session_state.setdefault(f"_aae_latent_pad::{key}", {})
     state = st.session_state.get(key)  # the browser's state, readable before mounting
     current = _clamp(_choose(mem, _release(state, z, dims), z, "z"), dims, bounds)
-    path = None
-    if ends is not None:
-        given = [_clamp(_floats(e, "a path end"), dims, bounds) for e in ends]
-        if len(given) != 2 or any(len(e) != len(z) for e in given):
-            raise ValueError(f"ends must be two z's of {len(z)} entries")
-        path = [_clamp(e, dims, bounds)
-                for e in _choose(mem, _release_ends(state, len(z)), given, "ends")]
-        mem["ends"] = path
+    path = None if ends is None else _choose_ends(mem, state, ends, z, dims, bounds)
     have = _browser_has(mem, state)
-    decoder_id, decoder_data = _payload_or_none(decoder, have)
-    points_id, points_data = _payload_or_none(points, have)
-    density_id, density_data = _payload_or_none(density, have)
     server = None
     if server_decode is not None:
         server = {"z": current, "image": floats_b64(server_decode(current))}
-    names = list(class_names or [])
-    _component(
-        key=key,
-        data={
-            "key": key, "mode": "path" if path else "point",
-            "model_id": decoder_id, "decoder": decoder_data,
-            "points_id": points_id, "points": points_data,
-            "density_id": density_id, "density": density_data,
+    data = {"key": key, "mode": "path" if path else "point", "z": current, "ends": path,
+            "steps": int(steps), "dims": list(dims), "cond": cond, "bounds": list(bounds),
+            "seq": mem.get("seq", 0), "height": int(height), "image_px": int(image_px),
+            "fit": bool(fit), "scale": float(scale), "server": server,
             "classes": [{"name": str(n), "color": PALETTE[k % len(PALETTE)]}
-                        for k, n in enumerate(names)],
-            "z": current, "ends": path, "steps": int(steps), "dims": list(dims), "cond": cond,
-            "bounds": list(bounds), "seq": mem.get("seq", 0), "height": int(height),
-            "image_px": int(image_px), "fit": bool(fit), "scale": float(scale), "server": server,
-        },
-        on_z_change=_noop,
-        on_ends_change=_noop,
-        on_need_change=_noop,
-    )
+                        for k, n in enumerate(class_names or [])]}
+    data["model_id"], data["decoder"] = _payload_or_none(decoder, have)
+    data["points_id"], data["points"] = _payload_or_none(points, have)
+    data["density_id"], data["density"] = _payload_or_none(density, have)
+    _component(key=key, data=data, on_z_change=_noop, on_ends_change=_noop,
+               on_need_change=_noop)
     return current
+
+
+def _choose_ends(mem: dict, state: Any, ends, z: list[float], dims, bounds) -> list:
+    """The two path ends to show (see _choose), clamped to the pad; remembered for pad_ends."""
+    given = [_clamp(_floats(e, "a path end"), dims, bounds) for e in ends]
+    if len(given) != 2 or any(len(e) != len(z) for e in given):
+        raise ValueError(f"ends must be two z's of {len(z)} entries")
+    chosen = _choose(mem, _release_ends(state, len(z)), given, "ends")
+    mem["ends"] = [_clamp(e, dims, bounds) for e in chosen]
+    return mem["ends"]
 
 
 def pad_ends(key: str) -> list[list[float]] | None:

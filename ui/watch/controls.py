@@ -122,10 +122,11 @@ def stepper(session: WatchSession) -> None:
 
 def prior_and_vae(session: WatchSession) -> bool:
     """The prior (four named ones or a painted one) and the VAE toggle; True = paint mode."""
-    left, right = st.columns([5, 2], vertical_alignment="center")
+    label, left, right = st.columns([1.3, 3.7, 2], vertical_alignment="center")
+    label.markdown("**The prior, live:**")
     left.segmented_control("Prior", list(PRIORS), format_func=PRIORS.get,
                            default=session.prior_choice, key="watch_prior",
-                           on_change=_on_prior, args=(session,))
+                           on_change=_on_prior, args=(session,), label_visibility="collapsed")
     right.toggle("Show a VAE beside it", key="watch_vae", value=session.vae is not None,
                  on_change=lambda: session.show_vae(st.session_state["watch_vae"]))
     return st.session_state.get("watch_prior") == "painted"

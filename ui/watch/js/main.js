@@ -10,10 +10,11 @@
 
 const MAX_FRAMES = 400; // timeline frames kept per run (thinned evenly beyond)
 const MAX_TRAIL = 3000; // trail points kept per run
-const LIVE_TRAIL = 60; // trail points drawn while live
+const LIVE_TRAIL = 25; // trail points drawn while live
 const PAINT_G = 64; // painting lattice, cells per side
 const BRUSH = 3.4; // brush radius in cells
 const MODELS = ["aae", "vae"];
+const MIN_FRAME_MS = 32; // between two drawings while tweening
 
 function stats() {
   return globalThis.__aaeWatch || (globalThis.__aaeWatch = {
@@ -26,7 +27,7 @@ function decodeView(v, meta) {
   if (!v) return null;
   const s = meta.pos_scale, n = meta.fixed_labels.length;
   return {
-    window: v.window, grid: meta.grid,
+    window: v.window, grid: meta.grid, densityGrid: meta.density_grid,
     density: unpackField(v.density), densityKey: v.density, densityWindow: v.window,
     prior: unpackPositions(v.prior, v.window, s),
     codes: unpackPositions(v.codes, v.window, s),
@@ -85,6 +86,7 @@ class Watch {
     this.paint = { on: false, mask: new Uint8Array(PAINT_G * PAINT_G), win: null, down: false, seq: 0 };
     this.playing = false;
     this.raf = 0;
+    this.lastDraw = 0;
     this.api = null;
     this.tick = this.tick.bind(this);
     this.bind();
@@ -223,9 +225,13 @@ class Watch {
       t = this.from ? 0 : 1;
       this.onNewTarget();
     }
-    if (this.replay < 0) this.renderLive(easeInOut(t));
-    stats().frameMs.push(performance.now() - t0);
-    if (stats().frameMs.length > 2000) stats().frameMs.splice(0, 1000);
+    // at most ~30 drawings a second: the machine that draws is often the one that trains
+    if (this.replay < 0 && (t >= 1 || now - this.lastDraw >= MIN_FRAME_MS)) {
+      this.lastDraw = now;
+      this.renderLive(easeInOut(t));
+      stats().frameMs.push(performance.now() - t0);
+      if (stats().frameMs.length > 2000) stats().frameMs.splice(0, 1000);
+    }
     if (t < 1 || this.queue.length) this.schedule();
   }
 
@@ -340,9 +346,11 @@ class Watch {
     const vaeShown = this.vae;
     this.panels.vae.el.hidden = !vaeShown;
     const extra = 58 + 24;
-    const side = vaeShown
+    // the plane, its legend and its digits fit the window's height (projectors are short)
+    const tall = Math.max(300, window.innerHeight - 300);
+    const side = Math.min(tall, vaeShown
       ? Math.max(260, Math.min(560, Math.floor((width - 2 * extra - 24) / 2)))
-      : Math.max(300, Math.min(620, width - extra - 380));
+      : Math.max(300, Math.min(620, width - extra - 420)));
     for (const m of MODELS) this.panels[m].plane.resize(side);
     this.root.style.setProperty("--ww-side", `${side + 58}px`);
     this.render();

@@ -13,7 +13,7 @@ const HEAT_ALPHA = 0.42; // strongest tint at p = 0 or 1
 const CONTOUR_LEVELS = [0.08, 0.3, 0.65];
 const CONTOUR_COLOR = "rgba(8, 94, 74, 0.85)";
 const PRIOR_DOT = "rgba(8, 94, 74, 0.55)";
-const ARROW_COLOR = "rgba(25, 25, 30, 0.88)";
+const ARROW_COLOR = "rgba(25, 25, 30, 0.8)";
 
 class Plane {
   constructor(canvas) {
@@ -69,7 +69,7 @@ class Plane {
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(MARGIN.l, MARGIN.t, this.side, this.side);
     if (f.heat) this.drawField(f.heat, f.grid, true);
-    else if (f.density) this.drawField(f.density, f.grid, false);
+    else if (f.density) this.drawField(f.density, f.densityGrid, false);
     if (this.paint) this.drawPaint();
     this.drawContours(f);
     this.drawDots(f.prior, () => PRIOR_DOT, 1.7);
@@ -137,7 +137,8 @@ class Plane {
     if (this.contourCache.key !== key) {
       this.contourCache = {
         key,
-        segs: CONTOUR_LEVELS.map((lv) => contourSegments(f.density, f.grid, f.densityWindow, lv)),
+        segs: CONTOUR_LEVELS.map((lv) =>
+          contourSegments(f.density, f.densityGrid, f.densityWindow, lv)),
       };
     }
     const ctx = this.ctx;
@@ -188,16 +189,16 @@ class Plane {
     ctx.globalAlpha = 1;
   }
 
-  // raw gradients -> arrows: length grows with the push and saturates at 14 % of the window
+  // raw gradients -> arrows: length grows with the push and saturates at 11 % of the window
   drawArrows(f, idx) {
     if (!f.arrows || !f.codes || !idx) return;
     const ctx = this.ctx;
     const width = this.win[1] - this.win[0];
-    const maxLen = 0.14 * width;
+    const maxLen = 0.11 * width;
     const gRef = (6 / width) * this.arrowGain;
     ctx.strokeStyle = ARROW_COLOR;
     ctx.fillStyle = ARROW_COLOR;
-    ctx.lineWidth = 1.6;
+    ctx.lineWidth = 1.5;
     for (let j = 0; j < idx.length; j++) {
       const i = idx[j];
       const gx = f.arrows[2 * j], gy = f.arrows[2 * j + 1];
@@ -234,9 +235,9 @@ class Plane {
       const n = t.xy.length / 2;
       if (n < 2) continue;
       ctx.strokeStyle = DIGIT_COLORS[t.label % 10];
-      ctx.lineWidth = 2.6;
+      ctx.lineWidth = 2.2;
       for (let i = 1; i < n; i++) {
-        ctx.globalAlpha = 0.15 + 0.85 * (i / (n - 1));
+        ctx.globalAlpha = 0.05 + 0.75 * Math.pow(i / (n - 1), 1.5);
         ctx.beginPath();
         ctx.moveTo(this.px(t.xy[2 * i - 2]), this.py(t.xy[2 * i - 1]));
         ctx.lineTo(this.px(t.xy[2 * i]), this.py(t.xy[2 * i + 1]));

@@ -115,5 +115,5 @@ function fmtLoss(v) {
 function niceStep(range, n) {
   const raw = range / n;
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  return [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || 10 * mag;
+  return [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) || 10 * mag;
 }
