@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Protocol
 
-from aae_core.errors import ConfigError
+from aae_core.errors import ConfigError, shown
 from aae_core.nets import ENCODER_KINDS
 from aae_core.priors import PriorSpec
 
@@ -31,6 +31,7 @@ PAPER_HIDDEN = (1000, 1000)
 #: Adam's moments and gradients each. The paper's 2 x 1000 nets have about 5 M.
 MAX_PARAMETERS = 50_000_000
 MAX_LAYER_SIZE = 8192  # units in one hidden layer
+MAX_LAYERS = 16  # hidden layers of one network
 MAX_IMAGE_DIM = 128 * 128  # pixels of one (flattened, grey) image
 MAX_CLASSES = 1000  # labels / clusters / cluster heads
 #: Held-out codes a checkpoint loader reads (the first ones; the rest are ignored): the
@@ -57,7 +58,8 @@ def register_models(models: Mapping[str, ModelRules]) -> None:
 
 def _positive_int(name: str, value, *, upper: int = 1_000_000) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= upper:
-        raise ConfigError(f"{name} must be a whole number from 1 to {upper}, got {value!r}")
+        raise ConfigError(f"{name} must be a whole number from 1 to {upper}, "
+                          f"got {shown(value)}")
 
 
 def _positive_float(name: str, value, *, upper: float = math.inf, allow_zero=False) -> None:
@@ -65,7 +67,8 @@ def _positive_float(name: str, value, *, upper: float = math.inf, allow_zero=Fal
     ok = ok and (value >= 0 if allow_zero else value > 0) and value <= upper
     if not ok:
         low = ">= 0" if allow_zero else "> 0"
-        raise ConfigError(f"{name} must be a finite number {low} and <= {upper}, got {value!r}")
+        raise ConfigError(f"{name} must be a finite number {low} and <= {upper}, "
+                          f"got {shown(value)}")
 
 
 @dataclass(frozen=True)
@@ -100,32 +103,33 @@ class ModelConfig:
         self._check_sizes()
         if self.encoder not in ENCODER_KINDS:
             kinds = ", ".join(ENCODER_KINDS)
-            raise ConfigError(f"unknown encoder {self.encoder!r}; choose {kinds}")
+            raise ConfigError(f"unknown encoder {shown(self.encoder)}; choose {kinds}")
         for name in ("lr", "lr_adv"):
             _positive_float(name, getattr(self, name), upper=1.0)
-        if not (isinstance(self.beta1, (int, float)) and 0 <= self.beta1 < 1):
-            raise ConfigError(f"beta1 must be in [0, 1), got {self.beta1!r}")
+        if isinstance(self.beta1, bool) or not (isinstance(self.beta1, (int, float))
+                                                 and 0 <= self.beta1 < 1):
+            raise ConfigError(f"beta1 must be in [0, 1), got {shown(self.beta1)}")
         _positive_float("disc_input_noise", self.disc_input_noise, upper=10, allow_zero=True)
         _positive_float("encoder_input_noise", self.encoder_input_noise, upper=10,
                         allow_zero=True)
         _positive_float("reg_weight", self.reg_weight, upper=1e6, allow_zero=True)
         _positive_float("head_eta", self.head_eta, upper=1e3)
         if self.kl not in ("auto", "closed", "mc"):
-            raise ConfigError(f"kl must be auto, closed or mc, got {self.kl!r}")
+            raise ConfigError(f"kl must be auto, closed or mc, got {shown(self.kl)}")
         rules.check_config(self)  # the model's own rules, the parameter count last
 
     def _check_sizes(self) -> None:
         """Layer sizes, classes and image size: whole numbers within their bounds."""
         for name in ("hidden", "disc_hidden"):
             sizes = getattr(self, name)
-            if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
-                raise ConfigError(f"{name} must be a list of layer sizes, got {sizes!r}")
-            sizes = tuple(sizes)
-            object.__setattr__(self, name, sizes)
+            if not isinstance(sizes, (tuple, list)):
+                raise ConfigError(f"{name} must be a list of layer sizes, got {shown(sizes)}")
             if not sizes:
                 raise ConfigError(f"{name} needs at least one layer size")
-            if len(sizes) > 16:
-                raise ConfigError(f"{name} may have at most 16 layers, got {len(sizes)}")
+            if len(sizes) > MAX_LAYERS:
+                raise ConfigError(f"{name} may have at most {MAX_LAYERS} layers, "
+                                  f"got {len(sizes)}")
+            object.__setattr__(self, name, tuple(sizes))
             for size in sizes:
                 _positive_int(f"each {name} size", size, upper=MAX_LAYER_SIZE)
         _positive_int("n_classes", self.n_classes, upper=MAX_CLASSES)
@@ -147,7 +151,8 @@ def _model_rules(name) -> ModelRules:
     if not _MODEL_RULES:
         raise ConfigError("no models are registered: import aae_core.models first")
     if not isinstance(name, str) or name not in _MODEL_RULES:
-        raise ConfigError(f"unknown model {name!r}; choose one of {', '.join(_MODEL_RULES)}")
+        raise ConfigError(f"unknown model {shown(name)}; "
+                          f"choose one of {', '.join(_MODEL_RULES)}")
     return _MODEL_RULES[name]
 
 
@@ -188,13 +193,14 @@ class TrainConfig:
         _positive_int("batch size", self.batch_size, upper=65_536)
         _positive_int("log_every", self.log_every, upper=1_000_000)
         if isinstance(self.labels, bool) or not isinstance(self.labels, int) or self.labels < -1:
-            raise ConfigError(f"labels must be -1 (all), 0 (none) or a count, got {self.labels!r}")
+            raise ConfigError("labels must be -1 (all), 0 (none) or a count, "
+                              f"got {shown(self.labels)}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"seed must be a whole number >= 0, got {self.seed!r}")
+            raise ConfigError(f"seed must be a whole number >= 0, got {shown(self.seed)}")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not str(self.device).startswith(
             "cuda:"
         ):
-            raise ConfigError(f"device must be auto, cpu, cuda or mps, got {self.device!r}")
+            raise ConfigError(f"device must be auto, cpu, cuda or mps, got {shown(self.device)}")
 
     def to_dict(self) -> dict:
         return asdict(self)

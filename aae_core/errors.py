@@ -30,3 +30,10 @@ class DivergenceError(AAEError):
 
 class TrainingStopped(AAEError):
     """Raised inside the loop when the user asked the run to stop."""
+
+
+def shown(value, limit: int = 60) -> str:
+    """repr(value) cut to `limit` characters: a user's value quoted inside a one-line message
+    (a config file may hold a megabyte where a number belongs)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from aae_core.errors import ConfigError
+from aae_core.errors import ConfigError, shown
 
 MAX_LATENT_DIM = 256  # the largest code a user may ask for
 MAX_COMPONENTS = 1000  # mixture components / swiss-roll segments (each costs a (K,) buffer)
@@ -100,15 +100,15 @@ class Prior(nn.Module):
         raise ConfigError(f"the {self.name} prior has no closed-form density")
 
 
-def _number(name: str, value, *, positive: bool = True) -> None:
+def _positive(name: str, value) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or (positive and value <= 0):
-        raise ConfigError(f"prior {name} must be a positive finite number, got {value!r}")
+    if not ok or value <= 0:
+        raise ConfigError(f"prior {name} must be a positive finite number, got {shown(value)}")
 
 
 def _whole(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"prior {name} must be a whole number, got {value!r}")
+        raise ConfigError(f"prior {name} must be a whole number, got {shown(value)}")
 
 
 @dataclass(frozen=True)
@@ -125,14 +125,14 @@ class PriorSpec:
 
     def __post_init__(self):
         if not isinstance(self.name, str) or self.name not in PRIORS:
-            raise ConfigError(f"unknown prior {self.name!r}; choose one of "
+            raise ConfigError(f"unknown prior {shown(self.name)}; choose one of "
                               f"{', '.join(PRIORS)}")
         if isinstance(self.dim, bool) or not isinstance(self.dim, int) or \
                 not 1 <= self.dim <= MAX_LATENT_DIM:
             raise ConfigError(f"latent dimension must be a whole number from 1 to "
-                              f"{MAX_LATENT_DIM}, got {self.dim!r}")
+                              f"{MAX_LATENT_DIM}, got {shown(self.dim)}")
         for name in ("std", "radius", "radial_std", "tangential_std"):
-            _number(name, getattr(self, name))
+            _positive(name, getattr(self, name))
         _whole("components", self.components)
         cls = PRIORS[self.name]
         if cls.uses_components and not 2 <= self.components <= MAX_COMPONENTS:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -68,7 +69,7 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> str:
                 else:  # local workers inherit this process's environment: no upload needed
                     _export_pythonpath()
                     ray.init(num_cpus=num_cpus, include_dashboard=False, **options)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
+            except Exception as exc:  # Ray raises bare Exceptions too (a start timed out)
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else \
                     type(exc).__name__
                 raise RemoteError(f"cannot reach the Ray cluster at {address or 'local'}: "
@@ -149,8 +150,9 @@ class TrainerActor:
     def pid(self) -> int:
         return os.getpid()
 
-    def __del__(self):
-        shutil.rmtree(getattr(self, "root", ""), ignore_errors=True)
+    def close(self) -> None:
+        """Remove this run's temp folder (its checkpoints are on the app's side by now)."""
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 class RemoteTrainer(Trainer):
@@ -178,6 +180,8 @@ class RemoteTrainer(Trainer):
             progress = self._follow(have)
         finally:
             if self.actor is not None:
+                with contextlib.suppress(Exception):  # a dead actor has nothing to clean
+                    _ray().get(self.actor.close.remote(), timeout=10)
                 with contextlib.suppress(Exception):
                     _ray().kill(self.actor)
         if progress.state == "diverged":
@@ -209,7 +213,7 @@ class RemoteTrainer(Trainer):
             if paused != told_paused and not told_stop:
                 (self.actor.pause if paused else self.actor.resume).remote()
                 told_paused = paused
-            answer = self._answer(self.actor.poll.remote(have), started=have is not None)
+            answer = self._answer(self.actor.poll.remote(have))
             if answer is None:  # stopped before the actor ever started
                 self._update(state="stopped", message="stopped before it started")
                 return self.snapshot()
@@ -222,11 +226,12 @@ class RemoteTrainer(Trainer):
                 return p
             c.stop.wait(POLL_S)
 
-    def _answer(self, ref, *, started: bool):
-        """The poll's answer; None when the user stopped a run still waiting for a worker.
-        A dead worker or a lost cluster becomes one RemoteError line."""
+    def _answer(self, ref):
+        """The poll's answer; None when the user stopped a run still waiting for a worker
+        (a full cluster: it waits as long as it must). A dead worker or a lost cluster
+        becomes one RemoteError line."""
         ray = _ray()
-        waited, patient = 0.0, self.progress.state != "starting" or started
+        waited, patient = 0.0, self.progress.state != "starting"
         try:
             while True:
                 ready, _ = ray.wait([ref], timeout=POLL_S)
@@ -244,6 +249,9 @@ class RemoteTrainer(Trainer):
             why = f"{type(cause).__name__}: {cause}" if cause else "the worker raised an error"
             raise RemoteError(f"the run failed on the cluster: {why}") from None
         except ray.exceptions.RayError as exc:  # the worker or its node died
+            if self.progress.state == "starting":  # it never ran: say why it could not
+                raise RemoteError(f"the run could not start on the cluster: "
+                                  f"{_last_error_line(exc)}") from None
             raise RemoteError(self._lost(f"{type(exc).__name__}")) from None
 
     def _lost(self, why: str) -> str:
@@ -262,6 +270,13 @@ class RemoteTrainer(Trainer):
     def worker_pid(self) -> int:
         """The process id of the Ray worker training this run (for fault tests)."""
         return _ray().get(self.actor.pid.remote())
+
+
+def _last_error_line(exc: BaseException) -> str:
+    """The last 'SomeError: why' line of a Ray error's text (which holds a traceback)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    named = [ln for ln in lines if re.match(r"^[A-Za-z_.]*(Error|Exception)\b", ln)]
+    return (named or lines or [type(exc).__name__])[-1][:300]
 
 
 def make_remote_trainer(model_cfg, train_cfg, *, address: str | None, resume_from=None,

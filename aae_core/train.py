@@ -218,15 +218,22 @@ class Trainer:
                 if self.out_dir is not None:
                     self._save(epoch + 1, time.perf_counter() - t0, final=False)
         except TrainingStopped:
+            bad = meter.first_nonfinite()  # a NaN since the last log: save no NaN weights
+            if bad is not None:
+                self._diverged(_divergence(*bad), good_state)
             return self._finish("stopped", epoch, t0, "stopped by the user; progress saved")
         except DivergenceError as exc:
-            model.load_state_dict(good_state)
-            saved = self.progress.checkpoint
-            where = f"the last good checkpoint is kept at {saved}" if saved else \
-                "no epoch had completed, so no checkpoint was written"
-            self._update(state="diverged", message=f"{exc}; {where}")
-            raise DivergenceError(f"{exc}; {where}") from None
+            self._diverged(exc, good_state)
         return self._finish("finished", cfg.epochs, t0, "finished")
+
+    def _diverged(self, exc: DivergenceError, good_state: dict) -> None:
+        """Go back to the last good weights, say so, and raise (nothing new is saved)."""
+        self.model.load_state_dict(good_state)
+        saved = self.progress.checkpoint
+        where = f"the last good checkpoint is kept at {saved}" if saved else \
+            "no epoch had completed, so no checkpoint was written"
+        self._update(state="diverged", message=f"{exc}; {where}")
+        raise DivergenceError(f"{exc}; {where}") from None
 
     def _hold(self, step: int, meter: LossMeter, t0: float, total: int) -> None:
         """The worker reached the pause point: publish the exact step, then say "paused"

@@ -236,12 +236,14 @@ def _ms(deadline: float) -> float:
 
 
 async def active_session(browser, url: str, model: str, i: int, think_s: float,
-                         stop: asyncio.Event, counts: list[int], deadline: float) -> None:
+                         stop: asyncio.Event, counts: list[int], deadline: float,
+                         stagger_s: float = 1.5) -> None:
     """A student on Explore: loads it, then reruns it (R) every `think_s` seconds."""
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     page = await context.new_page()
     z = z_of(i)
     try:
+        await asyncio.sleep(i * stagger_s)  # students arrive one after another
         await page.goto(f"{url}/Explore?model={model}&z={z[0]},{z[1]}", timeout=_ms(deadline))
         await page.wait_for_function(LOADED_JS, timeout=_ms(deadline))
         await page.mouse.click(5, 5)  # focus the app, not an input (R reruns)
@@ -276,7 +278,9 @@ async def classroom(args) -> int:
             crowd = [asyncio.create_task(active_session(
                 browser, url, args.model, i, args.think, stop, counts, deadline))
                 for i in range(args.sessions)]
-            await asyncio.sleep(args.settle)  # every session loaded and rerunning
+            await asyncio.sleep(args.settle)  # the sessions loaded and rerunning
+            print(f"  {sum(c > 0 for c in counts)}/{args.sessions} sessions have rerun at "
+                  f"least once when the loaded probes start")
             t_busy = time.monotonic()
             loaded = await probe_loads(browser, url, args.model, args.probes, deadline)
             busy_s = time.monotonic() - t_busy

@@ -48,11 +48,11 @@ def steps_done(runs: list[TrainingRun]) -> list[int]:
     return [r.progress().step for r in runs]
 
 
-def wait_until(condition, timeout_s: float) -> None:
+def wait_until(condition, what: str, timeout_s: float = 600) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError("the runs did not warm up in time")
+            raise TimeoutError(f"timed out waiting for {what}")
         time.sleep(0.05)
 
 
@@ -67,9 +67,11 @@ def measure(count: int, *, seconds: float, device: str = "auto", model: str = "a
     runs = start_runs(count, device=device, model=model, hidden=hidden,
                       batch_size=batch_size, data=data, cuda_graph=cuda_graph)
     try:
-        wait_until(lambda: min(steps_done(runs)) >= WARMUP_STEPS, timeout_s=600)
+        wait_until(lambda: min(steps_done(runs)) >= WARMUP_STEPS, "the warm-up")
         before, t0 = steps_done(runs), time.perf_counter()
-        time.sleep(seconds)
+        time.sleep(seconds)  # then on until every run has logged steps in the window
+        wait_until(lambda: min(b - a for a, b in zip(before, steps_done(runs),
+                                                     strict=True)) > 0, "steps of every run")
         after, t1 = steps_done(runs), time.perf_counter()
     finally:
         for run in runs:

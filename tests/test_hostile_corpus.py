@@ -267,13 +267,22 @@ def test_explore_opens_a_checkpoint_with_empty_codes_without_a_map(tmp_path, mon
     assert not at.error, [e.value for e in at.error]
 
 
+def test_the_browser_is_never_sent_error_details():
+    """An unforeseen exception in a page shows Streamlit's generic message only: no type,
+    message, traceback or server path (the console gets them)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
+
+
 def test_a_card_json_is_never_rendered_as_markdown(tmp_path):
     """The card's split and dataset strings reach the page escaped (see ui/plain_text)."""
     from ui.plain_text import plain
 
     evil = "[Session expired - click](https://evil.example/login) ![x](https://evil.example/i.png)"
     shown = plain(evil)
-    assert "](" not in shown and "![" not in shown
+    assert "\\](" in shown and "!\\[" in shown and "](" not in shown.replace("\\]", "")
     assert shown.replace("\\", "").replace("\u2060", "") == evil
     assert "https:" not in shown.replace("\\", "")  # no bare URL left to autolink
     assert json.loads(json.dumps(shown))  # still one plain string

@@ -62,13 +62,18 @@ def sidebar_link(page, name: str) -> None:
 
 
 def stroke(page, canvas, points) -> None:
-    """Draw one stroke with the mouse: down, a few moves per segment, up."""
+    """Draw one stroke with the mouse: down, a few moves per segment, up. Fabric (the
+    canvas) drops a stroke whose events all arrive in the same frame: hence the pauses."""
+    canvas.hover()
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.wait_for_timeout(100)
     page.mouse.down()
+    page.wait_for_timeout(100)
     for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
         for t in np.linspace(0, 1, 12)[1:]:
             page.mouse.move(box["x"] + x0 + t * (x1 - x0), box["y"] + y0 + t * (y1 - y0))
+            page.wait_for_timeout(30)
     page.mouse.up()
 
 
@@ -185,7 +190,7 @@ def aae_vs_vae_and_classify(page, url: str, expect) -> None:
 def train_and_explore(page, url: str, expect) -> str:
     page.goto(url)
     wait_for_app_run(page, timeout=60_000)
-    page.get_by_role("link", name=re.compile(r"^5\. Train")).click()
+    page.get_by_role("link", name=re.compile(r"^\d\. Train")).click()
     wait_for_app_run(page, timeout=60_000)
     side = page.get_by_test_id("stSidebar")
     choose(page, side, "Dataset", "synthetic-digits")

@@ -133,6 +133,30 @@ def test_a_divergence_between_log_points_is_caught_at_the_next_with_its_step(dat
     assert trainer.progress.state == "diverged"
 
 
+def test_a_stop_right_after_an_unread_nan_saves_no_nan_weights(data, monkeypatch, tmp_path):
+    """Stop between log points after a NaN: the last good checkpoint stays, loadable."""
+    from aae_core.checkpoints import load_checkpoint
+
+    trainer = make_trainer(tiny("aae", "gaussian"), train_cfg(epochs=3), dataset=data,
+                           out_dir=tmp_path / "run")
+    real_step, calls = trainer.model.train_step, []
+
+    def step(batch):  # step 14 (epoch 2) poisons the weights, then the user stops
+        calls.append(1)
+        if len(calls) == 14:
+            trainer.controls.stop.set()
+            with torch.no_grad():
+                next(trainer.model.parameters()).fill_(math.nan)
+            return {k: v * math.nan for k, v in real_step(batch).items()}
+        return real_step(batch)
+
+    monkeypatch.setattr(trainer.model, "train_step", step)
+    with pytest.raises(DivergenceError, match="diverged at step 14: .*the last good checkpoint"):
+        trainer.run()
+    assert load_checkpoint(tmp_path / "run").card["epochs"] == 1
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+
+
 def test_the_loss_meter_averages_on_the_device_and_names_the_first_bad_step():
     meter = LossMeter()
     for step, (a, b) in enumerate([(1.0, 2.0), (3.0, math.inf), (5.0, math.nan)], start=1):

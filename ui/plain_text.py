@@ -11,10 +11,13 @@ from __future__ import annotations
 import html
 import re
 
-#: Characters Markdown (CommonMark + GFM), Streamlit's directives (:red[...],
-#: :material/icon:, emoji shortcodes) and its LaTeX ($...$) give a meaning to; CommonMark
-#: lets any ASCII punctuation be escaped with a backslash, so escaping all of them is safe.
-_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+#: Characters that make links, images, autolinks (<...>), HTML, emphasis, code, tables,
+#: Streamlit's directives (:red[...]) and LaTeX ($...$) in Markdown: each gets a backslash
+#: (CommonMark lets any ASCII punctuation be escaped). Others ('-', '/', '.', '(', ':')
+#: stay as they are, so names and paths read the same in the page and in AppTest.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>$~|#&])")
+#: A block marker at the very start (a list "- ", "+ ", "1. ", a quote "> ", a heading).
+_LEADING = re.compile(r"^(\d*)([-+=.)])")
 #: GFM also turns bare "https://...", "www...." and "name@host" into links, escapes or not:
 #: an invisible word joiner (U+2060) after their first character breaks the pattern.
 _AUTOLINK = re.compile(r"(?i)(?<=[hfmw])(?=ttps?:|tp:|ailto:|ww\.)|(?<=@)")
@@ -23,14 +26,15 @@ MAX_SHOWN = 300  # characters of one untrusted string shown (a URL can be kiloby
 
 
 def plain(value, *, limit: int = MAX_SHOWN) -> str:
-    """`value` as text that renders literally in any Markdown element: every punctuation
-    character backslash-escaped, bare URLs and e-mail addresses broken by an invisible
+    """`value` as text that renders literally in any Markdown element: Markdown's special
+    characters backslash-escaped, bare URLs and e-mail addresses broken by an invisible
     word joiner, line breaks and tabs as spaces (one line stays one line), at most `limit`
     characters (an ellipsis marks the cut)."""
     text = " ".join(str(value).split()) if str(value).strip() else str(value).strip()
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return _SPECIAL.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, text))
+    escaped = _SPECIAL.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, text))
+    return _LEADING.sub(r"\1\\\2", escaped)
 
 
 def plain_html(value, *, limit: int = MAX_SHOWN) -> str:

@@ -12,6 +12,7 @@ session ends: a watched run is a demonstration, nothing is saved).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -104,7 +105,9 @@ class WatchSession:
         self.packets_per_s = config.packets_per_s if config.packets_per_s is not None else \
             (30.0 if self.device.type == "cuda" else 12.0)
         self.data = (dataset or load_dataset(config.dataset)).to(self.device)
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # the models: training, stepping, snapshots
+        self._ring_lock = threading.Lock()  # the packets: readers never wait for a step
+        self._waiting = 0  # page calls waiting for the models (the trainer lets them in)
         self._stop, self._playing = threading.Event(), threading.Event()
         self.speed, self.slow_motion = "fast", False
         self.ring: deque[dict] = deque(maxlen=RING)
@@ -181,6 +184,19 @@ class WatchSession:
         return Batch(self.data.train_x[idx], self.data.train_y[idx])
 
     # --- controls (called from the page's thread) ---------------------------------------
+    @contextlib.contextmanager
+    def _control(self):
+        """The model lock for a page call: the trainer, which takes the lock again right
+        after each step, pauses between steps while someone waits (no starving the page)."""
+        with self._ring_lock:
+            self._waiting += 1
+        try:
+            with self.lock:
+                yield
+        finally:
+            with self._ring_lock:
+                self._waiting -= 1
+
     @property
     def playing(self) -> bool:
         return self._playing.is_set()
@@ -202,7 +218,7 @@ class WatchSession:
     def reset(self) -> None:
         """Fresh weights (same seed), step 0, a new run id (the browser's timeline restarts)."""
         self.pause()
-        with self.lock:
+        with self._control():
             self._reset_models()
             self._publish("reset")
 
@@ -215,7 +231,7 @@ class WatchSession:
         method = {k: m for k, m, _ in PHASES}.get(key)
         if method is None:
             raise ConfigError(f"unknown phase {key!r}; choose one of {', '.join(PHASE_KEYS)}")
-        with self.lock:
+        with self._control():
             if self._stepper_batch is None or key in self._stepped:
                 self._stepper_batch, self._stepped = self._next_batch(), set()
             out = getattr(self.aae, method)(self._stepper_batch)
@@ -229,20 +245,20 @@ class WatchSession:
         """Switch both models to a named prior while they train (the VAE only to priors
         with a density its KL can use; it keeps a gaussian otherwise)."""
         prior = self._named_prior(name)
-        with self.lock:
+        with self._control():
             self.prior_choice = name
             self._set_prior(prior)
             self._publish("prior")
 
     def set_painted_prior(self, prior: Prior) -> None:
         """The student's own prior (a PaintedPrior) for the AAE; the VAE cannot use it."""
-        with self.lock:
+        with self._control():
             self.prior_choice, self._painted = "painted", prior
             self._set_prior(prior)
             self._publish("prior")
 
     def show_vae(self, on: bool) -> None:
-        with self.lock:
+        with self._control():
             if on and self.vae is None:
                 self.vae = self._new_vae()
                 self._set_prior(self.aae.prior)
@@ -323,19 +339,28 @@ class WatchSession:
                   "losses": {k: round(float(v), 4) for k, v in self.losses.items()},
                   "aae": self._model_view("aae"),
                   "vae": self._model_view("vae") if self.vae is not None else None}
-        self.ring.append(packet)
+        with self._ring_lock:
+            self.ring.append(packet)
         return packet
 
     def packets_after(self, seq: int, run: str | None = None, limit: int = 12) -> list[dict]:
         """The current run's newest `limit` packets with a larger seq than `seq` (all of
         them when the reader's `run` is an older one: a reset happened)."""
-        with self.lock:
+        with self._ring_lock:
             fresh = [p for p in self.ring if p["run"] == self.run_id
                      and (p["seq"] > seq or run != self.run_id)]
         return fresh[-limit:]
 
+    def snapshot_now(self, phase: str = "train") -> dict:
+        """Publish a packet of the models as they are now."""
+        with self._control():
+            return self._publish(phase)
+
     def latest(self) -> dict:
-        with self.lock:
+        with self._ring_lock:
+            if self.ring:
+                return self.ring[-1]
+        with self._control():
             return self.ring[-1] if self.ring else self._publish("start")
 
     # --- the thread --------------------------------------------------------------------
@@ -385,6 +410,8 @@ class WatchSession:
             cap = SPEEDS[self.speed]
             if cap:
                 self._stop.wait(max(0.0, 1.0 / cap - (time.perf_counter() - t0)))
+            while self._waiting and not self._stop.is_set():
+                time.sleep(0.001)  # a page call waits for the models: let it in first
 
     def _timed_publish(self, now: float) -> float:
         """Publish a packet; return when the next one is due: 1 / packets_per_s from now,
@@ -407,6 +434,6 @@ class WatchSession:
 
     def run_for(self, steps: int) -> None:
         """Train `steps` steps in the caller's thread (tests, the benchmark)."""
-        with self.lock:
+        with self._control():
             for _ in range(steps):
                 self._train_step()

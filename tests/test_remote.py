@@ -1,0 +1,74 @@
+"""aae_core.remote without a cluster: checkpoints travel as bytes and land atomically, what a
+run asks the cluster for, and Ray's error text boiled down to one line."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from aae_core import remote
+from aae_core.checkpoints import (
+    load_checkpoint,
+    read_checkpoint_files,
+    save_checkpoint,
+    write_checkpoint_files,
+)
+from aae_core.config import ModelConfig, TrainConfig
+from aae_core.errors import CheckpointError, ConfigError
+from aae_core.models import build_model
+
+
+@pytest.fixture
+def saved(tmp_path):
+    model = build_model(ModelConfig(hidden=(16,), disc_hidden=(16,)))
+    return save_checkpoint(tmp_path / "there" / "run", model, TrainConfig(), card={"epochs": 1}), \
+        model
+
+
+def test_a_checkpoint_travels_as_bytes_and_loads_the_same(saved, tmp_path):
+    path, model = saved
+    version, files = read_checkpoint_files(path)
+    assert {"config.json", "card.json", "model.safetensors"} <= set(files)
+    assert read_checkpoint_files(path, newer_than=version) == (version, None)  # unchanged
+    here = write_checkpoint_files(tmp_path / "here" / "run", files)
+    x = torch.rand(4, 784)
+    assert torch.equal(load_checkpoint(here).model.encode(x), model.eval().encode(x))
+    save_checkpoint(path, model, TrainConfig(), card={"epochs": 2})  # a newer save
+    newer, files = read_checkpoint_files(path, newer_than=version)
+    assert newer != version and b'"epochs": 2' in files["card.json"]
+    write_checkpoint_files(here, files)  # replaces the older one whole
+    assert load_checkpoint(here).card["epochs"] == 2
+    assert [p.name for p in here.parent.iterdir()] == ["run"]  # no temp folders left
+
+
+def test_no_checkpoint_yet_reads_as_none(tmp_path):
+    assert read_checkpoint_files(tmp_path / "nothing") == (None, None)
+
+
+@pytest.mark.parametrize("files, why", [
+    ({"../escape.json": b"{}", "config.json": b"{}"}, "../escape.json"),
+    ({"model.safetensors": b""}, "config.json is missing"),
+])
+def test_foreign_files_are_refused_and_nothing_is_written(tmp_path, files, why):
+    with pytest.raises(CheckpointError, match=why.replace(".", r"\.")):
+        write_checkpoint_files(tmp_path / "run", files)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_asks_for_a_share_of_a_gpu_only_when_it_trains_on_one(monkeypatch):
+    pytest.importorskip("ray")
+    assert remote.resources("cpu") == {"num_cpus": 1, "num_gpus": 0}
+    assert remote.resources("cuda", cpus=2) == {"num_cpus": 2, "num_gpus": 0.25}
+    monkeypatch.setenv(remote.GPU_FRACTION_ENV, "0.5")
+    assert remote.resources("cuda")["num_gpus"] == 0.5
+    monkeypatch.setenv(remote.GPU_FRACTION_ENV, "2")
+    with pytest.raises(ConfigError, match="AAE_RAY_GPU_FRACTION must be a number > 0 and <= 1"):
+        remote.resources("cuda")
+
+
+def test_ray_error_text_becomes_one_line():
+    text = ("ActorDiedError: The actor died because of an error raised in its creation task\n"
+            "Traceback (most recent call last):\n  File 'x.py', line 1\n"
+            "aae_core.errors.DataError: MNIST is not in /data; set AAE_DATA_DIR\n")
+    assert remote._last_error_line(RuntimeError(text)) == \
+        "aae_core.errors.DataError: MNIST is not in /data; set AAE_DATA_DIR"
