@@ -147,3 +147,14 @@ def test_cluster_head_penalty_pushes_close_heads_apart():
     cluster_head_penalty(heads, eta=3.0).backward()
     moved = heads.detach() - 0.1 * heads.grad
     assert torch.dist(moved[0], moved[1]) > torch.dist(heads[0], heads[1])
+
+
+def test_bce_of_a_nan_image_is_nan_not_an_error():
+    """A diverged decoder: NaN, read at the next log (on a GPU torch's BCE would assert)."""
+    x = torch.rand(2, 784, generator=gen())
+    x_hat = torch.rand(2, 784, generator=gen(), requires_grad=True)
+    assert bce_per_image(x_hat, x).item() == pytest.approx(
+        torch.nn.functional.binary_cross_entropy(x_hat, x, reduction="sum").item() / 2)
+    poisoned = x_hat.detach().clone()
+    poisoned[0, 3] = math.nan
+    assert math.isnan(bce_per_image(poisoned, x).item())

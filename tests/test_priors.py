@@ -239,5 +239,6 @@ def test_priors_without_density_say_so(prior):
     ids=lambda v: repr(v) if isinstance(v, str) else None,
 )
 def test_bad_specs_are_refused_on_construction(fields, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as info:  # a ValueError, one line
         PriorSpec(**fields)
+    assert isinstance(info.value, ValueError) and "\n" not in str(info.value)

@@ -68,7 +68,11 @@ class LatentModel(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        self.prior = build_prior(config.prior)
+        # the prior is a few small buffers, always built on the CPU and moved with the model:
+        # so counting parameters on the meta device never runs its math there (a first
+        # meta-device op costs seconds of imports at every app start)
+        with torch.device("cpu"):
+            self.prior = build_prior(config.prior)
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
 
     # --- configuration -------------------------------------------------------------

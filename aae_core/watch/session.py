@@ -222,7 +222,7 @@ class WatchSession:
             self._reset_models()
             self._publish("reset")
 
-    def step_phase(self, key: str) -> dict[str, float]:
+    def step_phase(self, key: str) -> dict:
         """Run exactly one phase of the AAE on one batch; publish what it changed.
 
         Reconstruct, discriminator, encoder in turn share one batch; asking for a phase
