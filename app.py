@@ -3,7 +3,7 @@
 import streamlit as st
 
 from aae_core.models import MODELS
-from ui.home_views import map_and_digits
+from ui.home_views import map_and_digits, phases_svg
 from ui.loaders import cache_key, model_entries, pick_model
 from ui.nav import sidebar_nav, unknown_page
 
@@ -19,7 +19,7 @@ st.markdown(
     "**explored by hand**."
 )
 
-LECTURE = (  # (page, what the class sees, model, extra URL parameters)
+LECTURE = (  # (page, the step, model, extra URL parameters)
     ("pages/1_Explore.py", "Drag through the latent space: every point of the prior is a digit",
      "aae-mixture", {"view": "manifold"}),
     ("pages/1_Explore.py", "Draw your own digit: the encoder puts it on the map",
@@ -29,7 +29,7 @@ LECTURE = (  # (page, what the class sees, model, extra URL parameters)
     ("pages/3_AAE_vs_VAE.py", "AAE vs VAE: who fills the prior?", None, {"prior": "gaussian"}),
     ("pages/6_Watch_it_learn.py", "Watch it learn: the adversarial game, one phase at a time",
      None, {}),
-    ("pages/5_Train.py", "Train your own on synthetic digits (about a minute)", None, {}),
+    ("pages/5_Train.py", "Train your own: synthetic digits, about a minute", None, {}),
 )
 ICONS = (":material/explore:", ":material/draw:", ":material/edit:", ":material/balance:",
          ":material/visibility:", ":material/model_training:")
@@ -39,29 +39,14 @@ def lecture_steps(known: set[str]) -> None:
     st.subheader("A lecture in six steps")
     for i, ((page, text, model, extra), icon) in enumerate(zip(LECTURE, ICONS, strict=True)):
         params = {**({"model": model} if model in known else {}), **extra}
-        st.page_link(page, label=f"{i + 1}. {text}", icon=icon, query_params=params or None)
+        step, _, more = text.partition(": ")  # short enough for a phone; the rest on hover
+        st.page_link(page, label=f"{i + 1}. {step}", icon=icon, help=more or None,
+                     query_params=params or None)
 
 
 def phases_diagram() -> None:
     st.subheader("The two phases of every mini-batch")
-    st.graphviz_chart(
-        """
-        digraph {
-          rankdir=LR; nodesep=0.3; ranksep=0.3; pad=0.1;
-          node [shape=box, style="rounded,filled", fillcolor="#f4f4f4", fontname="Helvetica",
-                fontsize=30, margin="0.2,0.1", penwidth=2];
-          edge [penwidth=3, fontname="Helvetica", fontsize=26, arrowsize=1.2];
-          x [label="image x"]; E [label="encoder", fillcolor="#dbe9f6"];
-          z [label="code z", shape=ellipse]; G [label="decoder", fillcolor="#dbe9f6"];
-          xr [label="x̂"]; p [label="z' ~ p(z)", shape=ellipse, fillcolor="#fde2e2"];
-          D [label="discriminator", fillcolor="#fde2e2"];
-          x -> E -> z -> G -> xr [color="#1f77b4"];
-          z -> D [color="#d62728", label=" fake"]; p -> D [color="#d62728", label=" real"];
-          {rank=same; z; p}
-        }
-        """,
-        width="stretch",
-    )
+    st.image(phases_svg(), width="stretch")
     st.markdown(
         "1. **Reconstruction phase**: encoder and decoder minimise the reconstruction error.\n"
         "2. **Regularization phase**: (a) D learns to tell prior samples (real) from codes "

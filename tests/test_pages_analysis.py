@@ -161,17 +161,17 @@ def test_style_page_explains_a_model_that_does_not_fit(tiny_root):
     make_tiny(tiny_root, "aae", name="plain")
     make_tiny(tiny_root, "aae-supervised", name="sup")
     at = run(STYLE, model="plain")
-    assert "**plain** is a `aae` model" in at.info[0].value
+    assert "**plain** is an `aae` model" in at.info[0].value
     assert "keeps the label apart from the style" in at.info[0].value
     assert at.sidebar.selectbox(key="style_model").value == "sup"
     at.segmented_control(key="style_mode").set_value("label").run()
     ok(at)
-    assert "is a `aae` model" in texts(at, "info")  # still up until another model is picked
+    assert "is an `aae` model" in texts(at, "info")  # still up until another model is picked
     make_tiny(tiny_root, "aae-supervised", name="sup2")
     at.run()
     at.sidebar.selectbox(key="style_model").set_value("sup2").run()
     ok(at)
-    assert "is a `aae` model" not in texts(at, "info")
+    assert "is an `aae` model" not in texts(at, "info")
 
 
 def test_style_page_without_any_fitting_model(tiny_root):

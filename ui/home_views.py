@@ -38,3 +38,37 @@ def map_and_digits(name: str, key: tuple) -> tuple[bytes, bytes] | None:
     bounds = explore.view_bounds(ckpt.model, codes)
     lattice = tile(explore.decode_lattice(ckpt.model, bounds, 10), cols=10, pad=0)
     return map_png(codes, labels, bounds), to_png_bytes(lattice, scale=2)
+
+
+def _box(x: float, y: float, w: float, text: str, fill: str, *, round_: bool = True) -> str:
+    rx = 14 if round_ else 40
+    return (f'<rect x="{x}" y="{y}" width="{w}" height="64" rx="{rx}" fill="{fill}" '
+            f'stroke="#333" stroke-width="2.5"/><text x="{x + w / 2}" y="{y + 42}" '
+            f'text-anchor="middle">{text}</text>')
+
+
+def phases_svg() -> str:
+    """The AAE's two phases as an SVG drawn here (text sizes fixed in the image itself, so
+    they stay readable on a projector): image -> encoder -> code -> decoder -> x̂ in blue;
+    the code (fake) and a prior sample (real) into the discriminator in red."""
+    blue, red = "#1f77b4", "#d62728"
+    parts = [
+        _box(10, 30, 150, "image x", "#f4f4f4"), _box(210, 30, 160, "encoder", "#dbe9f6"),
+        _box(420, 30, 150, "code z", "#f4f4f4", round_=False),
+        _box(620, 30, 160, "decoder", "#dbe9f6"), _box(830, 30, 90, "x̂", "#f4f4f4"),
+        _box(420, 200, 150, "z′ ~ p(z)", "#fde2e2", round_=False),
+        _box(650, 200, 240, "discriminator", "#fde2e2"),
+    ]
+    arrows = [(160, 62, 208, 62, blue), (370, 62, 418, 62, blue), (570, 62, 618, 62, blue),
+              (780, 62, 828, 62, blue), (540, 94, 690, 198, red), (570, 232, 648, 232, red)]
+    for x0, y0, x1, y1, colour in arrows:
+        parts.append(f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="{colour}" '
+                     f'stroke-width="4" marker-end="url(#head-{colour[1:]})"/>')
+    parts.append(f'<text x="640" y="140" fill="{red}">fake</text>'
+                 f'<text x="578" y="222" fill="{red}">real</text>')
+    heads = "".join(
+        f'<marker id="head-{c[1:]}" markerWidth="8" markerHeight="8" refX="6" refY="4" '
+        f'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="{c}"/></marker>' for c in (blue, red))
+    return ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 930 280" '
+            'font-family="Helvetica, Arial, sans-serif" font-size="28">'
+            f'<defs>{heads}</defs>{"".join(parts)}</svg>')

@@ -188,6 +188,8 @@ class WatchSession:
     def _control(self):
         """The model lock for a page call: the trainer, which takes the lock again right
         after each step, pauses between steps while someone waits (no starving the page)."""
+        if self.config.threads:  # model work in this thread too: as many torch threads
+            torch.set_num_threads(self.config.threads)
         with self._ring_lock:
             self._waiting += 1
         try:
