@@ -386,14 +386,14 @@ def load_checkpoint(path, *, device="cpu", with_optimizer=False) -> Checkpoint:
 
 def _check_card(path: Path, card: dict, n_classes: int) -> list[str]:
     """Check the card's fields that code reads (epochs, class_names); returns the class
-    names: the card's, else '0'..'n_classes-1'."""
+    names the stored labels may index: the card's, else '0'..'9' or more (n_classes)."""
     epochs = card.get("epochs", 0)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or not 0 <= epochs <= 10_000:
         raise CheckpointError(f"{path.name}: card.json's epochs must be a whole number "
                               f"from 0 to 10000")
     names = card.get("class_names")
-    if names is None:
-        return [str(k) for k in range(n_classes)]
+    if names is None:  # held-out labels are the data set's (10 digits), not the clusters
+        return [str(k) for k in range(max(n_classes, 10))]
     if not isinstance(names, list) or not 1 <= len(names) <= MAX_CLASS_NAMES or not all(
             isinstance(n, str) and len(n) <= MAX_CLASS_NAME_CHARS for n in names):
         raise CheckpointError(f"{path.name}: card.json's class_names must be a list of 1 to "

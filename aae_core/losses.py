@@ -20,9 +20,9 @@ def bce_per_image(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     A NaN in x_hat (a diverged decoder) makes the loss NaN instead of an error: torch's BCE
     refuses values outside [0, 1], on a GPU with a device-side assert that ends every CUDA
     call of the process, and the trainer only reads losses when it logs. For finite x_hat
-    the value and the gradient are exactly torch's (0 * sum adds 0.0 and no gradient)."""
+    the value and the gradient are exactly torch's (0 * sum adds 0.0, outside autograd)."""
     bce = F.binary_cross_entropy(x_hat.nan_to_num(0.5), x, reduction="sum")
-    return (bce + 0.0 * x_hat.sum()) / x.shape[0]
+    return (bce + 0.0 * x_hat.detach().sum()) / x.shape[0]
 
 
 def squared_error_per_image(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

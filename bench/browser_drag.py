@@ -32,9 +32,12 @@ from bench.browser import (
 )
 from ui.pad.payload import payload_nbytes
 
-# the server's decode (sent back into the pad's data) is of z = (x, y)
-SERVER_Z = ("([k, x, y]) => { const s = window.__aaePad[k].server; "
-            "return !!s && Math.abs(s.z[0] - x) < 0.02 && Math.abs(s.z[1] - y) < 0.02; }")
+# the server's decode (sent back into the pad's data) is new and of the pad's released z
+# (a click may have snapped onto a nearby code, so that z, not the clicked point)
+SERVER_Z = ("([k, prev]) => { const s = window.__aaePad[k]; return !!s.server && "
+            "JSON.stringify(s.server.z) !== prev && "
+            "JSON.stringify(s.server.z) === JSON.stringify(s.z); }")
+SERVER_NOW = "(k) => JSON.stringify((window.__aaePad[k].server || {}).z || null)"
 STATS = "(k) => { const s = (window.__aaePad || {})[k]; return s ? {frames: s.frames, " \
         "decode: s.decodeMs.slice(), frame: s.frameMs.slice(), ready: s.ready} : null; }"
 
@@ -130,9 +133,10 @@ def round_trips(page, key: str, n: int = 10) -> np.ndarray:
     for j in range(n):
         zx, zy = -2.0 + 0.4 * j, 1.0
         x, y = page.evaluate(client, [key, zx, zy])
+        prev = page.evaluate(SERVER_NOW, key)
         t0 = time.perf_counter()
         page.mouse.click(x, y)
-        page.wait_for_function(SERVER_Z, arg=[key, zx, zy], timeout=10_000, polling="raf")
+        page.wait_for_function(SERVER_Z, arg=[key, prev], timeout=30_000, polling="raf")
         times.append((time.perf_counter() - t0) * 1e3)
     return np.array(times)
 

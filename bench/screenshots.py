@@ -10,6 +10,7 @@ page took to be ready.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 from bench.browser import (
@@ -35,7 +36,11 @@ def main() -> None:
 
     out = REPO_ROOT / "docs"
     out.mkdir(exist_ok=True)
-    with streamlit_server("app.py") as url, sync_playwright() as pw:
+    env = {}
+    shared_mnist = REPO_ROOT.parent / "shared" / "data" / "mnist"  # as tests/conftest.py
+    if "AAE_DATA_DIR" not in os.environ and shared_mnist.is_dir():
+        env["AAE_DATA_DIR"] = str(shared_mnist)
+    with streamlit_server("app.py", env=env) as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
             for key in args.pages.split(","):

@@ -126,7 +126,7 @@ sits = int(style.component_of(np.asarray(z), model.prior)[0]) if in_prior else l
 with side_col:
     big = explore.decode_points(model, np.asarray([z], np.float32),
                                 None if in_prior else np.array([label]))[0]
-    st.image(to_png_bytes(big, scale=3), caption=f"server decode: style z = "
+    st.image(to_png_bytes(big, scale=4), width=112, caption=f"server decode: style z = "
              f"({', '.join(f'{v:.2f}' for v in z)}), label {plain(names[label])}")
     if in_prior and sits != label:
         st.warning(f"You dragged z into component {sits}: this decoder has no label input, "

@@ -28,7 +28,8 @@ with st.sidebar:
 views.show_flash()
 run = views.watch_picker(owner, views.watched_run(owner))
 if run is None:
-    st.info("No runs yet. Choose the settings in the sidebar and press **Start training**; "
-            "a small model on synthetic digits trains in about a minute.", icon="👈")
+    st.info("No runs yet. Choose the settings in the sidebar (on a phone, open it with » at "
+            "the top left) and press **Start training**; a small model on synthetic digits "
+            "trains in about a minute.", icon=":material/arrow_back:")
 else:
     views.progress_panel(owner, run)

@@ -48,3 +48,21 @@ def test_the_joined_module_parses(tmp_path):
     path.write_text(assets.JS, encoding="utf-8")
     result = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_legend_and_a_path_release_are_read_as_documented():
+    from ui.pad import component
+
+    legend = component._classes(None, {"id": "p"})
+    assert [c["name"] for c in legend] == [str(k) for k in range(10)]
+    assert [c["color"] for c in legend] == list(PALETTE)
+    assert component._classes(None, None) == []
+    assert component._classes(["a", "b"], None)[1] == {"name": "b", "color": PALETTE[1]}
+
+    state = {"ends": {"ends": [[1, 2], [3, 4]], "seq": 7, "picked": [5, None]}}
+    signature, ends = component._release_ends(state, 2)
+    assert ends == [[1.0, 2.0], [3.0, 4.0]] and signature[0] == 7
+    assert component._release_ends({"ends": {"ends": [[1, 2]]}}, 2) is None  # one end
+    assert component._release_ends({"ends": {"ends": [[1, 2, 3], [3, 4, 5]]}}, 2) is None
+    with pytest.raises(ValueError, match="finite"):
+        component._release_ends({"ends": [[float("nan"), 0], [0, 0]]}, 2)

@@ -11,16 +11,18 @@ from __future__ import annotations
 import html
 import re
 
-#: Characters that make links, images, autolinks (<...>), HTML, emphasis, code, tables,
-#: Streamlit's directives (:red[...]) and LaTeX ($...$) in Markdown: each gets a backslash
-#: (CommonMark lets any ASCII punctuation be escaped). Others ('-', '/', '.', '(', ':')
-#: stay as they are, so names and paths read the same in the page and in AppTest.
-_SPECIAL = re.compile(r"([\\`*_\[\]<>$~|#&])")
+#: Characters that make links, images, emphasis, code, tables, Streamlit's directives
+#: (:red[...]) and LaTeX ($...$) in Markdown: each gets a backslash (CommonMark lets any
+#: ASCII punctuation be escaped). Others ('-', '/', '.', '(', ':', '<', '>') stay as they
+#: are, so names, paths and "> 0" read the same in the page and in AppTest (Streamlit
+#: never renders HTML here; <scheme:...> autolinks are broken below).
+_SPECIAL = re.compile(r"([\\`*_\[\]$~|#&])")
 #: A block marker at the very start (a list "- ", "+ ", "1. ", a quote "> ", a heading).
-_LEADING = re.compile(r"^(\d*)([-+=.)])")
-#: GFM also turns bare "https://...", "www...." and "name@host" into links, escapes or not:
-#: an invisible word joiner (U+2060) after their first character breaks the pattern.
-_AUTOLINK = re.compile(r"(?i)(?<=[hfmw])(?=ttps?:|tp:|ailto:|ww\.)|(?<=@)")
+_LEADING = re.compile(r"^(\d*)([-+=.)>])")
+#: GFM also turns bare "https://...", "www...." and "name@host" into links, escapes or not,
+#: and CommonMark "<scheme:...>": an invisible word joiner (U+2060) breaks each pattern.
+_AUTOLINK = re.compile(r"(?i)(?<=[hfmw])(?=ttps?:|tp:|ailto:|ww\.)|(?<=@)"
+                       r"|(?<=<)(?=[a-z][a-z0-9+.-]{1,31}:)")
 WORD_JOINER = "\u2060"
 MAX_SHOWN = 300  # characters of one untrusted string shown (a URL can be kilobytes)
 

@@ -136,10 +136,13 @@ class DimReductionAAE(SemiSupervisedAAE):
 
     def __init__(self, config):
         super().__init__(config)
-        # (latent_dim, K) heads, spread on a circle at init so they start apart.
-        angle = torch.arange(config.n_classes) * (2 * torch.pi / config.n_classes)
-        heads = torch.zeros(config.latent_dim, config.n_classes)
-        heads[0], heads[1 % config.latent_dim] = 4 * angle.cos(), 4 * angle.sin()
+        # (latent_dim, K) heads, spread on a circle at init so they start apart. Computed on
+        # the CPU even inside a meta-device context (parameter_count): math on the meta
+        # device costs seconds of imports the first time.
+        with torch.device("cpu"):
+            angle = torch.arange(config.n_classes) * (2 * torch.pi / config.n_classes)
+            heads = torch.zeros(config.latent_dim, config.n_classes)
+            heads[0], heads[1 % config.latent_dim] = 4 * angle.cos(), 4 * angle.sin()
         self.heads = nn.Parameter(heads)
 
     def _decoder_cond_dim(self) -> int:

@@ -133,6 +133,15 @@ def _payload_or_none(payload: dict | None, have: set[str]) -> tuple[str | None, 
     return payload["id"], None if payload["id"] in have else payload
 
 
+def _classes(class_names: Sequence[str] | None, points: dict | None) -> list[dict]:
+    """The legend: a name and a colour (aae_core.images.PALETTE) per class; the codes' labels
+    index it. Without names, codes are labelled 0..9."""
+    if class_names is None:
+        class_names = [str(k) for k in range(len(PALETTE))] if points else []
+    return [{"name": str(n), "color": PALETTE[k % len(PALETTE)]}
+            for k, n in enumerate(class_names)]
+
+
 def latent_pad(
     *,
     key: str,
@@ -187,8 +196,7 @@ def latent_pad(
             "steps": int(steps), "dims": list(dims), "cond": cond, "bounds": list(bounds),
             "seq": mem.get("seq", 0), "height": int(height), "image_px": int(image_px),
             "fit": bool(fit), "scale": float(scale), "server": server,
-            "classes": [{"name": str(n), "color": PALETTE[k % len(PALETTE)]}
-                        for k, n in enumerate(class_names or [])]}
+            "classes": _classes(class_names, points)}
     data["model_id"], data["decoder"] = _payload_or_none(decoder, have)
     data["points_id"], data["points"] = _payload_or_none(points, have)
     data["density_id"], data["density"] = _payload_or_none(density, have)

@@ -87,7 +87,7 @@ class Pad {
     if (JSON.stringify(cond) !== JSON.stringify(this.cond)) this.bgDirty = true; // lattice
     this.cond = cond;
     const options = ["codes", ...(data.density_id ? ["prior"] : []), "digits"];
-    this.legend.render(data.classes || [], this.points || data.density_id ? options : ["codes"]);
+    this.legend.render(this.points ? data.classes || [] : [], this.points ? options : ["codes"]);
     this.applyGeometry(data);
     this.applyPosition(data);
     this.stats?.onData(data, this);
