@@ -425,9 +425,6 @@ class WatchSession:
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the thread and free this session's place (idempotent)."""
-        import os, sys  # DEBUG
-        if os.environ.get("AAE_WATCH_DEBUG"):
-            print("DEBUG close", self.run_id, self.step, time.strftime("%X"), file=sys.stderr)
         self._stop.set()
         self._playing.set()
         if self.thread.is_alive() and threading.current_thread() is not self.thread:

@@ -8,8 +8,6 @@ the live view is a fragment that reruns every FRAGMENT_PERIOD_S while the model 
 
 from __future__ import annotations
 
-import gc
-
 import streamlit as st
 
 from aae_core.data import available
@@ -33,14 +31,7 @@ def _close(session: WatchSession) -> None:
 
 @st.cache_resource(scope="session", max_entries=1, on_release=_close, show_spinner=False)
 def _session(dataset: str) -> WatchSession:
-    session = WatchSession(WatchConfig(dataset=dataset, threads=default_threads()))
-    # Streamlit runs a full gc.collect() after every script run, fragment runs included
-    # (runner.postScriptGC): with torch loaded that walks ~10^6 objects holding the GIL,
-    # 4 times a second, which starved the training thread (0.3 steps/s instead of 7,
-    # measured). Objects alive now (modules, data, models) are long-lived: freezing them
-    # keeps them out of every later collection.
-    gc.freeze()
-    return session
+    return WatchSession(WatchConfig(dataset=dataset, threads=default_threads()))
 
 
 def open_session(dataset: str) -> WatchSession | None:
