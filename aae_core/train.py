@@ -221,6 +221,8 @@ class Trainer:
             bad = meter.first_nonfinite()  # a NaN since the last log: save no NaN weights
             if bad is not None:
                 self._diverged(_divergence(*bad), good_state)
+            if meter.count:  # publish the steps since the last log, so they are saved
+                self._log(step, _read_losses(meter), t0, total)
             return self._finish("stopped", epoch, t0, "stopped by the user; progress saved")
         except DivergenceError as exc:
             self._diverged(exc, good_state)

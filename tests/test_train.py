@@ -141,6 +141,30 @@ def test_stop_ends_the_run_where_it_is_and_saves_without_evaluating(data, tmp_pa
                for k, v in ckpt.model.state_dict().items())
 
 
+def test_a_stop_between_log_points_saves_every_step_done(data, tmp_path, observed_controls,
+                                                        monkeypatch):
+    """Losses are read only at log points; a Stop before the first one (here after 3 of
+    50 steps) still publishes and saves the 3 steps done, instead of saving nothing."""
+    controls = observed_controls
+    monkeypatch.setattr(evaluate, "evaluate", lambda *a, **k: {})
+    trainer = trainer_for(data, tmp_path / "run", epochs=1000, controls=controls,
+                          log_every=50)
+    steps_done = []
+    real_step = trainer.model.train_step
+
+    def step_then_stop_at_three(batch):
+        steps_done.append(1)
+        if len(steps_done) == 3:
+            controls.stop.set()
+        return real_step(batch)
+
+    trainer.model.train_step = step_then_stop_at_three
+    p = trainer.run()  # in this thread: the stop comes from inside the third step
+    assert (p.state, p.step) == ("stopped", 3)
+    ckpt = load_checkpoint(p.checkpoint)
+    assert ckpt.card["steps"] == 3
+
+
 def test_pause_holds_the_step_count_and_resume_continues(data, observed_controls):
     controls = observed_controls
     trainer = trainer_for(data, epochs=1000, controls=controls, log_every=7)

@@ -3,6 +3,10 @@
 One background thread trains both models on the same batches; every 1/packets_per_s
 seconds it builds a snapshot packet (aae_core/watch/packet.py) behind the lock and keeps
 the newest few in a ring, from which a page hands the browser those it has not seen.
+A training packet carries the digit images (reconstructions, decoded prior samples) only
+every `images_every`-th time (the browser keeps the last ones): they are half a packet's
+bytes and they change slowly. A packet a control publishes (a phase, a prior, a reset)
+always carries them; `latest_images()` gives the newest for a reader that has none.
 The page controls it from its own thread: play/pause, speed, slow motion, the phase
 stepper, the prior, reset. The model lock serialises training, stepping and snapshots.
 
@@ -66,6 +70,7 @@ class WatchConfig:
     # at most this share of the thread's time goes to building packets: on a slow machine
     # packets come less often rather than slowing the training they show
     packet_share: float = 0.2
+    images_every: int = 4  # training packets: the digit images in one of this many
     threads: int = 1  # torch intra-op threads of the training thread (0: torch's default)
     slow_motion_pause_s: float = 0.8
     device: str = "auto"
@@ -74,7 +79,7 @@ class WatchConfig:
     def __post_init__(self):
         for name, low, high in (("batch_size", 2, 4096), ("n_codes", 10, 2000),
                                 ("n_prior", 10, 2000), ("n_arrows", 0, 500), ("grid", 8, 96),
-                                ("density_grid", 8, 128)):
+                                ("density_grid", 8, 128), ("images_every", 1, 60)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ConfigError(f"{name} must be a whole number from {low} to {high}")
@@ -112,6 +117,9 @@ class WatchSession:
         self.speed, self.slow_motion = "fast", False
         self.ring: deque[dict] = deque(maxlen=RING)
         self.seq = 0
+        self.build_s = 0.0  # seconds the thread spent building packets (the benchmark reads it)
+        self._since_images = 0  # training packets built since the last with images
+        self._images: dict | None = None  # the newest packet's images: {"seq", "aae", "vae"}
         self._pick_watched_examples()
         self.prior_choice, self._painted = "gaussian", None
         self.vae = None
@@ -313,15 +321,22 @@ class WatchSession:
                 "arrow_idx": self.arrow_idx, "pos_scale": pk.POS_SCALE}
 
     @torch.no_grad()
-    def _model_view(self, name: str) -> dict:
+    def _model_images(self, name: str) -> dict:
+        """The fixed digits rebuilt and the fixed prior codes decoded, 4-bit (10 each)."""
+        model, view = getattr(self, name), self._views[name]
+        return {"recon": pk.images4(model.reconstruct(self.x_fixed)),
+                "samples": pk.images4(model.decode(view["z_show"]))}
+
+    @torch.no_grad()
+    def _model_view(self, name: str, images: bool) -> dict:
         model, view = getattr(self, name), self._views[name]  # name: "aae" or "vae"
         window = view["window"]
         codes = model.encode(self.x_codes)  # (N, 2)
         out = {"window": list(window), "density": view["density"], "prior": view["prior"],
                "codes": pk.positions(codes, window),
-               "fixed_codes": pk.positions(model.encode(self.x_fixed), window),
-               "recon": pk.images4(model.reconstruct(self.x_fixed)),
-               "samples": pk.images4(model.decode(view["z_show"]))}
+               "fixed_codes": pk.positions(model.encode(self.x_fixed), window)}
+        if images:
+            out |= self._model_images(name)
         pick = self.x_codes[self.arrow_idx]
         if model.has_adversary:
             push = adversarial_push(model.discriminator, codes[self.arrow_idx])
@@ -333,17 +348,36 @@ class WatchSession:
         return out
 
     def _publish(self, phase: str) -> dict:
-        """Build a packet of both models now (caller holds the lock) and ring it."""
+        """Build a packet of both models now (caller holds the lock) and ring it; with the
+        images unless it is a training packet between two `images_every`-th ones."""
         self.seq += 1
+        self._since_images += 1
+        images = phase != "train" or self._since_images >= self.config.images_every
         packet = {"seq": self.seq, "run": self.run_id, "step": self.step,
                   "phase_steps": self.phase_steps, "phase": phase,
                   "prior": self.prior_choice, "vae_note": self.vae_note,
                   "losses": {k: round(float(v), 4) for k, v in self.losses.items()},
-                  "aae": self._model_view("aae"),
-                  "vae": self._model_view("vae") if self.vae is not None else None}
+                  "images": images,
+                  "aae": self._model_view("aae", images),
+                  "vae": self._model_view("vae", images) if self.vae is not None else None}
         with self._ring_lock:
+            if images:
+                self._since_images = 0
+                self._images = {"seq": self.seq, "run": self.run_id,
+                                **{m: {k: packet[m][k] for k in ("recon", "samples")}
+                                   if packet[m] else None for m in ("aae", "vae")}}
             self.ring.append(packet)
         return packet
+
+    def latest_images(self) -> dict:
+        """The newest packet's images ({"seq", "run", "aae", "vae"}, each model's
+        {"recon", "samples"}): for a reader whose packets carry none."""
+        with self._ring_lock:
+            if self._images is not None and self._images["run"] == self.run_id:
+                return self._images
+        with self._control():
+            self._publish("start")
+            return self._images
 
     def packets_after(self, seq: int, run: str | None = None, limit: int = 12) -> list[dict]:
         """The current run's newest `limit` packets with a larger seq than `seq` (all of
@@ -421,6 +455,7 @@ class WatchSession:
         start = time.perf_counter()
         self._publish("train")
         cost = time.perf_counter() - start
+        self.build_s += cost
         return now + max(1.0 / self.packets_per_s, cost / self.config.packet_share)
 
     def close(self, timeout: float = 5.0) -> None:

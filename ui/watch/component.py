@@ -3,9 +3,16 @@
 A Custom Components v2 component (inline html/css/js, no iframe, no build step).
 
 Wire protocol (data = Python -> JS, state = JS -> Python):
-  data   {"meta": WatchSession.meta(), "packets": [packet, ...], "playing", "vae", "paint"}
+  data   {"meta": WatchSession.meta(), "packets": [packet, ...], "images", "playing",
+          "vae", "paint"}
          packets: those newer than the last one sent to this tab (at least the newest one,
-         so a remounted component always has something to draw)
+         so a remounted component always has something to draw), oldest first: one call
+         carries the ~5 packets built since the last fragment run, and the browser plays
+         them in order, each tweened from the one before, at the rate they were built.
+         A training packet has its digit images only now and then ("images": false, no
+         "recon"/"samples"); the browser keeps the last ones it got.
+         images: WatchSession.latest_images() when no packet of this call has images
+         (a remounted component has none yet), else null
   state  "painted": {"mask": base64 (side * side bytes), "side", "window", "seq"}
 """
 
@@ -20,6 +27,8 @@ from aae_core.watch import WatchSession
 
 HERE = Path(__file__).parent
 JS_FILES = ("util.js", "plane.js", "diagram.js", "main.js")  # dependency order; main exports
+# packets in one call at most: a GPU builds 30 a second, a fragment runs every 0.5 s
+MAX_PACKETS_A_CALL = 24
 
 _LEGEND_AAE = """
 <span><i class="ww-ramp"></i>D thinks: code … prior sample</span>
@@ -91,11 +100,13 @@ def watch_component(*, key: str, session: WatchSession, paint: bool,
                     on_painted: Callable[[], None]) -> None:
     """Draw the session's newest packets (those this tab has not been sent yet)."""
     mem = st.session_state.setdefault(f"_aae_watch::{key}", {"seq": 0, "run": None})
-    packets = session.packets_after(mem["seq"], mem["run"]) or [session.latest()]
+    packets = session.packets_after(mem["seq"], mem["run"], limit=MAX_PACKETS_A_CALL) \
+        or [session.latest()]
     mem["seq"], mem["run"] = packets[-1]["seq"], packets[-1]["run"]
+    images = None if any(p["images"] for p in packets) else session.latest_images()
     _component(
         key=key,
-        data={"meta": session.meta(), "packets": packets, "playing": session.playing,
-              "vae": session.vae is not None, "paint": paint},
+        data={"meta": session.meta(), "packets": packets, "images": images,
+              "playing": session.playing, "vae": session.vae is not None, "paint": paint},
         on_painted_change=on_painted,
     )

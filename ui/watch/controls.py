@@ -17,7 +17,10 @@ from ui.plain_text import plain
 from ui.run_registry import default_threads
 from ui.watch.component import watch_component
 
-FRAGMENT_PERIOD_S = 0.25  # packets reach the browser in runs of ~2-3 (10 a second)
+# A fragment run (a script rerun plus a browser render) costs the training far more than a
+# packet: one every half second carries the ~6 packets built since (12 a second on a CPU),
+# and the browser plays them one by one, so updates shown a second = packets built a second.
+FRAGMENT_PERIOD_S = 0.5
 VIEW_KEY = "watch_view"
 PRIORS = {"gaussian": "Gaussian", "mixture": "Mixture of 10", "swiss-roll": "Swiss roll",
           "uniform": "Uniform", "painted": "Draw your own"}
