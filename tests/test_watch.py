@@ -334,6 +334,33 @@ def test_packets_after_gives_only_new_ones_and_everything_after_a_reset(session)
     assert fresh[-1]["step"] == 0 and fresh[-1]["phase"] == "reset"
 
 
+def test_training_packets_carry_images_every_nth_and_controls_always(session):
+    session.show_vae(True)
+    stepped = session.step_phase("reconstruct") and session.latest()
+    assert stepped["images"] and "recon" in stepped["aae"] and "recon" in stepped["vae"]
+    every = session.config.images_every
+    train = [session.snapshot_now("train") for _ in range(2 * every)]
+    assert [p["images"] for p in train] == ([False] * (every - 1) + [True]) * 2
+    for p in train:
+        for model in ("aae", "vae"):
+            assert ("recon" in p[model]) == ("samples" in p[model]) == p["images"]
+            assert "codes" in p[model] and "heat" in p["aae"]  # the plane: in every packet
+    # a reader whose packets have none gets the newest images, exactly as their packet had
+    images = session.latest_images()
+    assert images["seq"] == train[-1]["seq"] and images["run"] == session.run_id
+    for model in ("aae", "vae"):
+        assert images[model] == {k: train[-1][model][k] for k in ("recon", "samples")}
+
+
+def test_latest_images_after_a_reset_are_of_the_new_run(session):
+    session.reset()
+    images = session.latest_images()
+    assert images["run"] == session.run_id and images["vae"] is None
+    recon = pk.unpack_images4(images["aae"]["recon"], len(session.fixed_idx))
+    with torch.no_grad():
+        assert np.abs(recon - session.aae.reconstruct(session.x_fixed).numpy()).max() <= 1 / 30
+
+
 def wait_for(condition, timeout: float = 60.0) -> None:
     start = time.monotonic()
     while not condition():

@@ -1,9 +1,12 @@
 // Watch it learn: the Custom Components v2 module (ui/watch_view.py joins util.js,
 // plane.js, diagram.js and this file).
 //
-// Python sends, on each fragment run, the packets the browser has not seen yet (a few per
-// run, ~10 a second while training). They queue here and are played back evenly, each
-// tweened from the one before (codes glide, the heatmap fades, windows zoom). Every packet
+// Python sends, on each fragment run (every ~0.5 s while training), the packets the browser
+// has not seen yet (~6 per run, 12 a second on a CPU). They queue here and are played back
+// in order, evenly, at the rate they arrive, each tweened from the one before (codes glide,
+// the heatmap fades, windows zoom): updates shown a second = packets built a second.
+// A training packet carries the digit images only now and then; the others reuse the last
+// images received (this.images; data.images when a call's packets have none). Every packet
 // is also kept for the timeline (thinned to MAX_FRAMES), so the scrubber replays the run
 // in the browser, with trails of chosen digits' codes. In paint mode the AAE's plane takes
 // brush strokes; "Use this prior" sends the mask to Python (state "painted").
@@ -15,15 +18,19 @@ const PAINT_G = 64; // painting lattice, cells per side
 const BRUSH = 3.4; // brush radius in cells
 const MODELS = ["aae", "vae"];
 const MIN_FRAME_MS = 32; // between two drawings while tweening
+const MAX_QUEUE = 40; // packets waiting to play; beyond, the player skips to the newest few
+const RATE_WINDOW_MS = 3000; // the packet rate is measured over this much of the past
 
 function stats() {
   return globalThis.__aaeWatch || (globalThis.__aaeWatch = {
-    received: 0, drawn: 0, seqs: [], arrivals: [], bytes: [], calls: 0, callBytes: [],
+    received: 0, drawn: 0, skipped: 0, played: [], perCall: [], seqs: [], arrivals: [],
+    bytes: [], calls: 0, callBytes: [],
     frameMs: [], lastPacket: null, painted: 0, run: null,
   });
 }
 
-function decodeView(v, meta) {
+// images: the last {recon, samples} decoded for this model, for a packet without them
+function decodeView(v, meta, images) {
   if (!v) return null;
   const s = meta.pos_scale, n = meta.fixed_labels.length;
   return {
@@ -34,8 +41,8 @@ function decodeView(v, meta) {
     fixed: unpackPositions(v.fixed_codes, v.window, s),
     heat: v.heat ? unpackField(v.heat) : null,
     arrows: v.arrows ? b64Float32(v.arrows) : null,
-    recon: unpackImages(v.recon, n, 784),
-    samples: unpackImages(v.samples, n, 784),
+    recon: v.recon ? unpackImages(v.recon, n, 784) : (images ? images.recon : null),
+    samples: v.samples ? unpackImages(v.samples, n, 784) : (images ? images.samples : null),
   };
 }
 
@@ -75,6 +82,7 @@ class Watch {
     this.meta = null;
     this.run = null;
     this.queue = [];
+    this.images = { aae: null, vae: null }; // the last decoded digit images per model
     this.frames = [];
     this.trails = [];
     this.from = null;
@@ -143,11 +151,25 @@ class Watch {
     this.playing = !!data.playing;
     this.vae = !!data.vae;
     this.setPaintMode(!!data.paint);
+    if (data.images && data.images.run === this.run) this.takeImages(data.images);
     const fresh = (data.packets || []).filter((p) => p.run === this.run &&
       (!this.lastSeq || p.seq > this.lastSeq));
     for (const p of fresh) this.receive(p);
+    st.perCall.push(fresh.length);
+    if (st.perCall.length > 2000) st.perCall.splice(0, 1000);
     this.layout();
     this.schedule();
+  }
+
+  // images of a packet, or of data.images: {aae, vae}, each null or {recon, samples} base64
+  takeImages(src) {
+    const n = this.meta.fixed_labels.length;
+    for (const m of MODELS) {
+      const v = src[m];
+      if (v && v.recon) {
+        this.images[m] = { recon: unpackImages(v.recon, n, 784), samples: unpackImages(v.samples, n, 784) };
+      }
+    }
   }
 
   newRun(meta) {
@@ -156,6 +178,7 @@ class Watch {
     this.labels = b64Bytes(meta.labels);
     this.originals = unpackImages(meta.originals, meta.fixed_labels.length, 784);
     this.queue = [];
+    this.images = { aae: null, vae: null };
     this.frames = [];
     this.trails = [];
     this.from = this.to = null;
@@ -179,8 +202,12 @@ class Watch {
     const frame = {
       seq: p.seq, step: p.step, phaseSteps: p.phase_steps, phase: p.phase, prior: p.prior,
       losses: p.losses, note: p.vae_note, at: now,
-      aae: decodeView(p.aae, this.meta), vae: decodeView(p.vae, this.meta),
+      aae: decodeView(p.aae, this.meta, this.images.aae),
+      vae: decodeView(p.vae, this.meta, this.images.vae),
     };
+    for (const m of MODELS) {
+      if (frame[m] && frame[m].recon) this.images[m] = { recon: frame[m].recon, samples: frame[m].samples };
+    }
     this.queue.push(frame);
     this.keep(frame);
   }
@@ -194,15 +221,16 @@ class Watch {
     if (this.trails.length > MAX_TRAIL) this.trails = this.trails.filter((_, i) => i % 2 === 0);
   }
 
-  // playback pace: spread the packets of one fragment run over the time to the next one
+  // playback pace: one packet per 1 / (packets arriving a second), so the packets of one
+  // fragment run last until the next run; faster when more than a second's worth waits
   pace() {
     const arr = stats().arrivals;
     const now = performance.now();
     let n = 0;
-    for (let i = arr.length - 1; i >= 0 && now - arr[i] < 2000; i--) n++;
-    const rate = Math.max(n / 2, 1);
-    let dur = Math.min(600, Math.max(50, 1000 / rate));
-    if (this.queue.length > 4) dur *= 0.5;
+    for (let i = arr.length - 1; i >= 0 && now - arr[i] < RATE_WINDOW_MS; i--) n++;
+    const rate = Math.max((n * 1000) / RATE_WINDOW_MS, 1);
+    let dur = Math.min(600, Math.max(25, 1000 / rate));
+    if (this.queue.length > rate) dur *= 0.5;
     const stepped = this.queue[0] && ["reconstruct", "discriminator", "encoder"].includes(this.queue[0].phase);
     if (stepped && !this.playing) dur = 650; // a phase the student asked for: show it moving
     return dur;
@@ -215,7 +243,10 @@ class Watch {
   tick(now) {
     this.raf = 0;
     const t0 = performance.now();
-    if (this.queue.length > 12) this.queue.splice(0, this.queue.length - 3); // fell behind
+    if (this.queue.length > MAX_QUEUE) { // fell far behind: skip to the newest few
+      stats().skipped += this.queue.length - 6;
+      this.queue.splice(0, this.queue.length - 6);
+    }
     let t = this.to ? Math.min(1, (now - this.t0) / this.dur) : 1;
     if (t >= 1 && this.queue.length) {
       this.from = this.to;
@@ -236,7 +267,10 @@ class Watch {
   }
 
   onNewTarget() {
-    stats().drawn += 1;
+    const st = stats();
+    st.drawn += 1;
+    st.played.push(this.to.seq);
+    if (st.played.length > 4000) st.played.splice(0, 2000);
     if (this.replay < 0) this.drawSide(this.to);
     this.updateTimeline();
   }
