@@ -25,6 +25,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LAST_JS = "() => globalThis.__aaeWatch ? globalThis.__aaeWatch.lastPacket : null"
 COUNTS_JS = "() => { const s = globalThis.__aaeWatch; return [s.received, s.drawn]; }"
+# seqs: packets received, in arrival order; played: the seq of each packet the player
+# animated to, in order; perCall: packets each component call brought
+PLAYBACK_JS = """() => { const s = globalThis.__aaeWatch;
+  return {seqs: s.seqs.slice(), played: s.played.slice(), perCall: s.perCall.slice(),
+          skipped: s.skipped}; }"""
 
 
 def last(page) -> dict:
@@ -40,6 +45,16 @@ def click(page, name: str, role: str = "button") -> None:
     """Click a button (or a segmented control's option: role "radio"), wait for the rerun."""
     page.get_by_role(role, name=name, exact=True).click()
     wait_for_app_run(page, timeout=60_000)
+
+
+def playback(page) -> dict:
+    return page.evaluate(PLAYBACK_JS)
+
+
+def all_played(page) -> dict:
+    """Playback once the browser has played every packet it received (none waiting)."""
+    return wait_until(lambda: (b := playback(page)) and len(b["played"]) == len(b["seqs"]) and b,
+                      timeout=60)
 
 
 def test_watch_page_steps_plays_changes_prior_paints_and_shows_the_vae():
@@ -76,12 +91,22 @@ def test_watch_page_steps_plays_changes_prior_paints_and_shows_the_vae():
 
             # Play: frames keep arriving and training steps advance; Pause stops them
             received, drawn = page.evaluate(COUNTS_JS)
+            before_play = all_played(page)
+            n_seqs, n_calls = len(before_play["seqs"]), len(before_play["perCall"])
             click(page, "Play")
             wait_until(lambda: page.evaluate(COUNTS_JS)[0] >= received + 6, timeout=90)
             wait_until(lambda: page.evaluate(COUNTS_JS)[1] >= drawn + 6, timeout=30)
             playing = wait_until(lambda: (p := last(page)) and p["step"] >= 3 and p, timeout=90)
             assert playing["phase"] == "train"
+            # a fragment run brings several packets at once ...
+            wait_until(lambda: max(playback(page)["perCall"][n_calls:], default=0) >= 2,
+                       timeout=90)
             click(page, "Pause")
+            # ... and the browser plays each of them, once, in the order they were built
+            played = all_played(page)
+            new = played["seqs"][n_seqs:]
+            assert len(new) >= 6 and new == sorted(set(new))
+            assert played["played"][n_seqs:] == new and played["skipped"] == 0
 
             # the timeline replays the run in the browser, then goes back to live
             page.locator(".ww-scrub").evaluate(

@@ -48,6 +48,9 @@ def test_the_page_as_a_student_uses_it():
         assert len(packets) == 1, [(p["seq"], p["phase"]) for p in packets]
         packet = packets[0]  # only what this tab has not been sent
         assert packet["phase"] == key and packet["step"] == 0
+        # a phase's packet has its digit images, so the call needs no others
+        assert packet["images"] and "recon" in packet["aae"]
+        assert view_data(at)["images"] is None
         assert packet["phase_steps"] == start["phase_steps"] + n
 
     # play disables the stepper; pause enables it again
