@@ -21,10 +21,14 @@ import torch
 from aae_core import metrics
 from aae_core.evaluate import prior_match
 from aae_core.inference import batched
-from aae_core.models import LatentModel
+from aae_core.models import MODELS, LatentModel
+from aae_core.models.base import COMPARE_ADVERSARIAL, COMPARE_VARIATIONAL, COMPARE_WASSERSTEIN
 
-#: Families compared, in column order, with their display names.
-FAMILIES = {"aae": "AAE", "vae": "VAE", "wae-mmd": "WAE-MMD"}
+#: Families compared, in column order (the registry's): model name -> display name. Which
+#: models take part is each class's `comparison_role`.
+FAMILIES = {name: cls.comparison_name for name, cls in MODELS.items() if cls.comparison_role}
+_ROLE = {name: MODELS[name].comparison_role for name in FAMILIES}
+_ROLE_NAME = {role: FAMILIES[name] for name, role in _ROLE.items()}
 #: Priors every family supports (the VAE needs a density).
 COMPARE_PRIORS = ("gaussian", "mixture")
 
@@ -203,10 +207,12 @@ def verdict(results: Sequence[ModelMetrics], prior_name: str) -> Verdict:
     holds when the AAE wins more metrics than it loses; it is contradicted when it loses
     more; a draw confirms nothing. The sentence quotes the numbers.
     """
-    by = {r.family: r for r in results}
-    aae, vae = by.get("aae"), by.get("vae")
+    by = {_ROLE.get(r.family): r for r in results}  # role -> that family's numbers
+    aae, vae = by.get(COMPARE_ADVERSARIAL), by.get(COMPARE_VARIATIONAL)
     if aae is None or vae is None:
-        missing = " and ".join(FAMILIES[f] for f in ("aae", "vae") if f not in by)
+        missing = " and ".join(_ROLE_NAME[role] for role in (COMPARE_ADVERSARIAL,
+                                                             COMPARE_VARIATIONAL)
+                               if role not in by)
         return Verdict(f"No verdict: there is no {missing} with the {prior_name} prior to "
                        "measure.", None, {})
     keys = [m for m in METRICS if m.prior_fit and m.key in aae.values and m.key in vae.values]
@@ -236,7 +242,7 @@ def verdict(results: Sequence[ModelMetrics], prior_name: str) -> Verdict:
 
 def _details(by: dict, keys: list[Metric], aae: ModelMetrics, vae: ModelMetrics) -> list[str]:
     out = []
-    wae = by.get("wae-mmd")
+    wae = by.get(COMPARE_WASSERSTEIN)
     if wae is not None:
         vs_aae = sum(_winner(m, wae.values[m.key], aae.values[m.key]) > 0 for m in keys)
         vs_vae = sum(_winner(m, wae.values[m.key], vae.values[m.key]) > 0 for m in keys)

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from aae_core.errors import ConfigError
 from aae_core.losses import bce_per_image
 from aae_core.models.base import (
+    COMPARE_ADVERSARIAL,
     LABEL_CLASS,
     Batch,
     LatentModel,
@@ -27,6 +28,7 @@ from aae_core.nets import Decoder, Discriminator, Encoder
 
 class AAE(LatentModel):
     description = "Adversarial autoencoder: codes matched to any prior by a discriminator."
+    comparison_role, comparison_name = COMPARE_ADVERSARIAL, "AAE"
     decoder_cond_dim = 0  # SupervisedAAE: n_classes
     disc_cond_dim = 0  # LabelRegularizedAAE: n_classes + 1
 
@@ -109,6 +111,7 @@ class AAE(LatentModel):
 
 class SupervisedAAE(AAE):
     description = "Supervised AAE: the decoder gets [z, one-hot label], so z keeps only style."
+    comparison_role = None  # uses labels: not the unsupervised AAE of the comparison
     reads_labels = True
     needs_labels = True
     needs_labelled_examples = True
@@ -137,6 +140,7 @@ class LabelRegularizedAAE(AAE):
     """
 
     description = "AAE with label information in the prior: each class gets its own component."
+    comparison_role = None  # uses labels: not the unsupervised AAE of the comparison
     supported_priors = ("mixture", "swiss-roll")
     reads_labels = True
     needs_labels = True

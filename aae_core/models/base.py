@@ -42,6 +42,11 @@ def adam(params, lr: float, beta1: float) -> torch.optim.Adam:
     return torch.optim.Adam(list(params), lr=lr, betas=(beta1, 0.999), fused=True)
 
 
+#: How a model shapes its codes, for the packing comparison (LatentModel.comparison_role).
+COMPARE_ADVERSARIAL, COMPARE_VARIATIONAL, COMPARE_WASSERSTEIN = (
+    "adversarial", "variational", "wasserstein")
+
+
 class LatentModel(nn.Module):
     """Base class. Subclasses build networks in __init__ and implement the abstract bits.
 
@@ -64,6 +69,10 @@ class LatentModel(nn.Module):
     label_meaning: str | None = None
     label_in_prior = False  # the class is where z sits (a prior part), not a decoder input
     codes_fill_prior_box = True  # held-out codes lie in prior.bounds() (not around heads)
+    #: Its place on the "AAE vs VAE" page: COMPARE_ADVERSARIAL, COMPARE_VARIATIONAL,
+    #: COMPARE_WASSERSTEIN, or None (not compared); `comparison_name` is its column title.
+    comparison_role: str | None = None
+    comparison_name = ""
 
     def __init__(self, config: ModelConfig):
         super().__init__()

@@ -10,12 +10,13 @@ import torch
 
 from aae_core.errors import ConfigError
 from aae_core.losses import bce_per_image, gaussian_kl, monte_carlo_kl
-from aae_core.models.base import Batch, LatentModel, adam, run_phase
+from aae_core.models.base import COMPARE_VARIATIONAL, Batch, LatentModel, adam, run_phase
 from aae_core.nets import Decoder, Encoder
 
 
 class VAE(LatentModel):
     description = "Variational autoencoder: each q(z|x) is pulled towards the prior by a KL term."
+    comparison_role, comparison_name = COMPARE_VARIATIONAL, "VAE"
     supported_priors = ("gaussian", "mixture")
     own_encoder = "gaussian"
     has_adversary = False

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from aae_core.losses import discriminator_loss, generator_loss, mmd_imq, squared_error_per_image
-from aae_core.models.base import Batch, LatentModel, adam, run_phase
+from aae_core.models.base import COMPARE_WASSERSTEIN, Batch, LatentModel, adam, run_phase
 from aae_core.nets import Decoder, Discriminator, Encoder
 
 
@@ -33,6 +33,7 @@ class _WAEBase(LatentModel):
 
 class WAEMMD(_WAEBase):
     description = "WAE-MMD: codes matched to the prior by a kernel MMD penalty, no discriminator."
+    comparison_role, comparison_name = COMPARE_WASSERSTEIN, "WAE-MMD"
     has_adversary = False
 
     def build_optimizers(self):
