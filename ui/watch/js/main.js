@@ -17,7 +17,7 @@ const LIVE_TRAIL = 25; // trail points drawn while live
 const PAINT_G = 64; // painting lattice, cells per side
 const BRUSH = 3.4; // brush radius in cells
 const MODELS = ["aae", "vae"];
-const MIN_FRAME_MS = 32; // between two drawings while tweening
+const MIN_FRAME_MS = 40; // between two drawings while tweening (25 a second at most)
 const MAX_QUEUE = 40; // packets waiting to play; beyond, the player skips to the newest few
 const RATE_WINDOW_MS = 3000; // the packet rate is measured over this much of the past
 
@@ -100,6 +100,7 @@ class Watch {
     this.bind();
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(root);
+    this.observing = true;
   }
 
   bind() {
@@ -136,13 +137,22 @@ class Watch {
     this.useBtn.addEventListener("click", () => this.usePainted());
   }
 
+  // The component's cleanup: Streamlit may call it between two updates of the same
+  // element, so the next update() must be able to start the player and the observer again
+  // (a cancelled frame left in this.raf would stall playback for good).
   destroy() {
     if (this.raf) cancelAnimationFrame(this.raf);
+    this.raf = 0;
     this.resizeObserver.disconnect();
+    this.observing = false;
   }
 
   update(data, api) {
     this.api = api;
+    if (!this.observing) {
+      this.resizeObserver.observe(this.root);
+      this.observing = true;
+    }
     const st = stats();
     st.calls += 1;
     st.callBytes.push(JSON.stringify(data).length);
@@ -256,7 +266,7 @@ class Watch {
       t = this.from ? 0 : 1;
       this.onNewTarget();
     }
-    // at most ~30 drawings a second: the machine that draws is often the one that trains
+    // at most ~25 drawings a second: the machine that draws is often the one that trains
     if (this.replay < 0 && (t >= 1 || now - this.lastDraw >= MIN_FRAME_MS)) {
       this.lastDraw = now;
       this.renderLive(easeInOut(t));
@@ -350,17 +360,21 @@ class Watch {
     for (const m of MODELS) {
       const view = f[m], panel = this.panels[m];
       if (!view || panel.el.hidden) continue;
+      if (panel.note) {
+        panel.note.textContent = m === "vae" ? (f.note || "") : "";
+        panel.note.hidden = !panel.note.textContent;
+      }
       const n = this.meta.fixed_labels.length;
       const name = m === "aae" ? "AAE" : "VAE";
+      // most packets reuse the last images: redraw the strip only when they or its size change
+      const key = [view.recon, view.samples, panel.plane.side, this.originals];
+      if (panel.stripKey && key.every((v, i) => v === panel.stripKey[i])) continue;
+      panel.stripKey = key;
       panel.strip.draw([
         { label: "held-out digits", images: this.originals, colored: true },
         { label: `${name} rebuilds`, images: view.recon },
         { label: "decoded prior z", images: view.samples },
       ], n, panel.plane.side + 58, this.meta.fixed_labels);
-      if (panel.note) {
-        panel.note.textContent = m === "vae" ? (f.note || "") : "";
-        panel.note.hidden = !panel.note.textContent;
-      }
     }
   }
 
