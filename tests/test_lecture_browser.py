@@ -109,7 +109,8 @@ def home_and_the_model_picker(page, url: str, expect) -> None:
     expect(page.get_by_text("A lecture in six steps")).to_be_visible()
     for k in range(1, 7):
         expect(page.get_by_role("link", name=re.compile(rf"^{k}\. "))).to_be_visible()
-    expect(page.get_by_test_id("stImage")).to_have_count(2)  # the map and its digits
+    # the map, its digits and the diagram of the two phases
+    expect(page.get_by_test_id("stImage")).to_have_count(3)
     # (2a) pick vae-mixture on Home and follow the link: the picker names it
     choose(page, page.get_by_test_id("stMain"), "Model to explore", re.compile("^vae-mixture "))
     page.get_by_role("link", name="Drag through its latent space").click()
