@@ -199,9 +199,13 @@ def train_and_explore(page, url: str, expect) -> str:
     side.get_by_label("Epochs", exact=True).fill("1")
     name = side.get_by_label("Run name", exact=True).input_value()
     side.get_by_role("button", name="Start training").click()
+    finished = page.get_by_text(f"Finished: saved as runs/{name}")
+    expect(finished.first).to_be_visible(timeout=180_000)
+    # the run's end redraws the whole page once; while it does, the live panel's old
+    # elements can still stand beside the new ones, so wait until one link is left
     link = page.get_by_role("link", name=f"Explore runs/{name}")
-    expect(link).to_be_visible(timeout=180_000)
-    expect(page.get_by_text(f"Finished: saved as runs/{name}")).to_be_visible()
+    expect(link).to_have_count(1, timeout=60_000)
+    expect(finished).to_have_count(1, timeout=60_000)
     link.click()  # (2b) the picker names the run
     wait_for_app_run(page, timeout=60_000)
     expect(picker(page)).to_have_value(re.compile(f"^runs/{name} "), timeout=30_000)
