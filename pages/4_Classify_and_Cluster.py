@@ -59,7 +59,9 @@ kinds = {e.name: e.config.model for e in model_entries() if e.config is not None
 st.session_state.setdefault("cc_section", kinds.get(default, next(iter(SECTIONS))))
 section = st.segmented_control("Model kind", list(SECTIONS), format_func=SECTIONS.get,
                                required=True, key="cc_section")
-name = pick_model("Model", key="cc_model", accept=lambda e: e.config.model == section,
+section_class = MODELS[section]  # the kind picked above; entries are matched by class
+name = pick_model("Model", key="cc_model",
+                  accept=lambda e: MODELS[e.config.model] is section_class,
                   default=default, where=st.sidebar)
 if name is None:
     st.info(f"No `{section}` model here. Train one on the Train page (model `{section}`), or "
