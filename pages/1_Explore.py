@@ -1,20 +1,35 @@
 """Explore: drag z through the latent space, sample, interpolate, draw your own digit."""
 
-import numpy as np
 import streamlit as st
 
-from aae_core import explore
-from aae_core.errors import AAEError
-from ui import explore_link, url_state
-from ui import explore_views as views
-from ui.loaders import model_entries, open_checkpoint, pad_payload, pad_points, pick_model
+from ui import first_paint
 from ui.nav import sidebar_nav
-from ui.pad import latent_pad, pad_ends
-from ui.plain_text import plain
 
 st.set_page_config(page_title="Explore · AAE Latent Explorer", page_icon="🔭", layout="wide")
 sidebar_nav()
 st.title("Explore the latent space")
+first_paint.explore(default_model="aae-mixture")  # a fresh server: the map before torch
+
+# Below, torch loads (E402: these imports come after the first paint on purpose).
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from aae_core import explore  # noqa: E402
+from aae_core.errors import AAEError  # noqa: E402
+from ui import explore_link, url_state  # noqa: E402
+from ui import explore_views as views  # noqa: E402
+from ui.explore_controls import pad_look, view_controls  # noqa: E402
+from ui.loaders import (  # noqa: E402
+    cache_key,
+    model_entries,
+    open_checkpoint,
+    pad_payload,
+    pad_points,
+    pick_model,
+)
+from ui.pad import latent_pad, pad_ends  # noqa: E402
+from ui.plain_text import plain  # noqa: E402
 
 entries = [e for e in model_entries() if e.config is not None]
 if not entries:
@@ -54,6 +69,8 @@ if model.cond_dim:
     label = views.label_picker(ckpt, key=f"label::{name}", default=url.label, name=name,
                                help_text="This decoder takes a label beside z: z is the style.")
 
+# Without a link or a jump the marker starts on a real digit's code, not in a gap of the prior.
+first_z = [float(v) for v in codes[0]] if codes is not None else [0.0] * model.latent_dim
 goto = st.session_state.pop(f"explore_goto::{name}", None)  # "send to pad" from the map
 if goto is not None:
     start_z = goto
@@ -64,20 +81,12 @@ elif url.z and url.model in (None, name):
         url.z = start_z  # said once
 elif base is not None:
     start_z = list(base)
-elif codes is not None:  # start on a real digit's code, not in a gap of the prior
-    start_z = [float(v) for v in codes[0]]
 else:
-    start_z = [0.0] * model.latent_dim
+    start_z = first_z
 for problem in url.problems:
     st.warning(f"Link: {plain(problem)}", icon="🔗")
 url.problems.clear()
-view_col, present_col = st.columns([5, 1], vertical_alignment="bottom")
-with present_col:
-    present = views.presentation_mode()
-view_names = {"manifold": ":material/grid_on: Manifold", "sample": ":material/casino: Sample",
-              "interpolate": ":material/linear_scale: Interpolate", "draw": ":material/draw: Draw"}
-view = view_col.segmented_control("View", list(view_names), format_func=view_names.get,
-                                  default=url.view or "manifold", key="explore_view")
+view, present = view_controls(url.view)
 pad_key = f"pad::{name}"
 
 
@@ -95,13 +104,14 @@ def pad_section() -> list[float]:
         views.remember_picked_ends(st.session_state.get(pad_key), name)
         indices = views.default_ends(ckpt, name)
         ends = [[float(v) for v in codes[i]] for i in indices]
-    z = latent_pad(key=pad_key, decoder=pad_payload(name), bounds=bounds,
-                   z=[float(v) for v in start_z], dims=tuple(int(d) for d in dims), cond=cond,
-                   points=pad_points(name, dims), class_names=views.class_names(ckpt),
-                   density=views.prior_background(name, bounds) if model.latent_dim == 2
-                   else None, ends=ends, steps=steps,
-                   server_decode=lambda zz: views.server_decode(ckpt, zz, label),
-                   fit=present, scale=1.35 if present else 1.0, height=520, image_px=300)
+    pad = {"decoder": pad_payload(name), "bounds": bounds, "dims": [int(d) for d in dims],
+           "cond": cond, "points": pad_points(name, dims), "class_names": views.class_names(ckpt),
+           "density": views.prior_background(name, bounds) if model.latent_dim == 2 else None,
+           "ends": ends, "steps": steps}
+    if ends is None and first_paint.eligible(model.latent_dim, model.cond_dim):
+        first_paint.remember(name, Path(cache_key(name)[0]), {**pad, "z": first_z})
+    z = latent_pad(key=pad_key, z=[float(v) for v in start_z], **pad, **pad_look(present),
+                   server_decode=lambda zz: views.server_decode(ckpt, zz, label))
     st.session_state.explore_z = z
     with st.container(key="explore_hide_pad"):
         if ends is not None:

@@ -228,31 +228,6 @@ def prior_background(name: str, bounds) -> dict | None:
     return _density(*cache_key(name), tuple(float(b) for b in bounds))
 
 
-PRESENTATION_CSS = """<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-[data-testid="stHeader"], [data-testid="stToolbar"], h1, .st-key-explore_hide,
-.st-key-explore_hide_pad { display: none; }
-html { font-size: 20px; }
-[data-testid="stMainBlockContainer"] { padding: 0.6rem 1.2rem 1rem; max-width: 100%; }
-</style>"""
-
-
-def presentation_mode() -> bool:
-    """The presentation toggle (?present=1 opens in it): larger type; the sidebar, header,
-    title and what a lecture does not need are hidden; the pad fills the window."""
-    key = "explore_present"
-    if key not in st.session_state:
-        st.session_state[key] = st.query_params.get("present") == "1"
-    on = st.toggle("Present", key=key, help="Larger type, only the map and the digit: "
-                   "for a projector. Also opens with ?present=1 in the link.")
-    if on:
-        st.query_params["present"] = "1"
-        st.html(PRESENTATION_CSS)
-    elif "present" in st.query_params:
-        del st.query_params["present"]
-    return on
-
-
 def draw_view(ckpt: Checkpoint, *, label, name: str) -> np.ndarray | None:
     """Draw or upload a digit; returns its code (d,) or None. Bad input -> one message."""
     from streamlit_drawable_canvas import st_canvas

@@ -6,21 +6,13 @@ a checkpoint's folder mtime is part of the key, so a retrained model is picked u
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from aae_core import catalog
 from aae_core.checkpoints import Checkpoint, load_checkpoint
+from aae_core.paths import folder_stamp as _stamp
 from ui.model_choice import pick_model  # noqa: F401  (pages import it from here)
 from ui.pad.payload import decoder_payload, points_payload
-
-
-def _stamp(path: Path) -> float:
-    try:
-        return max(p.stat().st_mtime for p in path.iterdir())
-    except (OSError, ValueError):
-        return 0.0
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)

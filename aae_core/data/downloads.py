@@ -18,6 +18,7 @@ from pathlib import Path
 
 from aae_core.data.idx import find
 from aae_core.errors import DataError
+from aae_core.paths import default_cache_dir  # noqa: F401  (re-exported)
 
 #: Official MD5 of the gzip files as published.
 MNIST_FILES = {
@@ -44,12 +45,6 @@ FASHION_MIRRORS = (
 )
 _FETCH_TIMEOUT_S = 30  # seconds without data before a mirror counts as down
 _NETWORK_ERRORS = (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException)
-
-
-def default_cache_dir() -> Path:
-    """$AAE_CACHE_DIR if set, else ~/.cache/aae-latent-explorer."""
-    env = os.environ.get("AAE_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "aae-latent-explorer"
 
 
 def ensure_files(
