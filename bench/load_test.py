@@ -6,9 +6,12 @@ server trains a model, each with its own z in the URL.
     .venv/bin/python -m bench.load_test --mode classroom [--sessions 20] [--probes 6]
                                         [--think 5] [--settle 30] [--budget 600]
 
---mode classroom: one user loads Explore --probes times in a fresh tab, first alone, then
-while --sessions other browser sessions (one headless chromium, separate contexts) sit on
-Explore and rerun it every --think seconds; prints p50/p95 of each and the ratio.
+--mode classroom: one user loads Explore --probes times in a fresh tab (real chromium), first
+alone, then while --sessions other sessions sit on Explore and rerun it every --think
+seconds; prints p50/p95 of each and the ratio. The crowd is lightweight by default
+(--crowd ws: each student a websocket client speaking Streamlit's own protocol, so the
+server does all of a session's work and the 2 cores are not spent on 20 page renders);
+--crowd browser makes them chromium contexts instead.
 The default mode (burst) is the following:
 
 1. `streamlit run app.py` on 127.0.0.1 (bench.browser.streamlit_server), with a
@@ -261,6 +264,49 @@ async def active_session(browser, url: str, model: str, i: int, think_s: float,
         await context.close()
 
 
+async def ws_session(url: str, model: str, i: int, think_s: float, stop: asyncio.Event,
+                     counts: list[int], rerun_s: list[float], deadline: float,
+                     stagger_s: float = 0.5) -> None:
+    """A student on Explore at the protocol level: a websocket session that runs the page
+    with its own z, then reruns it every `think_s` seconds, reading every message the
+    server sends (as a browser would) until the script has finished."""
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    z = z_of(i)
+    msg = BackMsg()
+    msg.rerun_script.query_string = f"model={model}&z={z[0]},{z[1]}"
+    msg.rerun_script.page_name = "Explore"
+    request = msg.SerializeToString()
+
+    async def run_once(ws) -> None:
+        t0 = time.perf_counter()
+        await ws.send(request)
+        while True:
+            raw = await asyncio.wait_for(ws.recv(), max(1.0, deadline - time.monotonic()))
+            reply = ForwardMsg()
+            reply.ParseFromString(raw)
+            if reply.WhichOneof("type") == "script_finished":
+                break
+        rerun_s.append(time.perf_counter() - t0)
+
+    try:
+        await asyncio.sleep(i * stagger_s)  # students arrive one after another
+        async with websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream",
+                                      subprotocols=["streamlit"], max_size=None) as ws:
+            await run_once(ws)  # the first load
+            await asyncio.sleep(think_s * (i % 7) / 7)  # spread the reruns over time
+            while not stop.is_set() and time.monotonic() < deadline:
+                await run_once(ws)
+                counts[i] += 1
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), think_s)
+    except Exception as exc:
+        if not stop.is_set():
+            print(f"  session #{i}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+
+
 async def classroom(args) -> int:
     """Explore load p50/p95 for one user alone, then with --sessions active sessions."""
     from playwright.async_api import async_playwright
@@ -274,10 +320,15 @@ async def classroom(args) -> int:
             browser = await launch_chromium(pw)
             await probe_loads(browser, url, args.model, 1, deadline)  # warm caches
             alone = await probe_loads(browser, url, args.model, args.probes, deadline)
-            stop, counts = asyncio.Event(), [0] * args.sessions
-            crowd = [asyncio.create_task(active_session(
-                browser, url, args.model, i, args.think, stop, counts, deadline))
-                for i in range(args.sessions)]
+            stop, counts, rerun_s = asyncio.Event(), [0] * args.sessions, []
+            if args.crowd == "ws":
+                crowd = [asyncio.create_task(ws_session(
+                    url, args.model, i, args.think, stop, counts, rerun_s, deadline))
+                    for i in range(args.sessions)]
+            else:
+                crowd = [asyncio.create_task(active_session(
+                    browser, url, args.model, i, args.think, stop, counts, deadline))
+                    for i in range(args.sessions)]
             await asyncio.sleep(args.settle)  # the sessions loaded and rerunning
             print(f"  {sum(c > 0 for c in counts)}/{args.sessions} sessions have rerun at "
                   f"least once when the loaded probes start")
@@ -300,6 +351,9 @@ async def classroom(args) -> int:
     print(f"  the {args.sessions} sessions reran {reruns_before} times in total while loading "
           f"({reruns_before / max(busy_s, 1e-9):.2f} reruns/s; each every {args.think:g}s "
           f"at most)")
+    if rerun_s:
+        print(f"  a crowd session's page run (request -> script finished, server side): "
+              f"p50 {pct(rerun_s, 50):.2f}s, p95 {pct(rerun_s, 95):.2f}s over {len(rerun_s)}")
     print(f"health at the end: {'ok' if ok else 'NOT OK'}; "
           f"total wall time {time.monotonic() - t_start:.1f}s")
     return 0 if ok and alone and loaded else 1
@@ -316,6 +370,8 @@ def main() -> int:
     parser.add_argument("--mode", choices=("burst", "classroom"), default="burst",
                         help="burst: every session at once, beside a training run; "
                              "classroom: one user's loads alone vs beside active sessions")
+    parser.add_argument("--crowd", choices=("ws", "browser"), default="ws",
+                        help="classroom: the other sessions as websocket clients or browsers")
     parser.add_argument("--probes", type=int, default=6, help="classroom: loads measured")
     parser.add_argument("--think", type=float, default=5.0,
                         help="classroom: seconds between one session's reruns")
