@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -65,6 +66,13 @@ def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
+def make_device(path) -> None:
+    """A character device like /dev/zero (needs root: the tests skip without it)."""
+    if os.geteuid() != 0:
+        pytest.skip("creating a device node needs root")
+    os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 5))
+
+
 def rewrite_weights(folder: Path, convert) -> None:
     weights = load_checkpoint(folder).model.state_dict()
     save_file({k: convert(v).contiguous() for k, v in weights.items()},
@@ -102,6 +110,9 @@ HOSTILE = {
     "weights a device": (lambda f: ((f / "model.safetensors").unlink(),
                                     os.symlink("/dev/zero", f / "model.safetensors")),
                          "model.safetensors is a link"),
+    "weights a real device node": (lambda f: ((f / "model.safetensors").unlink(),
+                                              make_device(f / "model.safetensors")),
+                                   "model.safetensors is not a plain file"),
     "config a link outside the folder": (
         lambda f: ((f.parent / "elsewhere.json").write_text((f / "config.json").read_text()),
                    (f / "config.json").unlink(),

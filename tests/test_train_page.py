@@ -306,3 +306,22 @@ def test_semi_supervised_runs_from_the_page_get_the_measured_denoising_default()
                                  latent_dim=2, hidden="64", epochs=1, batch_size=50,
                                  lr="1e-3", labels=100)
     assert model_cfg.encoder_input_noise == DENOISE_STD > 0
+
+
+def test_a_full_disk_shows_the_one_line_on_the_page(registry, runs, monkeypatch):
+    """The README's promise on the Train page itself: 'cannot write the checkpoint to ...',
+    the cause, no exception name, no traceback under Details."""
+    from aae_core import checkpoints
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoints, "save_file", full_disk)
+    at = open_page()
+    fill(at, tr_epochs=1, tr_name="full-disk")
+    press(at, "Start training")
+    poll(at, lambda t: t.startswith("Failed"), "the full disk to show")
+    shown = " ".join(e.value for e in at.error)
+    assert "cannot write the checkpoint to" in shown and "No space left on device" in shown
+    assert "OSError" not in shown and "Traceback" not in shown
+    assert not [x for x in at.expander if "Details" in str(x.label)]
