@@ -21,6 +21,7 @@ import pytest
 
 from bench.browser import (
     artifact_path,
+    enable_pad_stats,
     launch_chromium,
     require_browser,
     streamlit_server,
@@ -159,6 +160,29 @@ def draw_a_one(page, expect) -> list[np.ndarray]:
     return recons
 
 
+def interpolate_by_dragging_an_end(page, expect) -> None:
+    """Interpolate: the two ends are markers on the map; dragging end A redraws the strip
+    in the browser and the page then names A as a point the user chose."""
+    view_button(page, "Interpolate").click()
+    wait_for_app_run(page)
+    key = "pad::aae-mixture"
+    ends = "(k) => window.__aaePad[k].ends"
+    strip = "(k) => Array.from(window.__aaePad[k].strip[0])"
+    wait_until(lambda: page.evaluate("(k) => !!(window.__aaePad[k] || {}).strip", key),
+               timeout=30)
+    (ax, ay), _ = page.evaluate(ends, key)
+    first = np.array(page.evaluate(strip, key))
+    to_client = "([k, x, y]) => window.__aaePad[k].clientOf(x, y)"
+    page.mouse.move(*page.evaluate(to_client, [key, ax, ay]))
+    page.mouse.down()
+    for t in np.linspace(0, 1, 8)[1:]:
+        page.mouse.move(*page.evaluate(to_client, [key, ax * (1 - t) - 2.0 * t, ay]), steps=2)
+    page.mouse.up()
+    assert np.abs(np.array(page.evaluate(strip, key)) - first).max() > 0.05  # A's digit moved
+    expect(page.get_by_text(re.compile("a point you chose"))).to_be_visible(timeout=30_000)
+    page.screenshot(path=artifact_path("lecture_interpolate.png"))
+
+
 def style_vs_label(page, url: str, expect) -> None:
     page.goto(url)
     wait_for_app_run(page, timeout=60_000)
@@ -250,7 +274,7 @@ def test_the_lecture_walks_end_to_end(tmp_path):
     with streamlit_server("app.py", env=env) as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page = enable_pad_stats(browser.new_page(viewport={"width": 1440, "height": 900}))
             home_and_the_model_picker(page, url, expect)
             drag_the_pad(page)
             choose(page, page.get_by_test_id("stSidebar"), "Model", re.compile("^aae-mixture "))
@@ -258,6 +282,7 @@ def test_the_lecture_walks_end_to_end(tmp_path):
             if mnist_10k_available():
                 reads = judge_reads(recons)
                 assert sum(r == 1 for r in reads) >= 2, f"the judge read {reads}"
+            interpolate_by_dragging_an_end(page, expect)
             style_vs_label(page, url, expect)
             aae_vs_vae_and_classify(page, url, expect)
             run_name = train_and_explore(page, url, expect)
