@@ -344,7 +344,11 @@ def test_training_packets_carry_images_every_nth_and_controls_always(session):
     for p in train:
         for model in ("aae", "vae"):
             assert ("recon" in p[model]) == ("samples" in p[model]) == p["images"]
-            assert "codes" in p[model] and "heat" in p["aae"]  # the plane: in every packet
+            assert "codes" in p[model]  # the codes move: in every packet
+    # D's map in every heat_every-th training packet (the browser keeps the last one)
+    heat_every = session.config.heat_every
+    assert [p["seq"] % heat_every == 0 for p in train] == ["heat" in p["aae"] for p in train]
+    assert "heat" in stepped["aae"]  # a phase's packet always shows D
     # a reader whose packets have none gets the newest images, exactly as their packet had
     images = session.latest_images()
     assert images["seq"] == train[-1]["seq"] and images["run"] == session.run_id

@@ -71,6 +71,7 @@ class WatchConfig:
     # packets come less often rather than slowing the training they show
     packet_share: float = 0.2
     images_every: int = 4  # training packets: the digit images in one of this many
+    heat_every: int = 2  # training packets: D's map in one of this many (the costliest part)
     threads: int = 1  # torch intra-op threads of the training thread (0: torch's default)
     slow_motion_pause_s: float = 0.8
     device: str = "auto"
@@ -79,7 +80,8 @@ class WatchConfig:
     def __post_init__(self):
         for name, low, high in (("batch_size", 2, 4096), ("n_codes", 10, 2000),
                                 ("n_prior", 10, 2000), ("n_arrows", 0, 500), ("grid", 8, 96),
-                                ("density_grid", 8, 128), ("images_every", 1, 60)):
+                                ("density_grid", 8, 128), ("images_every", 1, 60),
+                                ("heat_every", 1, 60)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ConfigError(f"{name} must be a whole number from {low} to {high}")
@@ -328,7 +330,7 @@ class WatchSession:
                 "samples": pk.images4(model.decode(view["z_show"]))}
 
     @torch.no_grad()
-    def _model_view(self, name: str, images: bool) -> dict:
+    def _model_view(self, name: str, images: bool, heat: bool = True) -> dict:
         model, view = getattr(self, name), self._views[name]  # name: "aae" or "vae"
         window = view["window"]
         codes = model.encode(self.x_codes)  # (N, 2)
@@ -340,8 +342,9 @@ class WatchSession:
         pick = self.x_codes[self.arrow_idx]
         if model.has_adversary:
             push = adversarial_push(model.discriminator, codes[self.arrow_idx])
-            out["heat"] = pk.field(discriminator_map(model.discriminator, window,
-                                                     self.config.grid))
+            if heat:  # else the browser keeps the last map (D moves slowly between two)
+                out["heat"] = pk.field(discriminator_map(model.discriminator, window,
+                                                         self.config.grid))
         else:
             push = kl_pull(model, pick)[1]
         out["arrows"] = pk.b64(push.nan_to_num(0.0).float().cpu().numpy(), "f4")
@@ -353,12 +356,13 @@ class WatchSession:
         self.seq += 1
         self._since_images += 1
         images = phase != "train" or self._since_images >= self.config.images_every
+        heat = phase != "train" or self.seq % self.config.heat_every == 0
         packet = {"seq": self.seq, "run": self.run_id, "step": self.step,
                   "phase_steps": self.phase_steps, "phase": phase,
                   "prior": self.prior_choice, "vae_note": self.vae_note,
                   "losses": {k: round(float(v), 4) for k, v in self.losses.items()},
                   "images": images,
-                  "aae": self._model_view("aae", images),
+                  "aae": self._model_view("aae", images, heat),
                   "vae": self._model_view("vae", images) if self.vae is not None else None}
         with self._ring_lock:
             if images:
@@ -442,21 +446,25 @@ class WatchSession:
                     continue
                 self._train_step()
                 if self.packets_per_s and t0 >= next_packet:
-                    next_packet = self._timed_publish(t0)
+                    next_packet = self._timed_publish(t0, next_packet)
             cap = SPEEDS[self.speed]
             if cap:
                 self._stop.wait(max(0.0, 1.0 / cap - (time.perf_counter() - t0)))
             while self._waiting and not self._stop.is_set():
                 time.sleep(0.001)  # a page call waits for the models: let it in first
 
-    def _timed_publish(self, now: float) -> float:
-        """Publish a packet; return when the next one is due: 1 / packets_per_s from now,
-        or later when packets are slow, so they take at most `packet_share` of the time."""
+    def _timed_publish(self, now: float, due: float) -> float:
+        """Publish a packet; return when the next one is due. On a steady cadence, one every
+        1 / packets_per_s after the last was due (timing from `now` would add half a step
+        to every interval: 12 a second asked, 10.5 delivered); from `now` again after a
+        pause; and never sooner than keeps packets within `packet_share` of the time."""
         start = time.perf_counter()
         self._publish("train")
         cost = time.perf_counter() - start
         self.build_s += cost
-        return now + max(1.0 / self.packets_per_s, cost / self.config.packet_share)
+        interval = 1.0 / self.packets_per_s
+        steady = due + interval if now - due < interval else now + interval
+        return max(steady, now + cost / self.config.packet_share)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the thread and free this session's place (idempotent)."""

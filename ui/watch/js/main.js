@@ -29,8 +29,10 @@ function stats() {
   });
 }
 
-// images: the last {recon, samples} decoded for this model, for a packet without them
-function decodeView(v, meta, images) {
+// images: the last {recon, samples} decoded for this model, for a packet without them;
+// last: the view decoded before, whose heatmap a packet without one keeps (Python sends
+// D's map with every other training packet: it is the costliest part to build)
+function decodeView(v, meta, images, last) {
   if (!v) return null;
   const s = meta.pos_scale, n = meta.fixed_labels.length;
   return {
@@ -39,7 +41,7 @@ function decodeView(v, meta, images) {
     prior: unpackPositions(v.prior, v.window, s),
     codes: unpackPositions(v.codes, v.window, s),
     fixed: unpackPositions(v.fixed_codes, v.window, s),
-    heat: v.heat ? unpackField(v.heat) : null,
+    heat: v.heat ? unpackField(v.heat) : (last ? last.heat : null),
     arrows: v.arrows ? b64Float32(v.arrows) : null,
     recon: v.recon ? unpackImages(v.recon, n, 784) : (images ? images.recon : null),
     samples: v.samples ? unpackImages(v.samples, n, 784) : (images ? images.samples : null),
@@ -193,6 +195,7 @@ class Watch {
     this.trails = [];
     this.from = this.to = null;
     this.lastSeq = 0;
+    this.lastFrame = null;
     this.replay = -1;
     stats().run = meta.run;
   }
@@ -207,17 +210,19 @@ class Watch {
     if (st.seqs.length > 4000) for (const k of ["seqs", "arrivals", "bytes"]) st[k].splice(0, 2000);
     st.lastPacket = { seq: p.seq, step: p.step, phase: p.phase, phase_steps: p.phase_steps,
       prior: p.prior, losses: p.losses, vae: !!p.vae, density: p.aae.density,
-      heat: p.aae.heat, codes: p.aae.codes, vae_codes: p.vae ? p.vae.codes : null };
+      heat: p.aae.heat || (st.lastPacket && st.lastPacket.heat), codes: p.aae.codes,
+      vae_codes: p.vae ? p.vae.codes : null };
     this.lastSeq = p.seq;
     const frame = {
       seq: p.seq, step: p.step, phaseSteps: p.phase_steps, phase: p.phase, prior: p.prior,
       losses: p.losses, note: p.vae_note, at: now,
-      aae: decodeView(p.aae, this.meta, this.images.aae),
-      vae: decodeView(p.vae, this.meta, this.images.vae),
+      aae: decodeView(p.aae, this.meta, this.images.aae, this.lastFrame && this.lastFrame.aae),
+      vae: decodeView(p.vae, this.meta, this.images.vae, this.lastFrame && this.lastFrame.vae),
     };
     for (const m of MODELS) {
       if (frame[m] && frame[m].recon) this.images[m] = { recon: frame[m].recon, samples: frame[m].samples };
     }
+    this.lastFrame = frame;
     this.queue.push(frame);
     this.keep(frame);
   }
