@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.browser_drag [--seconds 5] [--model aae-mixture]
 
 Prints:
-- cold start: from launching `streamlit run app.py` to the Explore page's latent pad ready
+- cold start: from launching `streamlit run app.py` to the whole Explore page run and its pad
+  ready (bench.cold_start times the milestones, the map first)
   in the browser with its 2,000-point map drawn (first load; the pad is the only map);
 - a scripted drag of `--seconds` s (mouse moves every ~16 ms): frames per second the pad
   painted, and per-frame decode+paint time p50/p95 measured in the page (performance.now);
@@ -185,7 +186,8 @@ def main() -> None:
             sizes.append(payload_nbytes(decoder_payload(m.decoder.layers(),
                                                         latent_dim=m.latent_dim,
                                                         cond_dim=m.cond_dim)))
-    print(f"cold start (streamlit run -> map + pad visible): {cold:.1f} s")
+    print(f"cold start (streamlit run -> whole page run, pad ready; see bench.cold_start): "
+          f"{cold:.1f} s")
     print(f"Playwright drag {d['seconds']:.1f} s, {d['moves']} mouse moves: "
           f"{d['frames']} frames painted, "
           f"{d['fps']:.1f} frames/s")
