@@ -4,8 +4,8 @@
 
 Prints:
 - cold start: from launching `streamlit run app.py` to the whole Explore page run and its pad
-  ready (bench.cold_start times the milestones, the map first)
-  in the browser with its 2,000-point map drawn (first load; the pad is the only map);
+  ready with its 2,000-point map drawn (bench.cold_start times the milestones: the map
+  comes first);
 - a scripted drag of `--seconds` s (mouse moves every ~16 ms): frames per second the pad
   painted, and per-frame decode+paint time p50/p95 measured in the page (performance.now);
 - for comparison, the server round trip per move: pointer release -> the server's decode of
