@@ -103,19 +103,29 @@ def judge_samples(judge: Judge, samples: torch.Tensor, reference: torch.Tensor) 
 
 
 def cached_judge(name: str, x: torch.Tensor, y: torch.Tensor, cache_dir, *,
-                 epochs: int = 4, seed: int = 0) -> Judge:
+                 epochs: int = 4, seed: int = 0, shipped_dir=None) -> Judge:
     """The judge of dataset `name` (training images x (N, D), labels y (N,)), trained once
     and kept as cache_dir/judges/<name>-e<epochs>-s<seed>.pt (training takes ~20 s on a
-    busy 2-core CPU; loading, milliseconds). A file that does not load is trained anew."""
+    busy 2-core CPU; loading, milliseconds). A file that does not load is trained anew.
+    `shipped_dir` may hold <name>-e<epochs>-s<seed>.safetensors, the same judge shipped
+    with the project (read only, tried after the cache): a first lecture does not wait."""
     from pathlib import Path
 
-    path = Path(cache_dir) / "judges" / f"{name}-e{epochs}-s{seed}.pt"
+    from safetensors.torch import load_file
+
+    stem = f"{name}-e{epochs}-s{seed}"
+    path = Path(cache_dir) / "judges" / f"{stem}.pt"
     judge = Judge(x.shape[1], int(y.max()) + 1).to(x.device)
-    try:
-        judge.load_state_dict(torch.load(path, map_location=x.device, weights_only=True))
-        return judge.eval()
-    except Exception:  # noqa: BLE001  missing, or corrupt in any of the ways a pickle can be
-        pass  # train it anew
+    loaders = [lambda: torch.load(path, map_location=x.device, weights_only=True)]
+    if shipped_dir is not None:
+        loaders.append(lambda: load_file(Path(shipped_dir) / f"{stem}.safetensors",
+                                         device=str(x.device)))
+    for load in loaders:
+        try:
+            judge.load_state_dict(load())
+            return judge.eval()
+        except Exception:  # noqa: BLE001  missing, or corrupt in any way a file can be
+            continue  # the next place, else train it anew
     judge = train_judge(x, y, epochs=epochs, seed=seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.part")

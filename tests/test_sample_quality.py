@@ -76,3 +76,46 @@ def test_the_cached_judge_is_trained_once_then_loaded(tmp_path, monkeypatch):
     (tmp_path / "judges" / "synthetic-e1-s0.pt").write_bytes(b"broken")
     rebuilt = cached_judge("synthetic", data.train_x, data.train_y, tmp_path, epochs=1)
     assert torch.equal(rebuilt.head.weight, first.head.weight)  # same seed, same judge
+
+
+def test_a_shipped_judge_is_loaded_instead_of_training_and_a_broken_one_is_not(tmp_path,
+                                                                             monkeypatch):
+    from safetensors.torch import save_file
+
+    from aae_core import sample_quality
+    from aae_core.sample_quality import cached_judge
+
+    data = synthetic_digits(n_train=200, n_test=10)
+    made = sample_quality.train_judge(data.train_x, data.train_y, epochs=1)
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    save_file(made.state_dict(), shipped / "synthetic-e1-s0.safetensors")
+    monkeypatch.setattr(sample_quality, "train_judge", lambda *a, **k: pytest.fail("trained"))
+    got = cached_judge("synthetic", data.train_x, data.train_y, tmp_path / "cache", epochs=1,
+                       shipped_dir=shipped)
+    assert torch.equal(got.head.weight, made.head.weight)
+    monkeypatch.undo()
+    (shipped / "synthetic-e1-s0.safetensors").write_bytes(b"not a judge")
+    rebuilt = cached_judge("synthetic", data.train_x, data.train_y, tmp_path / "cache", epochs=1,
+                           shipped_dir=shipped)  # trained anew, and kept in the cache
+    assert (tmp_path / "cache" / "judges" / "synthetic-e1-s0.pt").exists()
+    assert rebuilt.head.weight.shape == made.head.weight.shape
+
+
+def test_the_shipped_mnist_judge_reads_held_out_digits():
+    """checkpoints/.judges: the judge the Style vs Label page uses without training it."""
+    from aae_core.catalog import shipped_dir
+    from aae_core.data import available, load_dataset
+    from aae_core.sample_quality import Judge
+
+    path = shipped_dir() / ".judges" / "mnist-10k-e4-s0.safetensors"
+    if not path.exists() or not available("mnist-10k"):
+        pytest.skip("the shipped judge or MNIST's t10k files are not here")
+    from safetensors.torch import load_file
+
+    judge = Judge(784, 10)
+    judge.load_state_dict(load_file(path))
+    data = load_dataset("mnist-10k", download=False)
+    with torch.no_grad():
+        accuracy = (judge.eval()(data.test_x).argmax(1) == data.test_y).float().mean()
+    assert accuracy >= 0.9

@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from aae_core.catalog import Entry
+from aae_core.catalog import Entry, shipped_dir
 from aae_core.checkpoints import Checkpoint
 from aae_core.data import Dataset, load_dataset
 from aae_core.errors import AAEError
@@ -19,6 +19,8 @@ from aae_core.models import MODELS
 from aae_core.words import a_or_an
 from ui.loaders import model_entries
 from ui.plain_text import plain
+
+JUDGES = ".judges"  # the shipped judges' folder in checkpoints/ (hidden from the catalogue)
 
 
 def requested_model(page: str, accept: Callable[[Entry], bool], *, picker_key: str,
@@ -102,7 +104,8 @@ def _judge_classifier(dataset: str):
     from aae_core.sample_quality import cached_judge
 
     data = load_dataset(dataset, download=False)
-    return cached_judge(dataset, data.train_x, data.train_y, default_cache_dir())
+    return cached_judge(dataset, data.train_x, data.train_y, default_cache_dir(),
+                        shipped_dir=shipped_dir() / JUDGES)
 
 
 def judge_for(ckpt: Checkpoint):
