@@ -117,17 +117,18 @@ with pad_col:
                "browser on every frame." if mode == "style" else
                "Drag the marker to pick a style; let go and the row below shows it with "
                "every label.")
+    # One digit on screen, the pad's; Python's decode of the released z goes to the pad
+    # unseen (tests compare it with the browser's).
     z = latent_pad(key=f"style_pad::{name}", decoder=pad_payload(name), bounds=bounds,
                    z=st.session_state[z_key], cond=av.one_hot(label, model.cond_dim),
-                   points=pad_points(name), height=340)
+                   points=pad_points(name), height=340,
+                   server_decode=lambda zz: explore.decode_points(
+                       model, np.asarray([zz], np.float32),
+                       None if in_prior else np.array([label]))[0])
 st.session_state[z_key] = z
 sits = int(style.component_of(np.asarray(z), model.prior)[0]) if in_prior else label
 
 with side_col:
-    big = explore.decode_points(model, np.asarray([z], np.float32),
-                                None if in_prior else np.array([label]))[0]
-    st.image(to_png_bytes(big, scale=4), width=112, caption=f"server decode: style z = "
-             f"({', '.join(f'{v:.2f}' for v in z)}), label {plain(names[label])}")
     if in_prior and sits != label:
         st.warning(f"You dragged z into component {sits}: this decoder has no label input, "
                    f"so it now draws a **{plain(names[sits])}**. Pick digit {plain(names[sits])} "
