@@ -1,8 +1,8 @@
 // Watch it learn: the Custom Components v2 module (ui/watch_view.py joins util.js,
 // plane.js, diagram.js and this file).
 //
-// Python sends, on each fragment run (every ~0.5 s while training), the packets the browser
-// has not seen yet (~6 per run, 12 a second on a CPU). They queue here and are played back
+// Python sends, on each fragment run (every ~1 s while training), the packets the browser
+// has not seen yet (~12 per run, 12 a second on a CPU). They queue here and are played back
 // in order, evenly, at the rate they arrive, each tweened from the one before (codes glide,
 // the heatmap fades, windows zoom): updates shown a second = packets built a second.
 // A training packet carries the digit images only now and then; the others reuse the last
