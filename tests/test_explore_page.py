@@ -118,3 +118,21 @@ def test_presentation_mode_opens_from_the_link_and_leaves_it_when_switched_off()
     next(t for t in at.toggle if t.label == "Present").set_value(False).run()
     assert not at.exception
     assert "present" not in at.query_params
+
+
+def test_class_names_cover_every_stored_label_when_the_card_has_none():
+    """A clustering model with fewer clusters than the data's classes: its codes are still
+    coloured by their true class, so the legend needs a name for each."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from ui.explore_views import class_names
+
+    ckpt = SimpleNamespace(card={}, labels=torch.tensor([0, 9, 3]),
+                           model=SimpleNamespace(config=SimpleNamespace(n_classes=4)))
+    assert class_names(ckpt) == [str(k) for k in range(10)]
+    ckpt.labels = None
+    assert class_names(ckpt) == ["0", "1", "2", "3"]
+    ckpt.card = {"class_names": ["a", "b"]}
+    assert class_names(ckpt) == ["a", "b"]

@@ -20,8 +20,16 @@ IMAGE_SCALE = 6  # 28 px -> 168 px, nearest neighbour (crisp pixels)
 
 
 def class_names(ckpt: Checkpoint) -> list[str]:
+    """The dataset's class names (the card's), else "0".."K-1" for K covering both the
+    model's classes and every stored label (a clustering model may have fewer clusters
+    than the data has classes: its codes are still coloured by their true class)."""
     names = ckpt.card.get("class_names")
-    return list(names) if names else [str(k) for k in range(ckpt.model.config.n_classes)]
+    if names:
+        return list(names)
+    n = ckpt.model.config.n_classes
+    if ckpt.labels is not None and len(ckpt.labels):
+        n = max(n, int(ckpt.labels.max()) + 1)
+    return [str(k) for k in range(n)]
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
