@@ -25,30 +25,53 @@ from aae_core.words import with_article
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # a write failure or an internal error
 MAX_PATH_BYTES, MAX_PATH_PART_BYTES = 4000, 255
+def _prior_spread(spec):
+    """The value of the PriorSpec field that --prior-std sets for this prior (the prior's
+    class names it: std, or a mixture's radial_std)."""
+    from aae_core.priors import PRIORS
+
+    return getattr(spec, PRIORS[spec.name].spread_field)
+
+
 #: `train` flags that make up the experiment: a resumed run takes them from its checkpoint.
-#: Flag -> (its default for a new run, how to read it from (ModelConfig, TrainConfig)).
+#: Flag -> how to read it from (ModelConfig, TrainConfig). A new run's defaults are read the
+#: same way from the configs' own defaults (`run_defaults`): they live in aae_core.config.
 RUN_SETTINGS = {
-    "model": ("aae", lambda m, t: m.model),
-    "prior": ("gaussian", lambda m, t: m.prior.name),
-    "prior_std": (None, lambda m, t: m.prior.radial_std if m.prior.name == "mixture"
-                  else m.prior.std),
-    "components": (10, lambda m, t: m.prior.components),
-    "encoder": ("deterministic", lambda m, t: m.encoder),
-    "latent_dim": (2, lambda m, t: m.latent_dim),
-    "hidden": ((256, 256), lambda m, t: m.hidden),
-    "disc_hidden": ((256, 256), lambda m, t: m.disc_hidden),
-    "n_classes": (10, lambda m, t: m.n_classes),
-    "lr": (1e-3, lambda m, t: m.lr),
-    "lr_adv": (1e-3, lambda m, t: m.lr_adv),
-    "beta1": (0.5, lambda m, t: m.beta1),
-    "reg_weight": (1.0, lambda m, t: m.reg_weight),
-    "disc_noise": (0.0, lambda m, t: m.disc_input_noise),
-    "input_noise": (0.0, lambda m, t: m.encoder_input_noise),
-    "dataset": ("synthetic-digits", lambda m, t: t.dataset),
-    "batch_size": (100, lambda m, t: t.batch_size),
-    "labels": (-1, lambda m, t: t.labels),
-    "seed": (0, lambda m, t: t.seed),
+    "model": lambda m, t: m.model,
+    "prior": lambda m, t: m.prior.name,
+    "prior_std": lambda m, t: _prior_spread(m.prior),
+    "components": lambda m, t: m.prior.components,
+    "encoder": lambda m, t: m.encoder,
+    "latent_dim": lambda m, t: m.latent_dim,
+    "hidden": lambda m, t: m.hidden,
+    "disc_hidden": lambda m, t: m.disc_hidden,
+    "n_classes": lambda m, t: m.n_classes,
+    "lr": lambda m, t: m.lr,
+    "lr_adv": lambda m, t: m.lr_adv,
+    "beta1": lambda m, t: m.beta1,
+    "reg_weight": lambda m, t: m.reg_weight,
+    "disc_noise": lambda m, t: m.disc_input_noise,
+    "input_noise": lambda m, t: m.encoder_input_noise,
+    "dataset": lambda m, t: t.dataset,
+    "batch_size": lambda m, t: t.batch_size,
+    "labels": lambda m, t: t.labels,
+    "seed": lambda m, t: t.seed,
 }
+
+
+def run_defaults(model: str | None = None, latent_dim: int | None = None) -> dict:
+    """The flags of a new `train` run left unset: ModelConfig's and TrainConfig's defaults
+    (prior_std: None, the chosen prior's own spread), then the model's preferred_settings
+    for that latent size (e.g. the 2-D AAE's rates, measured in RESULTS.md). Includes
+    "epochs"."""
+    from aae_core.config import ModelConfig, TrainConfig
+    from aae_core.models import MODELS
+
+    m, t = ModelConfig(), TrainConfig()
+    out = {dest: read(m, t) for dest, read in RUN_SETTINGS.items()}
+    out |= {"prior_std": None, "epochs": t.epochs}
+    out["model"] = model or out["model"]
+    return out | MODELS[out["model"]].preferred_settings(latent_dim or out["latent_dim"])
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--disc-hidden", type=_sizes, help="default 256,256")
     t.add_argument("--n-classes", type=int, help="labels, clusters or heads (default 10)")
     t.add_argument("--epochs", type=int, default=None,
-                   help="default 10; with --resume: the total to reach")
-    t.add_argument("--batch-size", type=int, help="default 100")
+                   help="default 10 (a 2-D aae: 24); with --resume: the total to reach")
+    t.add_argument("--batch-size", type=int, help="default 100 (a 2-D aae: 50)")
     t.add_argument("--labels", type=int, help="-1 all (default), 0 none, N labelled")
     t.add_argument("--lr", type=float, help="default 1e-3")
     t.add_argument("--lr-adv", type=float, help="default 1e-3")
@@ -202,11 +225,12 @@ def _new_settings(args):
     """(ModelConfig, TrainConfig) of a new run: the flags given, defaults for the rest."""
     from aae_core.config import TrainConfig
 
-    for dest, (default, _) in RUN_SETTINGS.items():
+    defaults = run_defaults(args.model, args.latent_dim)
+    for dest in (*RUN_SETTINGS, "epochs"):
         if getattr(args, dest) is None:
-            setattr(args, dest, default)
+            setattr(args, dest, defaults[dest])
     _check_seed(args.seed)
-    train = TrainConfig(dataset=args.dataset, epochs=10 if args.epochs is None else args.epochs,
+    train = TrainConfig(dataset=args.dataset, epochs=args.epochs,
                         batch_size=args.batch_size, labels=args.labels, seed=args.seed,
                         device=args.device or "auto")
     return _model_config(args), train
@@ -221,7 +245,7 @@ def _resumed_settings(args):
     _check_path_length("--resume", args.resume)
     ckpt = load_checkpoint(args.resume)
     model_cfg, saved = ckpt.model.config, ckpt.train
-    for dest, (_, read) in RUN_SETTINGS.items():
+    for dest, read in RUN_SETTINGS.items():
         given, kept = getattr(args, dest), read(model_cfg, saved)
         if given is not None and not _same_setting(given, kept):
             flag = "--" + dest.replace("_", "-")

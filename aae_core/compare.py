@@ -97,6 +97,7 @@ def comparability_warnings(entries: Sequence) -> list[str]:
         ("latent size", lambda e: e.config.latent_dim),
         ("training data", lambda e: e.train.dataset if e.train else None),
         ("epochs", lambda e: e.train.epochs if e.train else None),
+        ("batch size", lambda e: e.train.batch_size if e.train else None),
     )
     for what, get in checks:
         values = {e.name: get(e) for e in entries}
@@ -104,6 +105,18 @@ def comparability_warnings(entries: Sequence) -> list[str]:
             shown = ", ".join(f"{n}: {_short(v)}" for n, v in values.items())
             warnings.append(f"The models differ in {what} ({shown}).")
     return warnings
+
+
+def shared_budget(entries: Sequence) -> str | None:
+    """"All N were trained on <data> for E epochs of batches of B." when the chosen
+    checkpoints share one training budget, else None (comparability_warnings names it)."""
+    budgets = {(e.train.dataset, e.train.epochs, e.train.batch_size) if e.train else None
+               for e in entries}
+    if len(budgets) != 1 or None in budgets or not entries:
+        return None
+    dataset, epochs, batch = budgets.pop()
+    return (f"All {len(entries)} were trained on {dataset} for {epochs} epochs of batches of "
+            f"{batch}: the same budget.")
 
 
 def _short(value) -> str:

@@ -23,6 +23,21 @@ from aae_core.models import LABEL_CLASS, LatentModel
 from aae_core.priors import MixturePrior
 
 EVAL_TRAIN_CODES = 10_000  # training codes used as the kNN reference
+#: What each figure of `evaluate` measures, in words: a model card carries it beside the
+#: figures (lower is better except the accuracies).
+METRIC_MEANINGS = {
+    "recon_bce": "reconstruction BCE per held-out image (nats)",
+    "recon_mse": "reconstruction squared error per pixel of held-out images",
+    "prior_mmd": "MMD (IMQ kernel) between up to 2,000 held-out codes and as many prior samples",
+    "sliced_wasserstein": "sliced Wasserstein-1 between held-out codes and prior samples",
+    "holes": "share of 10,000 prior samples with no held-out code within 0.1 x the prior's "
+             "RMS radius (gaps the codes leave in the prior)",
+    "knn_accuracy": "5-NN label vote of each held-out code among the training codes "
+                    "(how well the codes keep the classes apart)",
+    "classification_error": "held-out error of argmax q(y|x)",
+    "clustering_error": "held-out error after naming each cluster by the majority label of "
+                        "its training images",
+}
 #: The smallest data set this protocol measures: the 5-NN vote needs 5 training codes and
 #: MMD two held-out ones; below 10 of each the figures would mean nothing anyway.
 MIN_TRAIN_IMAGES, MIN_HELD_OUT_IMAGES = 10, 10

@@ -297,7 +297,8 @@ class Trainer:
 
     # --- checkpoints -------------------------------------------------------------------
     def _save(self, epochs_done: int, wall_s: float, *, final: bool) -> None:
-        from aae_core.evaluate import evaluate  # late: evaluation is heavier than training
+        # late: evaluation is heavier than training
+        from aae_core.evaluate import METRIC_MEANINGS, evaluate
 
         model = self.model
         model.eval()
@@ -308,8 +309,11 @@ class Trainer:
                 "dataset": self.data.name, "split": self.data.split,
                 "epochs": epochs_done, "steps": self.progress.step,
                 "wall_time_s": round(self.card.get("wall_time_s", 0.0) + wall_s, 2),
+                "batch_size": self.train_cfg.batch_size,
                 "labels": self.train_cfg.labels, "seed": self.train_cfg.seed,
                 "device": str(self.device), "metrics": finite_metrics(metrics),
+                # what each figure measures, on the held-out split named above
+                "measures": {k: METRIC_MEANINGS[k] for k in metrics if k in METRIC_MEANINGS},
                 # where the metrics were computed: `eval` recomputes them there when it can
                 # (kNN votes and prior samples differ slightly between devices)
                 "metrics_device": str(self.device) if metrics else None,

@@ -66,6 +66,8 @@ if not chosen:
 for line in compare.comparability_warnings(list(chosen.values())):
     st.warning(plain(line) + " The comparison is fairest when only the family differs.",
                icon=":material/warning:")
+if (budget := compare.shared_budget(list(chosen.values()))) and len(chosen) > 1:
+    st.caption(plain(budget))
 
 
 @st.cache_data(max_entries=48, show_spinner=False)

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from aae_core.checkpoints import load_checkpoint
-from aae_core.cli import main
+from aae_core.cli import main, run_defaults
 from aae_core.data import DATASET_NAMES
 from aae_core.models import MODELS
 from aae_core.priors import PRIOR_NAMES
@@ -85,6 +85,24 @@ def test_train_writes_a_loadable_checkpoint_that_records_its_command(trained):
     assert loaded.card["epochs"] == 1
     assert printed.startswith("finished: 1 epochs")
     assert "knn_accuracy" in printed
+
+
+def test_a_new_2d_aae_starts_from_its_measured_budget_and_says_how_it_was_trained(trained):
+    """Flags left out take the model's preferred settings for its latent size (issue 15: the
+    2-D AAE's budget, that of the shipped comparison models), then the configs' shared
+    defaults; the card keeps the budget and what each figure measures."""
+    loaded = load_checkpoint(trained[0])  # TRAIN_ARGS give neither --lr nor --lr-adv
+    assert (loaded.model.config.lr, loaded.model.config.lr_adv) == (1e-3, 1e-3)
+    assert loaded.card["batch_size"] == 400  # given: the flag wins
+    assert "held-out code" in loaded.card["measures"]["knn_accuracy"]
+    assert {"knn_accuracy", "holes"} <= set(loaded.card["measures"])
+    two_d = run_defaults("aae")
+    assert (two_d["lr"], two_d["lr_adv"], two_d["batch_size"], two_d["epochs"]) == \
+        (1e-3, 1e-3, 50, 24)
+    shared = run_defaults("vae")
+    assert (shared["lr"], shared["batch_size"], shared["epochs"]) == (1e-3, 100, 10)
+    for other in (run_defaults("aae", latent_dim=8), run_defaults("aae-label-regularized")):
+        assert (other["lr"], other["lr_adv"], other["batch_size"]) == (1e-3, 1e-3, 100)
 
 
 def test_eval_json_prints_the_metrics(trained, capsys):

@@ -19,10 +19,11 @@ from ui.figures import occupancy_figure, packing_figure, shared_bounds
 
 
 def entry(name: str, model: str, prior: str = "gaussian", *, source: str = "shipped",
-          dim: int = 2, epochs: int = 10, std: float = 1.0) -> Entry:
+          dim: int = 2, epochs: int = 10, std: float = 1.0, batch_size: int = 100) -> Entry:
     cfg = ModelConfig(model=model, prior={"name": prior, "dim": dim, "std": std},
                       hidden=(8,), disc_hidden=(8,))
-    return Entry(name, Path("/nowhere") / name, source, cfg, TrainConfig(epochs=epochs))
+    return Entry(name, Path("/nowhere") / name, source, cfg,
+                 TrainConfig(epochs=epochs, batch_size=batch_size))
 
 
 def mm(family: str, **values) -> compare.ModelMetrics:
@@ -55,6 +56,12 @@ def test_comparability_warnings_name_what_differs():
     assert len(lines) == 2
     assert "prior settings" in lines[0] and "std=2.0" in lines[0]
     assert "epochs" in lines[1] and "w: 3" in lines[1]
+    # the same epochs of different batches are different budgets (optimizer steps)
+    lines = compare.comparability_warnings([entry("a", "aae", batch_size=50), entry("v", "vae")])
+    assert lines == ["The models differ in batch size (a: 50, v: 100)."]
+    assert compare.shared_budget(same) == ("All 3 were trained on synthetic-digits for 10 "
+                                           "epochs of batches of 100: the same budget.")
+    assert compare.shared_budget([entry("a", "aae", epochs=3), entry("v", "vae")]) is None
 
 
 # ---------------------------------------------------------------- measuring

@@ -128,7 +128,8 @@ def test_style_page_vary_style_then_vary_label(real, name):
     at.run()
     ok(at)
     assert np.allclose(at.session_state[z_key], target, atol=1e-6)
-    assert "label 3" in caption(at.image[0])
+    said = texts(at, "markdown")  # the text speaks of the released z, with label 3
+    assert ("z sits in component 3" if in_prior else "Label **3** draws a") in said
 
     # vary label: ten digits at the same style, then step through the labels
     at.segmented_control(key="style_mode").set_value("label").run()

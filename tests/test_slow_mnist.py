@@ -21,7 +21,8 @@ from tests.conftest import requires_mnist_10k
 
 # Chosen by a sweep for the best held-out 5-NN accuracy per CPU second: a faster
 # reconstruction step (lr 2e-3, batch 50) and a gentler adversary (lr_adv 1e-4) than the
-# defaults. The defaults peak near 0.70 and their codes drift off the prior after ~12 epochs.
+# shared defaults (lr_adv = lr peaks near 0.70, its codes drift off the prior after ~12
+# epochs). Since issue 15 these are the CLI's defaults for a 2-D aae (AAE.preferred_settings).
 MODEL = ModelConfig(model="aae", prior=PriorSpec(name="gaussian", dim=2), hidden=APP_HIDDEN,
                     disc_hidden=APP_HIDDEN, lr=2e-3, lr_adv=1e-4)
 TRAIN = TrainConfig(dataset="mnist-10k", epochs=24, batch_size=50, seed=0, device="cpu")

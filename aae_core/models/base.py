@@ -118,6 +118,13 @@ class LatentModel(nn.Module):
                               "it is for the models with a categorical code")
 
     @classmethod
+    def preferred_settings(cls, latent_dim: int) -> dict:
+        """Run settings that suit this model better than the shared defaults of ModelConfig
+        and TrainConfig, by the command line's names (lr, lr_adv, batch_size, epochs, ...):
+        a new run with `latent_dim` starts from them unless the user gives the flag."""
+        return {}
+
+    @classmethod
     def parameter_count(cls, config: ModelConfig) -> int:
         """Weights the model would have, counted on the meta device: shapes only, nothing
         allocated and no random number drawn."""

@@ -1,0 +1,102 @@
+"""The shipped 2-D comparison models (issue 15), measured the way a user measures them:
+`python -m aae_core eval <checkpoint> --json` on the 2,000 held-out digits of mnist-10k
+(MNIST t10k images 8000..9999; training used images 0..7999).
+
+- every model on the comparison page had the same budget: data, epochs, batch size;
+- the unsupervised AAEs fill their prior better than the VAE with the same prior and
+  budget (fewer holes, smaller MMD): the lesson of the "AAE vs VAE" page;
+- the issue's full target (5-NN at least 0.85 *and* no more holes than the VAE, the
+  paper's figure 2) is written down as a strict expected failure: not met at this budget.
+
+Reads the real MNIST files only (no synthetic fallback): skipped without them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from aae_core.checkpoints import load_checkpoint
+from aae_core.cli import main
+from tests.conftest import requires_mnist_10k
+
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+KNN_MIN = 0.85  # issue 15: held-out 5-NN accuracy of the shipped AAEs
+#: The models of the "AAE vs VAE" comparison: trained with one budget.
+COMPARED = ("aae-gaussian", "aae-mixture", "vae-gaussian", "vae-mixture", "wae-mmd")
+
+
+def shipped(name: str) -> Path:
+    path = CHECKPOINTS / name
+    if not (path / "config.json").is_file():
+        pytest.skip(f"the shipped checkpoint {name} is missing (checkpoints/make_checkpoints.sh)")
+    return path
+
+
+def eval_metrics(name: str) -> dict:
+    """`python -m aae_core eval checkpoints/<name> --json`'s metrics (in-process, on the CPU:
+    where the shipped cards were computed)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["eval", str(shipped(name)), "--json", "--device", "cpu"]) == 0
+    result = json.loads(out.getvalue())
+    assert result["dataset"] == "mnist-10k", result["split"]
+    return result["metrics"]
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, dict]:
+    return {name: eval_metrics(name) for name in
+            ("aae-gaussian", "vae-gaussian", "aae-mixture", "vae-mixture")}
+
+
+@requires_mnist_10k
+@pytest.mark.parametrize("prior", ["gaussian", "mixture"])
+def test_the_shipped_aae_fills_the_prior_better_than_the_vae(prior, measured):
+    """What the shipped AAEs teach (same budget as the VAE): their held-out codes leave
+    fewer holes in the prior and sit closer to it (measured holes 9.3 vs 12.0 %, MMD 0.033
+    vs 0.095 gaussian; 1.5 vs 10.5 %, 0.099 vs 0.539 mixture)."""
+    aae, vae = measured[f"aae-{prior}"], measured[f"vae-{prior}"]
+    assert aae["holes"] < vae["holes"], summary(prior, aae, vae)
+    assert aae["prior_mmd"] < vae["prior_mmd"], summary(prior, aae, vae)
+
+
+@requires_mnist_10k
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 15's target is not met at this budget (24 epochs, 8,000 images, 2 x 256 nets): "
+    "no rates we tried reach 5-NN 0.85; the shipped AAEs fill the prior (5-NN 0.56 / 0.59) "
+    "and the rates that keep the digits apart (0.82) leave the codes off the prior; "
+    "RESULTS.md, 'The shipped 2-D models'"))
+@pytest.mark.parametrize("prior", ["gaussian", "mixture"])
+def test_issue_15_target_the_aae_keeps_the_digits_apart_and_fills_the_prior(prior, measured):
+    aae, vae = measured[f"aae-{prior}"], measured[f"vae-{prior}"]
+    assert aae["knn_accuracy"] >= KNN_MIN, summary(prior, aae, vae)
+    assert aae["holes"] <= vae["holes"], summary(prior, aae, vae)
+
+
+def summary(prior: str, aae: dict, vae: dict) -> str:
+    return (f"{prior} prior, held out: AAE 5-NN {aae['knn_accuracy']:.3f}, holes "
+            f"{aae['holes']:.4f}; VAE 5-NN {vae['knn_accuracy']:.3f}, holes {vae['holes']:.4f}")
+
+
+@requires_mnist_10k
+def test_the_cards_hold_what_eval_measures(measured):
+    """A card's figures are the ones `eval` gives again (same CPU, same protocol)."""
+    for name, metrics in measured.items():
+        card = load_checkpoint(shipped(name)).card["metrics"]
+        for key in ("knn_accuracy", "holes"):
+            assert card[key] == pytest.approx(metrics[key], abs=1e-6), (name, key)
+
+
+def test_the_compared_models_share_one_budget():
+    trained = {name: load_checkpoint(shipped(name)) for name in COMPARED}
+    budgets = {name: (c.train.dataset, c.train.epochs, c.train.batch_size, c.card.get("steps"))
+               for name, c in trained.items()}
+    assert len(set(budgets.values())) == 1, budgets
+    for name, c in trained.items():
+        assert c.card["split"].startswith("MNIST t10k images 0..7999 train"), name
+        assert {"knn_accuracy", "holes"} <= set(c.card["metrics"]), name
