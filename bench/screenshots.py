@@ -21,10 +21,12 @@ from bench.browser import (
     wait_for_app_run,
 )
 
-PAGES = {"home": "", "style": "Style_vs_Label?model=aae-supervised",
+PAGES = {"home": "", "explore": "Explore?model=aae-mixture",
+         "style": "Style_vs_Label?model=aae-supervised",
          "aae-vs-vae": "AAE_vs_VAE?prior=gaussian", "classify": "Classify_and_Cluster",
          "train": "Train"}
 SIZES = ((1440, 900), (1280, 720), (390, 844))
+PRESENTING = (1280, 720)  # the projector: pages that have a presentation mode open in it
 
 
 def main() -> None:
@@ -47,7 +49,9 @@ def main() -> None:
                 for width, height in SIZES:
                     page = browser.new_page(viewport={"width": width, "height": height})
                     t0 = time.perf_counter()
-                    page.goto(f"{url}/{PAGES[key]}")
+                    present = "&present=1" if (width, height) == PRESENTING and \
+                        key == "explore" else ""
+                    page.goto(f"{url}/{PAGES[key]}{present}")
                     wait_for_app_run(page, timeout=180_000)
                     page.wait_for_timeout(1500)  # charts and images finish drawing
                     path = out / f"{key}-{width}.png"

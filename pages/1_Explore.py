@@ -69,8 +69,9 @@ if model.cond_dim:
     label = views.label_picker(ckpt, key=f"label::{name}", default=url.label, name=name,
                                help_text="This decoder takes a label beside z: z is the style.")
 
-# Without a link or a jump the marker starts on a real digit's code, not in a gap of the prior.
-first_z = [float(v) for v in codes[0]] if codes is not None else [0.0] * model.latent_dim
+# Without a link or a jump the marker starts on a real digit's code, a typical one.
+start = views.start_index(ckpt, name)
+first_z = [float(v) for v in codes[start]] if start is not None else [0.0] * model.latent_dim
 goto = st.session_state.pop(f"explore_goto::{name}", None)  # "send to pad" from the map
 if goto is not None:
     start_z = goto

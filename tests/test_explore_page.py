@@ -136,3 +136,19 @@ def test_class_names_cover_every_stored_label_when_the_card_has_none():
     assert class_names(ckpt) == ["0", "1", "2", "3"]
     ckpt.card = {"class_names": ["a", "b"]}
     assert class_names(ckpt) == ["a", "b"]
+
+
+@pytest.mark.skipif("aae-mixture" not in SHIPPED, reason="the shipped aae-mixture is missing")
+def test_the_marker_starts_on_a_clear_digit_not_between_two():
+    """Without a link, the first digit a class sees is decoded from a typical code of its
+    class: most of that code's ten nearest held-out codes share its label."""
+    import numpy as np
+
+    at = explore({"model": "aae-mixture"}).run()
+    z = np.array(at.session_state["explore_z"])
+    ckpt = load_checkpoint(catalog.resolve("aae-mixture"))
+    codes, labels = ckpt.codes.numpy(), ckpt.labels.numpy()
+    start = int(np.argmin(((codes - z) ** 2).sum(axis=1)))
+    assert np.allclose(codes[start], z, atol=1e-5)
+    nearest = np.argsort(((codes - z) ** 2).sum(axis=1))[1:11]
+    assert (labels[nearest] == labels[start]).mean() >= 0.7

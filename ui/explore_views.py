@@ -168,6 +168,28 @@ def _typical_ends(path: str, stamp: float) -> list[int]:
     return [typical_code(codes, labels, k) for k in (1, 7)]
 
 
+@st.cache_data(max_entries=24, show_spinner=False)
+def _start_index(path: str, stamp: float) -> int:
+    from ui.loaders import _load
+
+    ckpt = _load(path, stamp)
+    if ckpt.labels is None or not len(ckpt.labels):
+        return 0
+    labels = ckpt.labels.numpy()
+    return typical_code(ckpt.codes.numpy(), labels, int(labels[0]))
+
+
+def start_index(ckpt: Checkpoint, name: str) -> int | None:
+    """The held-out digit whose code the marker starts on: the most typical code of the
+    first held-out digit's class (typical_code), so the first digit a class sees is a clear
+    one, not a code that fell between two classes. None without stored codes."""
+    if ckpt.codes is None or not len(ckpt.codes):
+        return None
+    from ui.loaders import cache_key
+
+    return _start_index(*cache_key(name))
+
+
 def default_ends(ckpt: Checkpoint, name: str) -> list[int] | None:
     """Held-out indices of the interpolation's two ends: the link's or the user's choice
     (session keys interp_a/interp_b), else the most typical 1 and 7 (typical_code)."""
