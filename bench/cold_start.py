@@ -108,7 +108,8 @@ def main() -> None:
           f"title {med['title']:.1f}, map + pad drawn {med['ready']:.1f}, "
           f"script done {med['done']:.1f}")
     print(f"  baseline (bare app, 10k-point WebGL scatter): health {bmed['health']:.1f}, "
-          f"shell {bmed['shell']:.1f}, title {bmed['title']:.1f}, scatter drawn {bmed['ready']:.1f}")
+          f"shell {bmed['shell']:.1f}, title {bmed['title']:.1f}, "
+          f"scatter drawn {bmed['ready']:.1f}")
     print(f"  per round, map + pad drawn: {_list(ours)}; baseline: {_list(base)}")
     print(f"  ratio map + pad / baseline: {med['ready'] / bmed['ready']:.2f}x")
 
