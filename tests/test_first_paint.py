@@ -101,10 +101,12 @@ def test_under_pytest_the_process_is_warm():
 @pytest.mark.slow
 def test_a_fresh_server_shows_the_map_first_and_keeps_that_pad(tmp_path):
     from bench.browser import (
+        artifact_path,
         enable_pad_stats,
         launch_chromium,
         require_browser,
         streamlit_server,
+        wait_until,
     )
 
     require_browser()
@@ -117,7 +119,7 @@ def test_a_fresh_server_shows_the_map_first_and_keeps_that_pad(tmp_path):
     done = "[data-testid='stApp'][data-test-script-state='notRunning']"
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
-        for server_run in ("writes the cache", "draws from it"):
+        for _run in ("writes the cache", "draws from it"):
             with streamlit_server("app.py", env=env) as url:
                 page = enable_pad_stats(browser.new_page(viewport={"width": 1400,
                                                                    "height": 1000}))
@@ -127,9 +129,12 @@ def test_a_fresh_server_shows_the_map_first_and_keeps_that_pad(tmp_path):
                 page.evaluate("(k) => { window.__aaePad[k].tag = 'first'; }", key)
                 page.wait_for_selector(done, timeout=60_000)
                 page.wait_for_function(f"({stats})('{key}')?.server", timeout=60_000)
-                last = page.evaluate(stats, key)
                 picker = page.get_by_test_id("stSidebar").get_by_text("aae-mixture")
-                assert picker.count() >= 1, server_run
+                try:
+                    wait_until(lambda p=picker: p.count() >= 1, timeout=60)  # names the model
+                finally:
+                    page.screenshot(path=artifact_path(f"first_paint_{len(_run)}.png"))
+                last = page.evaluate(stats, key)
                 page.close()
         browser.close()
     assert list((tmp_path / first_paint.FOLDER).glob("*.json"))
