@@ -238,6 +238,18 @@ def _ms(deadline: float) -> float:
     return max(1_000, (deadline - time.monotonic()) * 1e3)
 
 
+async def keep_rerunning(rerun, i: int, think_s: float, stop: asyncio.Event,
+                         counts: list[int], deadline: float) -> None:
+    """Session `i`, loaded: await rerun() every `think_s` seconds until stopped, counting
+    the reruns; the sessions' first reruns are spread over one think time."""
+    await asyncio.sleep(think_s * (i % 7) / 7)
+    while not stop.is_set() and time.monotonic() < deadline:
+        await rerun()
+        counts[i] += 1
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), think_s)
+
+
 async def active_session(browser, url: str, model: str, i: int, think_s: float,
                          stop: asyncio.Event, counts: list[int], deadline: float,
                          stagger_s: float = 1.5) -> None:
@@ -250,13 +262,12 @@ async def active_session(browser, url: str, model: str, i: int, think_s: float,
         await page.goto(f"{url}/Explore?model={model}&z={z[0]},{z[1]}", timeout=_ms(deadline))
         await page.wait_for_function(LOADED_JS, timeout=_ms(deadline))
         await page.mouse.click(5, 5)  # focus the app, not an input (R reruns)
-        await asyncio.sleep(think_s * (i % 7) / 7)  # spread the reruns over time
-        while not stop.is_set() and time.monotonic() < deadline:
+
+        async def rerun() -> None:
             await page.keyboard.press("r")
             await page.wait_for_function(LOADED_JS, timeout=_ms(deadline))
-            counts[i] += 1
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), think_s)
+
+        await keep_rerunning(rerun, i, think_s, stop, counts, deadline)
     except Exception as exc:
         if not stop.is_set():
             print(f"  session #{i}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
@@ -296,12 +307,7 @@ async def ws_session(url: str, model: str, i: int, think_s: float, stop: asyncio
         async with websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream",
                                       subprotocols=["streamlit"], max_size=None) as ws:
             await run_once(ws)  # the first load
-            await asyncio.sleep(think_s * (i % 7) / 7)  # spread the reruns over time
-            while not stop.is_set() and time.monotonic() < deadline:
-                await run_once(ws)
-                counts[i] += 1
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), think_s)
+            await keep_rerunning(lambda: run_once(ws), i, think_s, stop, counts, deadline)
     except Exception as exc:
         if not stop.is_set():
             print(f"  session #{i}: {type(exc).__name__}: {str(exc).splitlines()[0]}")

@@ -110,7 +110,8 @@ def pad_section() -> list[float]:
            "density": views.prior_background(name, bounds) if model.latent_dim == 2 else None,
            "ends": ends, "steps": steps}
     if ends is None and first_paint.eligible(model.latent_dim, model.cond_dim):
-        first_paint.remember(name, Path(cache_key(name)[0]), {**pad, "z": first_z})
+        folder, stamp = cache_key(name)
+        first_paint.remember(name, Path(folder), {**pad, "z": first_z}, stamp)
     z = latent_pad(key=pad_key, z=[float(v) for v in start_z], **pad, **pad_look(present),
                    server_decode=lambda zz: views.server_decode(ckpt, zz, label))
     st.session_state.explore_z = z

@@ -55,11 +55,13 @@ def eligible(latent_dim: int, cond_dim: int) -> bool:
     return latent_dim == 2 and cond_dim == 0
 
 
-def remember(name: str, folder: Path, pad: dict) -> None:
+def remember(name: str, folder: Path, pad: dict, stamp: float | None = None) -> None:
     """Keep the pad's arguments (JSON-able: payload dicts, lists, numbers) for `name`'s
-    checkpoint in `folder`, unless they are kept already. Never raises: a cache that
-    cannot be written only costs the next cold start its head start."""
-    path, stamp = _file(name), folder_stamp(folder)
+    checkpoint in `folder` (`stamp`: its folder_stamp, when the caller has it already),
+    unless they are kept already. Never raises: a cache that cannot be written only costs
+    the next cold start its head start."""
+    path = _file(name)
+    stamp = folder_stamp(folder) if stamp is None else stamp
     if (name, stamp) in _kept:
         return
     _kept.add((name, stamp))  # once per process: the page calls this on every run
