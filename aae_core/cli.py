@@ -50,6 +50,7 @@ RUN_SETTINGS = {
     "lr_adv": lambda m, t: m.lr_adv,
     "beta1": lambda m, t: m.beta1,
     "reg_weight": lambda m, t: m.reg_weight,
+    "generator_weight": lambda m, t: m.generator_weight,
     "disc_noise": lambda m, t: m.disc_input_noise,
     "input_noise": lambda m, t: m.encoder_input_noise,
     "dataset": lambda m, t: t.dataset,
@@ -121,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-adv", type=float, help="default 1e-3")
     t.add_argument("--beta1", type=float, help="default 0.5")
     t.add_argument("--reg-weight", type=float, help="WAE lambda / VAE beta (default 1)")
+    t.add_argument("--generator-weight", type=float,
+                   help="AAE: 0 gives the generator phase its own Adam at --lr-adv (the "
+                        "paper's form); w > 0 steps the autoencoder's Adam on w x its loss "
+                        "(default 0; a 2-D aae: 1)")
     t.add_argument("--disc-noise", type=float, help="noise std on D's input (default 0)")
     t.add_argument("--input-noise", type=float,
                    help="noise std on the encoder's input (semi-supervised family; default 0)")
@@ -164,6 +169,7 @@ def _model_config(args):
     return ModelConfig(model=args.model, prior=spec, encoder=args.encoder, hidden=args.hidden,
                        disc_hidden=args.disc_hidden, n_classes=args.n_classes, lr=args.lr,
                        lr_adv=args.lr_adv, beta1=args.beta1, reg_weight=args.reg_weight,
+                       generator_weight=args.generator_weight,
                        disc_input_noise=args.disc_noise,
                        encoder_input_noise=args.input_noise)
 

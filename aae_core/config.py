@@ -82,6 +82,11 @@ class ModelConfig:
     image_dim: int = 784
     lr: float = 1e-3  # reconstruction / autoencoder Adam learning rate
     lr_adv: float = 1e-3  # D and generator learning rate (= lr fills the prior best, measured)
+    # The AAE's generator phase (SPEC 1, 2b): 0 steps its own Adam at lr_adv (the paper's
+    # form); w > 0 steps the autoencoder's Adam on w x the generator loss, so the pull
+    # toward the prior is weighed against the reconstruction's gradients instead of taking
+    # a full-size step of its own (RESULTS.md, "The shipped 2-D models")
+    generator_weight: float = 0.0
     beta1: float = 0.5
     disc_input_noise: float = 0.0  # std of Gaussian noise on D's input (SPEC 9)
     # std of Gaussian noise on the encoder's input while training the categorical-code
@@ -113,6 +118,7 @@ class ModelConfig:
         _positive_float("encoder_input_noise", self.encoder_input_noise, upper=10,
                         allow_zero=True)
         _positive_float("reg_weight", self.reg_weight, upper=1e6, allow_zero=True)
+        _positive_float("generator_weight", self.generator_weight, upper=1e6, allow_zero=True)
         _positive_float("head_eta", self.head_eta, upper=1e3)
         if self.kl not in ("auto", "closed", "mc"):
             raise ConfigError(f"kl must be auto, closed or mc, got {shown(self.kl)}")

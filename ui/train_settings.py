@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from aae_core.cli import run_defaults
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import DATASET_NAMES, available
 from aae_core.errors import ConfigError
@@ -88,11 +89,15 @@ def build_configs(*, model: str, prior: str, encoder: str, dataset: str, latent_
         raise ConfigError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASET_NAMES)}")
     sizes = parse_sizes(hidden)
     spec = PriorSpec(name=prior, dim=whole(latent_dim, "latent size"))  # checks itself
+    # what the form does not show comes from the command line's defaults for this model and
+    # latent size (a 2-D AAE weighs its generator phase: AAE.preferred_settings)
+    unshown = run_defaults(model, spec.dim)
     model_cfg = ModelConfig(
         model=model, prior=spec, encoder=encoder if uses_encoder_choice(model) else "deterministic",
         hidden=sizes, disc_hidden=sizes, lr=parse_rate(lr, "learning rate"),
         lr_adv=parse_rate(lr_adv, "adversarial learning rate") if uses_adversary(model) else 2e-4,
         encoder_input_noise=DENOISE_STD if MODELS[model].uses_encoder_input_noise else 0.0,
+        generator_weight=unshown["generator_weight"],
     )
     train_cfg = TrainConfig(
         dataset=dataset, epochs=whole(epochs, "epochs"), batch_size=whole(batch_size, "batch size"),

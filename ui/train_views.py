@@ -17,6 +17,7 @@ import numpy as np
 import streamlit as st
 
 from aae_core import catalog, explore
+from aae_core.cli import run_defaults
 from aae_core.data import DATASET_NAMES
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
@@ -28,6 +29,9 @@ from ui.figures import latent_scatter, loss_curves
 from ui.plain_text import plain
 from ui.run_registry import REGISTRY, ServerRun, epochs_done
 
+#: The new-run form's first values: the command line's defaults for its first model (a 2-D
+#: aae: the shipped models' budget, 24 epochs of batches of 50)
+START = run_defaults()
 POLL_S = 1.0  # the status line's refresh interval while a run is active
 CHARTS_EVERY_S = 5.0  # the charts' (latent map, losses, samples) refresh interval
 EXPLORE_PAGE = "pages/1_Explore.py"
@@ -153,8 +157,9 @@ def new_run_form(owner: str) -> None:
              help="2 draws the map directly; more dims are shown by dims 0 and 1.")),
             (st.text_input, "Hidden sizes", dict(value="256,256", key="tr_hidden",
              help="Encoder, decoder and discriminator layers, e.g. 256,256.")),
-            (st.number_input, "Epochs", dict(value=10, step=1, key="tr_epochs")),
-            (st.number_input, "Batch size", dict(value=100, step=10, key="tr_batch")),
+            (st.number_input, "Epochs", dict(value=START["epochs"], step=1, key="tr_epochs")),
+            (st.number_input, "Batch size", dict(value=START["batch_size"], step=10,
+                                                 key="tr_batch")),
             (st.text_input, "Learning rate", dict(value="1e-3", key="tr_lr",
              help="Adam, reconstruction (autoencoder) phase.")),
         ]

@@ -30,6 +30,7 @@ class AAE(LatentModel):
     description = "Adversarial autoencoder: codes matched to any prior by a discriminator."
     comparison_role, comparison_name = COMPARE_ADVERSARIAL, "AAE"
     decoder_cond_dim = 0  # SupervisedAAE: n_classes
+    uses_generator_weight = True
     disc_cond_dim = 0  # LabelRegularizedAAE: n_classes + 1
 
     def __init__(self, config):
@@ -53,16 +54,25 @@ class AAE(LatentModel):
         defaults."""
         if latent_dim != 2:
             return {}
-        return {"batch_size": 50, "epochs": 24}
+        return {"batch_size": 50, "epochs": 24, "generator_weight": 1.0}
 
     def build_optimizers(self):
         c = self.config
         autoencoder = [*self.encoder.parameters(), *self.decoder.parameters()]
-        return {
+        optimizers = {
             "reconstruction": adam(autoencoder, c.lr, c.beta1),
             "discriminator": adam(self.discriminator.parameters(), c.lr_adv, c.beta1),
-            "generator": adam(self.encoder.parameters(), c.lr_adv, c.beta1),
         }
+        if not c.generator_weight:  # the paper's form: the generator has an Adam of its own
+            optimizers["generator"] = adam(self.encoder.parameters(), c.lr_adv, c.beta1)
+        return optimizers
+
+    def _generator_step(self) -> tuple[torch.optim.Optimizer, float]:
+        """(optimizer, loss weight) of the generator phase: its own Adam at full weight, or
+        (generator_weight > 0) the autoencoder's Adam, whose moments the reconstruction
+        gradients dominate, so w x the generator loss moves the encoder in proportion."""
+        opt, weight = self.ensure_optimizers(), self.config.generator_weight
+        return (opt["reconstruction"], weight) if weight else (opt["generator"], 1.0)
 
     def encode(self, x):
         return self.encoder(x, sample=False)
@@ -107,18 +117,19 @@ class AAE(LatentModel):
     def generator_phase(self, batch: Batch) -> dict[str, torch.Tensor]:
         """(2b) alone: the encoder, as the generator, through the current (frozen) D."""
         _, _, cond_fake = self._adversary_inputs(batch)
-        opt = self.ensure_optimizers()["generator"]
+        opt, weight = self._generator_step()
         return {"g_loss": generator_phase(opt, self.discriminator, self.encoder(batch.x),
-                                          cond_fake)}
+                                          cond_fake, weight=weight)}
 
     def train_step(self, batch: Batch) -> dict[str, torch.Tensor]:
-        opt = self.ensure_optimizers()
         out = self.reconstruction_phase(batch)  # (1)
         # (2) Regularization phase: D on prior vs codes, then E as the generator, on the
         # same codes (computed once, after the reconstruction step).
         real, cond_real, cond_fake = self._adversary_inputs(batch)
-        out |= adversarial_phases(opt["discriminator"], opt["generator"], self.discriminator,
-                                  self.encoder(batch.x), real, cond_real, cond_fake)
+        g_opt, g_weight = self._generator_step()
+        out |= adversarial_phases(self.ensure_optimizers()["discriminator"], g_opt,
+                                  self.discriminator, self.encoder(batch.x), real, cond_real,
+                                  cond_fake, g_weight=g_weight)
         return out
 
 

@@ -64,6 +64,7 @@ class LatentModel(nn.Module):
     needs_labelled_examples = False  # training refuses a run with no labelled example
     has_classifier = False  # `classify(x)` gives (B, n_classes) probabilities
     uses_encoder_input_noise = False  # train_step honours config.encoder_input_noise
+    uses_generator_weight = False  # its generator phase honours config.generator_weight
     #: What a label given to decode/sample means: LABEL_CLASS, LABEL_CLUSTER, LABEL_HEAD,
     #: or None (labels, if any, pick the prior's parts: mixture components, roll segments).
     label_meaning: str | None = None
@@ -116,6 +117,9 @@ class LatentModel(nn.Module):
         if config.encoder_input_noise > 0 and not cls.uses_encoder_input_noise:
             raise ConfigError(f"model {config.model!r} does not use encoder input noise; "
                               "it is for the models with a categorical code")
+        if config.generator_weight > 0 and not cls.uses_generator_weight:
+            raise ConfigError(f"model {config.model!r} has no generator weight; it is for "
+                              "the AAEs with a continuous code")
 
     @classmethod
     def preferred_settings(cls, latent_dim: int) -> dict:
@@ -233,21 +237,26 @@ def discriminator_phase(d_opt, disc, fake, real, cond_real=None, cond_fake=None)
     return run_phase(d_opt, loss)
 
 
-def generator_phase(g_opt, disc, fake, cond_fake=None) -> torch.Tensor:
-
-    """(2b) The encoder learns to make D call its codes `fake` real; D is frozen (no grads)."""
+def generator_phase(g_opt, disc, fake, cond_fake=None, weight: float = 1.0) -> torch.Tensor:
+    """(2b) The encoder learns to make D call its codes `fake` real; D is frozen (no grads).
+    `weight` scales the loss the optimizer sees (it matters when g_opt also takes the
+    reconstruction's steps: Adam then weighs the two gradients against each other); the
+    loss returned is the unweighted one, comparable across settings."""
     disc.requires_grad_(False)
     try:
-        return run_phase(g_opt, generator_loss(disc(fake, cond_fake)))
+        loss = generator_loss(disc(fake, cond_fake))
+        run_phase(g_opt, loss if weight == 1.0 else weight * loss)
+        return loss.detach()
     finally:
         disc.requires_grad_(True)
 
 
-def adversarial_phases(d_opt, g_opt, disc, fake, real, cond_real=None, cond_fake=None):
+def adversarial_phases(d_opt, g_opt, disc, fake, real, cond_real=None, cond_fake=None,
+                       g_weight: float = 1.0):
     """Regularization phase of SPEC 1 on codes `fake` (B, d) computed after the
     reconstruction step: (a) update D on prior samples `real` vs detached codes,
-    (b) update the encoder through the freshly updated D (D frozen: it gets no grads).
-    Returns {"d_loss", "g_loss"}."""
+    (b) update the encoder through the freshly updated D (D frozen: it gets no grads),
+    on `g_weight` x the generator loss. Returns {"d_loss", "g_loss"} (g_loss unweighted)."""
     d_value = discriminator_phase(d_opt, disc, fake, real, cond_real, cond_fake)
-    g_value = generator_phase(g_opt, disc, fake, cond_fake)
+    g_value = generator_phase(g_opt, disc, fake, cond_fake, weight=g_weight)
     return {"d_loss": d_value, "g_loss": g_value}
