@@ -35,6 +35,28 @@ def test_weighed_generator_phase_has_no_optimizer_of_its_own():
     assert set(aae(1.0).ensure_optimizers()) == {"reconstruction", "discriminator"}
 
 
+@pytest.mark.parametrize("name", [n for n, cls in MODELS.items() if cls.uses_generator_weight])
+def test_every_weighed_model_steps_its_generators_with_the_autoencoders_adam(name):
+    cls = MODELS[name]
+    torch.manual_seed(0)
+    config = ModelConfig(model=name, prior=PriorSpec(name=cls.supported_priors[0], dim=2),
+                         hidden=(32,), disc_hidden=(16,), generator_weight=2.0)
+    model = build_model(config)
+    assert not [n for n in model.ensure_optimizers() if n.startswith("generator")]
+    batch = Batch(X, torch.arange(B) % 10, x_lab=X[:4], y_lab=torch.arange(4))
+    decoder = [p.detach().clone() for p in model.decoder.parameters()]
+    steps = []
+    reconstruction = model.ensure_optimizers()["reconstruction"]
+    original = reconstruction.step
+    reconstruction.step = lambda *a, **k: (steps.append(1), original(*a, **k))[1]
+    losses = model.train_step(batch)
+    # one reconstruction step, then one per adversary's generator phase
+    assert len(steps) == 1 + sum(k.startswith("g_") for k in losses), losses
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert not all(torch.equal(a, p) for a, p in zip(decoder, model.decoder.parameters(),
+                                                       strict=True))
+
+
 def encoder_move(weight: float) -> float:
     """How far one generator phase moves the encoder, after one reconstruction step has
     given the autoencoder's Adam its moments (the state of every training step)."""

@@ -67,13 +67,6 @@ class AAE(LatentModel):
             optimizers["generator"] = adam(self.encoder.parameters(), c.lr_adv, c.beta1)
         return optimizers
 
-    def _generator_step(self) -> tuple[torch.optim.Optimizer, float]:
-        """(optimizer, loss weight) of the generator phase: its own Adam at full weight, or
-        (generator_weight > 0) the autoencoder's Adam, whose moments the reconstruction
-        gradients dominate, so w x the generator loss moves the encoder in proportion."""
-        opt, weight = self.ensure_optimizers(), self.config.generator_weight
-        return (opt["reconstruction"], weight) if weight else (opt["generator"], 1.0)
-
     def encode(self, x):
         return self.encoder(x, sample=False)
 
@@ -117,7 +110,7 @@ class AAE(LatentModel):
     def generator_phase(self, batch: Batch) -> dict[str, torch.Tensor]:
         """(2b) alone: the encoder, as the generator, through the current (frozen) D."""
         _, _, cond_fake = self._adversary_inputs(batch)
-        opt, weight = self._generator_step()
+        opt, weight = self.generator_step()
         return {"g_loss": generator_phase(opt, self.discriminator, self.encoder(batch.x),
                                           cond_fake, weight=weight)}
 
@@ -126,7 +119,7 @@ class AAE(LatentModel):
         # (2) Regularization phase: D on prior vs codes, then E as the generator, on the
         # same codes (computed once, after the reconstruction step).
         real, cond_real, cond_fake = self._adversary_inputs(batch)
-        g_opt, g_weight = self._generator_step()
+        g_opt, g_weight = self.generator_step()
         out |= adversarial_phases(self.ensure_optimizers()["discriminator"], g_opt,
                                   self.discriminator, self.encoder(batch.x), real, cond_real,
                                   cond_fake, g_weight=g_weight)

@@ -207,6 +207,15 @@ class LatentModel(nn.Module):
             self.optimizers = self.build_optimizers()
         return self.optimizers
 
+    def generator_step(self, name: str = "generator") -> tuple[torch.optim.Optimizer, float]:
+        """(optimizer, loss weight) of the generator phase `name` (uses_generator_weight
+        models): its own Adam at full weight (the paper's form), or, when
+        config.generator_weight = w > 0, the autoencoder's Adam ("reconstruction"), whose
+        moments the reconstruction gradients dominate, so w x the generator loss moves the
+        encoder in proportion to them instead of by a full step of its own."""
+        opt, weight = self.ensure_optimizers(), self.config.generator_weight
+        return (opt["reconstruction"], weight) if weight else (opt[name], 1.0)
+
     def check_training_labels(self, labels: torch.Tensor) -> None:
         """Refuse training labels (N,) (-1 = hidden) this model cannot use, with one line.
         Called once before training: train_step itself never looks at label values."""

@@ -39,6 +39,7 @@ class SemiSupervisedAAE(LatentModel):
     has_classifier = True
     classification_phase = True
     uses_encoder_input_noise = True
+    uses_generator_weight = True
     label_meaning = LABEL_CLASS
 
     def __init__(self, config):
@@ -59,14 +60,17 @@ class SemiSupervisedAAE(LatentModel):
     def build_optimizers(self):
         c = self.config
         autoencoder = [*self.encoder.parameters(), *self.decoder.parameters()]
-        return {
+        optimizers = {
             "reconstruction": adam(autoencoder, c.lr, c.beta1),
             "discriminator_cat": adam(self.disc_cat.parameters(), c.lr_adv, c.beta1),
             "discriminator_style": adam(self.disc_style.parameters(), c.lr_adv, c.beta1),
-            "generator_cat": adam(self.encoder.parameters(), c.lr_adv, c.beta1),
-            "generator_style": adam(self.encoder.parameters(), c.lr_adv, c.beta1),
-            "classification": adam(self.encoder.parameters(), c.lr_adv, c.beta1),
         }
+        if not c.generator_weight:  # the paper's form: each generator has its own Adam
+            optimizers |= {"generator_cat": adam(self.encoder.parameters(), c.lr_adv, c.beta1),
+                           "generator_style": adam(self.encoder.parameters(), c.lr_adv,
+                                                   c.beta1)}
+        optimizers["classification"] = adam(self.encoder.parameters(), c.lr_adv, c.beta1)
+        return optimizers
 
     def _split(self, x):
         """(B, D) -> logits (B, K), style (B, d)."""
@@ -101,11 +105,14 @@ class SemiSupervisedAAE(LatentModel):
         out = {"recon_loss": run_phase(opt["reconstruction"], recon + self._extra_penalty())}
         # (2) Regularization phase, for each adversarial pair (fresh codes after step 1).
         logits, style = self._split(batch.x)
-        cat = adversarial_phases(opt["discriminator_cat"], opt["generator_cat"], self.disc_cat,
-                                 F.softmax(logits, 1), self.categorical.sample(n))
+        g_opt, g_weight = self.generator_step("generator_cat")
+        cat = adversarial_phases(opt["discriminator_cat"], g_opt, self.disc_cat,
+                                 F.softmax(logits, 1), self.categorical.sample(n),
+                                 g_weight=g_weight)
         logits, style = self._split(batch.x)
-        sty = adversarial_phases(opt["discriminator_style"], opt["generator_style"],
-                                 self.disc_style, style, self.prior.sample(n))
+        g_opt, g_weight = self.generator_step("generator_style")
+        sty = adversarial_phases(opt["discriminator_style"], g_opt, self.disc_style, style,
+                                 self.prior.sample(n), g_weight=g_weight)
         out |= {"d_cat_loss": cat["d_loss"], "g_cat_loss": cat["g_loss"],
                 "d_style_loss": sty["d_loss"], "g_style_loss": sty["g_loss"]}
         # (3) Semi-supervised classification phase on a labelled mini-batch.
