@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from aae_core.cli import run_defaults
 from aae_core.config import APP_HIDDEN, ModelConfig, TrainConfig
 from aae_core.data import load_dataset
 from aae_core.evaluate import evaluate, prior_match
@@ -19,18 +20,21 @@ from aae_core.priors import PriorSpec
 from aae_core.train import make_trainer
 from tests.conftest import requires_mnist_10k
 
-# Chosen by a sweep for the best held-out 5-NN accuracy per CPU second: a faster
-# reconstruction step (lr 2e-3, batch 50) and a gentler adversary (lr_adv 1e-4) than the
-# shared defaults (lr_adv = lr peaks near 0.70, its codes drift off the prior after ~12
-# epochs). Since issue 15 these are the CLI's defaults for a 2-D aae (AAE.preferred_settings).
+# What a user gets from `python -m aae_core train` with no flags beyond the data (the 2-D
+# AAE's preferred settings: 24 epochs of batches of 50, lr = lr_adv = 1e-3, the generator
+# phase weighed against the reconstruction with weight 1).
+DEFAULTS = run_defaults("aae", 2)
 MODEL = ModelConfig(model="aae", prior=PriorSpec(name="gaussian", dim=2), hidden=APP_HIDDEN,
-                    disc_hidden=APP_HIDDEN, lr=2e-3, lr_adv=1e-4)
-TRAIN = TrainConfig(dataset="mnist-10k", epochs=24, batch_size=50, seed=0, device="cpu")
+                    disc_hidden=APP_HIDDEN, lr=DEFAULTS["lr"], lr_adv=DEFAULTS["lr_adv"],
+                    generator_weight=DEFAULTS["generator_weight"])
+TRAIN = TrainConfig(dataset="mnist-10k", epochs=DEFAULTS["epochs"],
+                    batch_size=DEFAULTS["batch_size"], seed=0, device="cpu")
 
-# Measured ceiling for this model and data: 5-NN accuracy levels off at 0.83-0.84 from
-# ~24 epochs (0.844 at best after 80 epochs), so 0.85 is out of reach for a 2-D
-# unsupervised AAE on 8,000 images; seed 0 gives 0.834 here.
-KNN_MIN = 0.80
+# Seed 0 gives 5-NN 0.784, holes 12.4 %, MMD 0.069 (a VAE with this budget: 0.769, 12.0 %,
+# 0.095; RESULTS.md, "The shipped 2-D models"; the issue's 0.85 is not reached by any
+# setting we tried). The bounds leave room for a platform's different float rounding.
+KNN_MIN = 0.75
+HOLES_MAX = 0.15  # share of prior samples with no held-out code nearby
 MMD_RATIO_MAX = 0.25  # prior MMD of the trained codes / that of an untrained encoder's
 
 
@@ -59,3 +63,4 @@ def test_a_2d_aae_on_mnist_separates_digits_and_fills_the_prior():
     assert progress.state == "finished", summary
     assert metrics["knn_accuracy"] >= KNN_MIN, summary
     assert ratio < MMD_RATIO_MAX, summary
+    assert metrics["holes"] <= HOLES_MAX, summary
