@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--beta1", type=float, help="default 0.5")
     t.add_argument("--reg-weight", type=float, help="WAE lambda / VAE beta (default 1)")
     t.add_argument("--generator-weight", type=float,
-                   help="AAE: 0 gives the generator phase its own Adam at --lr-adv (the "
+                   help="aae models: 0 gives the generator phase its own Adam at --lr-adv (the "
                         "paper's form); w > 0 steps the autoencoder's Adam on w x its loss "
                         "(default 0; a 2-D aae: 1)")
     t.add_argument("--disc-noise", type=float, help="noise std on D's input (default 0)")

@@ -118,8 +118,8 @@ class LatentModel(nn.Module):
             raise ConfigError(f"model {config.model!r} does not use encoder input noise; "
                               "it is for the models with a categorical code")
         if config.generator_weight > 0 and not cls.uses_generator_weight:
-            raise ConfigError(f"model {config.model!r} has no generator weight; it is for "
-                              "the AAEs with a continuous code")
+            raise ConfigError(f"model {config.model!r} has no generator weight: it has no "
+                              "generator phase to weigh (the aae models have)")
 
     @classmethod
     def preferred_settings(cls, latent_dim: int) -> dict:
