@@ -165,7 +165,10 @@ def new_run_form(owner: str) -> None:
         ]
         if ts.uses_adversary(model):
             fields.append((st.text_input, "Adversarial lr", dict(value="1e-3", key="tr_lr_adv",
-                           help="Adam, discriminator and generator (regularization) phases.")))
+                           help="Adam, the regularization phase: the discriminator, and "
+                                "the generator where it has an Adam of its own (a 2-D aae "
+                                "steps its generator with the autoencoder's Adam, weighed "
+                                "against the reconstruction).")))
         if ts.uses_labels(model):
             fields.append((st.number_input, "Labels", dict(value=-1, step=100, key="tr_labels",
                            help="Labelled training images: -1 all, 0 none, N = N "
