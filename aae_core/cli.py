@@ -25,6 +25,8 @@ from aae_core.words import with_article
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # a write failure or an internal error
 MAX_PATH_BYTES, MAX_PATH_PART_BYTES = 4000, 255
+
+
 def _prior_spread(spec):
     """The value of the PriorSpec field that --prior-std sets for this prior (the prior's
     class names it: std, or a mixture's radial_std)."""

@@ -75,6 +75,15 @@ def prior_match(codes: torch.Tensor, prior, *, seed: int = 0) -> dict[str, float
 
 
 @torch.no_grad()
+def held_out_knn(model: LatentModel, data: Dataset, test_codes) -> float:
+    """knn_accuracy's protocol: each held-out code (N_test, d) votes among the codes of the
+    first EVAL_TRAIN_CODES training images, 5 nearest (how well codes keep classes apart)."""
+    train_codes = batched(model.encode, data.train_x[:EVAL_TRAIN_CODES], device=model.device)
+    return metrics.knn_accuracy(train_codes, data.train_y[:EVAL_TRAIN_CODES], test_codes,
+                                data.test_y, k=5)
+
+
+@torch.no_grad()
 def evaluate(model: LatentModel, data: Dataset, *, seed: int = 0) -> dict:
     """All metrics that apply to this model, as a flat dict of floats (plus lists)."""
     was_training = model.training
@@ -85,8 +94,7 @@ def evaluate(model: LatentModel, data: Dataset, *, seed: int = 0) -> dict:
     out = {f"recon_{k}": v for k, v in metrics.reconstruction_error(test_x, recon).items()}
     out |= prior_match(test_codes, model.prior, seed=seed)
     train_x, train_y = data.train_x[:EVAL_TRAIN_CODES], data.train_y[:EVAL_TRAIN_CODES]
-    train_codes = batched(model.encode, train_x)
-    out["knn_accuracy"] = metrics.knn_accuracy(train_codes, train_y, test_codes, test_y, k=5)
+    out["knn_accuracy"] = held_out_knn(model, data, test_codes)
     if model.has_classifier:
         pred = batched(model.classify, test_x).argmax(1)
         if model.label_meaning == LABEL_CLASS:  # trained to name classes, not clusters

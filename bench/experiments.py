@@ -281,9 +281,7 @@ def _packing_measure(dataset, ckpts):
     their 5-NN accuracy (the structure the codes keep), as figures a seed sweep averages;
     bench.packing_confidence pairs the AAE's and the VAE's by seed."""
     from aae_core.compare import held_out_codes, measure, reconstruction
-    from aae_core.evaluate import EVAL_TRAIN_CODES
-    from aae_core.inference import batched
-    from aae_core.metrics import knn_accuracy
+    from aae_core.evaluate import held_out_knn
 
     data = _data(dataset)
     rows = []
@@ -294,11 +292,7 @@ def _packing_measure(dataset, ckpts):
             codes = held_out_codes(model, data.test_x, sample=False)
             results[family] = measure(family, family, codes, model.prior,
                                       recon=reconstruction(model, data.test_x)).values
-            # evaluate.py's protocol: the held-out codes vote among the training codes
-            train_codes = batched(model.encode, data.train_x[:EVAL_TRAIN_CODES],
-                                  device=model.device).cpu().numpy()
-            knn[family] = knn_accuracy(train_codes, data.train_y[:EVAL_TRAIN_CODES], codes,
-                                       data.test_y, k=5)
+            knn[family] = held_out_knn(model, data, codes)  # as `eval` measures it
         keys = ["prior_mmd", "sliced_wasserstein", "holes"]
         keys += ["occupancy_tv"] if prior == "mixture" else []
         wins = sum(results["aae"][k] < results["vae"][k] for k in keys)

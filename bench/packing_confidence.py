@@ -18,10 +18,9 @@ import argparse
 import json
 import math
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RECORDS = ROOT / "bench" / "results"
+from bench.experiments import RECORDS, ROOT, mean_sd
+
 OUT = RECORDS / "confidence"
 METRICS = ("prior_mmd", "sliced_wasserstein", "holes", "occupancy_tv")
 #: Two-sided 95 % quantiles of Student's t, by degrees of freedom (no scipy here).
@@ -47,8 +46,7 @@ def paired(aae: list[float], vae: list[float]) -> dict:
         raise ValueError(f"need the same seeds for both: {len(aae)} vs {len(vae)} values")
     diffs = [a - v for a, v in zip(aae, vae, strict=True)]
     n = len(diffs)
-    mean = sum(diffs) / n
-    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1)) if n > 1 else 0.0
+    mean, sd = mean_sd(diffs)
     half = T_975.get(n - 1, 1.96) * sd / math.sqrt(n) if n > 1 else None
     wins, losses = sum(d < 0 for d in diffs), sum(d > 0 for d in diffs)
     return {"diffs": diffs, "mean": mean, "sd": sd,

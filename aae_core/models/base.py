@@ -254,7 +254,7 @@ def generator_phase(g_opt, disc, fake, cond_fake=None, weight: float = 1.0) -> t
     disc.requires_grad_(False)
     try:
         loss = generator_loss(disc(fake, cond_fake))
-        run_phase(g_opt, loss if weight == 1.0 else weight * loss)
+        run_phase(g_opt, weight * loss)
         return loss.detach()
     finally:
         disc.requires_grad_(True)
