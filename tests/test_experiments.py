@@ -33,12 +33,15 @@ def test_the_larger_datasets_get_fewer_epochs_than_mnist_10k():
     assert all(large[k] < small[k] for k in small)
 
 
-def test_fashion_mnist_gets_its_own_style_size_in_the_semi_supervised_runs():
-    def style(dataset):
-        args = build_parser().parse_args(experiments.EXPERIMENTS["semi-supervised"].plan(
-            dataset, False)[0].argv(dataset, experiments.ROOT / "x"))
-        return args.latent_dim
-    assert style("mnist-10k") == 2 and style("fashion-mnist") == 10
+def test_each_dataset_and_label_count_gets_its_style_size_in_the_semi_supervised_runs():
+    def styles(dataset):  # {labels: the --latent-dim its training command gives}
+        runs = experiments.EXPERIMENTS["semi-supervised"].plan(dataset, False)
+        parsed = [build_parser().parse_args(r.argv(dataset, experiments.ROOT / "x"))
+                  for r in runs]
+        return {a.labels: a.latent_dim for a in parsed}
+    assert styles("mnist-10k") == {100: 5, 1000: 2, -1: 2}
+    assert styles("fashion-mnist") == {100: 10, 1000: 10, -1: 10}
+    assert styles("synthetic-digits") == {100: 2, 1000: 2, -1: 2}
 
 
 RECORD = {
