@@ -116,7 +116,7 @@ def _nets(paper: bool, hidden: str = "256,256") -> tuple[str, ...]:
 #: are not their classes (one seed, 12 epochs: a 10-D style took the all-labels error from
 #: 23.8 to 17.1 %, 1000 labels from 20.7 to 19.2 %). With 100 labelled digits a 5-D style
 #: beat the 2-D one on 4 of 5 seeds (10.0 +- 3.9 vs 13.4 +- 4.9 %); at 1000 it did not
-#: (seed 0: 5.15 vs 4.35 %). RESULTS.md, "style size at 100 labels".
+#: (seed 0: 5.15 vs 4.35 %). RESULTS.md, "Style size at 100 labels, and the last trials".
 SEMI_STYLE_DIM = {"mnist-10k": {100: 5}, "fashion-mnist": {100: 10, 1000: 10, -1: 10}}
 
 
