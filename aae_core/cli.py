@@ -177,9 +177,9 @@ def _model_config(args):
 
 
 def cmd_list(args) -> int:
-    from aae_core.checkpoints import list_checkpoints, read_config, recover_root
     from aae_core.data import DATASET_NAMES
     from aae_core.models import MODELS
+    from aae_core.store.checkpoints import list_checkpoints, read_config, recover_root
 
     print("models:")
     for name, cls in MODELS.items():
@@ -198,10 +198,10 @@ def cmd_list(args) -> int:
 
 
 def cmd_train(args, argv) -> int:
-    from aae_core.checkpoints import recover_root
+    from aae_core.analysis.evaluate import check_measurable
     from aae_core.data import load_dataset
-    from aae_core.evaluate import check_measurable
-    from aae_core.train import make_trainer
+    from aae_core.store.checkpoints import recover_root
+    from aae_core.training.train import make_trainer
 
     out = _check_train_out(args)
     recover_root(out.parent)
@@ -248,7 +248,7 @@ def _resumed_settings(args):
     """(None, TrainConfig) continuing the checkpoint at --resume: its own data set, labels,
     batch size and seed; only --epochs (the total to reach) and --device may be given.
     Any other flag that differs from the checkpoint is refused."""
-    from aae_core.checkpoints import load_checkpoint
+    from aae_core.store.checkpoints import load_checkpoint
 
     _check_path_length("--resume", args.resume)
     ckpt = load_checkpoint(args.resume)
@@ -314,7 +314,7 @@ def _existing_folder(flag: str, path: Path) -> None:
 def _check_train_out(args) -> Path:
     """--out of train: a new folder, or a checkpoint of this app named again by --overwrite.
     Never a file, a link, another folder, or a folder inside a checkpoint."""
-    from aae_core.checkpoints import check_name, read_config
+    from aae_core.store.checkpoints import check_name, read_config
 
     _check_path_length("--out", args.out)
     out = Path(args.out)
@@ -374,7 +374,7 @@ def _check_sample_out(path: str) -> Path:
 def _write_new(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary sibling renamed into place, so a failed
     write leaves any previous file whole; failures are one WriteError line."""
-    from aae_core.checkpoints import why_not_written
+    from aae_core.store.checkpoints import why_not_written
 
     tmp = path.parent / f".tmp-{uuid.uuid4().hex[:8]}-{path.name}"
     try:
@@ -430,9 +430,9 @@ def _eval_device(requested: str | None, card: dict):
 
 
 def cmd_eval(args) -> int:
-    from aae_core.checkpoints import load_checkpoint
+    from aae_core.analysis.evaluate import check_measurable, evaluate
     from aae_core.data import load_dataset
-    from aae_core.evaluate import check_measurable, evaluate
+    from aae_core.store.checkpoints import load_checkpoint
 
     _check_path_length("checkpoint", args.checkpoint)
     ckpt = load_checkpoint(args.checkpoint)
@@ -457,8 +457,8 @@ def cmd_eval(args) -> int:
 def cmd_sample(args) -> int:
     import torch
 
-    from aae_core.checkpoints import load_checkpoint
     from aae_core.images import tile, to_png_bytes
+    from aae_core.store.checkpoints import load_checkpoint
 
     if not 1 <= args.n <= 10_000:
         raise ConfigError(f"-n must be from 1 to 10000, got {args.n}")
@@ -469,7 +469,7 @@ def cmd_sample(args) -> int:
     model = ckpt.model
     labels = None
     if args.label is not None:
-        from aae_core.explore import label_parts
+        from aae_core.analysis.explore import label_parts
 
         parts = label_parts(model)
         if not parts:

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from aae_core import catalog
+from aae_core.store import catalog
 from bench.browser import (
     browser_skip_reason,
     enable_pad_stats,
@@ -176,7 +176,7 @@ def main() -> None:
                     wait_for_app_run(page, timeout=60_000)
             memory = rss_mb(port)
         browser.close()
-    from aae_core.checkpoints import load_checkpoint
+    from aae_core.store.checkpoints import load_checkpoint
     from ui.pad.payload import decoder_payload
 
     sizes = []

@@ -145,9 +145,9 @@ def _labelled_only_baseline(data, labels: int, seed: int) -> float:
     images add."""
     import torch
 
+    from aae_core.analysis.metrics import classification_error
+    from aae_core.analysis.sample_quality import train_judge
     from aae_core.data import labeled_indices
-    from aae_core.metrics import classification_error
-    from aae_core.sample_quality import train_judge
 
     idx = (torch.arange(len(data.train_y)) if labels == -1 else
            labeled_indices(data.train_y, labels, data.n_classes, seed))
@@ -158,7 +158,7 @@ def _labelled_only_baseline(data, labels: int, seed: int) -> float:
 
 
 def _semi_measure(dataset, ckpts):
-    from aae_core.classify import classification_report, paper_error
+    from aae_core.analysis.classify import classification_report, paper_error
     from aae_core.inference import batched
 
     data = _data(dataset)
@@ -184,7 +184,7 @@ def _cluster_plan(dataset, paper):
 
 
 def _cluster_measure(dataset, ckpts):
-    from aae_core.classify import clustering_report, paper_error
+    from aae_core.analysis.classify import clustering_report, paper_error
     from aae_core.inference import batched
 
     data = _data(dataset)
@@ -215,7 +215,7 @@ def _parzen_plan(dataset, paper):
 def _parzen_measure(dataset, ckpts):
     import torch
 
-    from aae_core.metrics import parzen_log_likelihood, select_parzen_sigma
+    from aae_core.analysis.metrics import parzen_log_likelihood, select_parzen_sigma
 
     data = _data(dataset)
     half = len(data.test_x) // 2  # sigma chosen on the first half, scored on the second
@@ -244,9 +244,9 @@ def _dimred_plan(dataset, paper):
 
 
 def _dimred_measure(dataset, ckpts):
-    from aae_core.classify import classification_report
+    from aae_core.analysis.classify import classification_report
+    from aae_core.analysis.metrics import knn_accuracy
     from aae_core.inference import batched
-    from aae_core.metrics import knn_accuracy
 
     data = _data(dataset)
     rows = []
@@ -285,8 +285,8 @@ def _packing_measure(dataset, ckpts):
     """Per prior and family: the held-out codes' packing figures (lower is better) and
     their 5-NN accuracy (the structure the codes keep), as figures a seed sweep averages;
     bench.packing_confidence pairs the AAE's and the VAE's by seed."""
-    from aae_core.compare import held_out_codes, measure, reconstruction
-    from aae_core.evaluate import held_out_knn
+    from aae_core.analysis.compare import held_out_codes, measure, reconstruction
+    from aae_core.analysis.evaluate import held_out_knn
 
     data = _data(dataset)
     rows = []
@@ -336,8 +336,8 @@ def _wae_plan(dataset, paper):
 def _wae_measure(dataset, ckpts):
     import torch
 
-    from aae_core.compare import reconstruction
-    from aae_core.sample_quality import judge_samples, train_judge
+    from aae_core.analysis.compare import reconstruction
+    from aae_core.analysis.sample_quality import judge_samples, train_judge
 
     data = _data(dataset)
     judge = train_judge(data.train_x, data.train_y, seed=0)
@@ -477,8 +477,8 @@ def train_runs(runs: list[Run], dataset: str, *, seeds=(0,), retrain: bool = Fal
     a local Ray with `jobs` CPUs is started. Each finished run's checkpoint comes back as
     bytes and is written to its folder at once, so an interrupted sweep resumes where it
     stopped. Returns {(run name, seed): checkpoint folder}."""
-    from aae_core import remote
-    from aae_core.checkpoints import write_checkpoint_files
+    from aae_core.store.checkpoints import write_checkpoint_files
+    from aae_core.training import remote
 
     folders, todo = {}, {}
     for run in runs:
@@ -558,7 +558,7 @@ def run_experiment(exp: Experiment, dataset: str, *, jobs: int, retrain: bool,
     into the earlier one with `only`) unless the paper setting or an epochs override was
     used. Each row gives mean ± sd over the seeds with every seed's value
     (`aggregate_seeds`); "per_seed" holds each seed's own rows."""
-    from aae_core.checkpoints import load_checkpoint
+    from aae_core.store.checkpoints import load_checkpoint
 
     runs = _pick_runs(exp.plan(dataset, paper), only)
     print(f"{exp.title} on {dataset}: {len(runs)} runs x {len(seeds)} seeds", flush=True)

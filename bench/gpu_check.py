@@ -39,15 +39,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aae_core.checkpoints import load_checkpoint
 from aae_core.cli import main as cli_main
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import synthetic_digits
 from aae_core.device import resolve_device
 from aae_core.models import MODELS, Batch, build_model
 from aae_core.priors import PriorSpec
-from aae_core.step import WARMUP_STEPS, LossMeter, make_step_runner
-from aae_core.train import Controls, TrainingRun, make_trainer
+from aae_core.store.checkpoints import load_checkpoint
+from aae_core.training.step import WARMUP_STEPS, LossMeter, make_step_runner
+from aae_core.training.train import Controls, TrainingRun, make_trainer
 
 TARGET = 1.5  # a model's step may take this much longer than the reference, per 3 phases
 N_TRAIN = 4000  # synthetic-digits training images (the CLI's dataset here)

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import torch
 
-from aae_core import remote
 from aae_core.cli import main as cli_main
 from aae_core.config import ModelConfig, TrainConfig
-from aae_core.train import TrainingRun, make_trainer
+from aae_core.training import remote
+from aae_core.training.train import TrainingRun, make_trainer
 from bench import experiments
 
 NETS = ("--latent-dim", "2", "--hidden", "64,64", "--disc-hidden", "64,64")

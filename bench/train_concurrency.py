@@ -4,7 +4,7 @@ Each run is what the server starts for a user: a Trainer in its own thread (a Tr
 one torch thread, live snapshots every second), its own model and its own copy of the
 data, all on one device. After a warm-up (CUDA-graph capture included) the steps of every
 run are counted over a fixed window; the table gives the total images/s, the share each
-run gets and the speed-up over one run. It checks the run limit of aae_core/capacity.py.
+run gets and the speed-up over one run. It checks the run limit of aae_core/training/capacity.py.
 
     .venv/bin/python -m bench.train_concurrency                      # auto device, 1,4,8
     .venv/bin/python -m bench.train_concurrency --device cpu --counts 1,2 --seconds 3 \
@@ -18,13 +18,13 @@ import time
 
 import torch
 
-from aae_core.capacity import describe_device, run_limit
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import synthetic_digits
 from aae_core.device import resolve_device
 from aae_core.models import MODELS
 from aae_core.priors import PriorSpec
-from aae_core.train import Controls, Trainer, TrainingRun, make_trainer
+from aae_core.training.capacity import describe_device, run_limit
+from aae_core.training.train import Controls, Trainer, TrainingRun, make_trainer
 
 WARMUP_STEPS = 20  # steps each run does before the window opens (capture: after 3)
 

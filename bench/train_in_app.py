@@ -41,7 +41,7 @@ import torch
 
 from aae_core.config import APP_HIDDEN, ModelConfig, TrainConfig
 from aae_core.data import load_dataset
-from aae_core.train import make_trainer
+from aae_core.training.train import make_trainer
 from bench.browser import REPO_ROOT
 
 BATCH = 100
@@ -96,7 +96,7 @@ def throughput(epochs: int, repeats: int) -> None:
 
 def _stop_seconds(out: Path, pause_first: bool) -> float:
     """Seconds from TrainingRun.stop() until the worker has saved and ended."""
-    from aae_core.train import TrainingRun
+    from aae_core.training.train import TrainingRun
 
     model_cfg, train_cfg = configs(1000)
     run = TrainingRun(make_trainer(model_cfg, train_cfg, out_dir=out)).start()

@@ -15,7 +15,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from aae_core import explore  # noqa: E402
+from aae_core.analysis import explore  # noqa: E402
 from aae_core.errors import AAEError  # noqa: E402
 from ui import explore_link, url_state  # noqa: E402
 from ui import explore_views as views  # noqa: E402

@@ -4,7 +4,7 @@ the digit (paper Section 4 and Fig. 6; Section 5 for the label-regularized AAE).
 import numpy as np
 import streamlit as st
 
-from aae_core import explore, label_hold, style
+from aae_core.analysis import explore, label_hold, style
 from aae_core.errors import AAEError
 from aae_core.images import side_by_side, tile, to_png_bytes
 from aae_core.models import MODELS
@@ -152,7 +152,7 @@ if mode == "label":
     av.image_row(row, names, scale=3, highlight=label)
     if in_prior:
         st.caption("Each digit is z moved to the same radial/tangential offset inside that "
-                   "digit's component (aae_core.style.move_to_component).")
+                   "digit's component (aae_core.analysis.style.move_to_component).")
 
 # ---------------------------------------------------------------- the style x label grid
 st.subheader("Styles × labels (paper, Fig. 6)")

@@ -4,7 +4,7 @@
 import numpy as np
 import streamlit as st
 
-from aae_core import compare, explore
+from aae_core.analysis import compare, explore
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
 from aae_core.priors import build_prior

@@ -4,12 +4,12 @@ the dimensionality-reduction AAE's 2-D map (paper Sections 6 and 7; SPEC 4-6).""
 import numpy as np
 import streamlit as st
 
-from aae_core import classify, explore
-from aae_core.checkpoints import Checkpoint
+from aae_core.analysis import classify, explore
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
 from aae_core.inference import batched
 from aae_core.models import LABEL_CLASS, LABEL_CLUSTER, LABEL_HEAD, MODELS
+from aae_core.store.checkpoints import Checkpoint
 from ui import analysis_views as av
 from ui.explore_views import class_names
 from ui.figures import confusion_figure, heads_figure

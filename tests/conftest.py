@@ -84,7 +84,7 @@ def observed_controls():
     """train.Controls that tell the test what the worker does at the pause point: `held`
     is set when it gets there (its step and "paused" already published), `released`
     when it leaves (resumed or stopped)."""
-    from aae_core.train import Controls
+    from aae_core.training.train import Controls
 
     class ObservedControls(Controls):
         def __init__(self):

@@ -11,8 +11,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from aae_core import checkpoints
-from aae_core.checkpoints import (
+from aae_core.config import ModelConfig, TrainConfig
+from aae_core.errors import CheckpointError
+from aae_core.models import Batch, build_model
+from aae_core.store import checkpoints
+from aae_core.store.checkpoints import (
     check_name,
     finite_metrics,
     list_checkpoints,
@@ -20,9 +23,6 @@ from aae_core.checkpoints import (
     read_config,
     save_checkpoint,
 )
-from aae_core.config import ModelConfig, TrainConfig
-from aae_core.errors import CheckpointError
-from aae_core.models import Batch, build_model
 
 NAME = "my-ckpt"  # every error message must name it
 X = torch.rand(16, 784, generator=torch.Generator().manual_seed(0))

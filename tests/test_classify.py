@@ -1,11 +1,11 @@
-"""Classification and clustering reports (aae_core.classify) and the cluster-heads map."""
+"""Classification and clustering reports (aae_core.analysis.classify) and the cluster-heads map."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from aae_core import classify
+from aae_core.analysis import classify
 from aae_core.errors import ConfigError
 from ui.figures import heads_figure
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from aae_core.checkpoints import load_checkpoint
 from aae_core.cli import main, run_defaults
 from aae_core.data import DATASET_NAMES
 from aae_core.models import MODELS
 from aae_core.priors import PRIOR_NAMES
+from aae_core.store.checkpoints import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_ARGS = ["train", "--hidden", "32", "--disc-hidden", "32", "--epochs", "1",

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aae_core.checkpoints import load_checkpoint
 from aae_core.cli import main
+from aae_core.store.checkpoints import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "checkpoints" / "aae-gaussian"
@@ -222,7 +222,7 @@ def test_a_data_set_too_small_to_measure_is_refused_before_training(tmp_path):
 def test_a_full_disk_is_exit_1_and_one_line(monkeypatch, data, tmp_path):
     from safetensors import SafetensorError
 
-    import aae_core.checkpoints as checkpoints
+    import aae_core.store.checkpoints as checkpoints
 
     def full(*args, **kwargs):
         raise SafetensorError("Error while serializing: I/O error: No space left on device "

@@ -1,4 +1,4 @@
-"""AAE vs VAE comparison (aae_core.compare): candidates, measurements, the table, the
+"""AAE vs VAE comparison (aae_core.analysis.compare): candidates, measurements, the table, the
 measured verdict; and the figure builders the AAE vs VAE page draws with."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from aae_core import compare
-from aae_core.catalog import Entry
+from aae_core.analysis import compare
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.models import build_model
 from aae_core.priors import GaussianPrior, MixturePrior
+from aae_core.store.catalog import Entry
 from ui.figures import occupancy_figure, packing_figure, shared_bounds
 
 

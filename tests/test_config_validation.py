@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from aae_core import checkpoints
-from aae_core.checkpoints import load_checkpoint, save_checkpoint
 from aae_core.config import (
     MAX_CLASSES,
     MAX_IMAGE_DIM,
@@ -26,6 +24,8 @@ from aae_core.config import (
 from aae_core.errors import CheckpointError, ConfigError
 from aae_core.models import MODELS, build_model
 from aae_core.priors import MAX_COMPONENTS, PriorSpec
+from aae_core.store import checkpoints
+from aae_core.store.checkpoints import load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import torch
 
-from aae_core import catalog
-from aae_core.checkpoints import load_checkpoint
-from aae_core.explore import view_bounds
+from aae_core.analysis.explore import view_bounds
+from aae_core.store import catalog
+from aae_core.store.checkpoints import load_checkpoint
 from bench.browser import (
     artifact_path,
     enable_pad_stats,

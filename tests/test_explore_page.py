@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from aae_core import catalog
-from aae_core.checkpoints import load_checkpoint
+from aae_core.store import catalog
+from aae_core.store.checkpoints import load_checkpoint
 from tests.conftest import ROOT
 
 SHIPPED = [e.name for e in catalog.entries() if e.source == "shipped" and e.config is not None]

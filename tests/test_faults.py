@@ -8,10 +8,10 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import aae_core.checkpoints as checkpoints
+import aae_core.store.checkpoints as checkpoints
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import synthetic_digits
-from aae_core.train import TrainingRun, make_trainer
+from aae_core.training.train import TrainingRun, make_trainer
 from tests.conftest import ROOT
 
 SHIPPED = ROOT / "checkpoints" / "aae-gaussian"

@@ -26,9 +26,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from aae_core.checkpoints import save_checkpoint
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.models import build_model
+from aae_core.store.checkpoints import save_checkpoint
 from tests.test_cli_safety import write_idx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,7 +212,7 @@ def test_the_cli_corpus_as_subprocesses(tmp_path):
 # --- the app's side ---------------------------------------------------------------------
 
 def test_the_app_lists_every_hostile_checkpoint_with_one_line(tmp_path, monkeypatch):
-    from aae_core import catalog
+    from aae_core.store import catalog
 
     world = make_world(tmp_path)
     runs = tmp_path / "runs"

@@ -1,4 +1,4 @@
-"""Where the label holds (aae_core.label_hold): measured with a judge over a grid."""
+"""Where the label holds (aae_core.analysis.label_hold): measured with a judge over a grid."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
+from aae_core.analysis.label_hold import hold_of, label_hold_map, safe_bounds
 from aae_core.config import ModelConfig
-from aae_core.label_hold import hold_of, label_hold_map, safe_bounds
 from aae_core.models import build_model
 from aae_core.priors import PriorSpec
 from tests.conftest import requires_mnist_10k
@@ -66,10 +66,10 @@ def test_the_label_regularized_aae_holds_where_z_sits_in_its_digits_component(mo
 
 @requires_mnist_10k
 def test_the_shipped_supervised_aae_holds_at_the_centre_not_far_out():
-    from aae_core import catalog
-    from aae_core.checkpoints import load_checkpoint
+    from aae_core.analysis.sample_quality import train_judge
     from aae_core.data import load_dataset
-    from aae_core.sample_quality import train_judge
+    from aae_core.store import catalog
+    from aae_core.store.checkpoints import load_checkpoint
 
     if "aae-supervised" not in {e.name for e in catalog.entries()}:
         pytest.skip("no shipped aae-supervised")

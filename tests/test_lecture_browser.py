@@ -94,8 +94,8 @@ def image_pixels(page, caption: str) -> np.ndarray:
 def judge_reads(images: list[np.ndarray]) -> list[int]:
     import torch
 
+    from aae_core.analysis.sample_quality import cached_judge
     from aae_core.data import default_cache_dir, load_dataset
-    from aae_core.sample_quality import cached_judge
 
     data = load_dataset("mnist-10k", download=False)
     judge = cached_judge("mnist-10k", data.train_x, data.train_y, default_cache_dir())

@@ -15,8 +15,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from aae_core import catalog
-from aae_core.checkpoints import (
+from aae_core.config import MAX_STORED_CODES, ModelConfig, TrainConfig
+from aae_core.errors import CheckpointError, WriteError
+from aae_core.models import build_model
+from aae_core.store import catalog
+from aae_core.store.checkpoints import (
     MAX_JSON_DEPTH,
     STALE_AFTER_S,
     load_checkpoint,
@@ -24,9 +27,6 @@ from aae_core.checkpoints import (
     recover_root,
     save_checkpoint,
 )
-from aae_core.config import MAX_STORED_CODES, ModelConfig, TrainConfig
-from aae_core.errors import CheckpointError, WriteError
-from aae_core.models import build_model
 
 NAME = "hostile"
 
@@ -197,7 +197,7 @@ def test_only_the_first_stored_codes_are_read(ckpt):
 def test_a_write_failure_is_one_line_naming_the_folder(tmp_path, monkeypatch):
     from safetensors import SafetensorError
 
-    import aae_core.checkpoints as checkpoints
+    import aae_core.store.checkpoints as checkpoints
 
     def full_disk(*args, **kwargs):
         raise SafetensorError("Error while serializing: I/O error: No space left on device "

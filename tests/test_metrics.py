@@ -1,4 +1,4 @@
-"""Known values and protocol details of aae_core.metrics, on small synthetic data."""
+"""Known values and protocol details of aae_core.analysis.metrics, on small synthetic data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from aae_core import metrics
+from aae_core.analysis import metrics
 from aae_core.errors import ConfigError
 
 

@@ -12,7 +12,6 @@ import re
 import pytest
 import torch
 
-from aae_core.checkpoints import load_checkpoint, save_checkpoint
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.errors import ConfigError
 from aae_core.losses import discriminator_loss, generator_loss
@@ -20,6 +19,7 @@ from aae_core.models import MODELS, Batch, build_model
 from aae_core.models.base import adam, adversarial_phases
 from aae_core.nets import Decoder, Discriminator, Encoder
 from aae_core.priors import PRIOR_NAMES, PriorSpec
+from aae_core.store.checkpoints import load_checkpoint, save_checkpoint
 
 CASES = [(name, prior) for name, cls in MODELS.items() for prior in cls.supported_priors]
 CASE_IDS = [f"{name}-{prior}" for name, prior in CASES]

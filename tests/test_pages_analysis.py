@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from aae_core import style
-from aae_core.checkpoints import list_checkpoints, read_config
-from aae_core.compare import COMPARE_PRIORS
+from aae_core.analysis import style
+from aae_core.analysis.compare import COMPARE_PRIORS
 from aae_core.priors import build_prior
+from aae_core.store.checkpoints import list_checkpoints, read_config
 from tests.conftest import mnist_10k_available, requires_mnist_10k
 from tests.tiny_checkpoints import make_tiny
 

@@ -1,10 +1,10 @@
-"""Which digit each part of a model mostly holds (aae_core.parts)."""
+"""Which digit each part of a model mostly holds (aae_core.analysis.parts)."""
 
 import numpy as np
 
+from aae_core.analysis.parts import majority_digits, part_names, part_of_held_out
 from aae_core.config import ModelConfig
 from aae_core.models import build_model
-from aae_core.parts import majority_digits, part_names, part_of_held_out
 from aae_core.priors import PriorSpec
 
 

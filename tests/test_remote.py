@@ -1,4 +1,5 @@
-"""aae_core.remote without a cluster: checkpoints travel as bytes and land atomically, what a
+"""aae_core.training.remote without a cluster: checkpoints travel as bytes and land atomically,
+what a
 run asks the cluster for, and Ray's error text boiled down to one line."""
 
 from __future__ import annotations
@@ -6,16 +7,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aae_core import remote
-from aae_core.checkpoints import (
+from aae_core.config import ModelConfig, TrainConfig
+from aae_core.errors import CheckpointError, ConfigError
+from aae_core.models import build_model
+from aae_core.store.checkpoints import (
     load_checkpoint,
     read_checkpoint_files,
     save_checkpoint,
     write_checkpoint_files,
 )
-from aae_core.config import ModelConfig, TrainConfig
-from aae_core.errors import CheckpointError, ConfigError
-from aae_core.models import build_model
+from aae_core.training import remote
 
 
 @pytest.fixture

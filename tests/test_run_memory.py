@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from aae_core.checkpoints import load_checkpoint
-from aae_core.explore import view_bounds
-from aae_core.train import Controls
+from aae_core.analysis.explore import view_bounds
+from aae_core.store.checkpoints import load_checkpoint
+from aae_core.training.train import Controls
 from tests.conftest import TINY, train_config, wait_for
 
 

@@ -8,11 +8,11 @@ import os
 import pytest
 import torch
 
-from aae_core.capacity import DeviceInfo
-from aae_core.checkpoints import load_checkpoint
 from aae_core.errors import ConfigError
 from aae_core.models.aae import AAE
-from aae_core.train import Controls
+from aae_core.store.checkpoints import load_checkpoint
+from aae_core.training.capacity import DeviceInfo
+from aae_core.training.train import Controls
 from tests.conftest import TINY, train_config, wait_for
 from ui import run_registry
 from ui.run_registry import BusyError, NotYours, RunRegistry

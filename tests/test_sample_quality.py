@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from aae_core.analysis.sample_quality import frechet_distance, judge_samples, train_judge
 from aae_core.data import synthetic_digits
 from aae_core.errors import ConfigError
-from aae_core.sample_quality import frechet_distance, judge_samples, train_judge
 
 
 def test_frechet_distance_of_a_set_with_itself_is_zero():
@@ -63,8 +63,8 @@ def test_the_judge_is_reproducible():
 
 
 def test_the_cached_judge_is_trained_once_then_loaded(tmp_path, monkeypatch):
-    from aae_core import sample_quality
-    from aae_core.sample_quality import cached_judge
+    from aae_core.analysis import sample_quality
+    from aae_core.analysis.sample_quality import cached_judge
 
     data = synthetic_digits(n_train=200, n_test=10)
     first = cached_judge("synthetic", data.train_x, data.train_y, tmp_path, epochs=1)
@@ -82,8 +82,8 @@ def test_a_shipped_judge_is_loaded_instead_of_training_and_a_broken_one_is_not(t
                                                                              monkeypatch):
     from safetensors.torch import save_file
 
-    from aae_core import sample_quality
-    from aae_core.sample_quality import cached_judge
+    from aae_core.analysis import sample_quality
+    from aae_core.analysis.sample_quality import cached_judge
 
     data = synthetic_digits(n_train=200, n_test=10)
     made = sample_quality.train_judge(data.train_x, data.train_y, epochs=1)
@@ -104,9 +104,9 @@ def test_a_shipped_judge_is_loaded_instead_of_training_and_a_broken_one_is_not(t
 
 def test_the_shipped_mnist_judge_reads_held_out_digits():
     """checkpoints/.judges: the judge the Style vs Label page uses without training it."""
-    from aae_core.catalog import shipped_dir
+    from aae_core.analysis.sample_quality import Judge
     from aae_core.data import available, load_dataset
-    from aae_core.sample_quality import Judge
+    from aae_core.store.catalog import shipped_dir
 
     path = shipped_dir() / ".judges" / "mnist-10k-e4-s0.safetensors"
     if not path.exists() or not available("mnist-10k"):

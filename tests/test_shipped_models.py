@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from aae_core.checkpoints import load_checkpoint
 from aae_core.cli import main
+from aae_core.store.checkpoints import load_checkpoint
 from tests.conftest import requires_mnist_10k
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"

@@ -16,14 +16,14 @@ import traceback
 import pytest
 import torch
 
-from aae_core import step as step_module
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import synthetic_digits
 from aae_core.errors import ConfigError, DivergenceError
 from aae_core.models import MODELS, Batch, build_model
 from aae_core.priors import PriorSpec
-from aae_core.step import EagerStep, GraphedStep, LossMeter, make_step_runner, wants_graph
-from aae_core.train import make_trainer
+from aae_core.training import step as step_module
+from aae_core.training.step import EagerStep, GraphedStep, LossMeter, make_step_runner, wants_graph
+from aae_core.training.train import make_trainer
 
 N_TRAIN, BATCH_SIZE, LOG_EVERY = 240, 20, 4  # 12 steps, a log every 4
 HOST_READS = ("item", "tolist", "cpu", "numpy", "__bool__", "__float__", "__int__",
@@ -135,7 +135,7 @@ def test_a_divergence_between_log_points_is_caught_at_the_next_with_its_step(dat
 
 def test_a_stop_right_after_an_unread_nan_saves_no_nan_weights(data, monkeypatch, tmp_path):
     """Stop between log points after a NaN: the last good checkpoint stays, loadable."""
-    from aae_core.checkpoints import load_checkpoint
+    from aae_core.store.checkpoints import load_checkpoint
 
     trainer = make_trainer(tiny("aae", "gaussian"), train_cfg(epochs=3), dataset=data,
                            out_dir=tmp_path / "run")
@@ -310,7 +310,7 @@ def test_a_failed_capture_is_logged_once_and_training_goes_on_eagerly(monkeypatc
     model, seen = counted_model(monkeypatch)
     runner = GraphedStep(model)
     data = batches(8)
-    with caplog.at_level(logging.WARNING, logger="aae_core.step"):
+    with caplog.at_level(logging.WARNING, logger="aae_core.training.step"):
         for b in data:
             runner(b)
     assert fake.captures == 1 and fake.replays == 0
@@ -318,14 +318,14 @@ def test_a_failed_capture_is_logged_once_and_training_goes_on_eagerly(monkeypatc
     assert runner.mode == "eager"
     assert runner.describe() == ("eager (CUDA-graph capture failed: RuntimeError: CUDA error: "
                                  "operation not permitted when stream is capturing)")
-    warnings = [r for r in caplog.records if r.name == "aae_core.step"]
+    warnings = [r for r in caplog.records if r.name == "aae_core.training.step"]
     assert len(warnings) == 1 and "aae" in warnings[0].getMessage()
 
 
 def test_the_card_says_how_the_step_ran_and_where_the_metrics_were_computed(data, tmp_path):
     progress = make_trainer(tiny("aae", "gaussian"), train_cfg(), dataset=data,
                             out_dir=tmp_path / "run").run()
-    from aae_core.checkpoints import load_checkpoint
+    from aae_core.store.checkpoints import load_checkpoint
 
     card = load_checkpoint(progress.checkpoint).card
     assert (card["device"], card["metrics_device"], card["training_step"]) == \

@@ -1,4 +1,4 @@
-"""Style vs label (aae_core.style): moving codes between mixture components / swiss-roll
+"""Style vs label (aae_core.analysis.style): moving codes between mixture components / swiss-roll
 segments, the style x label grid (paper Fig. 6), and the helpers the page uses."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from aae_core import style
+from aae_core.analysis import style
+from aae_core.analysis.explore import decode_points
 from aae_core.config import ModelConfig
 from aae_core.errors import ConfigError
-from aae_core.explore import decode_points
 from aae_core.images import side_by_side
 from aae_core.models import build_model
 from aae_core.priors import GaussianPrior, MixturePrior, SwissRollPrior

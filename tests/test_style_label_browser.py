@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pytest
 
-from aae_core.checkpoints import list_checkpoints, read_config
+from aae_core.store.checkpoints import list_checkpoints, read_config
 from bench.browser import (
     REPO_ROOT,
     artifact_path,

@@ -7,13 +7,13 @@ import math
 import pytest
 import torch
 
-from aae_core import evaluate
-from aae_core.checkpoints import load_checkpoint, optimizer_tensors
+from aae_core.analysis import evaluate
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.errors import ConfigError, DivergenceError
 from aae_core.models import MODELS
 from aae_core.priors import PriorSpec
-from aae_core.train import TrainingRun, make_trainer
+from aae_core.store.checkpoints import load_checkpoint, optimizer_tensors
+from aae_core.training.train import TrainingRun, make_trainer
 from tests.conftest import BATCH_SIZE, N_TEST, N_TRAIN, TINY, train_config, wait_for
 
 

@@ -311,7 +311,7 @@ def test_semi_supervised_runs_from_the_page_get_the_measured_denoising_default()
 def test_a_full_disk_shows_the_one_line_on_the_page(registry, runs, monkeypatch):
     """The README's promise on the Train page itself: 'cannot write the checkpoint to ...',
     the cause, no exception name, no traceback under Details."""
-    from aae_core import checkpoints
+    from aae_core.store import checkpoints
 
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from aae_core import catalog
+from aae_core.store import catalog
 from tests.conftest import ROOT
 from ui import url_state
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import torch
 
-from aae_core.checkpoints import save_checkpoint
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import load_dataset
 from aae_core.inference import batched
 from aae_core.models import build_model
 from aae_core.priors import PriorSpec
+from aae_core.store.checkpoints import save_checkpoint
 
 DEFAULT_PRIOR = {"aae-label-regularized": "mixture"}
 

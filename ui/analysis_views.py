@@ -10,12 +10,12 @@ import numpy as np
 import streamlit as st
 import torch
 
-from aae_core.catalog import Entry, shipped_dir
-from aae_core.checkpoints import Checkpoint
 from aae_core.data import Dataset, load_dataset
 from aae_core.errors import AAEError
 from aae_core.images import to_png_bytes
 from aae_core.models import MODELS
+from aae_core.store.catalog import Entry, shipped_dir
+from aae_core.store.checkpoints import Checkpoint
 from aae_core.words import a_or_an
 from ui.loaders import model_entries
 from ui.plain_text import plain
@@ -100,8 +100,8 @@ def one_hot(label: int | None, n: int) -> list[float] | None:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _judge_classifier(dataset: str):
     """The dataset's judge classifier (trained once per machine, then loaded from disk)."""
+    from aae_core.analysis.sample_quality import cached_judge
     from aae_core.data import default_cache_dir, load_dataset
-    from aae_core.sample_quality import cached_judge
 
     data = load_dataset(dataset, download=False)
     return cached_judge(dataset, data.train_x, data.train_y, default_cache_dir(),
@@ -116,7 +116,7 @@ def judge_for(ckpt: Checkpoint):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _hold_map(name: str, key: tuple, bounds: tuple):
-    from aae_core.label_hold import label_hold_map
+    from aae_core.analysis.label_hold import label_hold_map
     from ui.loaders import open_checkpoint
 
     ckpt = open_checkpoint(name)
@@ -124,7 +124,7 @@ def _hold_map(name: str, key: tuple, bounds: tuple):
 
 
 def hold_map_for(name: str, ckpt: Checkpoint, bounds):
-    """Where the label holds over `bounds` (aae_core.label_hold.HoldMap), measured once
+    """Where the label holds over `bounds` (aae_core.analysis.label_hold.HoldMap), measured once
     per model (and again after retraining); None when the dataset is not on this machine."""
     from ui.loaders import cache_key
 
@@ -137,9 +137,9 @@ def hold_map_for(name: str, ckpt: Checkpoint, bounds):
 def hold_report(ckpt: Checkpoint, hold_map, z, label: int, names, box) -> None:
     """What was measured about the label at z, in words, and the map of where it holds.
 
-    hold_map: aae_core.label_hold.HoldMap over the model's code range (None: not measured);
+    hold_map: aae_core.analysis.label_hold.HoldMap over the model's code range (None: not measured);
     box: the pad's bounds (kept inside the region where the label holds)."""
-    from aae_core.label_hold import HOLD_THRESHOLD, judge_labels
+    from aae_core.analysis.label_hold import HOLD_THRESHOLD, judge_labels
     from ui.figures import hold_figure
 
     if hold_map is None:

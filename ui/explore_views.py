@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aae_core import explore
-from aae_core.checkpoints import Checkpoint
+from aae_core.analysis import explore
+from aae_core.analysis.parts import majority_digits, part_names, part_of_held_out
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
 from aae_core.models import LABEL_CLUSTER
-from aae_core.parts import majority_digits, part_names, part_of_held_out
 from aae_core.preprocess import canvas_to_gray, load_image_bytes, to_mnist
+from aae_core.store.checkpoints import Checkpoint
 from aae_core.words import a_or_an
 from ui.pad import density_payload
 from ui.plain_text import plain

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from aae_core.explore import prior_density
+from aae_core.analysis.explore import prior_density
 from aae_core.images import PALETTE
 from ui.plain_text import plain_html
 

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from aae_core import explore
+from aae_core.analysis import explore
 from aae_core.images import PALETTE_RGB, tile, to_png_bytes
 from ui.loaders import open_checkpoint
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aae_core import catalog
-from aae_core.checkpoints import Checkpoint, load_checkpoint
 from aae_core.paths import folder_stamp as _stamp
+from aae_core.store import catalog
+from aae_core.store.checkpoints import Checkpoint, load_checkpoint
 from ui.model_choice import pick_model  # noqa: F401  (pages import it from here)
 from ui.pad.payload import decoder_payload, points_payload
 

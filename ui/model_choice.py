@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from aae_core import catalog
+from aae_core.store import catalog
 from ui.plain_text import plain
 
 MODEL_KEY = "model"

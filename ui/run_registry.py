@@ -13,14 +13,15 @@ Who owns a run (the Train page says the same to the user):
   visitor may `adopt` it: that is how you regain its controls after reopening the tab.
   If the same session reconnects first, `attach(owner)` gives the run back to it.
 - At most one active run per owner, and at most `max_runs()` runs training at once
-  (per device, aae_core/capacity.py: on a CPU $AAE_MAX_RUNS, default max(1, cpu_count // 2),
+  (per device, aae_core/training/capacity.py: on a CPU $AAE_MAX_RUNS, default
+  max(1, cpu_count // 2),
   as CPU training shares the machine with the app itself; on a CUDA GPU $AAE_MAX_GPU_RUNS,
   default from its memory and SMs). A run started beyond that limit waits in a first-come,
   first-served queue (its position is shown) and starts when a run ends; a user's queued run
   is their one active run, so nobody holds two places. The queue is bounded ($AAE_MAX_QUEUE,
   default 100).
 - Where runs train: in this process (a thread each), or, with $AAE_RAY_ADDRESS set, on
-  that Ray cluster (a Ray actor each, see aae_core/remote.py; checkpoints come back as
+  that Ray cluster (a Ray actor each, see aae_core/training/remote.py; checkpoints come back as
   bytes into runs_dir()). Both are a TrainingRun: nothing here or on the page differs.
 - When the server process exits normally (Ctrl+C, SIGTERM), an atexit hook stops every
   active run, which saves it where it got to; a killed process keeps the last per-epoch
@@ -52,14 +53,14 @@ from pathlib import Path
 
 import torch
 
-from aae_core.capacity import DeviceInfo, describe_device, run_limit
-from aae_core.catalog import runs_dir
-from aae_core.checkpoints import check_name, read_config
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.device import resolve_device
 from aae_core.errors import AAEError, CheckpointError, ConfigError
-from aae_core.remote import ADDRESS_ENV, make_remote_trainer
-from aae_core.train import TrainingRun, make_trainer
+from aae_core.store.catalog import runs_dir
+from aae_core.store.checkpoints import check_name, read_config
+from aae_core.training.capacity import DeviceInfo, describe_device, run_limit
+from aae_core.training.remote import ADDRESS_ENV, make_remote_trainer
+from aae_core.training.train import TrainingRun, make_trainer
 
 KEEP_FINISHED = 20  # finished runs remembered for viewing (their checkpoints stay on disk)
 EXIT_SAVE_S = 10.0  # at server exit, how long each active run gets to stop and save
@@ -91,7 +92,7 @@ def server_device() -> DeviceInfo:
 
 
 def default_max_runs() -> int:
-    """Runs training at once on the server's device (aae_core/capacity.py): on a CPU
+    """Runs training at once on the server's device (aae_core/training/capacity.py): on a CPU
     $AAE_MAX_RUNS or half the cores; on a CUDA GPU $AAE_MAX_GPU_RUNS or what its memory,
     SMs and the host's cores allow."""
     return run_limit(server_device())

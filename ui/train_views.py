@@ -16,14 +16,15 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from aae_core import catalog, explore
+from aae_core.analysis import explore
 from aae_core.cli import run_defaults
 from aae_core.data import DATASET_NAMES
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
 from aae_core.models import MODELS
 from aae_core.nets import ENCODER_KINDS
-from aae_core.train import Progress
+from aae_core.store import catalog
+from aae_core.training.train import Progress
 from ui import train_settings as ts
 from ui.figures import latent_scatter, loss_curves
 from ui.plain_text import plain

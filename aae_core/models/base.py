@@ -5,7 +5,7 @@ A model is an nn.Module that owns its prior, its networks and its optimizers.
 zero_grad/backward/step) and returns named 0-d loss tensors on the model's device. A step
 never reads a value back to the host (no .item(), no branch on a tensor): on a GPU that
 would stall the queue every phase, and it would stop the step from being captured in a
-CUDA graph (aae_core/step.py). The trainer reads the losses when it logs.
+CUDA graph (aae_core/training/step.py). The trainer reads the losses when it logs.
 """
 
 from __future__ import annotations

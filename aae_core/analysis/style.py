@@ -17,8 +17,8 @@ import math
 import numpy as np
 import torch
 
+from aae_core.analysis.explore import decode_points
 from aae_core.errors import ConfigError
-from aae_core.explore import decode_points
 from aae_core.models import MODELS, LatentModel
 from aae_core.priors import MixturePrior, Prior, SwissRollPrior
 

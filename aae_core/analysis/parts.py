@@ -43,7 +43,7 @@ def part_of_held_out(model: LatentModel, codes: np.ndarray | None,
     """The part (N,) each held-out digit belongs to, or None when it cannot be told:
     cluster heads -> nearest head to the code; clusters -> the encoder's argmax over the
     images (needs them); a mixture / swiss-roll prior -> the component the code sits in."""
-    from aae_core.style import component_of
+    from aae_core.analysis.style import component_of
 
     if model.label_meaning == LABEL_CLUSTER:
         if images is None:

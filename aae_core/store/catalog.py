@@ -11,11 +11,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from aae_core.checkpoints import check_name, list_checkpoints, read_config, recover_root
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.errors import AAEError, CheckpointError
+from aae_core.store.checkpoints import check_name, list_checkpoints, read_config, recover_root
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def shipped_dir() -> Path:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from aae_core import metrics
+from aae_core.analysis import metrics
 from aae_core.data import Dataset
 from aae_core.errors import ConfigError
 from aae_core.inference import batched

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aae_core import metrics
+from aae_core.analysis import metrics
 from aae_core.errors import ConfigError
 
 #: The paper's MNIST results (SPEC 4, 5; 1000 labels from its Table 2): test error in %, and

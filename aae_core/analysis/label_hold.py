@@ -3,7 +3,7 @@
 A model that keeps style apart from label promises that changing z changes only the
 handwriting. That is true only where the decoder was trained: far from the codes, label 4
 may draw a 9. For every cell of an n x n grid over the pad this module decodes z with
-each label and asks the judge (aae_core.sample_quality.Judge, trained on the dataset's
+each label and asks the judge (aae_core.analysis.sample_quality.Judge, trained on the dataset's
 training digits) which digit it sees:
 
 - decoders of [z, y] (supervised, semi-supervised): hold = share of labels k whose image
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from aae_core.analysis.explore import decode_points, lattice_points
+from aae_core.analysis.style import component_of, n_labels
 from aae_core.errors import ConfigError
-from aae_core.explore import decode_points, lattice_points
 from aae_core.models import LatentModel
-from aae_core.style import component_of, n_labels
 
 HOLD_THRESHOLD = 0.9  # a cell "holds" when the judge recovers at least 90 % of the labels
 

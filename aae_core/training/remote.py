@@ -28,9 +28,9 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from aae_core.checkpoints import read_checkpoint_files, write_checkpoint_files
 from aae_core.errors import AAEError, ConfigError, DivergenceError
-from aae_core.train import Progress, Trainer, TrainingRun, make_trainer
+from aae_core.store.checkpoints import read_checkpoint_files, write_checkpoint_files
+from aae_core.training.train import Progress, Trainer, TrainingRun, make_trainer
 
 ADDRESS_ENV = "AAE_RAY_ADDRESS"  # the app: a Ray cluster to send Train-page runs to
 GPU_FRACTION_ENV = "AAE_RAY_GPU_FRACTION"  # share of a GPU one run asks for (default 0.25)
@@ -78,13 +78,13 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> str:
 
 
 def _package_dir() -> str:
-    return str(Path(__file__).resolve().parent)
+    return str(Path(__file__).resolve().parents[1])
 
 
 def _export_pythonpath() -> None:
     """Make aae_core importable in the local Ray's workers, whatever their folder (they
     inherit this environment; a runtime_env upload would cost each new worker seconds)."""
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if root not in parts:
         os.environ["PYTHONPATH"] = os.pathsep.join([root, *parts])

@@ -19,7 +19,6 @@ import numpy as np
 import torch
 
 from aae_core import __version__
-from aae_core.checkpoints import finite_metrics, load_checkpoint, save_checkpoint
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import Dataset, labeled_indices, load_dataset
 from aae_core.device import resolve_device, seed_everything
@@ -32,7 +31,8 @@ from aae_core.errors import (
 )
 from aae_core.inference import batched
 from aae_core.models import Batch, LatentModel, build_model
-from aae_core.step import (
+from aae_core.store.checkpoints import finite_metrics, load_checkpoint, save_checkpoint
+from aae_core.training.step import (
     LossMeter,
     graph_setting,
     make_step_runner,
@@ -298,7 +298,7 @@ class Trainer:
     # --- checkpoints -------------------------------------------------------------------
     def _save(self, epochs_done: int, wall_s: float, *, final: bool) -> None:
         # late: evaluation is heavier than training
-        from aae_core.evaluate import METRIC_MEANINGS, evaluate
+        from aae_core.analysis.evaluate import METRIC_MEANINGS, evaluate
 
         model = self.model
         model.eval()

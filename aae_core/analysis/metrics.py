@@ -16,8 +16,8 @@ import math
 import numpy as np
 import torch
 
-from .errors import ConfigError
-from .losses import bce_per_image, mmd_imq
+from aae_core.errors import ConfigError
+from aae_core.losses import bce_per_image, mmd_imq
 
 #: Most entries in one distance block: 2**22 float32 values = 16 MiB. A block plus the few
 #: temporaries around it (cdist, topk, logsumexp) stays well under 100 MB for any input size.

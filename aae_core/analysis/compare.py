@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from aae_core import metrics
-from aae_core.evaluate import prior_match
+from aae_core.analysis import metrics
+from aae_core.analysis.evaluate import prior_match
 from aae_core.inference import batched
 from aae_core.models import MODELS, LatentModel
 from aae_core.models.base import COMPARE_ADVERSARIAL, COMPARE_VARIATIONAL, COMPARE_WASSERSTEIN
