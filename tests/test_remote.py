@@ -1,6 +1,5 @@
 """aae_core.training.remote without a cluster: checkpoints travel as bytes and land atomically,
-what a
-run asks the cluster for, and Ray's error text boiled down to one line."""
+what a run asks the cluster for, and Ray's error text boiled down to one line."""
 
 from __future__ import annotations
 

@@ -12,14 +12,12 @@ Who owns a run (the Train page says the same to the user):
   a session-scoped cache_resource's on_release), the run is left without an owner and any
   visitor may `adopt` it: that is how you regain its controls after reopening the tab.
   If the same session reconnects first, `attach(owner)` gives the run back to it.
-- At most one active run per owner, and at most `max_runs()` runs training at once
-  (per device, aae_core/training/capacity.py: on a CPU $AAE_MAX_RUNS, default
-  max(1, cpu_count // 2),
-  as CPU training shares the machine with the app itself; on a CUDA GPU $AAE_MAX_GPU_RUNS,
-  default from its memory and SMs). A run started beyond that limit waits in a first-come,
-  first-served queue (its position is shown) and starts when a run ends; a user's queued run
-  is their one active run, so nobody holds two places. The queue is bounded ($AAE_MAX_QUEUE,
-  default 100).
+- At most one active run per owner, and at most `max_runs()` runs training at once (per device,
+  aae_core/training/capacity.py: on a CPU $AAE_MAX_RUNS, default max(1, cpu_count // 2), as CPU
+  training shares the machine with the app itself; on a CUDA GPU $AAE_MAX_GPU_RUNS, default from its
+  memory and SMs). A run started beyond that limit waits in a first-come, first-served queue (its
+  position is shown) and starts when a run ends; a user's queued run is their one active run, so
+  nobody holds two places. The queue is bounded ($AAE_MAX_QUEUE, default 100).
 - Where runs train: in this process (a thread each), or, with $AAE_RAY_ADDRESS set, on
   that Ray cluster (a Ray actor each, see aae_core/training/remote.py; checkpoints come back as
   bytes into runs_dir()). Both are a TrainingRun: nothing here or on the page differs.
