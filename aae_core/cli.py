@@ -177,14 +177,16 @@ def _model_config(args):
 
 
 def cmd_list(args) -> int:
-    from aae_core.data import DATASET_NAMES
+    from aae_core.data import DATASET_NAMES, where
     from aae_core.models import MODELS
     from aae_core.store.checkpoints import list_checkpoints, read_config, recover_root
 
     print("models:")
     for name, cls in MODELS.items():
         print(f"  {name:<22} priors: {', '.join(cls.supported_priors):<36} {cls.description}")
-    print("datasets:", ", ".join(DATASET_NAMES), "or a folder of IDX files")
+    print("datasets (or a folder of IDX files; $AAE_DATA_DIR is looked in first for MNIST):")
+    for name in DATASET_NAMES:
+        print(f"  {name:<22} {where(name)}")
     print("checkpoints:")
     recover_root(Path("checkpoints"))
     for path in list_checkpoints(Path("checkpoints")):

@@ -39,9 +39,10 @@ def main() -> None:
     out = REPO_ROOT / "docs"
     out.mkdir(exist_ok=True)
     env = {}
-    shared_mnist = REPO_ROOT.parent / "shared" / "data" / "mnist"  # as tests/conftest.py
-    if "AAE_DATA_DIR" not in os.environ and shared_mnist.is_dir():
-        env["AAE_DATA_DIR"] = str(shared_mnist)
+    for shared in ("mnist-full", "mnist"):  # as tests/conftest.py
+        folder = REPO_ROOT.parent / "shared" / "data" / shared
+        if "AAE_DATA_DIR" not in os.environ and "AAE_DATA_DIR" not in env and folder.is_dir():
+            env["AAE_DATA_DIR"] = str(folder)
     with streamlit_server("app.py", env=env) as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
