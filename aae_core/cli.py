@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace the checkpoint at --out: give the same path again")
     t.add_argument("--resume", default=None,
                    help="continue this checkpoint, with its settings, to --epochs in all")
+    t.add_argument("--threads", type=int, default=None,
+                   help="torch threads on a CPU (default $AAE_TORCH_THREADS, else 1: a second "
+                        "thread collapses when anything else runs; bench/thread_policy.py)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--cuda-graph", choices=["auto", "on", "off"], default=None,
                    help="capture the training step in a CUDA graph: auto (default: on CUDA; "
@@ -202,9 +205,11 @@ def cmd_list(args) -> int:
 def cmd_train(args, argv) -> int:
     from aae_core.analysis.evaluate import check_measurable
     from aae_core.data import load_dataset
+    from aae_core.device import use_cpu_threads
     from aae_core.store.checkpoints import recover_root
     from aae_core.training.train import make_trainer
 
+    use_cpu_threads(args.threads)  # before any work: a bad value costs nothing
     out = _check_train_out(args)
     recover_root(out.parent)
     model_cfg, train = _resumed_settings(args) if args.resume else _new_settings(args)
