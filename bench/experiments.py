@@ -46,7 +46,7 @@ RUNS = ROOT / "runs" / "experiments"
 RECORDS = ROOT / "bench" / "results"
 RESULTS_MD = ROOT / "RESULTS.md"
 TABLE_BEGIN, TABLE_END = "<!-- results:begin -->", "<!-- results:end -->"
-DATASETS = ("mnist-10k", "fashion-mnist", "mnist")
+DATASETS = ("mnist-10k", "fashion-mnist", "mnist", "mnist-val")
 
 
 @dataclass(frozen=True)

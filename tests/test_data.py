@@ -374,6 +374,31 @@ def test_mnist_full_split_from_aae_data_dir_without_a_download(tmp_path, monkeyp
     assert torch.equal(small.train_x, ds.test_x[:8000])
 
 
+@pytest.mark.skipif(not SHARED_MNIST_FULL.is_dir(),
+                    reason=f"{SHARED_MNIST_FULL} (the full MNIST) is not on this machine")
+def test_mnist_val_holds_out_the_end_of_the_train_split_never_a_test_image(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv("AAE_DATA_DIR", str(SHARED_MNIST_FULL))
+    full = load_dataset("mnist", cache_dir=tmp_path, download=False)
+    val = load_dataset("mnist-val", cache_dir=tmp_path, download=False)
+    assert val.train_x.shape == (50000, 784) and val.test_x.shape == (10000, 784)
+    assert torch.equal(val.train_x, full.train_x[:50000])
+    assert torch.equal(val.test_x, full.train_x[50000:])
+    assert "held out for validation" in val.split
+    assert available("mnist-val", cache_dir=tmp_path)
+
+
+def test_mnist_val_refuses_a_train_split_too_small_to_hold_out(tmp_path, fake_mnist):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name, raw in fake_mnist.items():
+        (folder / name).write_bytes(raw)
+    assert available("mnist-val", cache_dir=tmp_path)  # the files are there ...
+    with pytest.raises(DataError, match="too few to hold out") as err:  # ... but only 30
+        load_dataset("mnist-val", cache_dir=tmp_path, download=False)
+    one_line(err)
+
+
 def test_mnist_is_available_from_aae_data_dir_with_its_four_files(tmp_path, monkeypatch,
                                                                     fake_mnist):
     data_dir = tmp_path / "data"

@@ -15,11 +15,14 @@ from aae_core.data.dataset import (
     Dataset,
     holdout_split,
     official_split,
+    validation_split,
 )
 from aae_core.data.synthetic import synthetic_digits
 from aae_core.errors import DataError
 
-DATASET_NAMES = ("mnist", "mnist-10k", "fashion-mnist", "synthetic-digits")
+DATASET_NAMES = ("mnist", "mnist-val", "mnist-10k", "fashion-mnist", "synthetic-digits")
+#: Images of the train split held out by mnist-val (as the classic 50,000 / 10,000 split).
+MNIST_VALIDATION_IMAGES = 10_000
 #: Where Debian's dataset-fashion-mnist package puts the four .gz files.
 _SYSTEM_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -59,6 +62,9 @@ _SOURCES = {
                                                 cache_dir / "fashion-mnist"]),
 }
 
+#: Datasets that read another one's files.
+_FILES_OF = {"mnist-val": "mnist"}
+
 
 def available(name: str | Path, *, cache_dir: str | Path | None = None) -> bool:
     """Whether `name` loads without a download: every file its loader reads is here.
@@ -69,6 +75,7 @@ def available(name: str | Path, *, cache_dir: str | Path | None = None) -> bool:
     name = os.fspath(name)
     if name == "synthetic-digits":
         return True
+    name = _FILES_OF.get(name, name)
     if name in _SOURCES:
         return _local_folder(name, _cache(cache_dir)) is not None
     folder = Path(name).expanduser()
@@ -82,6 +89,7 @@ def where(name: str, *, cache_dir: str | Path | None = None) -> str:
     'download'. For `python -m aae_core list`, so a user sees which data this machine has."""
     if name == "synthetic-digits":
         return "drawn here"
+    name = _FILES_OF.get(name, name)
     folder = _local_folder(name, _cache(cache_dir)) if name in _SOURCES else None
     return str(folder) if folder is not None else "not here: downloaded on first use"
 
@@ -144,6 +152,14 @@ def _load_mnist(cache_dir: Path, download: bool) -> Dataset:
     return _official(folder, "mnist", "MNIST official split", DIGIT_NAMES)
 
 
+def _load_mnist_val(cache_dir: Path, download: bool) -> Dataset:
+    """MNIST's train split alone, its last 10,000 images held out: where settings are
+    chosen (the test images are for reporting only)."""
+    folder = _mnist_folder("mnist", "MNIST", cache_dir, download)
+    train = idx.read_pair(idx.find_pair(folder, "train"))
+    return validation_split("mnist-val", "MNIST", train, MNIST_VALIDATION_IMAGES, DIGIT_NAMES)
+
+
 def _load_mnist_10k(cache_dir: Path, download: bool) -> Dataset:
     """MNIST's 10k test split from $AAE_DATA_DIR or cache_dir/mnist: 8000 train / 2000 held out."""
     folder = _mnist_folder("mnist-10k", "MNIST test split", cache_dir, download)
@@ -201,6 +217,7 @@ def _official(folder: Path, name: str, title: str, class_names) -> Dataset:
 
 _LOADERS: dict[str, Callable[[Path, bool], Dataset]] = {
     "mnist": _load_mnist,
+    "mnist-val": _load_mnist_val,
     "mnist-10k": _load_mnist_10k,
     "fashion-mnist": _load_fashion,
     "synthetic-digits": _load_synthetic,
