@@ -70,3 +70,26 @@ def test_the_page_as_a_student_uses_it():
     at.segmented_control(key="watch_prior").set_value("painted").run()
     assert view_data(at)["paint"] and newest(at)["prior"] == "swiss-roll"
     assert not at.exception and not at.warning
+
+
+def test_switching_the_digits_at_the_cap_releases_the_old_session_first():
+    from aae_core.watch import WatchConfig, WatchSession
+    from aae_core.watch.session import MAX_LIVE, _Live
+
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert "mnist-10k" in at.sidebar.radio(key="watch_dataset").options, "needs AAE_DATA_DIR"
+    others = []  # other tabs fill the server's cap; this tab holds one of its places
+    try:
+        while _Live.count < MAX_LIVE:
+            others.append(WatchSession(WatchConfig(hidden=(8,), n_codes=10, n_prior=10,
+                                                   n_arrows=0)))
+        at.sidebar.radio(key="watch_dataset").set_value("mnist-10k").run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert view_data(at)["packets"], "no view after switching the digits"
+        assert _Live.count == MAX_LIVE
+        at.sidebar.radio(key="watch_dataset").set_value("synthetic-digits").run()
+        assert not at.error and view_data(at)["packets"]
+    finally:
+        for session in others:
+            session.close()

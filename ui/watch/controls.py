@@ -24,6 +24,7 @@ from ui.watch.component import watch_component
 # 1 s, 0.90x, with the same 11-12 updates a second; the view lags the model by ~1 s.)
 FRAGMENT_PERIOD_S = 1.0
 VIEW_KEY = "watch_view"
+SESSION_DATASET_KEY = "_watch_session_dataset"  # the digits of the tab's live session
 PRIORS = {"gaussian": "Gaussian", "mixture": "Mixture of 10", "swiss-roll": "Swiss roll",
           "uniform": "Uniform", "painted": "Draw your own"}
 SPEED_LABELS = {"slow": "Slow", "steady": "Steady", "fast": "Fast", "full": "Full speed"}
@@ -40,7 +41,12 @@ def _session(dataset: str) -> WatchSession:
 
 
 def open_session(dataset: str) -> WatchSession | None:
-    """This tab's session on `dataset`, or None after showing one clear line."""
+    """This tab's session on `dataset`, or None after showing one clear line. When the tab
+    switches its digits, its old session is released before the new one is built: both at
+    once would count twice against the server's cap on live sessions (MAX_LIVE)."""
+    if st.session_state.get(SESSION_DATASET_KEY, dataset) != dataset:
+        _session.clear()  # this tab's entry only (a session-scoped cache); calls _close
+    st.session_state[SESSION_DATASET_KEY] = dataset
     try:
         return _session(dataset)
     except AAEError as exc:
