@@ -8,6 +8,7 @@ cache entry, so separate tests would share one WatchSession anyway).
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,31 @@ def test_switching_the_digits_at_the_cap_releases_the_old_session_first():
     finally:
         for session in others:
             session.close()
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.mark.parametrize("key", ["watch_prior", "watch_speed"])
+def test_clearing_a_choice_keeps_it_and_logs_no_session_state_warning(monkeypatch, key):
+    import streamlit.elements.lib.policies as policies
+
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)  # once a process
+    records = _Records()
+    policies._LOGGER.addHandler(records)
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=120).run()
+        before = at.segmented_control(key=key).value
+        for _ in range(2):  # every time, not only the first
+            at.segmented_control(key=key).set_value(None).run()
+            assert at.segmented_control(key=key).value == before
+    finally:
+        policies._LOGGER.removeHandler(records)
+    assert not at.exception, at.exception
+    assert not [m for m in records.messages if "Session State" in m], records.messages

@@ -25,6 +25,7 @@ from ui.watch.component import watch_component
 FRAGMENT_PERIOD_S = 1.0
 VIEW_KEY = "watch_view"
 SESSION_DATASET_KEY = "_watch_session_dataset"  # the digits of the tab's live session
+CONTROL_KEYS = ("watch_speed", "watch_slow", "watch_prior", "watch_vae")
 PRIORS = {"gaussian": "Gaussian", "mixture": "Mixture of 10", "swiss-roll": "Swiss roll",
           "uniform": "Uniform", "painted": "Draw your own"}
 SPEED_LABELS = {"slow": "Slow", "steady": "Steady", "fast": "Fast", "full": "Full speed"}
@@ -46,6 +47,8 @@ def open_session(dataset: str) -> WatchSession | None:
     once would count twice against the server's cap on live sessions (MAX_LIVE)."""
     if st.session_state.get(SESSION_DATASET_KEY, dataset) != dataset:
         _session.clear()  # this tab's entry only (a session-scoped cache); calls _close
+        for key in CONTROL_KEYS:  # the controls start again from the new session's state
+            st.session_state.pop(key, None)
     st.session_state[SESSION_DATASET_KEY] = dataset
     try:
         return _session(dataset)
@@ -75,6 +78,22 @@ def _call(action, *args) -> None:
         action(*args)
     except AAEError as exc:
         _flash(str(exc))
+
+
+def _choice_state(key: str, current: str) -> None:
+    """A segmented control's first value, put in its state rather than given as `default`:
+    its on_change puts the value back when the control is cleared, and a widget given a
+    default that also has its value set through st.session_state makes Streamlit log a
+    warning with a stack (docs/STREAMLIT_NOTES.md)."""
+    st.session_state.setdefault(key, current)
+
+
+def _on_speed(session: WatchSession) -> None:
+    choice = st.session_state["watch_speed"]
+    if choice is None:  # a segmented control can be cleared: keep the speed
+        st.session_state["watch_speed"] = session.speed
+    else:
+        _call(session.set_speed, choice)
 
 
 def _on_prior(session: WatchSession) -> None:
@@ -112,10 +131,9 @@ def transport(session: WatchSession) -> None:
                 on_click=session.pause if playing else session.play, key="watch_play")
     reset.button("Reset", icon=":material/restart_alt:", width="stretch",
                  on_click=session.reset, key="watch_reset")
+    _choice_state("watch_speed", session.speed)
     speed.segmented_control("Speed", list(SPEEDS), format_func=SPEED_LABELS.get,
-                            default=session.speed, key="watch_speed",
-                            on_change=lambda: _call(session.set_speed,
-                                                    st.session_state["watch_speed"] or "fast"),
+                            key="watch_speed", on_change=_on_speed, args=(session,),
                             label_visibility="collapsed")
     slow.toggle("Slow motion: one phase at a time", key="watch_slow", value=session.slow_motion,
                 on_change=lambda: session.set_slow_motion(st.session_state["watch_slow"]))
@@ -135,8 +153,8 @@ def prior_and_vae(session: WatchSession) -> bool:
     """The prior (four named ones or a painted one) and the VAE toggle; True = paint mode."""
     label, left, right = st.columns([1.3, 3.7, 2], vertical_alignment="center")
     label.markdown("**The prior, live:**")
-    left.segmented_control("Prior", list(PRIORS), format_func=PRIORS.get,
-                           default=session.prior_choice, key="watch_prior",
+    _choice_state("watch_prior", session.prior_choice)
+    left.segmented_control("Prior", list(PRIORS), format_func=PRIORS.get, key="watch_prior",
                            on_change=_on_prior, args=(session,), label_visibility="collapsed")
     right.toggle("Show a VAE beside it", key="watch_vae", value=session.vae is not None,
                  on_change=lambda: session.show_vae(st.session_state["watch_vae"]))
