@@ -252,6 +252,38 @@ def test_painted_mask_from_the_browser():
         PaintedPrior(np.zeros((4, 4)), WINDOW)
 
 
+@pytest.mark.parametrize("window", [
+    (-float("inf"), float("inf"), -float("inf"), float("inf")),  # from Python
+    (-1e30, 1e30, -1e30, 1e30),  # what a crafted browser message sent
+    (float("nan"), 1.0, -1.0, 1.0), (-3.0, 3.0, 2.0, 2.0), (-21.0, 3.0, -3.0, 3.0),
+    (-3.0, 3.0, -3.0), ("a", "b", "c", "d"), None])
+def test_a_painted_prior_refuses_a_window_out_of_range(window):
+    mask = np.ones((4, 4), np.float32)
+    with pytest.raises(ConfigError, match=r"window must be .* finite number from -20 to 20"):
+        PaintedPrior(mask, window)
+
+
+def test_a_window_at_the_limits_is_taken():
+    assert PaintedPrior(np.ones((4, 4)), (-20, 20, -20, 20)).window == (-20.0, 20.0, -20.0, 20.0)
+
+
+def test_diverged_losses_are_never_published_the_models_start_again(session):
+    with torch.no_grad():  # what an overflowing loss leaves behind: NaN weights
+        next(session.aae.encoder.parameters()).fill_(float("nan"))
+    session.play()
+    session.run_for(1)
+    assert any(not np.isfinite(float(v)) for v in session.losses.values())
+    packet = session.snapshot_now()
+    assert packet["phase"] == "reset" and packet["step"] == 0 and not session.playing
+    assert all(np.isfinite(v) for v in packet["losses"].values())
+    assert all(torch.isfinite(p).all() for p in session.aae.parameters())
+    notice = session.take_notice()
+    assert notice.startswith("Training diverged at step 1 (not finite: ") and "paused" in notice
+    assert session.take_notice() is None  # shown once
+    session.run_for(2)
+    assert all(np.isfinite(v) for v in session.snapshot_now()["losses"].values())
+
+
 def test_a_painted_prior_becomes_the_aaes_prior(session):
     mask = np.zeros((16, 16), np.float32)
     mask[:4, :4] = 1

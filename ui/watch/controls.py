@@ -112,10 +112,7 @@ def _on_painted(session: WatchSession) -> None:
     try:
         side = int(painted.get("side", 0))
         mask = mask_from_b64(str(painted.get("mask", "")), side)
-        window = tuple(float(v) for v in painted.get("window", ()))
-        if len(window) != 4:
-            raise ValueError
-        session.set_painted_prior(PaintedPrior(mask, window))
+        session.set_painted_prior(PaintedPrior(mask, painted.get("window")))
     except AAEError as exc:
         _flash(str(exc))
     except (TypeError, ValueError):
@@ -165,6 +162,10 @@ def live_view(session: WatchSession, paint: bool) -> None:
     """The component, in a fragment that polls for packets while the model plays."""
     @st.fragment(run_every=FRAGMENT_PERIOD_S if session.playing else None)
     def view() -> None:
+        notice = session.take_notice()
+        if notice:  # the models diverged and were started again, paused: the whole page
+            _flash(notice)  # shows it, with Play instead of Pause
+            st.rerun(scope="app")
         watch_component(key=VIEW_KEY, session=session, paint=paint,
                         on_painted=lambda: _on_painted(session))
 
