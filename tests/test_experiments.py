@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from aae_core.cli import build_parser
+from aae_core.errors import ConfigError
 from bench import experiments
 
 
@@ -185,7 +186,7 @@ def test_only_picks_runs_by_name_and_refuses_unknown_ones():
     assert [r.name for r in experiments._pick_runs(runs, ("semi-1000", "semi-100"))] == [
         "semi-100", "semi-1000"]
     assert experiments._pick_runs(runs, ()) == runs
-    with pytest.raises(SystemExit, match="no run named semi-7.*semi-100, semi-1000, semi-all"):
+    with pytest.raises(ConfigError, match="no run named semi-7.*semi-100, semi-1000, semi-all"):
         experiments._pick_runs(runs, ("semi-7",))
 
 
@@ -237,3 +238,16 @@ def test_each_seed_is_its_own_command_and_folder(tmp_path, monkeypatch):
     assert seeded.name == f"{run.name}-seed3"
     args = build_parser().parse_args(run.argv("mnist-10k", seeded, seed=3))
     assert args.seed == 3 and args.out == str(seeded)
+
+
+@pytest.mark.slow
+def test_only_one_packing_run_is_measured_alone():
+    """--only pack-aae-gaussian: its row, without the VAE it is usually counted against."""
+    from aae_core.store.checkpoints import load_checkpoint
+
+    shipped = load_checkpoint(experiments.ROOT / "checkpoints" / "aae-gaussian")  # 2-D AAE
+    rows = experiments._packing_measure("synthetic-digits", {"pack-aae-gaussian": shipped})
+    [row] = rows
+    assert row.setting == "aae, gaussian prior (2-D)" and row.runs == ["pack-aae-gaussian"]
+    assert "aae_wins" not in row.figures and row.note == ""
+    assert 0 <= row.figures["holes"] <= 1 and 0 <= row.figures["knn"] <= 1

@@ -49,6 +49,8 @@ PHASES = (
 PHASE_KEYS = tuple(key for key, _, _ in PHASES)
 #: Speed choices: steps per second at most (None: as fast as the machine goes).
 SPEEDS = {"slow": 3.0, "steady": 12.0, "fast": 40.0, "full": None}
+#: The digits a watched model may learn (the page offers those that load without a download).
+DATASETS = ("synthetic-digits", "mnist-10k")
 MAX_LIVE = 4  # watch sessions alive at once in one process (each holds two models)
 RING = 32  # packets kept for late readers
 DIGITS_SHOWN = 10  # fixed held-out digits with reconstructions (one per class when possible)

@@ -12,7 +12,15 @@ import streamlit as st
 
 from aae_core.data import available
 from aae_core.errors import AAEError
-from aae_core.watch import PHASES, SPEEDS, PaintedPrior, WatchConfig, WatchSession, mask_from_b64
+from aae_core.watch import (
+    DATASETS,
+    PHASES,
+    SPEEDS,
+    PaintedPrior,
+    WatchConfig,
+    WatchSession,
+    mask_from_b64,
+)
 from ui.plain_text import plain
 from ui.run_registry import default_threads
 from ui.watch.component import watch_component
@@ -29,7 +37,6 @@ CONTROL_KEYS = ("watch_speed", "watch_slow", "watch_prior", "watch_vae")
 PRIORS = {"gaussian": "Gaussian", "mixture": "Mixture of 10", "swiss-roll": "Swiss roll",
           "uniform": "Uniform", "painted": "Draw your own"}
 SPEED_LABELS = {"slow": "Slow", "steady": "Steady", "fast": "Fast", "full": "Full speed"}
-DATASETS = ("synthetic-digits", "mnist-10k")
 
 
 def _close(session: WatchSession) -> None:
