@@ -8,7 +8,8 @@ print the figures and record them for RESULTS.md.
     python -m bench.experiments table      # rewrite RESULTS.md's table from bench/results/
 
 Each experiment is a set of `python -m aae_core train ...` runs (each written to
-runs/experiments/<dataset>/<run>/, reused when its card shows the same command; --retrain
+runs/experiments/<dataset>/<run>/, a folder of IDX files getting a slug of its path for
+<dataset>, never beside the data; reused when its card shows the same command; --retrain
 forces) and a measurement over the checkpoints, on the dataset's held-out split only.
 Every run is a Ray task asking for one CPU (one torch thread; a GPU share on a GPU cluster),
 all submitted at once: a local Ray with --jobs CPUs (this machine: 2 cores, --jobs 2) is
@@ -30,6 +31,7 @@ training command and card (epochs, wall time, device).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -66,8 +68,25 @@ class Run:
                 dataset, "--seed", str(seed), "--no-progress", "--out", str(shown)]
 
     def folder(self, dataset: str, seed: int = 0) -> Path:
-        """Where this run's checkpoint lives: <name> for seed 0, <name>-seed<N> otherwise."""
-        return RUNS / dataset / (self.name if seed == 0 else f"{self.name}-seed{seed}")
+        """Where this run's checkpoint lives: <name> for seed 0, <name>-seed<N> otherwise,
+        in the dataset's folder under RUNS (its log beside it, <folder>.log)."""
+        name = self.name if seed == 0 else f"{self.name}-seed{seed}"
+        return RUNS / dataset_folder(dataset) / name
+
+
+def dataset_folder(dataset: str) -> str:
+    """The folder under RUNS of a dataset's runs: a named dataset's name (mnist-10k: where
+    the recorded runs are), a folder of IDX files a safe slug of its last names and a
+    digest of its absolute path ("data-digits60-1f2e3d4c"), so outputs never go beside the
+    data, whatever the dataset is called."""
+    from aae_core.data.registry import DATASET_NAMES
+
+    if dataset in DATASET_NAMES:
+        return dataset
+    path = os.path.abspath(os.path.expanduser(dataset))
+    words = re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(Path(path).parts[-2:])).strip("-._")
+    digest = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"data-{words[:40] or 'root'}-{digest}"
 
 
 @dataclass

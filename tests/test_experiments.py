@@ -240,6 +240,28 @@ def test_each_seed_is_its_own_command_and_folder(tmp_path, monkeypatch):
     assert args.seed == 3 and args.out == str(seeded)
 
 
+@pytest.mark.parametrize("dataset", ["/etc", "/", "../data/digits", "data dir/x", "~/mnist"])
+def test_runs_of_a_dataset_folder_stay_under_the_runs_folder(tmp_path, monkeypatch, dataset):
+    monkeypatch.setattr(experiments, "RUNS", tmp_path / "runs")
+    run = experiments.EXPERIMENTS["packing"].plan(dataset, False)[0]
+    for seed in (0, 2):
+        folder = run.folder(dataset, seed)
+        log = folder.with_suffix(".log")  # where _collect writes the run's log
+        assert folder.parent.parent == log.parent.parent == tmp_path / "runs", folder
+        assert folder.parent.name.startswith("data-")
+        assert set(folder.parent.name) <= set("abcdefghijklmnopqrstuvwxyz"
+                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def test_named_datasets_keep_their_recorded_run_folders(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "RUNS", tmp_path)
+    run = experiments.EXPERIMENTS["packing"].plan("mnist-10k", False)[0]
+    for dataset in ("mnist-10k", "fashion-mnist", "synthetic-digits", "mnist"):
+        assert run.folder(dataset) == tmp_path / dataset / run.name
+    # two folders with the same name in different places do not share their runs
+    assert run.folder("/a/data") != run.folder("/b/data")
+
+
 @pytest.mark.slow
 def test_only_one_packing_run_is_measured_alone():
     """--only pack-aae-gaussian: its row, without the VAE it is usually counted against."""
