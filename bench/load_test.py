@@ -366,7 +366,8 @@ async def classroom(args) -> int:
 
 def build_parser():
     p = parser("python -m bench.load_test", __doc__)
-    p.add_argument("--sessions", type=Whole(1, 100), default=20)
+    p.add_argument("--sessions", type=Whole(1, 40), default=20,
+                   help="sessions at once (each a browser page with --crowd browser)")
     p.add_argument("--model", type=CHECKPOINT, default="aae-gaussian")
     p.add_argument("--epochs", type=Whole(1, MAX_EPOCHS), default=500)
     p.add_argument("--no-training", action="store_true")

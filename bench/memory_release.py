@@ -17,16 +17,11 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from aae_core.config import MAX_LAYER_SIZE, MAX_LAYERS  # noqa: E402
-from bench.args import MAX_SECONDS, Number, Wholes, parser, run_script  # noqa: E402
+from aae_core.config import MAX_LAYER_SIZE, MAX_LAYERS
+from bench.args import MAX_SECONDS, Number, Wholes, parser, run_script
 
 
 def rss_mb() -> float:

@@ -27,15 +27,10 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from aae_core.watch.session import DATASETS  # noqa: E402
-from bench.args import Number, parser, run_script  # noqa: E402
+from aae_core.watch.session import DATASETS
+from bench.args import Number, parser, run_script
 
 STATS_JS = """() => { const s = globalThis.__aaeWatch; if (!s || !s.lastPacket) return null;
   return {received: s.received, drawn: s.drawn, skipped: s.skipped, played: s.played.slice(-400),
