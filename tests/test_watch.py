@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 from dataclasses import replace
 
@@ -270,15 +271,15 @@ def test_a_window_at_the_limits_is_taken():
 def test_diverged_losses_are_never_published_the_models_start_again(session):
     with torch.no_grad():  # what an overflowing loss leaves behind: NaN weights
         next(session.aae.encoder.parameters()).fill_(float("nan"))
-    session.play()
+    session.play()  # its thread may train a step or two more: NaN as well
     session.run_for(1)
-    assert any(not np.isfinite(float(v)) for v in session.losses.values())
     packet = session.snapshot_now()
     assert packet["phase"] == "reset" and packet["step"] == 0 and not session.playing
     assert all(np.isfinite(v) for v in packet["losses"].values())
     assert all(torch.isfinite(p).all() for p in session.aae.parameters())
     notice = session.take_notice()
-    assert notice.startswith("Training diverged at step 1 (not finite: ") and "paused" in notice
+    assert re.match(r"Training diverged at step [1-9]\d* \(not finite: .*d_loss", notice)
+    assert "started again from fresh weights and paused" in notice
     assert session.take_notice() is None  # shown once
     session.run_for(2)
     assert all(np.isfinite(v) for v in session.snapshot_now()["losses"].values())
