@@ -11,6 +11,7 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -122,3 +123,32 @@ def test_clearing_a_choice_keeps_it_and_logs_no_session_state_warning(monkeypatc
         policies._LOGGER.removeHandler(records)
     assert not at.exception, at.exception
     assert not [m for m in records.messages if "Session State" in m], records.messages
+
+
+def test_a_diverged_model_is_said_and_started_again_never_shown_as_nan(monkeypatch):
+    import torch
+
+    from ui.watch import controls
+
+    made = []
+
+    class Recorded(controls.WatchSession):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(controls, "WatchSession", Recorded)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.sidebar.radio(key="watch_dataset").set_value("mnist-10k").run()  # a new session
+    try:
+        session = made[-1]  # the mnist-10k one
+        with torch.no_grad():  # what an overflowing loss leaves behind: NaN weights
+            next(session.aae.encoder.parameters()).fill_(float("nan"))
+        at.button(key="watch_step_discriminator").click().run()
+        assert not at.exception, at.exception
+        assert [w.value for w in at.warning if "Training diverged" in w.value], at.warning
+        losses = [v for p in view_data(at)["packets"] for v in p["losses"].values()]
+        assert all(np.isfinite(losses)), losses
+        assert at.button(key="watch_play").label == "Play"
+    finally:
+        at.sidebar.radio(key="watch_dataset").set_value("synthetic-digits").run()
