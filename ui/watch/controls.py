@@ -91,7 +91,7 @@ def _choice_state(key: str, current: str) -> None:
     """A segmented control's first value, put in its state rather than given as `default`:
     its on_change puts the value back when the control is cleared, and a widget given a
     default that also has its value set through st.session_state makes Streamlit log a
-    warning with a stack (docs/STREAMLIT_NOTES.md)."""
+    warning with a stack (streamlit/elements/lib/policies.py, check_session_state_rules)."""
     st.session_state.setdefault(key, current)
 
 
