@@ -86,6 +86,7 @@ def test_every_script_is_walked():
     assert len(SCRIPTS) >= 14 and "experiments" in SCRIPTS and "browser" not in SCRIPTS
 
 
+@pytest.mark.slow  # a subprocess a script (torch imported in each)
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_every_bad_argument_is_one_line_and_exit_2(name, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("AAE_DATA_DIR", "RAY_ADDRESS")}
