@@ -206,11 +206,15 @@ def cmd_train(args, argv) -> int:
     from aae_core.analysis.evaluate import check_measurable
     from aae_core.data import load_dataset
     from aae_core.device import use_cpu_threads
-    from aae_core.store.checkpoints import recover_root
+    from aae_core.store.checkpoints import check_writable, recover_root
     from aae_core.training.train import make_trainer
 
     use_cpu_threads(args.threads)  # before any work: a bad value costs nothing
     out = _check_train_out(args)
+    try:
+        check_writable(out)  # a place that cannot be written fails now, not after training
+    except WriteError as exc:
+        raise ConfigError(f"--out: {exc}; give a folder you can write to") from None
     recover_root(out.parent)
     model_cfg, train = _resumed_settings(args) if args.resume else _new_settings(args)
     data = load_dataset(train.dataset)

@@ -10,11 +10,12 @@ performance.now() is coarsened in a page that is not cross-origin isolated (ofte
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import torch
 
+from aae_core.config import MAX_LAYER_SIZE
+from bench.args import Whole, parser, run_script
 from bench.browser import REPO_ROOT, browser_skip_reason, launch_chromium
 from ui.pad.payload import decoder_payload, payload_nbytes
 
@@ -59,11 +60,16 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=1000, help="decodes per measurement")
-    ap.add_argument("--hidden", type=int, default=256, help="hidden width H")
-    args = ap.parse_args()
+def build_parser():
+    p = parser("python -m bench.browser_decode", __doc__)
+    p.add_argument("--n", type=Whole(1, 100_000), default=1000, help="decodes per measurement")
+    p.add_argument("--hidden", type=Whole(1, MAX_LAYER_SIZE), default=256,
+                   help="hidden width H")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     reason = browser_skip_reason()
     if reason:
         raise SystemExit(f"cannot run: {reason}")
@@ -94,7 +100,8 @@ def main() -> None:
             f"mean {sum(v) / len(v):.3f} ms"
         )
     print(f"{'decode (batch)':>15}: mean {res['batchMean']:.4f} ms")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -16,12 +16,12 @@ each milestone over the rounds and the ratio pad / baseline.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import textwrap
 import time
 from pathlib import Path
 
+from bench.args import CHECKPOINT, Whole, parser, run_script
 from bench.browser import (
     artifact_path,
     browser_skip_reason,
@@ -81,11 +81,15 @@ def _list(rounds: list[dict[str, float]]) -> str:
     return ", ".join(f"{r['ready']:.1f}" for r in rounds)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--model", default="aae-mixture")
-    args = parser.parse_args()
+def build_parser():
+    p = parser("python -m bench.cold_start", __doc__)
+    p.add_argument("--rounds", type=Whole(1, 20), default=3)
+    p.add_argument("--model", type=CHECKPOINT, default="aae-mixture")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     reason = browser_skip_reason()
     if reason:
         raise SystemExit(f"cannot run: {reason}")
@@ -112,7 +116,8 @@ def main() -> None:
           f"scatter drawn {bmed['ready']:.1f}")
     print(f"  per round, map + pad drawn: {_list(ours)}; baseline: {_list(base)}")
     print(f"  ratio map + pad / baseline: {med['ready'] / bmed['ready']:.2f}x")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

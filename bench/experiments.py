@@ -8,7 +8,8 @@ print the figures and record them for RESULTS.md.
     python -m bench.experiments table      # rewrite RESULTS.md's table from bench/results/
 
 Each experiment is a set of `python -m aae_core train ...` runs (each written to
-runs/experiments/<dataset>/<run>/, reused when its card shows the same command; --retrain
+runs/experiments/<dataset>/<run>/, a folder of IDX files getting a slug of its path for
+<dataset>, never beside the data; reused when its card shows the same command; --retrain
 forces) and a measurement over the checkpoints, on the dataset's held-out split only.
 Every run is a Ray task asking for one CPU (one torch thread; a GPU share on a GPU cluster),
 all submitted at once: a local Ray with --jobs CPUs (this machine: 2 cores, --jobs 2) is
@@ -30,16 +31,19 @@ training command and card (epochs, wall time, device).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
 import re
 import shlex
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from aae_core.errors import ConfigError
+from bench.args import MAX_EPOCHS, RAY_ADDRESS, Parser, Pattern, Whole, parser, run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "runs" / "experiments"
@@ -64,8 +68,25 @@ class Run:
                 dataset, "--seed", str(seed), "--no-progress", "--out", str(shown)]
 
     def folder(self, dataset: str, seed: int = 0) -> Path:
-        """Where this run's checkpoint lives: <name> for seed 0, <name>-seed<N> otherwise."""
-        return RUNS / dataset / (self.name if seed == 0 else f"{self.name}-seed{seed}")
+        """Where this run's checkpoint lives: <name> for seed 0, <name>-seed<N> otherwise,
+        in the dataset's folder under RUNS (its log beside it, <folder>.log)."""
+        name = self.name if seed == 0 else f"{self.name}-seed{seed}"
+        return RUNS / dataset_folder(dataset) / name
+
+
+def dataset_folder(dataset: str) -> str:
+    """The folder under RUNS of a dataset's runs: a named dataset's name (mnist-10k: where
+    the recorded runs are), a folder of IDX files a safe slug of its last names and a
+    digest of its absolute path ("data-digits60-1f2e3d4c"), so outputs never go beside the
+    data, whatever the dataset is called."""
+    from aae_core.data.registry import DATASET_NAMES
+
+    if dataset in DATASET_NAMES:
+        return dataset
+    path = os.path.abspath(os.path.expanduser(dataset))
+    words = re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(Path(path).parts[-2:])).strip("-._")
+    digest = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"data-{words[:40] or 'root'}-{digest}"
 
 
 @dataclass
@@ -284,7 +305,8 @@ def _packing_plan(dataset, paper):
 def _packing_measure(dataset, ckpts):
     """Per prior and family: the held-out codes' packing figures (lower is better) and
     their 5-NN accuracy (the structure the codes keep), as figures a seed sweep averages;
-    bench.packing_confidence pairs the AAE's and the VAE's by seed."""
+    bench.packing_confidence pairs the AAE's and the VAE's by seed. Only the runs in `ckpts`
+    are measured (--only); the AAE-vs-VAE count needs both of a prior."""
     from aae_core.analysis.compare import held_out_codes, measure, reconstruction
     from aae_core.analysis.evaluate import held_out_knn
 
@@ -293,6 +315,8 @@ def _packing_measure(dataset, ckpts):
     for prior in ("gaussian", "mixture"):
         results, knn = {}, {}
         for family in ("aae", "vae", "wae-mmd"):
+            if f"pack-{family}-{prior}" not in ckpts:
+                continue
             model = ckpts[f"pack-{family}-{prior}"].model
             codes = held_out_codes(model, data.test_x, sample=False)
             results[family] = measure(family, family, codes, model.prior,
@@ -300,8 +324,9 @@ def _packing_measure(dataset, ckpts):
             knn[family] = held_out_knn(model, data, codes)  # as `eval` measures it
         keys = ["prior_mmd", "sliced_wasserstein", "holes"]
         keys += ["occupancy_tv"] if prior == "mixture" else []
-        wins = sum(results["aae"][k] < results["vae"][k] for k in keys)
-        for i, (family, v) in enumerate(results.items()):  # the AAE first
+        compared = "aae" in results and "vae" in results
+        wins = sum(results["aae"][k] < results["vae"][k] for k in keys) if compared else 0
+        for family, v in results.items():  # the AAE first
             figures = {"prior_mmd": v["prior_mmd"], "sliced_wasserstein": v["sliced_wasserstein"],
                        "holes": v["holes"], "holes_pct": 100 * v["holes"],
                        "recon_bce": v["recon_bce"], "knn": knn[family]}
@@ -311,7 +336,7 @@ def _packing_measure(dataset, ckpts):
                 text += ", occupancy TV {occupancy_tv}"
             text += ", recon BCE {recon_bce}, 5-NN {knn}"
             note = ""
-            if i == 0:
+            if family == "aae" and compared:
                 figures["aae_wins"] = wins
                 note = f"AAE better than VAE on {{aae_wins}} of {len(keys)} packing metrics"
             rows.append(Row(f"{family}, {prior} prior (2-D)", text,
@@ -526,7 +551,7 @@ def _pick_runs(runs: list[Run], only) -> list[Run]:
         return runs
     unknown = sorted(set(only) - {run.name for run in runs})
     if unknown:
-        raise SystemExit(f"no run named {', '.join(unknown)} in this experiment; its runs: "
+        raise ConfigError(f"no run named {', '.join(unknown)} in this experiment; its runs: "
                          f"{', '.join(run.name for run in runs)}")
     return [run for run in runs if run.name in only]
 
@@ -680,30 +705,55 @@ def write_results_md() -> None:
     print(f"wrote {RESULTS_MD}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.experiments", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True)
+#: Seeds a sweep may ask for (each is a training of every run), and the CPUs of its local Ray.
+MAX_SEEDS = 20
+MAX_JOBS = os.cpu_count() or 1
+RUN_NAMES = Pattern(r"[a-z0-9-]{1,40}(,[a-z0-9-]{1,40}){0,19}",
+                    "comma-separated run names (see `list`), e.g. semi-100,semi-1000",
+                    ("Semi 100", ",", "../x"))
+
+
+def _dataset(text: str) -> str:
+    """--dataset: a dataset name aae_core knows or an existing folder (of IDX files)."""
+    from aae_core.data.registry import DATASET_NAMES
+
+    if text in DATASET_NAMES or (text.strip() and len(text) <= 4000 and Path(text).is_dir()):
+        return text
+    raise argparse.ArgumentTypeError(f"expected one of {', '.join(DATASET_NAMES)} or a folder "
+                                     f"of MNIST-style IDX files, got {text[:80]!r}")
+
+
+_dataset.bad = ("nope", "/no/such/folder", "")  # for tests/test_bench_args.py
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = parser("python -m bench.experiments", __doc__, raw=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     sub.add_parser("list")
     r = sub.add_parser("run")
     r.add_argument("experiments", nargs="+", choices=[*EXPERIMENTS, "all"])
-    r.add_argument("--dataset", default="mnist-10k",
+    r.add_argument("--dataset", type=_dataset, default="mnist-10k",
                    help=f"{', '.join(DATASETS)} (recorded), or any dataset aae_core reads")
-    r.add_argument("--epochs", type=int, default=None,
+    r.add_argument("--epochs", type=Whole(1, MAX_EPOCHS), default=None,
                    help="override every run's epochs (a quick check; not recorded)")
-    r.add_argument("--jobs", type=int, default=2,
+    r.add_argument("--jobs", type=Whole(1, MAX_JOBS), default=min(2, MAX_JOBS),
                    help="CPUs of the local Ray started for the sweep (one run each)")
-    r.add_argument("--seeds", type=int, default=1,
+    r.add_argument("--seeds", type=Whole(1, MAX_SEEDS), default=1,
                    help="train every run with seeds 0..N-1, side by side")
-    r.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"),
+    r.add_argument("--ray-address", type=RAY_ADDRESS, default=os.environ.get("RAY_ADDRESS"),
                    help="a Ray cluster to run on (default $RAY_ADDRESS, else a local Ray)")
-    r.add_argument("--only", default="", help="train and measure only these runs (comma-"
-                   "separated names, e.g. semi-100,semi-1000); the record keeps the other rows")
+    r.add_argument("--only", type=RUN_NAMES, default=None,
+                   help="train and measure only these runs (comma-separated names, e.g. "
+                        "semi-100,semi-1000); the record keeps the other rows")
     r.add_argument("--retrain", action="store_true")
     r.add_argument("--paper", action="store_true",
                    help="the paper's networks and schedules (GPU, full MNIST)")
     sub.add_parser("table")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command == "list":
         for exp in EXPERIMENTS.values():
             runs = exp.plan("mnist-10k", False)
@@ -713,13 +763,16 @@ def main(argv: list[str] | None = None) -> int:
         write_results_md()
         return 0
     names = list(EXPERIMENTS) if "all" in args.experiments else args.experiments
+    only = tuple(args.only.split(",")) if args.only else ()
+    for name in names:  # every experiment's --only names, before any training
+        _pick_runs(EXPERIMENTS[name].plan(args.dataset, args.paper), only)
+    _data(args.dataset)  # a folder that is not a dataset: one line now, not after Ray starts
     for name in names:
         run_experiment(EXPERIMENTS[name], args.dataset, jobs=args.jobs, retrain=args.retrain,
                        paper=args.paper, epochs=args.epochs, seeds=tuple(range(args.seeds)),
-                       ray_address=args.ray_address,
-                       only=tuple(n for n in args.only.split(",") if n))
+                       ray_address=args.ray_address, only=only)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

@@ -9,10 +9,10 @@ page took to be ready.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
+from bench.args import Names, parser, run_script
 from bench.browser import (
     REPO_ROOT,
     launch_chromium,
@@ -29,10 +29,14 @@ SIZES = ((1440, 900), (1280, 720), (390, 844))
 PRESENTING = (1280, 720)  # the projector: pages that have a presentation mode open in it
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pages", default=",".join(PAGES))
-    args = parser.parse_args()
+def build_parser():
+    p = parser("python -m bench.screenshots", __doc__, raw=True)
+    p.add_argument("--pages", type=Names(tuple(PAGES)), default=tuple(PAGES))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     require_browser()
     from playwright.sync_api import sync_playwright
 
@@ -46,7 +50,7 @@ def main() -> None:
     with streamlit_server("app.py", env=env) as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
-            for key in args.pages.split(","):
+            for key in args.pages:
                 for width, height in SIZES:
                     page = browser.new_page(viewport={"width": width, "height": height})
                     t0 = time.perf_counter()
@@ -62,7 +66,8 @@ def main() -> None:
                     page.close()
         finally:
             browser.close()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -245,3 +245,24 @@ def test_a_failed_png_write_is_exit_1_and_one_line(monkeypatch, semi, tmp_path):
     refused(["sample", semi, "--out", tmp_path / "x.png"],
             f"cannot write {tmp_path / 'x.png'}: No space left on device", code=1)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_out_that_cannot_be_written_is_refused_before_training(monkeypatch, data):
+    import aae_core.training.train as train
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started although --out cannot be written")
+
+    monkeypatch.setattr(train, "make_trainer", no_training)
+    # /proc says yes to a permission check as root, yet nothing can be made in it
+    refused(["train", "--dataset", data, *SMALL, "--out", "/proc/xyz"],
+            "error: --out: cannot write the checkpoint to /proc/xyz: cannot write in /proc (")
+    assert not Path("/proc/xyz").exists()
+
+
+def test_the_write_check_leaves_nothing_behind(data, tmp_path):
+    out = tmp_path / "deep" / "new"
+    status, _, err = run(["train", "--dataset", data, *SMALL, "--out", out])
+    assert status == 0, err
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.name.startswith(".")) == []
+    assert (out / "config.json").is_file()

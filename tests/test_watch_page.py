@@ -8,8 +8,10 @@ cache entry, so separate tests would share one WatchSession anyway).
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -70,3 +72,83 @@ def test_the_page_as_a_student_uses_it():
     at.segmented_control(key="watch_prior").set_value("painted").run()
     assert view_data(at)["paint"] and newest(at)["prior"] == "swiss-roll"
     assert not at.exception and not at.warning
+
+
+def test_switching_the_digits_at_the_cap_releases_the_old_session_first():
+    from aae_core.watch import WatchConfig, WatchSession
+    from aae_core.watch.session import MAX_LIVE, _Live
+
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert "mnist-10k" in at.sidebar.radio(key="watch_dataset").options, "needs AAE_DATA_DIR"
+    others = []  # other tabs fill the server's cap; this tab holds one of its places
+    try:
+        while _Live.count < MAX_LIVE:
+            others.append(WatchSession(WatchConfig(hidden=(8,), n_codes=10, n_prior=10,
+                                                   n_arrows=0)))
+        at.sidebar.radio(key="watch_dataset").set_value("mnist-10k").run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert view_data(at)["packets"], "no view after switching the digits"
+        assert _Live.count == MAX_LIVE
+        at.sidebar.radio(key="watch_dataset").set_value("synthetic-digits").run()
+        assert not at.error and view_data(at)["packets"]
+    finally:
+        for session in others:
+            session.close()
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.mark.parametrize("key", ["watch_prior", "watch_speed"])
+def test_clearing_a_choice_keeps_it_and_logs_no_session_state_warning(monkeypatch, key):
+    import streamlit.elements.lib.policies as policies
+
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)  # once a process
+    records = _Records()
+    policies._LOGGER.addHandler(records)
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=120).run()
+        before = at.segmented_control(key=key).value
+        for _ in range(2):  # every time, not only the first
+            at.segmented_control(key=key).set_value(None).run()
+            assert at.segmented_control(key=key).value == before
+    finally:
+        policies._LOGGER.removeHandler(records)
+    assert not at.exception, at.exception
+    assert not [m for m in records.messages if "Session State" in m], records.messages
+
+
+def test_a_diverged_model_is_said_and_started_again_never_shown_as_nan(monkeypatch):
+    import torch
+
+    from ui.watch import controls
+
+    made = []
+
+    class Recorded(controls.WatchSession):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(controls, "WatchSession", Recorded)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.sidebar.radio(key="watch_dataset").set_value("mnist-10k").run()  # a new session
+    try:
+        session = made[-1]  # the mnist-10k one
+        with torch.no_grad():  # what an overflowing loss leaves behind: NaN weights
+            next(session.aae.encoder.parameters()).fill_(float("nan"))
+        at.button(key="watch_step_discriminator").click().run()
+        assert not at.exception, at.exception
+        assert [w.value for w in at.warning if "Training diverged" in w.value], at.warning
+        losses = [v for p in view_data(at)["packets"] for v in p["losses"].values()]
+        assert all(np.isfinite(losses)), losses
+        assert at.button(key="watch_play").label == "Play"
+    finally:
+        at.sidebar.radio(key="watch_dataset").set_value("synthetic-digits").run()
