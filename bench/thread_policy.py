@@ -23,24 +23,13 @@ import sys
 import time
 from pathlib import Path
 
+from bench.args import Whole, parser, run_script
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MAX_SECONDS, MAX_ROUNDS, MAX_HIDDEN = 120, 20, 4096
 
 
-def fail(message: str) -> None:
-    """The command line's rule: one line on stderr, exit status 2."""
-    print(f"bench.thread_policy: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-def bounded(name: str, raw: str, low: int, high: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        fail(f"--{name} must be a whole number from {low} to {high}, got {raw!r}")
-    return value
+class WorkerFailed(ValueError):
+    """A measuring process ended badly: its last line, as the one line the script prints."""
 
 
 def worker(threads: int, seconds: float, hidden: int) -> None:
@@ -90,23 +79,25 @@ def measure(threads: int, wait: str, busy: bool, seconds: float, hidden: int) ->
             spinner.kill()
             spinner.wait()
     if out.returncode != 0:
-        fail(f"a worker failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}")
+        raise WorkerFailed(f"a worker failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}")
     rate, dataset = out.stdout.split()[-2:]
     return float(rate), dataset
 
 
+def build_parser():
+    p = parser("python -m bench.thread_policy", __doc__, raw=True)
+    p.add_argument("--seconds", type=Whole(1, 120), default=6, help="a figure's window")
+    p.add_argument("--rounds", type=Whole(1, 20), default=3, help="interleaved rounds")
+    p.add_argument("--hidden", type=Whole(8, 4096), default=256, help="layer width")
+    p.add_argument("--worker", type=Whole(1, 256), default=None, help=argparse.SUPPRESS)
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.thread_policy", description=__doc__)
-    p.add_argument("--seconds", default="6")
-    p.add_argument("--rounds", default="3")
-    p.add_argument("--hidden", default="256")
-    p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    seconds = bounded("seconds", args.seconds, 1, MAX_SECONDS)
-    rounds = bounded("rounds", args.rounds, 1, MAX_ROUNDS)
-    hidden = bounded("hidden", args.hidden, 8, MAX_HIDDEN)
+    args = build_parser().parse_args(argv)
+    seconds, rounds, hidden = args.seconds, args.rounds, args.hidden
     if args.worker is not None:
-        worker(bounded("worker", args.worker, 1, 256), seconds, hidden)
+        worker(args.worker, seconds, hidden)
         return 0
     cores = os.cpu_count() or 1
     rows = [(1, "PASSIVE")]
@@ -135,4 +126,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)
