@@ -15,7 +15,8 @@ import json
 
 import torch
 
-from bench.browser import REPO_ROOT, browser_skip_reason, launch_chromium
+from bench.browser import browser_skip_reason, launch_chromium
+from ui.pad.assets import standalone_decoder_js
 from ui.pad.payload import decoder_payload, payload_nbytes
 
 PAGE = """<!doctype html><html><body>
@@ -77,7 +78,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    decoder_js = (REPO_ROOT / "ui" / "pad" / "js" / "decoder.js").read_text(encoding="utf-8")
+    decoder_js = standalone_decoder_js()
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         page = browser.new_page()

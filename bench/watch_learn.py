@@ -66,11 +66,16 @@ def in_process(dataset: str, seconds: float, packets_per_s: float | None,
 def watched(dataset: str, seconds: float, vae: bool) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
-    from bench.browser import launch_chromium, streamlit_server, wait_for_app_run
+    from bench.browser import (
+        enable_watch_stats,
+        launch_chromium,
+        streamlit_server,
+        wait_for_app_run,
+    )
 
     with streamlit_server("pages/6_Watch_it_learn.py") as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
-        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        page = enable_watch_stats(browser.new_page(viewport={"width": 1500, "height": 1200}))
         page.goto(url)
         wait_for_app_run(page, timeout=180_000)
         if dataset != "synthetic-digits":

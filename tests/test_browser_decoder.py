@@ -8,12 +8,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench.browser import REPO_ROOT, launch_chromium, require_browser
+from bench.browser import launch_chromium, require_browser
+from ui.pad.assets import standalone_decoder_js
 from ui.pad.payload import decoder_payload
 
 pytestmark = pytest.mark.browser
 
-DECODER_JS = (REPO_ROOT / "ui" / "pad" / "js" / "decoder.js").read_text(encoding="utf-8")
+DECODER_JS = standalone_decoder_js()
 TOLERANCE = 1e-3
 N_CODES = 200
 
