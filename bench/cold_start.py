@@ -10,7 +10,7 @@ memory) and a fresh browser page, and times the milestones a user sees:
   pad      the latent pad holds the decoder and has drawn the codes: the map is usable
   done     the script has finished (every view below the pad is there)
 The baseline, run in the same process and alternated with ours, is a bare Streamlit app
-drawing a 10,000-point WebGL scatter (the issue's reference: 4.1 s). Prints the median of
+drawing a 10,000-point WebGL scatter (4.1 s when the target was set). Prints the median of
 each milestone over the rounds and the ratio pad / baseline.
 """
 

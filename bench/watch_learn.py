@@ -14,8 +14,8 @@ vs unwatched.
               calls, their JSON bytes, the browser's drawing time per animation frame, and
               the training steps the packets report.
 
-Targets (issue 14): >= 10 updates/s on a 2-core CPU (>= 30 on a GPU), <= 64 KB an update,
-watched training >= 0.75x unwatched.
+Targets (docs/ARCHITECTURE.md, "Decisions and their measurements"): >= 10 updates/s on a
+2-core CPU (>= 30 on a GPU), <= 64 KB an update, watched training >= 0.75x unwatched.
 
     python bench/watch_learn.py [--dataset mnist-10k] [--seconds 20] [--vae]
 """

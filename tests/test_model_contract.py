@@ -212,7 +212,8 @@ def test_each_phase_updates_exactly_its_own_weights(model, monkeypatch):
 
 
 def test_adversarial_phases_update_d_then_the_encoder_through_the_new_d():
-    """SPEC 1 (2a, 2b): D on prior vs detached codes, then E through the updated, frozen D."""
+    """Paper §2 (phases 2a, 2b): D on prior vs detached codes, then E through the updated,
+    frozen D."""
     torch.manual_seed(0)
     encoder, decoder = Encoder(784, (32,), 2), Decoder(2, (32,), 784)
     disc = Discriminator(2, (16,))
