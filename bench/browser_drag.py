@@ -1,6 +1,6 @@
 """The Explore page in headless Chromium: drag smoothness, round trips, cold start, memory.
 
-    .venv/bin/python -m bench.browser_drag [--seconds 5] [--model aae-mixture]
+    .venv/bin/python -m bench.browser_drag [--seconds 5] [--model NAME (the app's default)]
 
 Prints:
 - cold start: from launching `streamlit run app.py` to the whole Explore page run and its pad
@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from aae_core.paths import DEFAULT_MODEL
 from aae_core.store import catalog
 from bench.browser import (
     browser_skip_reason,
@@ -145,7 +146,7 @@ def round_trips(page, key: str, n: int = 10) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--model", default="aae-mixture")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args()
     reason = browser_skip_reason()
     if reason:

@@ -1,6 +1,6 @@
 """Cold start: from launching `streamlit run app.py` to the Explore page's map and pad drawn.
 
-    python -m bench.cold_start [--rounds 3] [--model aae-mixture]
+    python -m bench.cold_start [--rounds 3] [--model NAME (the app's default)]
 
 Each round starts a fresh server (a new Python process: nothing imported, nothing cached in
 memory) and a fresh browser page, and times the milestones a user sees:
@@ -22,6 +22,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from aae_core.paths import DEFAULT_MODEL
 from bench.browser import (
     artifact_path,
     browser_skip_reason,
@@ -84,7 +85,7 @@ def _list(rounds: list[dict[str, float]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--model", default="aae-mixture")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args()
     reason = browser_skip_reason()
     if reason:
