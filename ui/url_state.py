@@ -201,5 +201,10 @@ def param(key: str) -> str | None:
     return st.query_params.get(key)
 
 
+def current() -> dict[str, str]:
+    """Every parameter of the URL as it is now (the last value of a repeated key)."""
+    return {k: st.query_params.get(k) for k in st.query_params}
+
+
 def format_z(z) -> str:
     return ",".join(f"{float(v):.4g}" for v in z)
