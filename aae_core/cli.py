@@ -1,4 +1,5 @@
-"""The command line: list, train, eval, sample (the contract in ARCHITECTURE.md).
+"""The command line: list, train, eval, sample (the contract: docs/ARCHITECTURE.md,
+"The command line").
 
 Every bad argument or input ends with one line on stderr and exit status 2, checked before
 any work starts; a file that cannot be written (a full disk) ends with one line and exit

@@ -16,7 +16,8 @@ import torch
 
 from aae_core.config import MAX_LAYER_SIZE
 from bench.args import Whole, parser, run_script
-from bench.browser import REPO_ROOT, browser_skip_reason, launch_chromium
+from bench.browser import browser_skip_reason, launch_chromium
+from ui.pad.assets import standalone_decoder_js
 from ui.pad.payload import decoder_payload, payload_nbytes
 
 PAGE = """<!doctype html><html><body>
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    decoder_js = (REPO_ROOT / "ui" / "pad" / "js" / "decoder.js").read_text(encoding="utf-8")
+    decoder_js = standalone_decoder_js()
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         page = browser.new_page()

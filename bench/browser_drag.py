@@ -1,6 +1,6 @@
 """The Explore page in headless Chromium: drag smoothness, round trips, cold start, memory.
 
-    .venv/bin/python -m bench.browser_drag [--seconds 5] [--model aae-mixture]
+    .venv/bin/python -m bench.browser_drag [--seconds 5] [--model NAME (the app's default)]
 
 Prints:
 - cold start: from launching `streamlit run app.py` to the whole Explore page run and its pad
@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from aae_core.paths import DEFAULT_MODEL
 from aae_core.store import catalog
 from bench.args import CHECKPOINT, Number, parser, run_script
 from bench.browser import (
@@ -145,7 +146,7 @@ def round_trips(page, key: str, n: int = 10) -> np.ndarray:
 def build_parser():
     p = parser("python -m bench.browser_drag", __doc__)
     p.add_argument("--seconds", type=Number(0.5, 300), default=5.0, help="seconds of each drag")
-    p.add_argument("--model", type=CHECKPOINT, default="aae-mixture")
+    p.add_argument("--model", type=CHECKPOINT, default=DEFAULT_MODEL)
     return p
 
 

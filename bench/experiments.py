@@ -1,4 +1,5 @@
-"""The paper's experiments (SPEC.md 4-8), end to end: train with the command line, measure,
+"""The paper's experiments (paper §3 and §5-7, and the AAE vs VAE vs WAE comparisons;
+docs/ARCHITECTURE.md, "The models"), end to end: train with the command line, measure,
 print the figures and record them for RESULTS.md.
 
     python -m bench.experiments list
@@ -18,7 +19,7 @@ checkpoints come back through Ray as bytes (no shared disk needed) and each is w
 soon as its run ends, so a sweep stopped half-way resumes with the runs it lacks.
 --seeds N trains each run with seeds 0..N-1 side by side (seed 0 in <run>, the others in
 <run>-seed<N>); every figure is then recorded as mean ± sample sd over the seeds with each
-seed's value, and the issue's targets (TARGETS) are judged on the mean.
+seed's value, and the targets (TARGETS) are judged on the mean.
 --only RUN,RUN trains and measures only those runs; their rows replace the same rows of the
 earlier record, the other rows stay as they were (each row says over how many seeds).
 --paper swaps in the paper's networks and schedules (2 x 1000 units, hundreds of epochs):
@@ -280,7 +281,7 @@ def _dimred_measure(dataset, ckpts):
         knn = knn_accuracy(train_codes, data.train_y[:8000], test_codes, data.test_y, k=5)
         rows.append(Row(f"2-D, {ckpt.train.labels} labels, 10 heads",
                         "{error} % error (heads); 5-NN on the 2-D map {knn_error} % error",
-                        "MNIST: 2-D maps (Fig. 9); error rates not restated in SPEC.md", [name],
+                        "MNIST: 2-D maps (Fig. 9); no error rate quoted", [name],
                         figures={"error": 100 * err, "knn_error": 100 * (1 - knn)}))
     return rows
 
@@ -309,23 +310,27 @@ def _packing_measure(dataset, ckpts):
     are measured (--only); the AAE-vs-VAE count needs both of a prior."""
     from aae_core.analysis.compare import held_out_codes, measure, reconstruction
     from aae_core.analysis.evaluate import held_out_knn
+    from aae_core.models.base import COMPARE_ADVERSARIAL, COMPARE_VARIATIONAL
 
     data = _data(dataset)
     rows = []
     for prior in ("gaussian", "mixture"):
-        results, knn = {}, {}
+        results, knn, family_of = {}, {}, {}  # family_of: comparison role -> family
         for family in ("aae", "vae", "wae-mmd"):
             if f"pack-{family}-{prior}" not in ckpts:
                 continue
             model = ckpts[f"pack-{family}-{prior}"].model
+            family_of[type(model).comparison_role] = family
             codes = held_out_codes(model, data.test_x, sample=False)
             results[family] = measure(family, family, codes, model.prior,
                                       recon=reconstruction(model, data.test_x)).values
             knn[family] = held_out_knn(model, data, codes)  # as `eval` measures it
         keys = ["prior_mmd", "sliced_wasserstein", "holes"]
         keys += ["occupancy_tv"] if prior == "mixture" else []
-        compared = "aae" in results and "vae" in results
-        wins = sum(results["aae"][k] < results["vae"][k] for k in keys) if compared else 0
+        aae = family_of.get(COMPARE_ADVERSARIAL)
+        vae = family_of.get(COMPARE_VARIATIONAL)
+        compared = aae is not None and vae is not None
+        wins = sum(results[aae][k] < results[vae][k] for k in keys) if compared else 0
         for family, v in results.items():  # the AAE first
             figures = {"prior_mmd": v["prior_mmd"], "sliced_wasserstein": v["sliced_wasserstein"],
                        "holes": v["holes"], "holes_pct": 100 * v["holes"],
@@ -336,7 +341,7 @@ def _packing_measure(dataset, ckpts):
                 text += ", occupancy TV {occupancy_tv}"
             text += ", recon BCE {recon_bce}, 5-NN {knn}"
             note = ""
-            if family == "aae" and compared:
+            if family == aae and compared:
                 figures["aae_wins"] = wins
                 note = f"AAE better than VAE on {{aae_wins}} of {len(keys)} packing metrics"
             rows.append(Row(f"{family}, {prior} prior (2-D)", text,
@@ -384,23 +389,24 @@ def _wae_measure(dataset, ckpts):
 
 
 EXPERIMENTS = {e.name: e for e in (
-    Experiment("semi-supervised", "Semi-supervised classification (SPEC 4)",
+    Experiment("semi-supervised", "Semi-supervised classification (paper §5)",
                _semi_plan, _semi_measure),
-    Experiment("clustering", "Unsupervised clustering (SPEC 5)", _cluster_plan,
+    Experiment("clustering", "Unsupervised clustering (paper §6)", _cluster_plan,
                _cluster_measure),
-    Experiment("parzen", "Parzen-window log-likelihood, 10,000 samples (SPEC 1, 10)",
+    Experiment("parzen", "Parzen-window log-likelihood, 10,000 samples (paper §3)",
                _parzen_plan, _parzen_measure),
-    Experiment("dim-reduction", "Dimensionality reduction to 2-D (SPEC 6)", _dimred_plan,
+    Experiment("dim-reduction", "Dimensionality reduction to 2-D (paper §7)", _dimred_plan,
                _dimred_measure),
-    Experiment("packing", "AAE vs VAE vs WAE-MMD latent packing (SPEC 7)", _packing_plan,
+    Experiment("packing", "AAE vs VAE vs WAE-MMD latent packing (paper §2.1)", _packing_plan,
                _packing_measure),
-    Experiment("wae", "VAE vs WAE-MMD vs WAE-GAN (SPEC 8)", _wae_plan, _wae_measure),
+    Experiment("wae", "VAE vs WAE-MMD vs WAE-GAN (Tolstikhin et al. 2017)", _wae_plan,
+               _wae_measure),
 )}
 
 
 # ---------------------------------------------------------------- several seeds
 
-#: The issue's targets on mnist-10k, judged on the mean over seeds:
+#: The targets on mnist-10k (RESULTS.md, "In short"), judged on the mean over seeds:
 #: (experiment, dataset, setting) -> (figure, the most it may be).
 TARGETS = {
     ("semi-supervised", "mnist-10k", "100 labels"): ("error", 8.0),
@@ -454,7 +460,7 @@ def aggregate_seeds(rows_by_seed: dict[int, list[Row]]) -> list[dict]:
 
 
 def judge_target(experiment: str, dataset: str, row: dict) -> str:
-    """"target <= 8 %: met (mean 7.10 % of 5 seeds)", or "" where the issue sets none."""
+    """"target <= 8 %: met (mean 7.10 % of 5 seeds)", or "" where none is set."""
     target = TARGETS.get((experiment, dataset, row["setting"]))
     if not target or target[0] not in row.get("figures", {}):
         return ""
@@ -667,6 +673,13 @@ def _per_seed_lines(rec: dict) -> list[str]:
     return lines
 
 
+def _title(rec: dict) -> str:
+    """The experiment's title as the code names it now (a record keeps the title of its
+    time), else the record's own."""
+    known = EXPERIMENTS.get(rec["experiment"])
+    return known.title if known else rec["title"]
+
+
 def results_table() -> str:
     """Markdown: one section per experiment, a row per setting and dataset, each figure as
     mean ± sd over the seeds (per-seed values and commands under the table)."""
@@ -677,7 +690,7 @@ def results_table() -> str:
     for rec in records:
         if rec["experiment"] != current:
             current = rec["experiment"]
-            out += ["", f"### {rec['title']}", "",
+            out += ["", f"### {_title(rec)}", "",
                     "| data | setting | ours: mean ± sd (seeds) | paper | epochs "
                     "| wall time per run | note |",
                     "|---|---|---|---|---|---|---|"]

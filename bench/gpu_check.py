@@ -1,4 +1,4 @@
-"""The GPU proof (issue 13): every model trains, evaluates, samples and reopens on the CPU;
+"""The GPU proof: every model trains, evaluates, samples and reopens on the CPU;
 the background run pauses, resumes and stops; each step is timed against a reference.
 
 For every model, on the device:

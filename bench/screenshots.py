@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 
+from aae_core.paths import DEFAULT_MODEL
 from bench.args import Names, parser, run_script
 from bench.browser import (
     REPO_ROOT,
@@ -21,7 +22,7 @@ from bench.browser import (
     wait_for_app_run,
 )
 
-PAGES = {"home": "", "explore": "Explore?model=aae-mixture",
+PAGES = {"home": "", "explore": f"Explore?model={DEFAULT_MODEL}",
          "style": "Style_vs_Label?model=aae-supervised",
          "aae-vs-vae": "AAE_vs_VAE?prior=gaussian", "classify": "Classify_and_Cluster",
          "train": "Train"}

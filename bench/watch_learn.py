@@ -14,8 +14,8 @@ vs unwatched.
               calls, their JSON bytes, the browser's drawing time per animation frame, and
               the training steps the packets report.
 
-Targets (issue 14): >= 10 updates/s on a 2-core CPU (>= 30 on a GPU), <= 64 KB an update,
-watched training >= 0.75x unwatched.
+Targets (docs/ARCHITECTURE.md, "Decisions and their measurements"): >= 10 updates/s on a
+2-core CPU (>= 30 on a GPU), <= 64 KB an update, watched training >= 0.75x unwatched.
 
     python -m bench.watch_learn [--dataset mnist-10k] [--seconds 20] [--vae]
 
@@ -66,11 +66,16 @@ def in_process(dataset: str, seconds: float, packets_per_s: float | None,
 def watched(dataset: str, seconds: float, vae: bool) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
-    from bench.browser import launch_chromium, streamlit_server, wait_for_app_run
+    from bench.browser import (
+        enable_watch_stats,
+        launch_chromium,
+        streamlit_server,
+        wait_for_app_run,
+    )
 
     with streamlit_server("pages/6_Watch_it_learn.py") as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
-        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        page = enable_watch_stats(browser.new_page(viewport={"width": 1500, "height": 1200}))
         page.goto(url)
         wait_for_app_run(page, timeout=180_000)
         if dataset != "synthetic-digits":

@@ -10,7 +10,8 @@ export OMP_NUM_THREADS=1
 COMMON=(--dataset mnist-10k --latent-dim 2 --hidden 256,256 --disc-hidden 256,256 --seed 0
         --no-progress)
 # One budget for every model of the "AAE vs VAE" page (aae-*, vae-*, wae-mmd): the same
-# data, epochs and batch size, so only the family differs (issue 15).
+# data, epochs and batch size, so only the family differs (docs/ARCHITECTURE.md, "Decisions and their
+# measurements"; RESULTS.md, "The shipped 2-D models").
 COMPARED=(--epochs 24 --batch-size 50)
 # The 2-D AAE, as the CLI's defaults make it (AAE.preferred_settings): its generator phase
 # steps the autoencoder's Adam on 1 x the generator loss, D learns at lr_adv = lr. It keeps

@@ -10,32 +10,18 @@ import contextlib
 import io
 import json
 import shutil
-import struct
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from aae_core.cli import main
 from aae_core.store.checkpoints import load_checkpoint
+from tests.helpers import write_idx
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "checkpoints" / "aae-gaussian"
 SMALL = ["--hidden", "8", "--disc-hidden", "8", "--epochs", "1", "--batch-size", "16",
          "--no-progress"]
-
-
-def write_idx(folder: Path, n: int) -> Path:
-    """A folder with one MNIST-style train pair of `n` random images, labels 0..9."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    labels = (np.arange(n) % 10).astype(np.uint8)
-    (folder / "train-images-idx3-ubyte").write_bytes(
-        struct.pack(">IIII", 0x803, n, 28, 28) + images.tobytes())
-    (folder / "train-labels-idx1-ubyte").write_bytes(
-        struct.pack(">II", 0x801, n) + labels.tobytes())
-    return folder
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:

@@ -46,7 +46,7 @@ def test_each_dataset_and_label_count_gets_its_style_size_in_the_semi_supervised
 
 
 RECORD = {
-    "experiment": "clustering", "title": "Unsupervised clustering (SPEC 5)",
+    "experiment": "clustering", "title": "Unsupervised clustering (paper §6)",
     "dataset": "mnist-10k", "split": "0..7999 / 8000..9999", "paper_setting": False,
     "command": "python -m bench.experiments run clustering --dataset mnist-10k",
     "rows": [{"setting": "30 clusters", "ours": "7.50 % | most confident", "paper": "4.10 %",

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from aae_core.store.checkpoints import load_checkpoint
 from aae_core.training import remote
 from bench import experiments
-from tests.test_train_page import fill, poll, press, progress_text
+from tests.helpers import fill, poll, press, progress_text
 from ui import train_views
 from ui.run_registry import RunRegistry
 

@@ -33,8 +33,8 @@ from aae_core.watch.fields import (
     prior_density,
     square_window,
 )
-from tests.test_model_contract import PHASES as CONTRACT_PHASES
-from tests.test_model_contract import module_of
+from tests.helpers import PHASES as CONTRACT_PHASES
+from tests.helpers import module_of
 
 WINDOW = (-3.0, 3.0, -2.0, 4.0)
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from aae_core.images import PALETTE
 from aae_core.watch.packet import PACKET_LIMIT, json_size
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "6_Watch_it_learn.py")
@@ -36,6 +37,7 @@ def test_the_page_as_a_student_uses_it():
     assert not at.exception, at.exception
     data = view_data(at)
     assert not data["playing"] and not data["vae"] and not data["paint"]
+    assert data["palette"] == list(PALETTE)  # the class colours travel from Python
     assert json_size(newest(at)) <= PACKET_LIMIT
     assert [b.label for b in at.button] == ["Play", "Reset", "Reconstruct",
                                             "Update the discriminator", "Update the encoder"]

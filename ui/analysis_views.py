@@ -17,6 +17,7 @@ from aae_core.models import MODELS
 from aae_core.store.catalog import Entry, shipped_dir
 from aae_core.store.checkpoints import Checkpoint
 from aae_core.words import a_or_an
+from ui import url_state
 from ui.loaders import model_entries
 from ui.plain_text import plain
 
@@ -34,7 +35,7 @@ def requested_model(page: str, accept: Callable[[Entry], bool], *, picker_key: s
     """
     memo_key = f"_requested::{page}"
     if memo_key not in st.session_state:
-        asked = st.query_params.get("model")
+        asked = url_state.param("model")
         judged = _judge(asked, accept, needs)
         if not asked:
             judged = (_judge(st.session_state.get("model"), accept, needs)[0], None)
