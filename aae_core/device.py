@@ -53,10 +53,51 @@ def cpu_threads(requested: int | None = None) -> int:
 
 
 def use_cpu_threads(requested: int | None = None) -> int:
-    """Set this thread's torch intra-op threads by the policy above; returns the count."""
+    """Set this thread's torch intra-op threads by the policy above, and keep the step's
+    tensors in the heap (`keep_tensors_in_the_heap`); returns the count."""
     threads = cpu_threads(requested)
     torch.set_num_threads(threads)
+    keep_tensors_in_the_heap()
     return threads
+
+
+#: glibc's mallopt parameters (malloc.h) and the sizes set for a training process.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+HEAP_MMAP_THRESHOLD = 64 << 20  # blocks up to 64 MB come from the heap, not from mmap
+HEAP_TRIM_THRESHOLD = 128 << 20  # the heap's free top is given back beyond 128 MB
+_heap_tuned: bool | None = None  # None: not tried; False: not glibc (nothing to tune)
+
+
+def keep_tensors_in_the_heap() -> bool:
+    """Make glibc's malloc serve a training step's tensors from its heap. Why: by default
+    every block over 128 KB is a fresh mmap, and freed with munmap. A training step frees
+    its gradients and activations and allocates them again on the next step (a batch of 100
+    x 784 float32 is 313 KB), so each step paid page faults and the kernel's zeroing of
+    every page, on the one core: a semi-supervised AAE (2 x 256) stepped 1.4-1.5x faster
+    with the heap (bench/train_throughput.py, "allocator" rows). Results are bit-identical:
+    only where memory comes from changes. Linux with glibc only (elsewhere a no-op); once per
+    process. Returns whether it is in effect."""
+    global _heap_tuned
+    if _heap_tuned is None:
+        _heap_tuned = set_malloc_thresholds(HEAP_MMAP_THRESHOLD, HEAP_TRIM_THRESHOLD)
+    return _heap_tuned
+
+
+#: glibc's own starting thresholds (it raises the mmap one by itself as blocks are freed).
+GLIBC_MMAP_THRESHOLD = GLIBC_TRIM_THRESHOLD = 128 << 10
+
+
+def set_malloc_thresholds(mmap_bytes: int, trim_bytes: int) -> bool:
+    """glibc's mallopt: blocks above `mmap_bytes` are mmapped; a free heap top above
+    `trim_bytes` is given back. False where the C library is not glibc (nothing set)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_bytes)
+                    and libc.mallopt(_M_TRIM_THRESHOLD, trim_bytes))
+    except (OSError, AttributeError):  # not Linux/glibc: its allocator is its own
+        return False
 
 
 def seed_everything(seed: int) -> torch.Generator:

@@ -5,7 +5,13 @@ For each model: images/s of one train_step (batch 100, 2-D latent), with the pap
 torch's FlopCounterMode (matmuls: what the peak measures), and the achieved GFLOP/s is
 given as a share of torch.mm on large matrices measured in the same process.
 
+Every step runs with the training processes' allocator setting (aae_core/device.py,
+keep_tensors_in_the_heap). --allocator both adds, per row, the same step with glibc's
+default thresholds (large blocks mmapped and unmapped every step), interleaved in the same
+process, and the ratio of the two.
+
     .venv/bin/python -m bench.train_throughput [--steps 20] [--models aae,vae]
+                                               [--allocator heap|both]
 """
 
 from __future__ import annotations
@@ -17,6 +23,14 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from aae_core.config import APP_HIDDEN, PAPER_HIDDEN, ModelConfig
+from aae_core.device import (
+    GLIBC_MMAP_THRESHOLD,
+    GLIBC_TRIM_THRESHOLD,
+    HEAP_MMAP_THRESHOLD,
+    HEAP_TRIM_THRESHOLD,
+    keep_tensors_in_the_heap,
+    set_malloc_thresholds,
+)
 from aae_core.models import MODELS, Batch, build_model
 from aae_core.priors import PriorSpec
 from bench.args import Names, Whole, parser, run_script
@@ -48,7 +62,16 @@ def prior_for(model_name: str) -> PriorSpec:
     return PriorSpec(name=MODELS[model_name].supported_priors[0])
 
 
-def measure(model_name: str, hidden: tuple[int, ...], steps: int) -> dict:
+def use_allocator(kind: str) -> None:
+    """'heap': the training setting; 'glibc': glibc's default thresholds."""
+    if kind == "heap":
+        set_malloc_thresholds(HEAP_MMAP_THRESHOLD, HEAP_TRIM_THRESHOLD)
+    else:
+        set_malloc_thresholds(GLIBC_MMAP_THRESHOLD, GLIBC_TRIM_THRESHOLD)
+
+
+def measure(model_name: str, hidden: tuple[int, ...], steps: int,
+            allocators: tuple[str, ...] = ("heap",)) -> dict:
     cfg = ModelConfig(model=model_name, prior=prior_for(model_name), hidden=hidden,
                       disc_hidden=hidden)
     model = build_model(cfg)
@@ -58,20 +81,29 @@ def measure(model_name: str, hidden: tuple[int, ...], steps: int) -> dict:
     with FlopCounterMode(display=False) as counter:
         model.train_step(batch)
     flops = counter.get_total_flops()
-    per_step = math.inf  # best of 3 timed blocks: robust to a busy neighbour on 2 cores
+    # best of 3 timed blocks per allocator, interleaved: robust to a busy neighbour on 2 cores
+    per_step = dict.fromkeys(allocators, math.inf)
     for _ in range(3):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            model.train_step(batch)
-        per_step = min(per_step, (time.perf_counter() - t0) / steps)
-    return {"images_per_s": BATCH / per_step, "ms_per_step": per_step * 1e3,
-            "gflops": flops / per_step / 1e9, "gflop_per_step": flops / 1e9}
+        for kind in allocators:
+            use_allocator(kind)
+            model.train_step(batch)  # the allocator's first step after a switch is not timed
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                model.train_step(batch)
+            per_step[kind] = min(per_step[kind], (time.perf_counter() - t0) / steps)
+    use_allocator("heap")
+    heap = per_step["heap"]
+    return {"images_per_s": BATCH / heap, "ms_per_step": heap * 1e3,
+            "gflops": flops / heap / 1e9, "gflop_per_step": flops / 1e9,
+            "glibc_ms_per_step": per_step["glibc"] * 1e3 if "glibc" in per_step else None}
 
 
 def build_parser():
     p = parser("python -m bench.train_throughput", __doc__)
     p.add_argument("--steps", type=Whole(1, 10_000), default=20, help="timed steps per block")
     p.add_argument("--models", type=Names(tuple(MODELS)), default=tuple(MODELS))
+    p.add_argument("--allocator", choices=("heap", "both"), default="heap",
+                   help="both: also time glibc's default thresholds, interleaved")
     return p
 
 
@@ -81,15 +113,20 @@ def main(argv: list[str] | None = None) -> int:
     peak = matmul_peak_gflops()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"matmul peak (2048^3 torch.mm): {peak:.1f} GFLOP/s")
+    allocators = ("heap", "glibc") if args.allocator == "both" else ("heap",)
+    keep_tensors_in_the_heap()
     print(f"{'model':<22} {'networks':<10} {'images/s':>9} {'ms/step':>8} {'GFLOP/step':>10} "
-          f"{'GFLOP/s':>8} {'of peak':>8}")
-    results = []
+          f"{'GFLOP/s':>8} {'of peak':>8}"
+          + (f" {'glibc ms':>9} {'heap speed-up':>13}" if len(allocators) > 1 else ""))
     for name in args.models:
         for label, hidden in (("2x1000", PAPER_HIDDEN), ("2x256", APP_HIDDEN)):
-            r = measure(name, hidden, args.steps)
-            results.append(r)
-            print(f"{name:<22} {label:<10} {r['images_per_s']:>9.0f} {r['ms_per_step']:>8.1f} "
-                  f"{r['gflop_per_step']:>10.2f} {r['gflops']:>8.1f} {r['gflops'] / peak:>8.0%}")
+            r = measure(name, hidden, args.steps, allocators)
+            row = (f"{name:<22} {label:<10} {r['images_per_s']:>9.0f} {r['ms_per_step']:>8.1f} "
+                   f"{r['gflop_per_step']:>10.2f} {r['gflops']:>8.1f} {r['gflops'] / peak:>8.0%}")
+            if r["glibc_ms_per_step"] is not None:
+                row += (f" {r['glibc_ms_per_step']:>9.1f} "
+                        f"{r['glibc_ms_per_step'] / r['ms_per_step']:>12.2f}x")
+            print(row)
 
     return 0
 
