@@ -12,11 +12,11 @@ import time
 import pytest
 
 from aae_core.analysis.evaluate import evaluate, prior_match
-from aae_core.cli import run_defaults
 from aae_core.config import APP_HIDDEN, ModelConfig, TrainConfig
 from aae_core.data import load_dataset
 from aae_core.inference import batched
 from aae_core.priors import PriorSpec
+from aae_core.settings import run_defaults
 from aae_core.training.train import make_trainer
 from tests.conftest import requires_mnist_10k
 

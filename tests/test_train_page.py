@@ -18,7 +18,6 @@ from aae_core.models import MODELS
 from aae_core.models.aae import AAE
 from ui import loaders, train_views
 from ui.train_settings import (
-    DENOISE_STD,
     build_configs,
     uses_adversary,
     uses_encoder_choice,
@@ -300,12 +299,24 @@ def test_settings_parse_and_route_per_model():
     assert model_cfg.encoder_input_noise == 0.0  # the WAE would refuse it
 
 
-def test_semi_supervised_runs_from_the_page_get_the_measured_denoising_default():
+def test_the_form_takes_each_models_own_defaults_and_its_input_noise(registry, runs):
+    """Switching the model fills the form with that model's command-line defaults; the
+    categorical-code models show their input noise (0 unless typed, as on the CLI)."""
+    at = open_page()
+    assert at.sidebar.number_input(key="tr_epochs").value == 24  # a 2-D aae's budget
+    at.selectbox(key="train_model").set_value("vae")
+    at.run()
+    assert (at.sidebar.number_input(key="tr_epochs").value,
+            at.sidebar.number_input(key="tr_batch").value) == (10, 100)
+    assert not [w for w in at.sidebar.text_input if w.key == "tr_input_noise"]
+    at.selectbox(key="train_model").set_value("aae-semi-supervised")
+    at.run()
+    assert at.sidebar.text_input(key="tr_input_noise").value == "0"
     model_cfg, _ = build_configs(model="aae-semi-supervised", prior="gaussian",
                                  encoder="deterministic", dataset="synthetic-digits",
                                  latent_dim=2, hidden="64", epochs=1, batch_size=50,
-                                 lr="1e-3", labels=100)
-    assert model_cfg.encoder_input_noise == DENOISE_STD > 0
+                                 lr="1e-3", input_noise="0.3", labels=100)
+    assert model_cfg.encoder_input_noise == 0.3
 
 
 def test_a_full_disk_shows_the_one_line_on_the_page(registry, runs, monkeypatch):

@@ -17,7 +17,6 @@ import numpy as np
 import streamlit as st
 
 from aae_core.analysis import explore
-from aae_core.cli import run_defaults
 from aae_core.data import DATASET_NAMES
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
@@ -30,9 +29,6 @@ from ui.figures import latent_scatter, loss_curves
 from ui.plain_text import plain
 from ui.run_registry import REGISTRY, ServerRun, epochs_done
 
-#: The new-run form's first values: the command line's defaults for its first model (a 2-D
-#: aae: the shipped models' budget, 24 epochs of batches of 50)
-START = run_defaults()
 POLL_S = 1.0  # the status line's refresh interval while a run is active
 CHARTS_EVERY_S = 5.0  # the charts' (latent map, losses, samples) refresh interval
 EXPLORE_PAGE = "pages/1_Explore.py"
@@ -124,7 +120,8 @@ def _start_new(owner: str) -> None:
             model=model, prior=s.tr_prior, encoder=s.get("tr_encoder", "deterministic"),
             dataset=s.tr_dataset, latent_dim=s.tr_latent, hidden=s.tr_hidden,
             epochs=s.tr_epochs, batch_size=s.tr_batch, lr=s.tr_lr,
-            lr_adv=s.get("tr_lr_adv", "1e-3"), labels=s.get("tr_labels", -1), seed=s.tr_seed)
+            lr_adv=s.get("tr_lr_adv"), input_noise=s.get("tr_input_noise"),
+            labels=s.get("tr_labels", -1), seed=s.tr_seed)
         return REGISTRY.start(owner, model_cfg, train_cfg, s.tr_name)
 
     _start(owner, starter)
@@ -133,11 +130,20 @@ def _start_new(owner: str) -> None:
         _suggest_name()
 
 
+def _model_defaults() -> None:
+    """The model changed: its own defaults (the command line's, aae_core/settings.py) fill
+    the form's fields."""
+    st.session_state.update(ts.form_defaults(st.session_state.train_model))
+
+
 def new_run_form(owner: str) -> None:
-    """Model outside the form (it decides which fields exist); the rest inside it."""
+    """Model outside the form (it decides which fields exist and their first values); the
+    rest inside it."""
     s = st.session_state
-    model = st.selectbox("Model", list(MODELS), key="train_model",
+    model = st.selectbox("Model", list(MODELS), key="train_model", on_change=_model_defaults,
                          help="Each model family of the paper, plus a VAE and two WAEs.")
+    for key, value in ts.form_defaults(model).items():
+        s.setdefault(key, value)
     _suggest_name()
     st.caption(MODELS[model].description)
     priors = MODELS[model].supported_priors
@@ -154,27 +160,31 @@ def new_run_form(owner: str) -> None:
         st.selectbox("Dataset", DATASET_NAMES, key="tr_dataset",
                      format_func=lambda n: ts.dataset_label(n, local))
         fields = [
-            (st.number_input, "Latent size", dict(value=2, step=1, key="tr_latent",
+            (st.number_input, "Latent size", dict(step=1, key="tr_latent",
              help="2 draws the map directly; more dims are shown by dims 0 and 1.")),
-            (st.text_input, "Hidden sizes", dict(value="256,256", key="tr_hidden",
+            (st.text_input, "Hidden sizes", dict(key="tr_hidden",
              help="Encoder, decoder and discriminator layers, e.g. 256,256.")),
-            (st.number_input, "Epochs", dict(value=START["epochs"], step=1, key="tr_epochs")),
-            (st.number_input, "Batch size", dict(value=START["batch_size"], step=10,
-                                                 key="tr_batch")),
-            (st.text_input, "Learning rate", dict(value="1e-3", key="tr_lr",
+            (st.number_input, "Epochs", dict(step=1, key="tr_epochs")),
+            (st.number_input, "Batch size", dict(step=10, key="tr_batch")),
+            (st.text_input, "Learning rate", dict(key="tr_lr",
              help="Adam, reconstruction (autoencoder) phase.")),
         ]
         if ts.uses_adversary(model):
-            fields.append((st.text_input, "Adversarial lr", dict(value="1e-3", key="tr_lr_adv",
+            fields.append((st.text_input, "Adversarial lr", dict(key="tr_lr_adv",
                            help="Adam, the regularization phase: the discriminator, and "
                                 "the generator where it has an Adam of its own (a 2-D aae "
                                 "steps its generator with the autoencoder's Adam, weighed "
                                 "against the reconstruction).")))
+        if ts.uses_input_noise(model):
+            fields.append((st.text_input, "Input noise", dict(key="tr_input_noise",
+                           help="Std of noise on the encoder's input while training: the "
+                                "model learns to rebuild the clean digit (0.3 lowered the "
+                                "semi-supervised error on mnist-10k; RESULTS.md).")))
         if ts.uses_labels(model):
-            fields.append((st.number_input, "Labels", dict(value=-1, step=100, key="tr_labels",
+            fields.append((st.number_input, "Labels", dict(step=100, key="tr_labels",
                            help="Labelled training images: -1 all, 0 none, N = N "
                                 "(class-balanced).")))
-        fields.append((st.number_input, "Seed", dict(value=0, step=1, key="tr_seed")))
+        fields.append((st.number_input, "Seed", dict(step=1, key="tr_seed")))
         columns = st.columns(2)
         for i, (widget, label, kwargs) in enumerate(fields):  # two columns, filled in turn
             with columns[i % 2]:

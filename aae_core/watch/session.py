@@ -31,6 +31,7 @@ from aae_core.device import resolve_device
 from aae_core.errors import ConfigError
 from aae_core.models import Batch, build_model
 from aae_core.priors import PRIOR_NAMES, Prior, PriorSpec, build_prior
+from aae_core.settings import configs_from, run_defaults
 from aae_core.watch import packet as pk
 from aae_core.watch.fields import (
     adversarial_push,
@@ -52,14 +53,22 @@ SPEEDS = {"slow": 3.0, "steady": 12.0, "fast": 40.0, "full": None}
 MAX_LIVE = 4  # watch sessions alive at once in one process (each holds two models)
 RING = 32  # packets kept for late readers
 DIGITS_SHOWN = 10  # fixed held-out digits with reconstructions (one per class when possible)
+#: The watched models are the command line's 2-D models (aae_core/settings.py), but for the
+#: departures of WATCHED_DEPARTURES.
+_AAE_2D = run_defaults("aae", 2)
+#: The paper's form of the AAE's generator phase (an Adam of its own, at the
+#: discriminator's rate lr_adv = lr), which the stepper shows as a phase of its own.
+WATCHED_DEPARTURES = {"generator_weight": 0.0}
 
 
 @dataclass(frozen=True)
 class WatchConfig:
     dataset: str = "synthetic-digits"
-    hidden: tuple[int, ...] = (256, 256)  # encoder, decoder and discriminator hidden sizes
+    hidden: tuple[int, ...] = _AAE_2D["hidden"]  # encoder, decoder and discriminator sizes
+    # batches of 100 (the 2-D aae trains on 50): the pace the page was measured at (README,
+    # "Watch it learn": updates a second, training watched vs unwatched)
     batch_size: int = 100
-    lr: float = 1e-3
+    lr: float = _AAE_2D["lr"]  # both phases' rate (lr_adv = lr, as the command line's)
     n_codes: int = 400  # held-out codes drawn on the plane
     n_prior: int = 300  # prior samples drawn on the plane
     n_arrows: int = 30  # codes that get an arrow
@@ -143,8 +152,10 @@ class WatchSession:
 
     def _model_config(self, model: str, prior: PriorSpec) -> ModelConfig:
         c = self.config
-        return ModelConfig(model=model, prior=prior, hidden=c.hidden, disc_hidden=c.hidden,
-                           lr=c.lr, lr_adv=c.lr)
+        model_cfg, _ = configs_from({"model": model, "latent_dim": 2, "hidden": c.hidden,
+                                     "disc_hidden": c.hidden, "lr": c.lr, "lr_adv": c.lr,
+                                     **WATCHED_DEPARTURES})
+        return replace(model_cfg, prior=prior)
 
     def _reset_models(self) -> None:
         torch.manual_seed(self.config.seed)
