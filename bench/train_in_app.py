@@ -4,7 +4,7 @@
      cli      Trainer.run() in the main thread, torch's default threads (what
               `python -m aae_core train` does);
      cli-1t   the same with torch.set_num_threads(1);
-     app      a ServerRun from ui.run_registry (the Train page's path): a background
+     app      a ServerRun of the run service (the Train page's path): a background
               thread that sets torch to --app-threads threads (default 1, as the app).
    Each figure is the trainer's own images/s over the whole run (steps x batch / wall time,
    per-epoch checkpoints included), median of --repeats runs, interleaved.
@@ -66,9 +66,9 @@ def run_cli(epochs: int, out: Path, threads: int | None) -> float:
 
 
 def run_app(epochs: int, name: str) -> float:
-    from ui.run_registry import RunRegistry
+    from aae_core.training.runs import RunService
 
-    registry = RunRegistry(max_runs=1)
+    registry = RunService(max_runs=1)
     model_cfg, train_cfg = configs(epochs)
     run = registry.start("bench", model_cfg, train_cfg, name)
     run.thread.join()
@@ -156,11 +156,11 @@ def prepare_model(runs: Path) -> None:
 
 
 def in_process(reruns: int) -> None:
-    from ui.run_registry import RunRegistry
+    from aae_core.training.runs import RunService
 
     print(f"\n2a. Explore page, in-process AppTest full rerun ({reruns} reruns each)")
     idle = _explore_apptest(reruns)
-    registry = RunRegistry(max_runs=1)
+    registry = RunService(max_runs=1)
     model_cfg, train_cfg = configs(1000)
     run = registry.start("bench", model_cfg, train_cfg, "zz-active")
     try:
@@ -299,7 +299,7 @@ def main() -> None:
     parser.add_argument("--app-threads", type=int, default=1,
                         help="torch threads of the app's training worker (AAE_TRAIN_THREADS)")
     args = parser.parse_args()
-    os.environ["AAE_TRAIN_THREADS"] = str(args.app_threads)  # read by RunRegistry, here and
+    os.environ["AAE_TRAIN_THREADS"] = str(args.app_threads)  # read by RunService, here and
     print(f"app worker: {args.app_threads} torch thread(s)")  # in the server it starts
     print(f"torch {torch.__version__}, {os.cpu_count()} cores, load average "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -1,7 +1,7 @@
 """Train: your own model in a background thread, with live progress, pause, stop and resume.
 
 A run belongs to the server, not to this tab: closing the tab does not stop it; it
-finishes and saves (see ui/run_registry.py for the whole policy).
+finishes and saves (see aae_core/training/runs.py for the whole policy).
 """
 
 import streamlit as st

@@ -31,7 +31,7 @@ TINY = {"tr_dataset": "synthetic-digits", "tr_hidden": "32", "tr_batch": 100}
 @pytest.fixture
 def registry(registry, monkeypatch):
     """conftest's fresh registry, as the page's (the server's one is a process-wide global)."""
-    monkeypatch.setattr(train_views, "REGISTRY", registry)
+    monkeypatch.setattr(train_views, "SERVICE", registry)
     return registry
 
 

@@ -1,8 +1,8 @@
 """The Train page's views: settings forms, the live progress panel and the runs table.
 
-Training itself runs in ui.run_registry (a server-wide registry of background threads);
-these functions only read a run's Progress snapshot and call the registry. Buttons act
-through callbacks, so the page redraws with the new state at once.
+Training itself runs in the run service (aae_core/training/runs.py; ui.run_service holds
+this server's one); these functions only read a run's Progress snapshot and call the
+service. Buttons act through callbacks, so the page redraws with the new state at once.
 """
 
 from __future__ import annotations
@@ -16,18 +16,19 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from aae_core.analysis import explore
 from aae_core.data import DATASET_NAMES
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
 from aae_core.models import MODELS
 from aae_core.nets import ENCODER_KINDS
 from aae_core.store import catalog
+from aae_core.store.checkpoints import epochs_done
+from aae_core.training.runs import ServerRun
 from aae_core.training.train import Progress
 from ui import train_settings as ts
 from ui.figures import latent_scatter, loss_curves
 from ui.plain_text import plain
-from ui.run_registry import REGISTRY, ServerRun, epochs_done
+from ui.run_service import SERVICE
 
 POLL_S = 1.0  # the status line's refresh interval while a run is active
 CHARTS_EVERY_S = 5.0  # the charts' (latent map, losses, samples) refresh interval
@@ -40,11 +41,11 @@ STATE_WORDS = {"queued": "queued", "starting": "starting", "running": "training"
 
 
 # --- who is looking ------------------------------------------------------------------------
-@st.cache_resource(scope="session", on_release=REGISTRY.release, show_spinner=False)
+@st.cache_resource(scope="session", on_release=SERVICE.release, show_spinner=False)
 def _session_marker(owner: str) -> str:
-    """Populated once per connected session; released (-> registry.release) when the tab
+    """Populated once per connected session; released (-> service.release) when the tab
     closes, so that tab's runs can be adopted by whoever reopens the page."""
-    REGISTRY.attach(owner)
+    SERVICE.attach(owner)
     return owner
 
 
@@ -58,9 +59,9 @@ def owner_token() -> str:
 def watched_run(owner: str) -> ServerRun | None:
     """The run shown: the one picked in 'Watch', else yours, else the newest active one."""
     name = st.session_state.get("train_view")
-    run = REGISTRY.find(name) if name else None
+    run = SERVICE.find(name) if name else None
     if run is None:
-        run = REGISTRY.get(owner) or next((r for r in REGISTRY.runs() if r.alive), None)
+        run = SERVICE.get(owner) or next((r for r in SERVICE.runs() if r.alive), None)
     return run
 
 
@@ -108,7 +109,7 @@ def _suggest_name() -> None:
     """A free name for the chosen model, unless the user typed their own."""
     s = st.session_state
     if s.get("tr_name") in (None, "", s.get("tr_name_suggested")):
-        s.tr_name = s.tr_name_suggested = REGISTRY.suggest_name(s.get("train_model", "aae"))
+        s.tr_name = s.tr_name_suggested = SERVICE.suggest_name(s.get("train_model", "aae"))
 
 
 def _start_new(owner: str) -> None:
@@ -122,7 +123,7 @@ def _start_new(owner: str) -> None:
             epochs=s.tr_epochs, batch_size=s.tr_batch, lr=s.tr_lr,
             lr_adv=s.get("tr_lr_adv"), input_noise=s.get("tr_input_noise"),
             labels=s.get("tr_labels", -1), seed=s.tr_seed)
-        return REGISTRY.start(owner, model_cfg, train_cfg, s.tr_name)
+        return SERVICE.start(owner, model_cfg, train_cfg, s.tr_name)
 
     _start(owner, starter)
     if s.train_flash[0] == "success":
@@ -197,7 +198,7 @@ def new_run_form(owner: str) -> None:
 
 def _start_further(owner: str) -> None:
     s = st.session_state
-    _start(owner, lambda: REGISTRY.continue_run(
+    _start(owner, lambda: SERVICE.continue_run(
         owner, s.tf_ckpt, ts.whole(s.tf_more, "more epochs"),
         name=(s.tf_name or "").strip() or None))
 
@@ -250,8 +251,8 @@ def fraction_done(run: ServerRun, p: Progress) -> float:
 def progress_text(run: ServerRun, p: Progress) -> str:
     """One line: where the run is, how fast and how long it has left."""
     if run.queued:
-        return (f"Waiting in the queue: {run.queue_position} of {REGISTRY.queued_count()} · "
-                f"{REGISTRY.active_count()} training (the limit is {REGISTRY.max_runs()})")
+        return (f"Waiting in the queue: {run.queue_position} of {SERVICE.queued_count()} · "
+                f"{SERVICE.active_count()} training (the limit is {SERVICE.max_runs()})")
     if p.state in ("running", "starting", "paused"):
         paused = p.state == "paused"
         word = "Stopping (saving where it got to) in" if run.stopping else \
@@ -268,19 +269,19 @@ def progress_text(run: ServerRun, p: Progress) -> str:
 
 
 def _pause(owner, name):
-    _act(REGISTRY.pause, owner, name)
+    _act(SERVICE.pause, owner, name)
 
 
 def _resume(owner, name):
-    _act(REGISTRY.resume, owner, name)
+    _act(SERVICE.resume, owner, name)
 
 
 def _stop(owner, name):
-    _act(lambda o, n: REGISTRY.stop(o, n, timeout=0), owner, name)
+    _act(lambda o, n: SERVICE.stop(o, n, timeout=0), owner, name)
 
 
 def _adopt(owner, name):
-    _act(REGISTRY.adopt, owner, name)
+    _act(SERVICE.adopt, owner, name)
 
 
 def _act(action, owner, name):
@@ -345,10 +346,10 @@ def _map(run: ServerRun, p: Progress):
     codes = np.asarray(p.codes, dtype=np.float32)
     if codes.shape[1] == 1:  # a 1-D code: spread it along x
         codes = np.concatenate([codes, np.zeros_like(codes)], axis=1)
-    bounds = explore.view_bounds(run.trainer.model, codes)
+    bounds = run.map_bounds(codes)
     dims = "" if run.model_config.latent_dim <= 2 else \
         f" (dims 0, 1 of {run.model_config.latent_dim})"
-    return latent_scatter(codes[:, :2], p.code_labels, run.trainer.data.class_names, bounds,
+    return latent_scatter(codes[:, :2], p.code_labels, p.class_names, bounds,
                           title=f"Held-out codes{dims}", height=420, marker_size=3,
                           webgl=False)
 
@@ -419,7 +420,7 @@ def progress_panel(owner: str, run: ServerRun) -> None:
 
 
 def runs_table(owner: str) -> None:
-    runs = REGISTRY.runs()
+    runs = SERVICE.runs()
     if not runs:
         return
     rows = []
@@ -430,8 +431,8 @@ def runs_table(owner: str) -> None:
                      "state": STATE_WORDS.get(p.state, p.state),
                      "epoch": f"{p.epoch}/{p.epochs}", "owner": r.owner_label(owner),
                      "started": time.strftime("%H:%M:%S", time.localtime(r.started_at))})
-    with st.expander(f"All runs on this server ({len(rows)}; {REGISTRY.active_count()} "
-                     f"training, {REGISTRY.queued_count()} queued, limit {REGISTRY.max_runs()})"):
+    with st.expander(f"All runs on this server ({len(rows)}; {SERVICE.active_count()} "
+                     f"training, {SERVICE.queued_count()} queued, limit {SERVICE.max_runs()})"):
         st.dataframe(rows, hide_index=True, width="stretch")
         st.caption(f"As of {time.strftime('%H:%M:%S')}; any run can be watched with "
                    "'Watch run' above.")
@@ -440,7 +441,7 @@ def runs_table(owner: str) -> None:
 
 def watch_picker(owner: str, current: ServerRun | None) -> ServerRun | None:
     """Choose which run to watch (any run on the server can be watched)."""
-    runs = REGISTRY.runs()
+    runs = SERVICE.runs()
     if len(runs) < 2:
         return current
     names = [r.name for r in runs]

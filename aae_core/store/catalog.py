@@ -113,3 +113,17 @@ def resolve(name: str) -> Path:
     if path.parent != root.resolve() or not (path / "config.json").is_file():
         raise CheckpointError(f"no checkpoint named {name!r}")
     return path
+
+
+def resolve_run(name_or_folder) -> Path:
+    """One of the user's saved runs, by its name or its folder (which must lie directly in
+    runs_dir()); anything else is "no saved run named ...". """
+    given = Path(name_or_folder)
+    leaf = given.name
+    root = runs_dir().resolve()
+    try:
+        if len(given.parts) > 1 and given.resolve().parent != root:
+            raise CheckpointError(leaf)
+        return resolve(f"runs/{leaf}")
+    except (CheckpointError, OSError, ValueError):
+        raise CheckpointError(f"no saved run named {leaf!r} in {root}") from None

@@ -44,6 +44,12 @@ class RemoteError(AAEError):
     """The cluster could not be reached, or lost a run."""
 
 
+def configured_address() -> str | None:
+    """$AAE_RAY_ADDRESS: the Ray cluster the app's runs are sent to (unset: they train in
+    the app's process). The one place it is read."""
+    return os.environ.get(ADDRESS_ENV, "").strip() or None
+
+
 def _ray():
     """Ray, imported on first use (about 2 s): the app without a cluster never pays it."""
     try:
@@ -144,8 +150,7 @@ class TrainerActor:
 
     def stop(self) -> None:
         """Ask the loop to stop (it saves where it got to); `poll` says when it has."""
-        self.run.trainer.controls.stop.set()
-        self.run.trainer.controls.running.set()
+        self.run.ask_to_stop()
 
     def pid(self) -> int:
         return os.getpid()
@@ -173,7 +178,7 @@ class RemoteTrainer(Trainer):
         self.actor = None
 
     def run(self) -> Progress:
-        self._update(state="starting")
+        self.set_state("starting")
         have = None  # the version of the last checkpoint written here
         try:
             self.actor = self._launch()
@@ -215,7 +220,7 @@ class RemoteTrainer(Trainer):
                 told_paused = paused
             answer = self._answer(self.actor.poll.remote(have))
             if answer is None:  # stopped before the actor ever started
-                self._update(state="stopped", message="stopped before it started")
+                self.set_state("stopped", "stopped before it started")
                 return self.snapshot()
             p, version, files = answer
             if files:

@@ -7,10 +7,15 @@ progress snapshots and checkpoints. The worker thread never touches any UI.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import ctypes
+import gc
 import math
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,6 +69,7 @@ class Progress:
     message: str = ""  # the error or the final word, for the user
     checkpoint: str | None = None  # path of the last checkpoint written
     metrics: dict = field(default_factory=dict)
+    class_names: tuple[str, ...] = ()  # the data set's, for labelling the codes
 
     @property
     def done(self) -> bool:
@@ -119,7 +125,7 @@ class Trainer:
                  out_dir: str | Path | None = None, start_epoch: int = 0, card: dict | None = None,
                  controls: Controls | None = None, snapshot_every_s: float = 1.0,
                  on_progress: Callable[[Progress], None] | None = None,
-                 cuda_graph: str | None = None):
+                 cuda_graph: str | None = None, card_class_names: bool = False):
         if start_epoch >= train.epochs:
             raise ConfigError(f"the checkpoint already has {start_epoch} epochs; "
                               f"ask for more than that (epochs={train.epochs})")
@@ -128,6 +134,8 @@ class Trainer:
         self.data = dataset.to(self.device)
         self.out_dir = Path(out_dir) if out_dir else None
         self.start_epoch, self.card = start_epoch, dict(card or {})
+        if card_class_names:  # the app's runs: its pages label the saved codes with them
+            self.card.setdefault("class_names", list(self.data.class_names))
         self.controls = controls or Controls()
         self.snapshot_every_s, self.on_progress = snapshot_every_s, on_progress
         # CUDA-graph capture of the step: auto (on CUDA) | on | off; None: $AAE_CUDA_GRAPH
@@ -135,8 +143,14 @@ class Trainer:
         wants_graph(self.cuda_graph, self.device)  # "on" without CUDA: one clear line now
         self.step_runner = None  # built by run(), after the model moved to the device
         self.lock = threading.Lock()
-        self.progress = Progress(epoch=start_epoch, epochs=train.epochs)
+        self.progress = Progress(epoch=start_epoch, epochs=train.epochs,
+                                 class_names=tuple(self.data.class_names))
+        self.released = False  # release() freed what only training needed
         self._setup_labels()
+
+    @property
+    def model_config(self) -> ModelConfig:
+        return self.model.config
 
     # --- set-up ----------------------------------------------------------------------
     def _setup_labels(self) -> None:
@@ -253,6 +267,11 @@ class Trainer:
         return self.snapshot()
 
     # --- progress ----------------------------------------------------------------------
+    def set_state(self, state: str, message: str = "") -> None:
+        """Say where the run stands from outside the loop (a run service: queued, starting,
+        left the queue); the loop sets its own states as it goes."""
+        self._update(state=state, message=message)
+
     def _update(self, **changes) -> None:
         with self.lock:
             for k, v in changes.items():
@@ -330,6 +349,41 @@ class Trainer:
         self._update(checkpoint=str(self.out_dir), metrics=card["metrics"])
 
 
+    # --- after the run -----------------------------------------------------------------
+    def release(self) -> None:
+        """The run has ended and its checkpoint is on disk: free what only training needed.
+
+        The networks' weights and gradients go to the "meta" device (shapes kept, no memory)
+        and the Adam moments are dropped; the prior stays (a map of the codes uses its box),
+        as do the progress snapshot (losses, 2,000 codes, 16 samples) and the settings. A
+        model of hidden sizes 4096,4096 holds about 0.5 GB while it trains and nothing after
+        this (see bench/memory_release.py). Continuing a run loads its checkpoint again."""
+        model = self.model
+        prior = copy.deepcopy(model.prior) if isinstance(getattr(model, "prior", None),
+                                                         torch.nn.Module) else None
+        for opt in (model.optimizers or {}).values():
+            opt.state.clear()
+        with torch.no_grad():
+            model.to("meta")
+        if prior is not None:
+            model.prior = prior
+        self.step_runner = None  # a CUDA-graph step holds its own GPU memory pool
+        self.data = self.data.to("cpu")  # each run's own copy of the images; off the GPU
+        self.released = True
+        _return_free_memory()
+
+
+def _return_free_memory() -> None:
+    """Give freed heap pages back to the system. A worker thread allocates from its own
+    malloc arena, which glibc does not shrink by itself: without this a server's RSS stays
+    at its training peak after Stop (measured: 820 MB before and after)."""
+    gc.collect()
+    if torch.cuda.is_available():  # cached blocks of the run's GPU memory, to the driver
+        torch.cuda.empty_cache()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, musl): nothing
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def make_trainer(model_cfg: ModelConfig | None, train_cfg: TrainConfig, *, out_dir=None,
                  resume_from=None, dataset: Dataset | None = None, card=None,
                  trainer_cls: type[Trainer] = Trainer, **kwargs) -> Trainer:
@@ -361,11 +415,16 @@ class TrainingRun:
     """A Trainer in a daemon thread, with stop/pause/resume and a progress snapshot.
 
     Exceptions in the worker are kept (never swallowed): `progress().message` says what
-    happened and `error` holds the exception.
+    happened and `error` holds the exception; a bug (not an AAEError) also prints its
+    traceback to stderr (the server's console), never to a user. `threads`: torch intra-op
+    threads of the worker (None: leave them); `on_end(run)` is called by the worker as it
+    ends, whatever the outcome.
     """
 
-    def __init__(self, trainer: Trainer):
+    def __init__(self, trainer: Trainer, *, threads: int | None = None,
+                 on_end: Callable[[TrainingRun], None] | None = None):
         self.trainer = trainer
+        self.threads, self.on_end = threads, on_end
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._work, name="aae-training", daemon=True)
 
@@ -374,16 +433,22 @@ class TrainingRun:
         return self
 
     def _work(self) -> None:
+        if self.threads:
+            torch.set_num_threads(self.threads)
         try:
             self.trainer.run()
         except DivergenceError as exc:
             self.error = exc
         except AAEError as exc:
             self.error = exc
-            self.trainer._update(state="failed", message=str(exc))
+            self.trainer.set_state("failed", str(exc))
         except Exception as exc:  # any bug in a worker must reach the user, with its cause
             self.error = exc
-            self.trainer._update(state="failed", message=f"{type(exc).__name__}: {exc}")
+            self.trainer.set_state("failed", f"{type(exc).__name__}: {exc}")
+            traceback.print_exception(exc, file=sys.stderr)
+        finally:
+            if self.on_end is not None:
+                self.on_end(self)
 
     def progress(self) -> Progress:
         return self.trainer.snapshot()
@@ -396,9 +461,13 @@ class TrainingRun:
     def resume(self) -> None:
         self.trainer.controls.running.set()  # the worker says "running" as it goes on
 
-    def stop(self, timeout: float | None = 5.0) -> Progress:
+    def ask_to_stop(self) -> None:
+        """Ask the worker to stop (it saves where it got to); returns at once."""
         self.trainer.controls.stop.set()
         self.trainer.controls.running.set()
+
+    def stop(self, timeout: float | None = 5.0) -> Progress:
+        self.ask_to_stop()
         self.thread.join(timeout)
         return self.progress()
 

@@ -12,9 +12,9 @@ import streamlit as st
 
 from aae_core.data import available
 from aae_core.errors import AAEError
+from aae_core.training.capacity import train_threads
 from aae_core.watch import PHASES, SPEEDS, PaintedPrior, WatchConfig, WatchSession, mask_from_b64
 from ui.plain_text import plain
-from ui.run_registry import default_threads
 from ui.watch.component import watch_component
 
 # A fragment run (a script rerun plus a browser render) costs the training far more than a
@@ -36,7 +36,7 @@ def _close(session: WatchSession) -> None:
 
 @st.cache_resource(scope="session", max_entries=1, on_release=_close, show_spinner=False)
 def _session(dataset: str) -> WatchSession:
-    return WatchSession(WatchConfig(dataset=dataset, threads=default_threads()))
+    return WatchSession(WatchConfig(dataset=dataset, threads=train_threads()))
 
 
 def open_session(dataset: str) -> WatchSession | None:

@@ -1,9 +1,12 @@
-"""The server-wide run registry: limits, ownership, names, resume, and nothing lost."""
+"""The run service (aae_core/training/runs.py): limits, ownership, names, resume, and
+nothing lost."""
 
 from __future__ import annotations
 
 import math
 import os
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,18 +14,18 @@ import torch
 from aae_core.errors import ConfigError
 from aae_core.models.aae import AAE
 from aae_core.store.checkpoints import load_checkpoint
+from aae_core.training import capacity
 from aae_core.training.capacity import DeviceInfo
+from aae_core.training.runs import BusyError, NotYours, RunService
 from aae_core.training.train import Controls
 from tests.conftest import TINY, train_config, wait_for
-from ui import run_registry
-from ui.run_registry import BusyError, NotYours, RunRegistry
 
 
 @pytest.fixture(autouse=True)
 def cpu_server(monkeypatch):
     """These runs train on the CPU (device "cpu"), so the server's limit is the CPU's, on any
     machine (a GPU server's own limit is tested with made-up devices below)."""
-    monkeypatch.setattr(run_registry, "server_device",
+    monkeypatch.setattr(capacity, "server_device",
                         lambda: DeviceInfo("cpu", cpu_cores=os.cpu_count() or 1))
 
 
@@ -71,7 +74,7 @@ def test_one_active_run_per_session(registry, runs, data):
 
 def test_beyond_the_limit_runs_wait_in_a_fair_queue(runs, data, monkeypatch):
     monkeypatch.setenv("AAE_MAX_RUNS", "1")
-    reg = RunRegistry()
+    reg = RunService()
     try:
         assert reg.max_runs() == 1
         first = start_paused(reg, "alice", "a1", data)
@@ -97,7 +100,7 @@ def test_beyond_the_limit_runs_wait_in_a_fair_queue(runs, data, monkeypatch):
 
 def test_leaving_the_queue_saves_nothing_and_moves_the_others_up(runs, data, monkeypatch):
     monkeypatch.setenv("AAE_MAX_RUNS", "1")
-    reg = RunRegistry()
+    reg = RunService()
     try:
         start_paused(reg, "alice", "a1", data)
         bob, carol = start(reg, "bob", "b1", data), start(reg, "carol", "c1", data)
@@ -116,7 +119,7 @@ def test_leaving_the_queue_saves_nothing_and_moves_the_others_up(runs, data, mon
 def test_a_full_queue_refuses_with_a_clear_message(runs, data, monkeypatch):
     monkeypatch.setenv("AAE_MAX_RUNS", "1")
     monkeypatch.setenv("AAE_MAX_QUEUE", "1")
-    reg = RunRegistry()
+    reg = RunService()
     try:
         start_paused(reg, "alice", "a1", data)
         start(reg, "bob", "b1", data)
@@ -133,16 +136,16 @@ def test_a_full_queue_refuses_with_a_clear_message(runs, data, monkeypatch):
 def test_bad_server_settings_are_refused(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=f"{name} must be a whole number"):
-        RunRegistry().max_runs() if name == "AAE_MAX_RUNS" else RunRegistry().threads()
+        RunService().max_runs() if name == "AAE_MAX_RUNS" else RunService().threads()
 
 
 def test_the_defaults_are_half_the_cores_and_one_thread_per_run(monkeypatch):
     monkeypatch.delenv("AAE_MAX_RUNS", raising=False)
     monkeypatch.delenv("AAE_TRAIN_THREADS", raising=False)
-    assert run_registry.default_max_runs() == max(1, (os.cpu_count() or 1) // 2)
-    assert run_registry.default_threads() == 1
+    assert capacity.server_run_limit() == max(1, (os.cpu_count() or 1) // 2)
+    assert capacity.train_threads() == 1
     monkeypatch.setenv("AAE_TRAIN_THREADS", "3")
-    assert RunRegistry().threads() == 3 and RunRegistry(threads=2).threads() == 2
+    assert RunService().threads() == 3 and RunService(threads=2).threads() == 2
 
 
 def test_stop_saves_where_it_got_to(registry, runs, data, observed_controls):
@@ -299,7 +302,7 @@ def test_the_worker_trains_with_one_torch_thread(registry, data, monkeypatch):
 
 
 def test_finished_runs_are_forgotten_beyond_the_limit(runs, data):
-    reg = RunRegistry(max_runs=1, keep_finished=2)
+    reg = RunService(max_runs=1, keep_finished=2)
     for k in range(4):
         finish(start(reg, "alice", f"r{k}", data))
     # pruned as each run starts: two finished ones are kept beside the new one
@@ -333,27 +336,56 @@ H200 = DeviceInfo("cuda", name="NVIDIA H200", cpu_cores=16, memory_bytes=141 * 2
 def test_the_run_limit_follows_the_device(monkeypatch, device, limit):
     monkeypatch.delenv("AAE_MAX_RUNS", raising=False)
     monkeypatch.delenv("AAE_MAX_GPU_RUNS", raising=False)
-    monkeypatch.setattr(run_registry, "server_device", lambda: device)
-    assert RunRegistry().max_runs() == limit
-    assert RunRegistry(max_runs=3).max_runs() == 3  # an explicit limit wins
+    monkeypatch.setattr(capacity, "server_device", lambda: device)
+    assert RunService().max_runs() == limit
+    assert RunService(max_runs=3).max_runs() == 3  # an explicit limit wins
 
 
 def test_each_kind_of_device_has_its_own_setting(monkeypatch):
     monkeypatch.setenv("AAE_MAX_RUNS", "3")
     monkeypatch.setenv("AAE_MAX_GPU_RUNS", "12")
-    monkeypatch.setattr(run_registry, "server_device", lambda: H200)
-    assert RunRegistry().max_runs() == 12
-    monkeypatch.setattr(run_registry, "server_device", lambda: DeviceInfo("cpu", cpu_cores=16))
-    assert RunRegistry().max_runs() == 3
+    monkeypatch.setattr(capacity, "server_device", lambda: H200)
+    assert RunService().max_runs() == 12
+    monkeypatch.setattr(capacity, "server_device", lambda: DeviceInfo("cpu", cpu_cores=16))
+    assert RunService().max_runs() == 3
     monkeypatch.setenv("AAE_MAX_GPU_RUNS", "lots")
-    monkeypatch.setattr(run_registry, "server_device", lambda: H200)
+    monkeypatch.setattr(capacity, "server_device", lambda: H200)
     with pytest.raises(ConfigError, match="AAE_MAX_GPU_RUNS must be a whole number >= 1, "
                                           "got 'lots'"):
-        RunRegistry().max_runs()
+        RunService().max_runs()
 
 
 def test_the_server_describes_its_own_device():
-    info = run_registry.describe_device("cpu")
+    info = capacity.describe_device("cpu")
     assert (info.kind, info.cpu_cores) == ("cpu", os.cpu_count() or 1)
     assert info.summary() == f"cpu ({info.cpu_cores} cores)"
     assert H200.summary() == "NVIDIA H200 (141 GiB, 132 SMs)"
+
+
+# --- the service's boundaries (read from the source) -------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sources(*folders: str) -> dict[str, str]:
+    return {str(p.relative_to(ROOT)): p.read_text() for folder in folders
+            for p in (ROOT / folder).rglob("*.py")}
+
+
+def test_nobody_calls_the_trainers_private_methods_from_outside():
+    outside = {name: text for name, text in _sources("aae_core", "ui", "pages").items()
+               if name != "aae_core/training/train.py"}
+    calls = {name: re.findall(r"trainer\._[a-z]\w*", text) for name, text in outside.items()}
+    assert {name: found for name, found in calls.items() if found} == {}
+
+
+def test_the_ray_address_is_read_in_one_place():
+    reads = re.compile(r"(environ|getenv)\W*(get\()?\W*(ADDRESS_ENV|\W?AAE_RAY_ADDRESS)")
+    readers = [name for name, text in _sources("aae_core", "ui", "pages", "bench").items()
+               for _ in reads.finditer(text)]
+    assert readers == ["aae_core/training/remote.py"]
+
+
+def test_the_ui_holds_no_run_policy():
+    text = (ROOT / "ui" / "run_service.py").read_text()
+    assert "class " not in text and "def " not in text  # one instance of the core's service
