@@ -41,7 +41,7 @@ import torch
 
 from aae_core.config import APP_HIDDEN, ModelConfig, TrainConfig
 from aae_core.data import load_dataset
-from aae_core.training.train import make_trainer
+from aae_core.training.train import RunState, make_trainer
 from bench.browser import REPO_ROOT
 
 BATCH = 100
@@ -73,7 +73,7 @@ def run_app(epochs: int, name: str) -> float:
     run = registry.start("bench", model_cfg, train_cfg, name)
     run.thread.join()
     p = run.progress()
-    assert p.state == "finished", p.message
+    assert p.state == RunState.FINISHED, p.message
     return p.images_per_s
 
 
@@ -103,11 +103,11 @@ def _stop_seconds(out: Path, pause_first: bool) -> float:
     _wait(lambda: run.progress().step >= 3)
     if pause_first:
         run.pause()
-        _wait(lambda: run.progress().state == "paused")
+        _wait(lambda: run.progress().state == RunState.PAUSED)
     t0 = time.perf_counter()
     p = run.stop(timeout=60)
     seconds = time.perf_counter() - t0
-    assert p.state == "stopped" and not run.alive, p.message
+    assert p.state == RunState.STOPPED and not run.alive, p.message
     return seconds
 
 

@@ -17,7 +17,7 @@ from aae_core.store.checkpoints import load_checkpoint
 from aae_core.training import capacity
 from aae_core.training.capacity import DeviceInfo
 from aae_core.training.runs import BusyError, NotYours, RunService
-from aae_core.training.train import Controls
+from aae_core.training.train import Controls, RunState
 from tests.conftest import TINY, train_config, wait_for
 
 
@@ -40,7 +40,8 @@ def start_paused(reg, owner, name, data):
     controls = Controls()
     controls.running.clear()
     run = start(reg, owner, name, data, epochs=1000, controls=controls)
-    wait_for(lambda: run.progress().state in ("running", "paused"), "the worker to begin")
+    wait_for(lambda: run.progress().state in (RunState.RUNNING, RunState.PAUSED),
+             "the worker to begin")
     run.pause()
     return run
 
@@ -54,7 +55,7 @@ def finish(run):
 def test_a_run_trains_saves_and_stays_visible_after_it_finishes(registry, runs, data):
     run = start(registry, "alice", "first", data, epochs=2)
     p = finish(run)
-    assert (p.state, p.epoch, p.epochs) == ("finished", 2, 2)
+    assert (p.state, p.epoch, p.epochs) == (RunState.FINISHED, 2, 2)
     assert registry.get("alice") is run and registry.find("first") is run
     assert registry.get("bob") is None
     assert [r.name for r in registry.runs()] == ["first"]
@@ -81,19 +82,19 @@ def test_beyond_the_limit_runs_wait_in_a_fair_queue(runs, data, monkeypatch):
         bob = start(reg, "bob", "b1", data)
         carol = start(reg, "carol", "c1", data)
         assert (bob.queue_position, carol.queue_position) == (1, 2)
-        assert bob.alive and bob.progress().state == "queued" and not bob.thread.is_alive()
+        assert bob.alive and bob.progress().state == RunState.QUEUED and not bob.thread.is_alive()
         assert (reg.active_count(), reg.queued_count()) == (1, 2)
         assert not (runs / "b1").exists()  # nothing trains or is written while it waits
         with pytest.raises(BusyError, match=r"you already have a run waiting in the queue "
                                             r"\(b1\); one place each"):
             start(reg, "bob", "b2", data)  # one place in the queue per user
         reg.stop("alice", "a1")  # a place frees up: the first in the queue gets it
-        assert finish(first).state == "stopped"
+        assert finish(first).state == RunState.STOPPED
         wait_for(lambda: not bob.queued, "b1 to leave the queue")
-        assert carol.queue_position == 1 and carol.progress().state == "queued"
+        assert carol.queue_position == 1 and carol.progress().state == RunState.QUEUED
         assert "1 of 1" in carol.progress().message
-        assert finish(bob).state == "finished"  # ... and then the next one
-        assert finish(carol).state == "finished" and (runs / "c1" / "config.json").is_file()
+        assert finish(bob).state == RunState.FINISHED  # ... and then the next one
+        assert finish(carol).state == RunState.FINISHED and (runs / "c1" / "config.json").is_file()
     finally:
         reg.stop_all()
 
@@ -107,7 +108,7 @@ def test_leaving_the_queue_saves_nothing_and_moves_the_others_up(runs, data, mon
         with pytest.raises(NotYours):
             reg.stop("carol", "b1")  # only its owner takes it out
         p = reg.stop("bob", "b1")
-        assert (p.state, p.step) == ("stopped", 0) and "left the queue" in p.message
+        assert (p.state, p.step) == (RunState.STOPPED, 0) and "left the queue" in p.message
         assert not bob.alive and not (runs / "b1").exists()
         assert carol.queue_position == 1 and reg.queued_count() == 1
         assert start(reg, "bob", "b2", data).queue_position == 2  # bob may queue again
@@ -159,7 +160,8 @@ def test_stop_saves_where_it_got_to(registry, runs, data, observed_controls):
                 on_progress=pause_at_step_two)
     assert controls.held.wait(60), "the worker never reached the pause point"
     p = registry.stop("alice", "stopped", timeout=60)  # the timeout only guards a hang
-    assert controls.released.is_set() and not run.alive and (p.state, p.step) == ("stopped", 2)
+    assert controls.released.is_set() and not run.alive
+    assert (p.state, p.step) == (RunState.STOPPED, 2)
     ckpt = load_checkpoint(runs / "stopped")
     assert (ckpt.card["epochs"], ckpt.card["steps"]) == (0, 2)
 
@@ -191,7 +193,7 @@ def test_train_further_continues_the_same_checkpoint(registry, runs, data):
     run = registry.continue_run("alice", "base", 2, dataset=data)
     assert run.start_epoch == 1 and run.resumed_from == "base"
     p = finish(run)
-    assert (p.state, p.epoch, p.epochs) == ("finished", 3, 3)
+    assert (p.state, p.epoch, p.epochs) == (RunState.FINISHED, 3, 3)
     assert load_checkpoint(runs / "base").card["epochs"] == 3
 
 
@@ -225,7 +227,8 @@ def test_bad_settings_start_nothing(registry, runs, data, what, call, message):
     with pytest.raises(ConfigError, match=message):
         call(registry, data)
     assert not (runs / "r").exists() and all(not r.alive for r in registry.runs())
-    assert finish(start(registry, "alice", "ok", data)).state == "finished"  # nothing reserved
+    ok = finish(start(registry, "alice", "ok", data))
+    assert ok.state == RunState.FINISHED  # nothing was left reserved
 
 
 def test_only_the_owner_controls_a_run_until_its_tab_closes(registry, data):
@@ -247,7 +250,7 @@ def test_only_the_owner_controls_a_run_until_its_tab_closes(registry, data):
     with pytest.raises(NotYours):
         registry.pause("alice", "a1")
     registry.resume("bob", "a1")
-    assert registry.stop("bob", "a1", timeout=10).state == "stopped"
+    assert registry.stop("bob", "a1", timeout=10).state == RunState.STOPPED
 
 
 def test_pause_and_resume_hold_and_continue_the_steps(registry, data, observed_controls):
@@ -258,7 +261,7 @@ def test_pause_and_resume_hold_and_continue_the_steps(registry, data, observed_c
     assert controls.held.wait(60), "the worker never reached the pause point"
     held = run.progress().step  # the step in flight is finished and counted
     assert not controls.released.wait(0.3)  # the worker stays at the pause point
-    assert run.progress().state == "paused" and run.progress().step == held
+    assert run.progress().state == RunState.PAUSED and run.progress().step == held
     registry.resume("alice", "pr")
     wait_for(lambda: run.progress().step > held, "steps after resuming")
 
@@ -273,10 +276,10 @@ def test_an_error_in_the_worker_is_kept_and_the_next_run_starts(registry, data, 
 
     monkeypatch.setattr(AAE, "train_step", boom)
     p = finish(start(registry, "alice", "bad", data))
-    assert p.state == "failed" and p.message == "RuntimeError: boom"
+    assert p.state == RunState.FAILED and p.message == "RuntimeError: boom"
     assert isinstance(registry.find("bad").error, RuntimeError)
     broken[0] = False
-    assert finish(start(registry, "alice", "good", data)).state == "finished"
+    assert finish(start(registry, "alice", "good", data)).state == RunState.FINISHED
 
 
 def test_a_diverging_run_says_so(registry, data, monkeypatch):
@@ -284,7 +287,7 @@ def test_a_diverging_run_says_so(registry, data, monkeypatch):
     monkeypatch.setattr(AAE, "train_step",
                         lambda self, batch: {**real(self, batch), "d_loss": math.nan})
     p = finish(start(registry, "alice", "nan", data))
-    assert p.state == "diverged" and "diverged at step 1" in p.message
+    assert p.state == RunState.DIVERGED and "diverged at step 1" in p.message
     assert "no epoch had completed" in p.message
 
 
@@ -389,3 +392,12 @@ def test_the_ray_address_is_read_in_one_place():
 def test_the_ui_holds_no_run_policy():
     text = (ROOT / "ui" / "run_service.py").read_text()
     assert "class " not in text and "def " not in text  # one instance of the core's service
+
+
+def test_run_states_are_named_by_the_enum_only():
+    """No module compares a run's state with a bare string (RunState, train.py)."""
+    bare = re.compile(r"state\)?\s*(==|!=|in)\s*\(?\"(queued|starting|running|paused|"
+                      r"finished|stopped|diverged|failed)\"")
+    found = {name: bare.findall(text) for name, text in
+             _sources("aae_core", "ui", "pages", "bench", "tests").items()}
+    assert {name: hits for name, hits in found.items() if hits} == {}

@@ -24,7 +24,7 @@ from aae_core.nets import ENCODER_KINDS
 from aae_core.store import catalog
 from aae_core.store.checkpoints import epochs_done
 from aae_core.training.runs import ServerRun
-from aae_core.training.train import Progress
+from aae_core.training.train import Progress, RunState
 from ui import train_settings as ts
 from ui.figures import latent_scatter, loss_curves
 from ui.plain_text import plain
@@ -34,10 +34,9 @@ POLL_S = 1.0  # the status line's refresh interval while a run is active
 CHARTS_EVERY_S = 5.0  # the charts' (latent map, losses, samples) refresh interval
 EXPLORE_PAGE = "pages/1_Explore.py"
 
-STATE_WORDS = {"queued": "queued", "starting": "starting", "running": "training",
-               "paused": "paused",
-               "finished": "finished", "stopped": "stopped", "diverged": "diverged",
-               "failed": "failed"}
+#: How a state reads on the page (a state not named here reads as its own name).
+STATE_WORDS = {RunState.RUNNING: "training"}
+LIVE = (RunState.RUNNING, RunState.STARTING, RunState.PAUSED)
 
 
 # --- who is looking ------------------------------------------------------------------------
@@ -242,7 +241,7 @@ def _duration(seconds: float) -> str:
 
 def fraction_done(run: ServerRun, p: Progress) -> float:
     """Share of all epochs done (a resumed run starts part-way)."""
-    if p.state == "finished" or not p.epochs:
+    if p.state == RunState.FINISHED or not p.epochs:
         return 1.0
     within = p.step / p.total_steps if p.total_steps else 0.0
     return min(1.0, (run.start_epoch + (p.epochs - run.start_epoch) * within) / p.epochs)
@@ -253,15 +252,15 @@ def progress_text(run: ServerRun, p: Progress) -> str:
     if run.queued:
         return (f"Waiting in the queue: {run.queue_position} of {SERVICE.queued_count()} · "
                 f"{SERVICE.active_count()} training (the limit is {SERVICE.max_runs()})")
-    if p.state in ("running", "starting", "paused"):
-        paused = p.state == "paused"
+    if p.state in LIVE:
+        paused = p.state == RunState.PAUSED
         word = "Stopping (saving where it got to) in" if run.stopping else \
             ("Paused in" if paused else "Pausing in" if run.pausing else "Training")
         parts = [f"{word} epoch {min(p.epoch + 1, p.epochs)}/{p.epochs}",
                  f"step {p.step:,}/{p.total_steps:,}"]
         if p.images_per_s and not paused:  # paused: the worker zeroed it; show no rate
             parts.append(f"{p.images_per_s:,.0f} images/s")
-            if p.state == "running" and not run.stopping:
+            if p.state == RunState.RUNNING and not run.stopping:
                 parts.append(f"about {_duration(p.eta_s)} left")
         return " · ".join(parts)
     return f"{STATE_WORDS.get(p.state, p.state).capitalize()} after {p.epoch}/{p.epochs} " \
@@ -303,7 +302,7 @@ def controls(owner: str, run: ServerRun, p: Progress) -> None:
         a.button("Leave the queue", icon=":material/close:", on_click=_stop,
                  args=(owner, run.name), key="tr_leave", width="stretch")
     elif run.owner == owner:
-        if p.state == "paused" or run.pausing:
+        if p.state == RunState.PAUSED or run.pausing:
             a.button("Resume", icon=":material/play_arrow:", on_click=_resume,
                      args=(owner, run.name), width="stretch", key="tr_resume")
         else:
@@ -324,20 +323,21 @@ def controls(owner: str, run: ServerRun, p: Progress) -> None:
 def outcome(owner: str, run: ServerRun, p: Progress) -> None:
     """What became of a finished run, with where its checkpoint is."""
     saved = f"runs/{run.name}"
-    if p.state == "finished":
+    if p.state == RunState.FINISHED:
         st.success(f"Finished: saved as **{saved}**. It is in every model picker now.",
                    icon="✅")
-    elif p.state == "stopped":
+    elif p.state == RunState.STOPPED:
         if p.checkpoint:
             st.info(f"Stopped after {p.step:,} steps; saved where it got to as **{saved}** "
                     "(Train further continues it).", icon="⏹️")
         else:
             st.info("Stopped before the first step: nothing was saved.", icon="⏹️")
-    elif p.state == "diverged":
+    elif p.state == RunState.DIVERGED:
         st.error(f"Training diverged. {plain(p.message)}", icon="⚠️")
-    elif p.state == "failed":
+    elif p.state == RunState.FAILED:
         st.error(f"Training failed: {plain(p.message)}", icon="⚠️")
-    if p.state in ("finished", "stopped", "diverged") and p.checkpoint and run.owner == owner:
+    saved_any = p.state in (RunState.FINISHED, RunState.STOPPED, RunState.DIVERGED)
+    if saved_any and p.checkpoint and run.owner == owner:
         st.page_link(EXPLORE_PAGE, label=f"Explore {saved}", icon="🔭",
                      query_params={"model": saved})  # the link makes it the model in view
 
@@ -428,7 +428,7 @@ def runs_table(owner: str) -> None:
         p = r.progress()
         rows.append({"run": r.name, "model": r.model_config.model,
                      "prior": r.model_config.prior.name, "dataset": r.train_config.dataset,
-                     "state": STATE_WORDS.get(p.state, p.state),
+                     "state": str(STATE_WORDS.get(p.state, p.state)),
                      "epoch": f"{p.epoch}/{p.epochs}", "owner": r.owner_label(owner),
                      "started": time.strftime("%H:%M:%S", time.localtime(r.started_at))})
     with st.expander(f"All runs on this server ({len(rows)}; {SERVICE.active_count()} "

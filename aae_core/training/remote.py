@@ -30,7 +30,7 @@ from pathlib import Path
 
 from aae_core.errors import AAEError, ConfigError, DivergenceError
 from aae_core.store.checkpoints import read_checkpoint_files, write_checkpoint_files
-from aae_core.training.train import Progress, Trainer, TrainingRun, make_trainer
+from aae_core.training.train import Progress, RunState, Trainer, TrainingRun, make_trainer
 
 ADDRESS_ENV = "AAE_RAY_ADDRESS"  # the app: a Ray cluster to send Train-page runs to
 GPU_FRACTION_ENV = "AAE_RAY_GPU_FRACTION"  # share of a GPU one run asks for (default 0.25)
@@ -178,7 +178,7 @@ class RemoteTrainer(Trainer):
         self.actor = None
 
     def run(self) -> Progress:
-        self.set_state("starting")
+        self.set_state(RunState.STARTING)
         have = None  # the version of the last checkpoint written here
         try:
             self.actor = self._launch()
@@ -189,9 +189,9 @@ class RemoteTrainer(Trainer):
                     _ray().get(self.actor.close.remote(), timeout=10)
                 with contextlib.suppress(Exception):
                     _ray().kill(self.actor)
-        if progress.state == "diverged":
+        if progress.state == RunState.DIVERGED:
             raise DivergenceError(progress.message)
-        if progress.state == "failed":
+        if progress.state == RunState.FAILED:
             raise RemoteError(progress.message)
         return self.snapshot()
 
@@ -220,7 +220,7 @@ class RemoteTrainer(Trainer):
                 told_paused = paused
             answer = self._answer(self.actor.poll.remote(have))
             if answer is None:  # stopped before the actor ever started
-                self.set_state("stopped", "stopped before it started")
+                self.set_state(RunState.STOPPED, "stopped before it started")
                 return self.snapshot()
             p, version, files = answer
             if files:
@@ -236,14 +236,14 @@ class RemoteTrainer(Trainer):
         (a full cluster: it waits as long as it must). A dead worker or a lost cluster
         becomes one RemoteError line."""
         ray = _ray()
-        waited, patient = 0.0, self.progress.state != "starting"
+        waited, patient = 0.0, self.progress.state != RunState.STARTING
         try:
             while True:
                 ready, _ = ray.wait([ref], timeout=POLL_S)
                 if ready:
                     return ray.get(ready[0])
                 waited += POLL_S
-                if self.controls.stop.is_set() and self.progress.state == "starting":
+                if self.controls.stop.is_set() and self.progress.state == RunState.STARTING:
                     return None
                 if patient and waited > ANSWER_TIMEOUT_S:
                     raise RemoteError(self._lost("its worker stopped answering"))
@@ -254,7 +254,7 @@ class RemoteTrainer(Trainer):
             why = f"{type(cause).__name__}: {cause}" if cause else "the worker raised an error"
             raise RemoteError(f"the run failed on the cluster: {why}") from None
         except ray.exceptions.RayError as exc:  # the worker or its node died
-            if self.progress.state == "starting":  # it never ran: say why it could not
+            if self.progress.state == RunState.STARTING:  # it never ran: say why it could not
                 raise RemoteError(f"the run could not start on the cluster: "
                                   f"{_last_error_line(exc)}") from None
             raise RemoteError(self._lost(f"{type(exc).__name__}")) from None

@@ -50,7 +50,7 @@ from aae_core.store.catalog import resolve_run, runs_dir
 from aae_core.store.checkpoints import check_name, epochs_done, read_config
 from aae_core.training import capacity
 from aae_core.training.remote import configured_address, make_remote_trainer
-from aae_core.training.train import TrainingRun, make_trainer
+from aae_core.training.train import RunState, TrainingRun, make_trainer
 
 KEEP_FINISHED = 20  # finished runs remembered for viewing (their checkpoints stay on disk)
 EXIT_SAVE_S = 10.0  # at server exit, how long each active run gets to stop and save
@@ -121,7 +121,7 @@ class ServerRun(TrainingRun):
     def pausing(self) -> bool:
         """Pause was asked for; the worker has not reached its pause point yet."""
         return (self.alive and not self.trainer.controls.running.is_set()
-                and self.progress().state != "paused")
+                and self.progress().state != RunState.PAUSED)
 
     def map_bounds(self, codes) -> tuple:
         """The box of a map of this run's codes (the prior's, widened to hold them); the
@@ -237,7 +237,8 @@ class RunService:
     def _renumber_queue(self) -> None:
         for i, run in enumerate(self._queue, start=1):
             run.queue_position = i
-            run.trainer.set_state("queued", f"waiting in the queue: {i} of {len(self._queue)}")
+            run.trainer.set_state(RunState.QUEUED,
+                                  f"waiting in the queue: {i} of {len(self._queue)}")
 
     def _start_queued(self, ending: ServerRun | None = None) -> None:
         """Start queued runs, first come first, while places are free."""
@@ -245,7 +246,7 @@ class RunService:
         while self._queue and self._training(ending) < self.max_runs():
             run = self._queue.pop(0)
             run.queue_position = 0
-            run.trainer.set_state("starting")
+            run.trainer.set_state(RunState.STARTING)
             run.started_at = time.time()
             run.start()
             started = True
@@ -262,7 +263,7 @@ class RunService:
     def _leave_queue(self, run: ServerRun) -> None:
         self._queue.remove(run)
         run.queue_position = 0
-        run.trainer.set_state("stopped", "left the queue before it started; nothing was "
+        run.trainer.set_state(RunState.STOPPED, "left the queue before it started; nothing was "
                                          "trained or saved")
         run.trainer.release()
         self._renumber_queue()
@@ -359,7 +360,7 @@ class RunService:
 
     def resume(self, owner: str, name: str) -> None:
         run = self._owned(owner, name)
-        if run.alive and run.progress().state == "paused":
+        if run.alive and run.progress().state == RunState.PAUSED:
             run.resume()
 
     def stop(self, owner: str, name: str, *, timeout: float | None = 5.0):

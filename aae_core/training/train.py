@@ -18,6 +18,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -49,11 +50,31 @@ HISTORY_LIMIT = 2000  # logged points kept per loss
 SNAPSHOT_CODES = 2000  # held-out codes in a live latent snapshot
 
 
+class RunState(StrEnum):
+    """Where a run stands. The first four are a live run's, the last four a finished one's."""
+
+    QUEUED = "queued"  # waiting for a place (a run service's queue)
+    STARTING = "starting"  # set up, not yet at its first step (or waiting for a Ray worker)
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"  # every epoch trained, evaluated and saved
+    STOPPED = "stopped"  # stopped by the user; saved where it got to
+    DIVERGED = "diverged"  # a loss became NaN or infinite; the last good checkpoint stays
+    FAILED = "failed"  # an error ended it (its message says which)
+
+    @property
+    def done(self) -> bool:
+        return self in _DONE
+
+
+_DONE = frozenset({RunState.FINISHED, RunState.STOPPED, RunState.DIVERGED, RunState.FAILED})
+
+
 @dataclass
 class Progress:
     """A copy of where a run is; safe to read from any thread."""
 
-    state: str = "starting"  # queued|starting|running|paused|finished|stopped|diverged|failed
+    state: RunState = RunState.STARTING
     epoch: int = 0  # completed epochs (including those of a resumed checkpoint)
     epochs: int = 0
     step: int = 0  # optimizer steps done in this run
@@ -73,7 +94,7 @@ class Progress:
 
     @property
     def done(self) -> bool:
-        return self.state in ("finished", "stopped", "diverged", "failed")
+        return RunState(self.state).done
 
 
 class Controls:
@@ -203,7 +224,7 @@ class Trainer:
         generator = seed_everything(cfg.seed + self.start_epoch)
         per_epoch = self.steps_per_epoch()
         total = per_epoch * (cfg.epochs - self.start_epoch)
-        self._update(state="running", total_steps=total)
+        self._update(state=RunState.RUNNING, total_steps=total)
         # Losses stay on the device (no host read per step); read when logged.
         t0, step, meter = time.perf_counter(), 0, LossMeter()
         self.step_runner = make_step_runner(model, self.device, self.cuda_graph)
@@ -216,7 +237,7 @@ class Trainer:
                     if not self.controls.running.is_set():
                         self._hold(step, meter, t0, total)
                         t0 += self.controls.wait_if_paused()  # speed and time left skip pauses
-                        self._update(state="running")
+                        self._update(state=RunState.RUNNING)
                     if self.controls.stop.is_set():
                         raise TrainingStopped("stopped by the user")
                     step += 1
@@ -237,10 +258,10 @@ class Trainer:
                 self._diverged(_divergence(*bad), good_state)
             if meter.count:  # publish the steps since the last log, so they are saved
                 self._log(step, _read_losses(meter), t0, total)
-            return self._finish("stopped", epoch, t0, "stopped by the user; progress saved")
+            return self._finish(RunState.STOPPED, epoch, t0, "stopped by the user; progress saved")
         except DivergenceError as exc:
             self._diverged(exc, good_state)
-        return self._finish("finished", cfg.epochs, t0, "finished")
+        return self._finish(RunState.FINISHED, cfg.epochs, t0, "finished")
 
     def _diverged(self, exc: DivergenceError, good_state: dict) -> None:
         """Go back to the last good weights, say so, and raise (nothing new is saved)."""
@@ -248,7 +269,7 @@ class Trainer:
         saved = self.progress.checkpoint
         where = f"the last good checkpoint is kept at {saved}" if saved else \
             "no epoch had completed, so no checkpoint was written"
-        self._update(state="diverged", message=f"{exc}; {where}")
+        self._update(state=RunState.DIVERGED, message=f"{exc}; {where}")
         raise DivergenceError(f"{exc}; {where}") from None
 
     def _hold(self, step: int, meter: LossMeter, t0: float, total: int) -> None:
@@ -256,21 +277,21 @@ class Trainer:
         with no speed, so nothing the user sees moves until Resume."""
         if meter.count:
             self._log(step, _read_losses(meter), t0, total)
-        self._update(state="paused", images_per_s=0.0, eta_s=math.nan)
+        self._update(state=RunState.PAUSED, images_per_s=0.0, eta_s=math.nan)
 
-    def _finish(self, state: str, epochs_done: int, t0: float, message: str) -> Progress:
+    def _finish(self, state: RunState, epochs_done: int, t0: float, message: str) -> Progress:
         self._snapshot()
-        if self.out_dir is not None and (state == "finished" or self.progress.step > 0):
+        if self.out_dir is not None and (state == RunState.FINISHED or self.progress.step > 0):
             # Only a finished run is evaluated: Stop must return quickly.
-            self._save(epochs_done, time.perf_counter() - t0, final=state == "finished")
+            self._save(epochs_done, time.perf_counter() - t0, final=state == RunState.FINISHED)
         self._update(state=state, message=message, epoch=epochs_done)
         return self.snapshot()
 
     # --- progress ----------------------------------------------------------------------
-    def set_state(self, state: str, message: str = "") -> None:
+    def set_state(self, state: RunState, message: str = "") -> None:
         """Say where the run stands from outside the loop (a run service: queued, starting,
         left the queue); the loop sets its own states as it goes."""
-        self._update(state=state, message=message)
+        self._update(state=RunState(state), message=message)
 
     def _update(self, **changes) -> None:
         with self.lock:
@@ -441,10 +462,10 @@ class TrainingRun:
             self.error = exc
         except AAEError as exc:
             self.error = exc
-            self.trainer.set_state("failed", str(exc))
+            self.trainer.set_state(RunState.FAILED, str(exc))
         except Exception as exc:  # any bug in a worker must reach the user, with its cause
             self.error = exc
-            self.trainer.set_state("failed", f"{type(exc).__name__}: {exc}")
+            self.trainer.set_state(RunState.FAILED, f"{type(exc).__name__}: {exc}")
             traceback.print_exception(exc, file=sys.stderr)
         finally:
             if self.on_end is not None:
