@@ -195,11 +195,7 @@ def cmd_train(args, argv) -> int:
         return 130
     finally:
         bar.close()
-    print(f"{progress.state}: {progress.epoch} epochs, {progress.step} steps, "
-          f"{progress.elapsed_s:.1f} s, {progress.images_per_s:.0f} images/s -> {args.out}")
-    for key, value in progress.metrics.items():
-        if isinstance(value, float):
-            print(f"  {key:<22} {value:.4f}")
+    print(progress.summary(args.out))
     return 0
 
 

@@ -96,6 +96,14 @@ class Progress:
     def done(self) -> bool:
         return RunState(self.state).done
 
+    def summary(self, out) -> str:
+        """What a finished command-line or sweep run reports: one line, then its metrics."""
+        lines = [f"{self.state}: {self.epoch} epochs, {self.step} steps, "
+                 f"{self.elapsed_s:.1f} s, {self.images_per_s:.0f} images/s -> {out}"]
+        lines += [f"  {key:<22} {value:.4f}" for key, value in self.metrics.items()
+                  if isinstance(value, float)]
+        return "\n".join(lines)
+
 
 class Controls:
     """Stop and pause flags shared with a worker."""
@@ -139,7 +147,42 @@ def _check_finite(meter: LossMeter) -> None:
 
 
 
-class Trainer:
+class ProgressBoard:
+    """Where a run stands, behind a lock: the loop (or a mirror of a remote loop) writes its
+    Progress, any thread reads a copy, and `on_progress` hears of each change."""
+
+    def __init__(self, progress: Progress,
+                 on_progress: Callable[[Progress], None] | None = None):
+        self.lock = threading.Lock()
+        self.progress, self.on_progress = progress, on_progress
+
+    def set_state(self, state: RunState, message: str = "") -> None:
+        """Say where the run stands from outside the loop (a run service: queued, starting,
+        left the queue); the loop sets its own states as it goes."""
+        self._update(state=RunState(state), message=message)
+
+    def _update(self, **changes) -> None:
+        with self.lock:
+            for k, v in changes.items():
+                setattr(self.progress, k, v)
+        if self.on_progress is not None:
+            self.on_progress(self.snapshot())
+
+    def snapshot(self) -> Progress:
+        with self.lock:
+            return replace(self.progress, history={k: list(v) for k, v in
+                                                   self.progress.history.items()},
+                           history_steps=list(self.progress.history_steps),
+                           metrics=dict(self.progress.metrics))
+
+
+def check_epochs_left(start_epoch: int, epochs: int) -> None:
+    if start_epoch >= epochs:
+        raise ConfigError(f"the checkpoint already has {start_epoch} epochs; "
+                          f"ask for more than that (epochs={epochs})")
+
+
+class Trainer(ProgressBoard):
     """Trains `model` on `dataset` for `train.epochs` epochs (counted from `start_epoch`)."""
 
     def __init__(self, model: LatentModel, dataset: Dataset, train: TrainConfig, *,
@@ -147,9 +190,7 @@ class Trainer:
                  controls: Controls | None = None, snapshot_every_s: float = 1.0,
                  on_progress: Callable[[Progress], None] | None = None,
                  cuda_graph: str | None = None, card_class_names: bool = False):
-        if start_epoch >= train.epochs:
-            raise ConfigError(f"the checkpoint already has {start_epoch} epochs; "
-                              f"ask for more than that (epochs={train.epochs})")
+        check_epochs_left(start_epoch, train.epochs)
         self.model, self.train_cfg = model, train
         self.device = resolve_device(train.device)
         self.data = dataset.to(self.device)
@@ -158,14 +199,13 @@ class Trainer:
         if card_class_names:  # the app's runs: its pages label the saved codes with them
             self.card.setdefault("class_names", list(self.data.class_names))
         self.controls = controls or Controls()
-        self.snapshot_every_s, self.on_progress = snapshot_every_s, on_progress
+        self.snapshot_every_s = snapshot_every_s
         # CUDA-graph capture of the step: auto (on CUDA) | on | off; None: $AAE_CUDA_GRAPH
         self.cuda_graph = graph_setting(cuda_graph)
         wants_graph(self.cuda_graph, self.device)  # "on" without CUDA: one clear line now
         self.step_runner = None  # built by run(), after the model moved to the device
-        self.lock = threading.Lock()
-        self.progress = Progress(epoch=start_epoch, epochs=train.epochs,
-                                 class_names=tuple(self.data.class_names))
+        super().__init__(Progress(epoch=start_epoch, epochs=train.epochs,
+                                  class_names=tuple(self.data.class_names)), on_progress)
         self.released = False  # release() freed what only training needed
         self._setup_labels()
 
@@ -288,25 +328,6 @@ class Trainer:
         return self.snapshot()
 
     # --- progress ----------------------------------------------------------------------
-    def set_state(self, state: RunState, message: str = "") -> None:
-        """Say where the run stands from outside the loop (a run service: queued, starting,
-        left the queue); the loop sets its own states as it goes."""
-        self._update(state=RunState(state), message=message)
-
-    def _update(self, **changes) -> None:
-        with self.lock:
-            for k, v in changes.items():
-                setattr(self.progress, k, v)
-        if self.on_progress is not None:
-            self.on_progress(self.snapshot())
-
-    def snapshot(self) -> Progress:
-        with self.lock:
-            return replace(self.progress, history={k: list(v) for k, v in
-                                                   self.progress.history.items()},
-                           history_steps=list(self.progress.history_steps),
-                           metrics=dict(self.progress.metrics))
-
     def _log(self, step: int, means: dict[str, float], t0: float, total: int) -> None:
         elapsed = time.perf_counter() - t0
         speed = step * self.train_cfg.batch_size / max(elapsed, 1e-9)
