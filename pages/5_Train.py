@@ -26,6 +26,7 @@ with st.sidebar:
         views.further_form(owner)
 
 views.show_flash()
+views.cluster_status()
 run = views.watch_picker(owner, views.watched_run(owner))
 if run is None:
     st.info("No runs yet. Choose the settings in the sidebar (on a phone, open it with » at "

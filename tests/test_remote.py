@@ -3,6 +3,8 @@ what a run asks the cluster for, and Ray's error text boiled down to one line.""
 
 from __future__ import annotations
 
+import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -136,3 +138,73 @@ def test_a_cluster_run_loads_neither_the_model_nor_the_data_here(saved, tmp_path
     with pytest.raises(ConfigError, match="already has 1 epochs"):
         remote.make_remote_trainer(None, TrainConfig(epochs=1), address=None,
                                    out_dir=tmp_path / "x", resume_from=path)
+
+
+# --- a cluster that cannot be reached -------------------------------------------------------
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable(monkeypatch):
+    """$AAE_RAY_ADDRESS at a port nothing listens on; the memory of failures starts empty."""
+    pytest.importorskip("ray")
+    address = f"127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv(remote.ADDRESS_ENV, address)
+    monkeypatch.setattr(remote, "_failed", {})
+    return address
+
+
+def _connect_within(seconds: float, call) -> BaseException:
+    """Run `call` in a thread; the error it raised (a hang past `seconds` fails the test:
+    Ray's own connect loop retries for minutes, logging every try)."""
+    outcome = []
+
+    def work():
+        try:
+            call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "connecting hung (Ray retrying an unreachable cluster)"
+    assert outcome, "connecting to an unreachable cluster succeeded"
+    return outcome[0]
+
+
+def test_an_unreachable_cluster_is_one_message_then_quiet_until_a_retry(
+        unreachable, monkeypatch, caplog):
+    import ray
+
+    probes = []
+    real = socket.create_connection
+    monkeypatch.setattr(socket, "create_connection",
+                        lambda *a, **k: probes.append(a) or real(*a, **k))
+    error = _connect_within(30, lambda: remote.connect(unreachable))
+    assert isinstance(error, remote.RemoteError) and "\n" not in str(error)
+    assert str(error).startswith(f"cannot reach the Ray cluster at {unreachable}")
+    assert [r.getMessage() for r in caplog.records] == [str(error)]  # logged once
+    assert not ray.is_initialized()  # nothing half-connected, nothing retrying behind
+    assert remote.connection_problem() == str(error)
+
+    for _ in range(3):  # later tries say the same at once, and try nothing
+        assert str(_connect_within(5, lambda: remote.connect(unreachable))) == str(error)
+    assert len(probes) == 1 and len(caplog.records) == 1
+
+    again = _connect_within(30, remote.retry_connection)  # the user asks: one new try
+    assert str(again) == str(error) and len(probes) == 2 and len(caplog.records) == 2
+
+
+def test_a_run_is_refused_at_once_while_the_cluster_is_unreachable(unreachable, runs, data):
+    from aae_core.training.runs import RunService
+
+    _connect_within(30, lambda: remote.connect(unreachable))
+    service = RunService(max_runs=1)
+    with pytest.raises(remote.RemoteError, match="not tried again until a retry"):
+        service.start("alice", ModelConfig(), TrainConfig(), "r", dataset=data)
+    assert service.runs() == [] and not runs.exists()

@@ -336,3 +336,33 @@ def test_a_full_disk_shows_the_one_line_on_the_page(registry, runs, monkeypatch)
     assert "cannot write the checkpoint to" in shown and "No space left on device" in shown
     assert "OSError" not in shown and "Traceback" not in shown
     assert not [x for x in at.expander if "Details" in str(x.label)]
+
+
+def test_an_unreachable_cluster_is_said_once_with_a_retry_button(registry, runs, monkeypatch):
+    """$AAE_RAY_ADDRESS at a port nothing listens on: the run fails in one line, the page
+    says why and offers a retry; nothing tries again by itself."""
+    import socket
+
+    from aae_core.training import remote
+
+    pytest.importorskip("ray")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv(remote.ADDRESS_ENV, address)
+    monkeypatch.setattr(remote, "_failed", {})
+    at = open_page()
+    fill(at, tr_epochs=1, tr_name="far")
+    press(at, "Start training")
+    poll(at, lambda t: t.startswith("Failed"), "the run to fail")
+    shown = [e.value for e in at.error]
+    assert shown == [f"Training failed: cannot reach the Ray cluster at {address}: "
+                     "Connection refused"]
+    warning = [w.value for w in at.warning]
+    assert warning and warning[0].startswith("Runs cannot start: cannot reach")
+    press(at, "Retry the cluster connection")
+    assert any(e.value.startswith("Still not connected: cannot reach") for e in at.error)
+    monkeypatch.setattr(remote, "connect", lambda address=None: address)  # the cluster is up
+    press(at, "Retry the cluster connection")
+    assert any(s.value.startswith("Connected to the Ray cluster at") for s in at.success)
+    assert not [w for w in at.warning if w.value.startswith("Runs cannot start")]

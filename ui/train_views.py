@@ -23,6 +23,7 @@ from aae_core.models import MODELS
 from aae_core.nets import ENCODER_KINDS
 from aae_core.store import catalog
 from aae_core.store.checkpoints import epochs_done
+from aae_core.training import remote
 from aae_core.training.runs import ServerRun
 from aae_core.training.train import Progress, RunState
 from ui import train_settings as ts
@@ -96,6 +97,26 @@ def _start(owner: str, starter) -> None:
                           "by itself when a place frees up, even if you close this tab.")
     else:
         _flash("success", f"Started **{run.name}**. It keeps training if you close this tab.")
+
+
+# --- the cluster -------------------------------------------------------------------------
+def _retry_cluster() -> None:
+    try:
+        address = remote.retry_connection()
+    except AAEError as exc:
+        _flash("error", f"Still not connected: {plain(exc)}")
+        return
+    _flash("success", f"Connected to the Ray cluster at {plain(address)}; runs train there.")
+
+
+def cluster_status() -> None:
+    """When the Ray cluster runs are sent to could not be reached: why (said once, then
+    not tried again) and a button that tries again."""
+    problem = remote.connection_problem()
+    if problem:
+        st.warning(f"Runs cannot start: {plain(problem)}", icon="🔌")
+        st.button("Retry the cluster connection", icon=":material/refresh:",
+                  on_click=_retry_cluster, key="tr_retry_cluster")
 
 
 # --- settings ----------------------------------------------------------------------------

@@ -22,9 +22,11 @@ A sweep's run is `submit_training(TrainJob)`: a function call with typed setting
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass, field, replace
@@ -75,28 +77,100 @@ def _ray():
     return ray
 
 
+PROBE_TIMEOUT_S = 3.0  # a cluster's address that does not accept a connection in this is down
+#: How many times Ray's own connect loop tries a port that accepts connections but does
+#: not answer as a Ray GCS (its default is about 20 tries of some 40 s, each logging three
+#: warning lines); $RAY_gcs_server_port_wait_time_s, when set, wins.
+GCS_TRIES_ENV, GCS_TRIES = "RAY_gcs_server_port_wait_time_s", "1"
+_failed: dict[str, str] = {}  # address -> the one line that said why it could not be reached
+log = logging.getLogger(__name__)
+
+
+def connection_problem(address: str | None = None) -> str | None:
+    """Why the last try to reach the cluster at `address` (default: the configured one)
+    failed, or None. Until `retry_connection`, nothing tries that address again."""
+    address = address or configured_address()
+    return _failed.get(address) if address else None
+
+
+def retry_connection(address: str | None = None) -> str:
+    """Forget the last failure and try to reach the cluster now (the user asked); returns
+    its address, or raises RemoteError with the one line, said once more."""
+    address = address or configured_address()
+    if not address:
+        raise RemoteError(f"no Ray cluster is configured (${ADDRESS_ENV} is not set)")
+    _failed.pop(address, None)
+    return connect(address)
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """(host, port) of 'HOST:PORT' or 'ray://HOST:PORT'; None for 'auto' (a local cluster
+    Ray finds itself)."""
+    if address == "auto":
+        return None
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise RemoteError(f"the Ray address {address!r} is not HOST:PORT, ray://HOST:PORT "
+                          "or auto")
+    return host.strip("[]"), int(port)
+
+
+def _probe(address: str) -> None:
+    """Refuse an address nothing listens at, in at most PROBE_TIMEOUT_S, before Ray's own
+    connect loop (which retries for minutes, a warning line each time) ever starts."""
+    where = _host_port(address)
+    if where is None:
+        return
+    try:
+        socket.create_connection(where, timeout=PROBE_TIMEOUT_S).close()
+    except OSError as exc:
+        why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise RemoteError(f"cannot reach the Ray cluster at {address}: {why}") from None
+
+
 def connect(address: str | None = None, *, num_cpus: int | None = None) -> str:
     """Join the Ray cluster at `address` ('auto', 'HOST:PORT' or 'ray://HOST:10001'), or,
     without one, start a local Ray with `num_cpus` CPUs and no dashboard (nothing from the
-    internet). Once per process; returns the cluster's address."""
+    internet). Once per process; returns the cluster's address.
+
+    A cluster that cannot be reached is one RemoteError line, logged once; later calls
+    repeat that line at once, without trying again, until `retry_connection`."""
     ray = _ray()
     address = address or os.environ.get("RAY_ADDRESS") or None  # as ray.init itself would
     with _connect_lock:
+        if address in _failed:
+            raise RemoteError(_failed[address])
         if not ray.is_initialized():
-            options = {"log_to_driver": False, "configure_logging": False}
             try:
-                if address:  # its nodes get this code with the job (they need torch only)
-                    ray.init(address=address, runtime_env={"py_modules": [_package_dir()]},
-                             **options)
-                else:  # local workers inherit this process's environment: no upload needed
-                    _export_pythonpath()
-                    ray.init(num_cpus=num_cpus, include_dashboard=False, **options)
-            except Exception as exc:  # Ray raises bare Exceptions too (a start timed out)
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else \
-                    type(exc).__name__
-                raise RemoteError(f"cannot reach the Ray cluster at {address or 'local'}: "
-                                  f"{reason}") from None
+                _init(ray, address, num_cpus)
+            except RemoteError as exc:
+                if address:
+                    _failed[address] = str(exc)
+                log.warning("%s", exc)
+                raise
         return ray.get_runtime_context().gcs_address
+
+
+def _init(ray, address: str | None, num_cpus: int | None) -> None:
+    options = {"log_to_driver": False, "configure_logging": False}
+    try:
+        if address:  # its nodes get this code with the job (they need torch only)
+            _probe(address)
+            os.environ.setdefault(GCS_TRIES_ENV, GCS_TRIES)
+            ray.init(address=address, runtime_env={"py_modules": [_package_dir()]},
+                     **options)
+        else:  # local workers inherit this process's environment: no upload needed
+            _export_pythonpath()
+            ray.init(num_cpus=num_cpus, include_dashboard=False, **options)
+    except RemoteError:
+        raise
+    except Exception as exc:  # Ray raises bare Exceptions too (a start timed out)
+        with contextlib.suppress(Exception):  # leave nothing half-connected behind
+            ray.shutdown()
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else \
+            type(exc).__name__
+        raise RemoteError(f"cannot reach the Ray cluster at {address or 'local'}: "
+                          f"{reason}") from None
 
 
 def _package_dir() -> str:

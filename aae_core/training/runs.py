@@ -49,7 +49,12 @@ from aae_core.errors import AAEError, CheckpointError, ConfigError
 from aae_core.store.catalog import resolve_run, runs_dir
 from aae_core.store.checkpoints import check_name, epochs_done, read_config
 from aae_core.training import capacity
-from aae_core.training.remote import configured_address, make_remote_trainer
+from aae_core.training.remote import (
+    RemoteError,
+    configured_address,
+    connection_problem,
+    make_remote_trainer,
+)
 from aae_core.training.train import RunState, TrainingRun, make_trainer
 
 KEEP_FINISHED = 20  # finished runs remembered for viewing (their checkpoints stay on disk)
@@ -175,6 +180,10 @@ class RunService:
         or the queue is full; nothing is started or written in either case.
         """
         name = check_run_name(name)
+        problem = connection_problem()
+        if problem:  # said once; not tried again until someone asks (retry_connection)
+            raise RemoteError(f"{problem} (not tried again until a retry of the connection "
+                              "is asked for)")
         resume = self._resume_path(resume_from)
         if model_cfg is None and resume is None:
             raise ConfigError("give a model configuration or a checkpoint to continue")
