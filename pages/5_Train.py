@@ -19,11 +19,13 @@ st.caption("Runs train in the background on this server. Closing the tab does no
 
 owner = views.owner_token()
 with st.sidebar:
-    new, further = st.tabs(["New model", "Train further"])
+    new, further, saved = st.tabs(["New model", "Train further", "Saved runs"])
     with new:
         views.new_run_form(owner)
     with further:
         views.further_form(owner)
+    with saved:
+        views.saved_runs_form()
 
 views.show_flash()
 views.cluster_status()

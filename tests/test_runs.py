@@ -16,7 +16,7 @@ from aae_core.models.aae import AAE
 from aae_core.store.checkpoints import load_checkpoint
 from aae_core.training import capacity
 from aae_core.training.capacity import DeviceInfo
-from aae_core.training.runs import BusyError, NotYours, RunService
+from aae_core.training.runs import BusyError, NotYours, QuotaError, RunService
 from aae_core.training.train import Controls, RunState
 from tests.conftest import TINY, train_config, wait_for
 
@@ -401,3 +401,57 @@ def test_run_states_are_named_by_the_enum_only():
     found = {name: bare.findall(text) for name, text in
              _sources("aae_core", "ui", "pages", "bench", "tests").items()}
     assert {name: hits for name, hits in found.items() if hits} == {}
+
+
+# --- the runs folder's quota, and deleting one's saved runs ---------------------------------
+
+def test_at_the_quota_a_new_run_is_refused_saying_how_to_free_space(registry, runs, data,
+                                                                     monkeypatch):
+    monkeypatch.setenv("AAE_RUNS_QUOTA_MB", "1")
+    runs.mkdir()
+    (runs / "notes.bin").write_bytes(b"x" * (3 * 2**19))  # 1.5 MB of the user's own
+    with pytest.raises(QuotaError, match=r"the runs folder is full: 1\.5 MB of its 1\.0 MB "
+                                         r"quota are used .* delete saved runs you no longer "
+                                         r"need .* or raise \$AAE_RUNS_QUOTA_MB"):
+        start(registry, "alice", "r", data)
+    assert [p.name for p in runs.iterdir()] == ["notes.bin"] and registry.runs() == []
+    assert (runs / "notes.bin").stat().st_size == 3 * 2**19  # never touched
+    (runs / "notes.bin").unlink()
+    assert finish(start(registry, "alice", "r", data)).state == RunState.FINISHED
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "lots"])
+def test_a_bad_quota_setting_is_one_line(registry, runs, data, monkeypatch, bad):
+    monkeypatch.setenv("AAE_RUNS_QUOTA_MB", bad)
+    with pytest.raises(ConfigError, match="AAE_RUNS_QUOTA_MB must be a whole number >= 1"):
+        start(registry, "alice", "r", data)
+
+
+def test_a_saved_app_run_can_be_deleted_and_nothing_else(registry, runs, data):
+    finish(start(registry, "alice", "mine", data))
+    used_before, _ = registry.usage()
+    freed = registry.delete_saved("mine")
+    assert freed > 0 and not (runs / "mine").exists() and registry.find("mine") is None
+    assert registry.usage()[0] == used_before - freed
+
+    from aae_core.models import build_model
+    from aae_core.store.checkpoints import save_checkpoint
+
+    cli_made = save_checkpoint(runs / "from-cli", build_model(TINY), train_config())
+    finish(start(registry, "alice", "cluttered", data))
+    (runs / "cluttered" / "notes.txt").write_text("mine")
+    before = {p: p.read_bytes() for p in runs.rglob("*") if p.is_file()}
+    for name, message in [("from-cli", "was not trained by this app"),
+                          ("cluttered", r"holds other things too \(notes\.txt\)"),
+                          ("aae-gaussian", "no saved run named 'aae-gaussian'"),
+                          ("../checkpoints/aae-gaussian", "no saved run named"),
+                          ("/etc", "no saved run named 'etc'")]:
+        with pytest.raises(ConfigError, match=message):
+            registry.delete_saved(name)
+    assert {p: p.read_bytes() for p in runs.rglob("*") if p.is_file()} == before
+    assert (cli_made / "model.safetensors").is_file()
+
+    active = start_paused(registry, "bob", "busy", data)
+    with pytest.raises(BusyError, match="busy is training or waiting to; stop it first"):
+        registry.delete_saved("busy")
+    assert active.alive

@@ -366,3 +366,25 @@ def test_an_unreachable_cluster_is_said_once_with_a_retry_button(registry, runs,
     press(at, "Retry the cluster connection")
     assert any(s.value.startswith("Connected to the Ray cluster at") for s in at.success)
     assert not [w for w in at.warning if w.value.startswith("Runs cannot start")]
+
+
+def test_a_saved_run_is_deleted_from_the_page_only_after_a_tick(registry, runs, monkeypatch):
+    at = open_page()
+    fill(at, tr_epochs=1, tr_name="old")
+    press(at, "Start training")
+    poll(at, lambda t: t.startswith("Finished"), "the run to finish")
+    at.run()
+    assert at.sidebar.selectbox(key="td_pick").options == ["old"]
+    press(at, "Delete")
+    assert any("tick the box" in e.value for e in at.error) and (runs / "old").is_dir()
+    at.sidebar.checkbox(key="td_sure").check()
+    press(at, "Delete")
+    assert any(s.value.startswith("Deleted **runs/old**") for s in at.success)
+    assert not (runs / "old").exists()
+    monkeypatch.setenv("AAE_RUNS_QUOTA_MB", "1")
+    runs.joinpath("big.bin").write_bytes(b"x" * 2**21)  # someone's 2 MB: over the quota
+    fill(at, tr_epochs=1, tr_name="new")
+    press(at, "Start training")
+    shown = " ".join(e.value for e in at.error)
+    assert "Not started: the runs folder is full: 2.0 MB of its 1.0 MB quota" in shown
+    assert runs.joinpath("big.bin").stat().st_size == 2**21

@@ -249,6 +249,43 @@ def further_form(owner: str) -> None:
                               on_click=_start_further, args=(owner,), width="stretch")
 
 
+def _delete_saved() -> None:
+    s = st.session_state
+    name = s.get("td_pick")
+    if not s.get("td_sure"):
+        _flash("error", "Not deleted: tick the box to confirm that it goes for good.")
+        return
+    try:
+        freed = SERVICE.delete_saved(name)
+    except AAEError as exc:
+        _flash("error", f"Not deleted: {plain(exc)}")
+        return
+    s.td_sure = False
+    _flash("success", f"Deleted **runs/{plain(name)}** ({freed / 2**20:.1f} MB freed).")
+
+
+def saved_runs_form() -> None:
+    """How full the runs folder is, and deleting a run this app trained (after a tick)."""
+    used, quota = SERVICE.usage()
+    st.progress(min(1.0, used / quota),
+                text=f"runs/ holds {used / 2**20:,.1f} MB of its {quota / 2**20:,.0f} MB")
+    busy = {r.name for r in SERVICE.runs() if r.alive}
+    mine = [e.path.name for e in catalog.app_runs() if e.path.name not in busy]
+    if not mine:
+        st.caption("No saved run of this app to delete (runs still training, command-line "
+                   "runs and the shipped models are never offered).")
+        return
+    _reset_if_invalid("td_pick", mine)
+    with st.form("delete_saved", border=False):
+        pick = st.selectbox("Saved run", mine, key="td_pick",
+                            help="Only runs trained on this page; the shipped models and "
+                                 "runs from the command line are never offered.")
+        st.checkbox("Delete the chosen run for good", key="td_sure",
+                    help=f"Removes runs/{pick}: its weights, card and codes.")
+        st.form_submit_button("Delete", icon=":material/delete:", on_click=_delete_saved,
+                              width="stretch")
+
+
 # --- progress ----------------------------------------------------------------------------
 def _duration(seconds: float) -> str:
     if not math.isfinite(seconds):

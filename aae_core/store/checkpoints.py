@@ -481,6 +481,9 @@ def finite_metrics(metrics: dict) -> dict:
 
 # --- a checkpoint as bytes (sent between machines, e.g. back from a Ray worker) -------------
 _FILE_NAME = re.compile(r"^[a-z_]+\.(json|safetensors)$")
+#: Every file a checkpoint folder may hold (what save_checkpoint writes).
+CHECKPOINT_FILES = frozenset({"config.json", "card.json", "model.safetensors",
+                              "optimizer.safetensors", "codes.safetensors"})
 
 
 def read_checkpoint_files(path, *, newer_than=None) -> tuple[tuple | None, dict | None]:

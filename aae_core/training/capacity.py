@@ -29,6 +29,7 @@ RUN_GPU_MEMORY = 1 << 30  # bytes of GPU memory set aside per run (mnist: ~0.25 
 SMS_PER_RUN = 4  # streaming multiprocessors per run
 CPU_ENV, GPU_ENV = "AAE_MAX_RUNS", "AAE_MAX_GPU_RUNS"
 QUEUE_ENV, THREADS_ENV = "AAE_MAX_QUEUE", "AAE_TRAIN_THREADS"
+QUOTA_ENV, DEFAULT_QUOTA_MB = "AAE_RUNS_QUOTA_MB", 2048  # about 290 runs of a 2x256 AAE
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ def server_run_limit() -> int:
 def max_queue() -> int:
     """$AAE_MAX_QUEUE: how many runs may wait for a free place (default 100)."""
     return env_whole(QUEUE_ENV, 100, 0)
+
+
+def runs_quota_bytes() -> int:
+    """$AAE_RUNS_QUOTA_MB: how much the runs folder may hold (default 2048 MB)."""
+    return env_whole(QUOTA_ENV, DEFAULT_QUOTA_MB) * 2**20
 
 
 def train_threads() -> int:

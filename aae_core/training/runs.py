@@ -46,7 +46,7 @@ from pathlib import Path
 
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.errors import AAEError, CheckpointError, ConfigError
-from aae_core.store.catalog import resolve_run, runs_dir
+from aae_core.store.catalog import APP_MADE, delete_app_run, resolve_run, runs_dir, runs_usage_bytes
 from aae_core.store.checkpoints import check_name, epochs_done, read_config
 from aae_core.training import capacity
 from aae_core.training.remote import (
@@ -69,9 +69,26 @@ class NotYours(AAEError):
     """Pause/resume/stop asked by a session that does not own the run."""
 
 
-def build_trainer(model_cfg, train_cfg, *, threads: int, **kwargs):
+class QuotaError(AAEError):
+    """The runs folder is at its quota ($AAE_RUNS_QUOTA_MB)."""
+
+
+def checkpoint_bytes(model_cfg: ModelConfig) -> int:
+    """About how much a run's checkpoint takes: float32 weights and Adam's two moments
+    (the held-out codes are small beside them)."""
+    from aae_core.models import MODELS
+
+    return 3 * 4 * MODELS[model_cfg.model].parameter_count(model_cfg)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:,.0f} MB" if n >= 10 * 2**20 else f"{n / 2**20:.1f} MB"
+
+
+def build_trainer(model_cfg, train_cfg, *, threads: int, card: dict | None = None, **kwargs):
     """A local Trainer, or a RemoteTrainer when a Ray cluster is configured: the one place
-    that chooses the backend."""
+    that chooses the backend. Its card says the app made it (the runs it may delete)."""
+    kwargs["card"] = {**(card or {}), "made_by": APP_MADE}
     address = configured_address()
     if address:
         return make_remote_trainer(model_cfg, train_cfg, address=address,
@@ -189,6 +206,9 @@ class RunService:
             raise ConfigError("give a model configuration or a checkpoint to continue")
         limit, threads = self.max_runs(), self.threads()
         out_dir = runs_dir() / name
+        in_place = resume is not None and out_dir.resolve() == resume
+        self._check_quota(0 if in_place else
+                          checkpoint_bytes(model_cfg or read_config(resume)[0]))
         with self._lock:
             self._check_can_start(owner, name, out_dir, resume)
             self._reserved[name] = owner
@@ -228,6 +248,16 @@ class RunService:
             raise ConfigError(f"more epochs must be a whole number >= 1, got {more_epochs!r}")
         train_cfg = replace(train, epochs=epochs_done(path) + more_epochs)
         return self.start(owner, None, train_cfg, name or path.name, resume_from=path, **kwargs)
+
+    @staticmethod
+    def _check_quota(needed: int) -> None:
+        """Refuse a run whose checkpoint would take the runs folder past its quota."""
+        quota, used = capacity.runs_quota_bytes(), runs_usage_bytes()
+        if used + needed > quota:
+            raise QuotaError(
+                f"the runs folder is full: {_mb(used)} of its {_mb(quota)} quota are used and "
+                f"this run needs about {_mb(needed)}; delete saved runs you no longer need "
+                f"(the Train page's Saved runs tab) or raise ${capacity.QUOTA_ENV}")
 
     @staticmethod
     def _resume_path(resume_from) -> Path | None:
@@ -382,6 +412,30 @@ class RunService:
                 self._leave_queue(run)
                 return run.progress()
         return run.stop(timeout)
+
+    # --- saved runs ----------------------------------------------------------------------
+    def delete_saved(self, name: str) -> int:
+        """Delete the saved run `name` for good (the user asked and confirmed): only one the
+        app trained, and never while it trains or waits (catalog.delete_app_run says what
+        else is refused). Returns the bytes freed."""
+        leaf = Path(str(name)).name
+        with self._lock:
+            run = self._runs.get(leaf)
+            if leaf in self._reserved or (run is not None and run.alive):
+                raise BusyError(f"{leaf} is training or waiting to; stop it first")
+            try:
+                freed = delete_app_run(leaf)
+            except CheckpointError as exc:
+                raise ConfigError(str(exc)) from None
+            self._runs.pop(leaf, None)  # nothing left to show or continue
+            for owner in [o for o, n in self._latest.items() if n == leaf]:
+                del self._latest[owner]
+        return freed
+
+    @staticmethod
+    def usage() -> tuple[int, int]:
+        """(bytes the runs folder holds, its quota)."""
+        return runs_usage_bytes(), capacity.runs_quota_bytes()
 
     # --- sessions coming and going -----------------------------------------------------
     def release(self, owner: str) -> None:
