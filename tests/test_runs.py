@@ -455,3 +455,50 @@ def test_a_saved_app_run_can_be_deleted_and_nothing_else(registry, runs, data):
     with pytest.raises(BusyError, match="busy is training or waiting to; stop it first"):
         registry.delete_saved("busy")
     assert active.alive
+
+
+# --- one budget for everything that trains ---------------------------------------------------
+
+def test_watch_sessions_take_their_places_from_the_same_budget_as_runs(runs, data):
+    service = RunService(max_runs=1)
+    try:
+        place = service.take_place("tab-a")
+        run = start(service, "alice", "r1", data)  # the one place is watched: the run waits
+        assert run.queued and not run.thread.is_alive() and not (runs / "r1").exists()
+        with pytest.raises(BusyError) as refused:
+            service.take_place("tab-b")
+        assert str(refused.value) == (
+            "all 1 training place on this server are taken (0 runs training, 1 watched "
+            "live, 1 waiting); a Watch it learn session needs one: try again when one ends")
+        again = service.take_place("tab-a")  # the same tab (switching its digits) shares it
+        place.release()
+        place.release()  # idempotent
+        assert run.queued and service.watch_count() == 1
+        again.release()  # the tab's last handle: the place goes to the queue
+        assert service.watch_count() == 0
+        assert finish(run).state == RunState.FINISHED
+    finally:
+        service.stop_all()
+
+
+def test_a_training_run_leaves_no_place_to_watch_and_closing_a_session_frees_its_place(
+        runs, data):
+    from aae_core.watch.session import WatchConfig, WatchSession
+
+    service = RunService(max_runs=1)
+    try:
+        training = start_paused(service, "alice", "r1", data)
+        with pytest.raises(BusyError, match=r"taken \(1 run training\); a Watch it learn "
+                                            r"session needs one"):
+            service.take_place("tab-a")
+        service.stop("alice", "r1", timeout=60)
+        assert not training.alive
+        config = WatchConfig(hidden=(16,), batch_size=8, n_codes=40, n_prior=50, n_arrows=12,
+                             grid=12, packets_per_s=0, device="cpu")
+        watched = WatchSession(config, dataset=data, place=service.take_place("tab-a"))
+        queued = start(service, "bob", "r2", data)
+        assert queued.queued  # the Watch session holds the place
+        watched.close()
+        assert finish(queued).state == RunState.FINISHED  # its place went to the queue
+    finally:
+        service.stop_all()

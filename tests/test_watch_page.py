@@ -29,6 +29,27 @@ def newest(at: AppTest) -> dict:
     return view_data(at)["packets"][-1]
 
 
+def test_without_a_free_training_place_the_page_says_so_plainly(monkeypatch, tmp_path):
+    """Watch sessions take their place from the run service's budget (runs included).
+    First in this module: the AppTests here share one session-scoped cache, so a session
+    built by a later test would be reused without a place."""
+    from aae_core.training.runs import RunService
+    from ui.watch import controls
+
+    full = RunService(max_runs=1)
+    held = full.take_place("another-tab")
+    monkeypatch.setattr(controls, "SERVICE", full)
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=120).run()
+        assert not at.exception, at.exception
+        assert [e.value for e in at.error] == [
+            "all 1 training place on this server are taken (0 runs training, 1 watched "
+            "live); a Watch it learn session needs one: try again when one ends"]
+        assert not [e for e in at.main if getattr(e, "type", "") == "bidi_component"]
+    finally:
+        held.release()
+
+
 def test_the_page_as_a_student_uses_it():
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception, at.exception
@@ -70,3 +91,4 @@ def test_the_page_as_a_student_uses_it():
     at.segmented_control(key="watch_prior").set_value("painted").run()
     assert view_data(at)["paint"] and newest(at)["prior"] == "swiss-roll"
     assert not at.exception and not at.warning
+

@@ -308,8 +308,10 @@ def fraction_done(run: ServerRun, p: Progress) -> float:
 def progress_text(run: ServerRun, p: Progress) -> str:
     """One line: where the run is, how fast and how long it has left."""
     if run.queued:
+        watched = SERVICE.watch_count()
+        live = f" and {watched} watched live" if watched else ""
         return (f"Waiting in the queue: {run.queue_position} of {SERVICE.queued_count()} · "
-                f"{SERVICE.active_count()} training (the limit is {SERVICE.max_runs()})")
+                f"{SERVICE.active_count()} training{live} (the limit is {SERVICE.max_runs()})")
     if p.state in LIVE:
         paused = p.state == RunState.PAUSED
         word = "Stopping (saving where it got to) in" if run.stopping else \

@@ -159,8 +159,23 @@ class ServerRun(TrainingRun):
         return "another tab" if self.owner_present else "nobody (tab closed)"
 
 
+class Place:
+    """A training place of the service held by something that trains but is not a run (a
+    Watch it learn session): it counts against `max_runs()` until `release()`."""
+
+    def __init__(self, service: RunService, holder: str):
+        self._service, self.holder, self._held = service, holder, True
+
+    def release(self) -> None:
+        """Give the place back (idempotent); a queued run may start in it."""
+        if self._held:
+            self._held = False
+            self._service._give_back(self.holder)
+
+
 class RunService:
-    """Every run this server process started, by name (thread-safe)."""
+    """Every run this server process started, by name, and the places that other live
+    training (Watch sessions) holds: one budget, `max_runs()` (thread-safe)."""
 
     def __init__(self, *, max_runs: int | None = None, threads: int | None = None,
                  keep_finished: int = KEEP_FINISHED, max_queue: int | None = None):
@@ -171,6 +186,7 @@ class RunService:
         self._queue: list[ServerRun] = []  # runs waiting for a place, first come first
         self._max_runs, self._threads, self.keep_finished = max_runs, threads, keep_finished
         self._max_queue = max_queue
+        self._places: dict[str, int] = {}  # holder -> handles held (a tab: one place)
         self._exit_hook = False
 
     def max_runs(self) -> int:
@@ -270,8 +286,10 @@ class RunService:
 
     # --- the queue (every method here runs under self._lock) -------------------------
     def _training(self, ending: ServerRun | None = None) -> int:
-        """Runs training now (their worker alive), not counting `ending`."""
-        return sum(r.thread.is_alive() for r in self._runs.values() if r is not ending)
+        """Places taken now: runs training (their worker alive, not counting `ending`) and
+        places held by other live training."""
+        runs = sum(r.thread.is_alive() for r in self._runs.values() if r is not ending)
+        return runs + len(self._places)
 
     def _renumber_queue(self) -> None:
         for i, run in enumerate(self._queue, start=1):
@@ -361,9 +379,9 @@ class RunService:
             return list(reversed(self._runs.values()))
 
     def active_count(self) -> int:
-        """Runs training now (queued ones not counted)."""
+        """Runs training now (queued ones and Watch sessions not counted)."""
         with self._lock:
-            return self._training()
+            return sum(r.thread.is_alive() for r in self._runs.values())
 
     def queued_count(self) -> int:
         with self._lock:
@@ -412,6 +430,44 @@ class RunService:
                 self._leave_queue(run)
                 return run.progress()
         return run.stop(timeout)
+
+    # --- places for other live training ----------------------------------------------------
+    def take_place(self, holder: str, what: str = "a Watch it learn session") -> Place:
+        """A place for `holder` (e.g. a browser tab's Watch session), from the same budget as
+        the runs; a holder that has one shares it (a tab switching its digits holds one
+        place throughout). Refused with one plain line when every place is taken or runs
+        are waiting for one (they came first)."""
+        with self._lock:
+            if holder not in self._places:
+                limit, waiting = self.max_runs(), len(self._queue)
+                if waiting or self._training() >= limit:
+                    raise BusyError(self._full(limit, waiting, what))
+            self._places[holder] = self._places.get(holder, 0) + 1
+            return Place(self, holder)
+
+    def _full(self, limit: int, waiting: int, what: str) -> str:
+        runs = sum(r.thread.is_alive() for r in self._runs.values())
+        parts = [f"{runs} run{'s' if runs != 1 else ''} training"]
+        if self._places:
+            parts.append(f"{len(self._places)} watched live")
+        if waiting:
+            parts.append(f"{waiting} waiting")
+        return (f"all {limit} training place{'s' if limit != 1 else ''} on this server are "
+                f"taken ({', '.join(parts)}); {what} needs one: try again when one ends")
+
+    def _give_back(self, holder: str) -> None:
+        with self._lock:
+            left = self._places.get(holder, 0) - 1
+            if left > 0:
+                self._places[holder] = left
+                return
+            self._places.pop(holder, None)
+            self._start_queued()
+
+    def watch_count(self) -> int:
+        """Places held by live training that is not a run (Watch sessions)."""
+        with self._lock:
+            return len(self._places)
 
     # --- saved runs ----------------------------------------------------------------------
     def delete_saved(self, name: str) -> int:

@@ -11,7 +11,10 @@ The page controls it from its own thread: play/pause, speed, slow motion, the ph
 stepper, the prior, reset. The model lock serialises training, stepping and snapshots.
 
 The thread never touches any UI; `close()` stops it (the page calls it when the tab's
-session ends: a watched run is a demonstration, nothing is saved).
+session ends: a watched run is a demonstration, nothing is saved). A session trains, so
+on a server it holds a training place of the run service (aae_core/training/runs.py),
+which the page takes before building it and `close()` gives back: one budget for runs and
+watched models.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import torch
 
@@ -50,7 +54,6 @@ PHASES = (
 PHASE_KEYS = tuple(key for key, _, _ in PHASES)
 #: Speed choices: steps per second at most (None: as fast as the machine goes).
 SPEEDS = {"slow": 3.0, "steady": 12.0, "fast": 40.0, "full": None}
-MAX_LIVE = 4  # watch sessions alive at once in one process (each holds two models)
 RING = 32  # packets kept for late readers
 DIGITS_SHOWN = 10  # fixed held-out digits with reconstructions (one per class when possible)
 #: The watched models are the command line's 2-D models (aae_core/settings.py), but for the
@@ -102,21 +105,16 @@ class WatchConfig:
             raise ConfigError("n_arrows cannot exceed n_codes")
 
 
-class _Live:
-    """How many sessions are alive (bounded: each holds models and a thread)."""
+class TrainingPlace(Protocol):
+    """A place in a server's training budget (the run service's Place)."""
 
-    lock = threading.Lock()
-    count = 0
+    def release(self) -> None: ...
 
 
 class WatchSession:
-    def __init__(self, config: WatchConfig = WatchConfig(), dataset: Dataset | None = None):
-        with _Live.lock:
-            if _Live.count >= MAX_LIVE:
-                raise ConfigError(f"{MAX_LIVE} models are already being watched on this "
-                                  "server; close another tab and try again")
-            _Live.count += 1
-        self._counted = True
+    def __init__(self, config: WatchConfig = WatchConfig(), dataset: Dataset | None = None,
+                 place: TrainingPlace | None = None):
+        self._place = place  # given back by close()
         self.config, self.device = config, resolve_device(config.device)
         self.packets_per_s = config.packets_per_s if config.packets_per_s is not None else \
             (30.0 if self.device.type == "cuda" else 12.0)
@@ -483,10 +481,9 @@ class WatchSession:
         self._playing.set()
         if self.thread.is_alive() and threading.current_thread() is not self.thread:
             self.thread.join(timeout)
-        if self._counted:
-            with _Live.lock:
-                _Live.count -= 1
-            self._counted = False
+        if self._place is not None:
+            self._place.release()
+            self._place = None
 
     def run_for(self, steps: int) -> None:
         """Train `steps` steps in the caller's thread (tests, the benchmark)."""

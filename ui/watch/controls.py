@@ -2,11 +2,15 @@
 
 A tab owns one WatchSession (st.cache_resource, scope="session"): when the tab closes, the
 session's thread stops and the models are dropped (a watched run is a demonstration,
-nothing is saved). Widgets call the session's controls in on_click/on_change callbacks;
+nothing is saved). The session trains, so it holds one of the server's training places
+(the run service's budget, shared with the Train page's runs) while it lives. Widgets call
+the session's controls in on_click/on_change callbacks;
 the live view is a fragment that reruns every FRAGMENT_PERIOD_S while the model plays.
 """
 
 from __future__ import annotations
+
+import uuid
 
 import streamlit as st
 
@@ -15,6 +19,7 @@ from aae_core.errors import AAEError
 from aae_core.training.capacity import train_threads
 from aae_core.watch import PHASES, SPEEDS, PaintedPrior, WatchConfig, WatchSession, mask_from_b64
 from ui.plain_text import plain
+from ui.run_service import SERVICE
 from ui.watch.component import watch_component
 
 # A fragment run (a script rerun plus a browser render) costs the training far more than a
@@ -35,14 +40,22 @@ def _close(session: WatchSession) -> None:
 
 
 @st.cache_resource(scope="session", max_entries=1, on_release=_close, show_spinner=False)
-def _session(dataset: str) -> WatchSession:
-    return WatchSession(WatchConfig(dataset=dataset, threads=train_threads()))
+def _session(dataset: str, _holder: str) -> WatchSession:
+    """A new session on `dataset`, in a training place of `_holder` (this tab: a tab that
+    switches its digits holds one place throughout)."""
+    place = SERVICE.take_place(_holder)
+    try:
+        return WatchSession(WatchConfig(dataset=dataset, threads=train_threads()), place=place)
+    except BaseException:
+        place.release()
+        raise
 
 
 def open_session(dataset: str) -> WatchSession | None:
     """This tab's session on `dataset`, or None after showing one clear line."""
+    holder = st.session_state.setdefault("watch_holder", f"watch-{uuid.uuid4().hex}")
     try:
-        return _session(dataset)
+        return _session(dataset, holder)
     except AAEError as exc:
         st.error(plain(str(exc)), icon=":material/error:")
         return None
