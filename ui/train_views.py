@@ -267,8 +267,8 @@ def _delete_saved() -> None:
 def saved_runs_form() -> None:
     """How full the runs folder is, and deleting a run this app trained (after a tick)."""
     used, quota = SERVICE.usage()
-    st.progress(min(1.0, used / quota),
-                text=f"runs/ holds {used / 2**20:,.1f} MB of its {quota / 2**20:,.0f} MB")
+    st.caption(f"runs/ holds {used / 2**20:,.1f} MB of its {quota / 2**20:,.0f} MB quota "
+               f"({100 * used / quota:.0f} %).")
     busy = {r.name for r in SERVICE.runs() if r.alive}
     mine = [e.path.name for e in catalog.app_runs() if e.path.name not in busy]
     if not mine:
