@@ -3,6 +3,7 @@
 import streamlit as st
 
 from aae_core.models import MODELS
+from aae_core.paths import DEFAULT_MODEL
 from ui.home_views import map_and_digits, phases_svg
 from ui.loaders import cache_key, model_entries, pick_model
 from ui.nav import sidebar_nav, unknown_page
@@ -21,9 +22,9 @@ st.markdown(
 
 LECTURE = (  # (page, the step, model, extra URL parameters)
     ("pages/1_Explore.py", "Drag through the latent space: every point of the prior is a digit",
-     "aae-mixture", {"view": "manifold"}),
+     DEFAULT_MODEL, {"view": "manifold"}),
     ("pages/1_Explore.py", "Draw your own digit: the encoder puts it on the map",
-     "aae-mixture", {"view": "draw"}),
+     DEFAULT_MODEL, {"view": "draw"}),
     ("pages/2_Style_vs_Label.py", "Style vs label: one digit in every handwriting",
      "aae-supervised", {}),
     ("pages/3_AAE_vs_VAE.py", "AAE vs VAE: who fills the prior?", None, {"prior": "gaussian"}),
@@ -61,17 +62,17 @@ left, right = st.columns([1, 1], gap="large")
 with left:
     lecture_steps(known)
     st.subheader("Or pick any model")
-    name = pick_model("Model to explore", key="home_model", default="aae-mixture")
+    name = pick_model("Model to explore", key="home_model", default=DEFAULT_MODEL)
     if name:
         st.page_link("pages/1_Explore.py", label="Drag through its latent space",
                      icon=":material/explore:", query_params={"model": name})
 with right:
-    picture = map_and_digits("aae-mixture", cache_key("aae-mixture")) \
-        if "aae-mixture" in known else None
+    picture = map_and_digits(DEFAULT_MODEL, cache_key(DEFAULT_MODEL)) \
+        if DEFAULT_MODEL in known else None
     if picture is not None:
         st.subheader("Codes become a map; the map becomes digits")
         a, b = st.columns(2)
-        a.image(picture[0], caption="2,000 held-out digits encoded by aae-mixture, coloured "
+        a.image(picture[0], caption=f"2,000 held-out digits encoded by {DEFAULT_MODEL}, coloured "
                 "by digit: ten arms, as the mixture prior asks", width="stretch")
         b.image(picture[1], caption="the decoder over the same square: each point of the map "
                 "draws a digit", width="stretch")

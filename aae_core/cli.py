@@ -1,4 +1,5 @@
-"""The command line: list, train, eval, sample (the contract in ARCHITECTURE.md).
+"""The command line: list, train, eval, sample (the contract: docs/ARCHITECTURE.md,
+"The command line").
 
 Every bad argument or input ends with one line on stderr and exit status 2, checked before
 any work starts; a file that cannot be written (a full disk) ends with one line and exit
@@ -59,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace the checkpoint at --out: give the same path again")
     t.add_argument("--resume", default=None,
                    help="continue this checkpoint, with its settings, to --epochs in all")
+    t.add_argument("--threads", type=int, default=None,
+                   help="torch threads on a CPU (default $AAE_TORCH_THREADS, else 1: a second "
+                        "thread collapses when anything else runs; bench/thread_policy.py)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--cuda-graph", choices=["auto", "on", "off"], default=None,
                    help="capture the training step in a CUDA graph: auto (default: on CUDA; "
@@ -151,14 +155,16 @@ def cmd_settings(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from aae_core.data import DATASET_NAMES
+    from aae_core.data import DATASET_NAMES, where
     from aae_core.models import MODELS
     from aae_core.store.checkpoints import list_checkpoints, read_config, recover_root
 
     print("models:")
     for name, cls in MODELS.items():
         print(f"  {name:<22} priors: {', '.join(cls.supported_priors):<36} {cls.description}")
-    print("datasets:", ", ".join(DATASET_NAMES), "or a folder of IDX files")
+    print("datasets (or a folder of IDX files; $AAE_DATA_DIR is looked in first for MNIST):")
+    for name in DATASET_NAMES:
+        print(f"  {name:<22} {where(name)}")
     print("checkpoints:")
     recover_root(Path("checkpoints"))
     for path in list_checkpoints(Path("checkpoints")):
@@ -174,10 +180,16 @@ def cmd_list(args) -> int:
 def cmd_train(args, argv) -> int:
     from aae_core.analysis.evaluate import check_measurable
     from aae_core.data import load_dataset
-    from aae_core.store.checkpoints import recover_root
+    from aae_core.device import use_cpu_threads
+    from aae_core.store.checkpoints import check_writable, recover_root
     from aae_core.training.train import make_trainer
 
+    use_cpu_threads(args.threads)  # before any work: a bad value costs nothing
     out = _check_train_out(args)
+    try:
+        check_writable(out)  # a place that cannot be written fails now, not after training
+    except WriteError as exc:
+        raise ConfigError(f"--out: {exc}; give a folder you can write to") from None
     recover_root(out.parent)
     model_cfg, train = _resumed_settings(args) if args.resume else _new_settings(args)
     data = load_dataset(train.dataset)

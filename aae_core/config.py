@@ -26,7 +26,8 @@ from aae_core.priors import PriorSpec
 APP_HIDDEN = (256, 256)
 PAPER_HIDDEN = (1000, 1000)
 
-# Bounds on what a config may ask for: each is a resource a user could exhaust (issue 12).
+# Bounds on what a config may ask for: each is a resource a user could exhaust
+# (docs/ARCHITECTURE.md, "Resource bounds").
 #: Weights of one model (all networks): 50 M float32 = 200 MB, plus as much again for
 #: Adam's moments and gradients each. The paper's 2 x 1000 nets have about 5 M.
 MAX_PARAMETERS = 50_000_000
@@ -90,27 +91,28 @@ def check_learning_rate(name: str, value, text=None) -> float:
 class ModelConfig:
     model: str = "aae"
     prior: PriorSpec = field(default_factory=PriorSpec)
-    encoder: str = "deterministic"  # deterministic | gaussian | universal (SPEC 1)
+    encoder: str = "deterministic"  # deterministic | gaussian | universal (paper §2)
     hidden: tuple[int, ...] = APP_HIDDEN  # encoder and decoder hidden sizes
     disc_hidden: tuple[int, ...] = APP_HIDDEN  # discriminator hidden sizes
     n_classes: int = 10  # labels (supervised), clusters (clustering), heads (dim-reduction)
     image_dim: int = 784
     lr: float = 1e-3  # reconstruction / autoencoder Adam learning rate
     lr_adv: float = 1e-3  # D and generator learning rate (= lr fills the prior best, measured)
-    # The AAE's generator phase (SPEC 1, 2b): 0 steps its own Adam at lr_adv (the paper's
+    # The AAE's generator phase (paper §2, phase 2b): 0 steps its own Adam at lr_adv (the paper's
     # form); w > 0 steps the autoencoder's Adam on w x the generator loss, so the pull
     # toward the prior is weighed against the reconstruction's gradients instead of taking
     # a full-size step of its own (RESULTS.md, "The shipped 2-D models")
     generator_weight: float = 0.0
     beta1: float = 0.5
-    disc_input_noise: float = 0.0  # std of Gaussian noise on D's input (SPEC 9)
+    disc_input_noise: float = 0.0  # std of Gaussian noise on D's input
+    # (docs/ARCHITECTURE.md, "Lessons from public implementations")
     # std of Gaussian noise on the encoder's input while training the categorical-code
     # models (semi-supervised, clustering, dim-reduction): they reconstruct the clean image
     # from a noisy one, which regularises the class head (measured in RESULTS.md)
     encoder_input_noise: float = 0.0
     reg_weight: float = 1.0  # lambda: WAE weight, VAE beta
     kl: str = "auto"  # vae: "closed" (gaussian prior), "mc" (Monte Carlo), "auto"
-    head_eta: float = 3.0  # dim-reduction: head-distance threshold (SPEC 6)
+    head_eta: float = 3.0  # dim-reduction: head-distance threshold (paper §7)
 
     @property
     def latent_dim(self) -> int:

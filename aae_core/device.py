@@ -1,7 +1,8 @@
-"""Device choice and seeding."""
+"""Device choice, CPU threads and seeding."""
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -22,6 +23,40 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "mps" and not has_mps:
         raise ConfigError("device 'mps' was asked for but is not available; use auto")
     return torch.device(name)
+
+
+#: Overrides the torch threads of a CPU training run (the CLI's --threads wins over it).
+THREADS_ENV = "AAE_TORCH_THREADS"
+MAX_THREADS = 256
+
+
+def cpu_threads(requested: int | None = None) -> int:
+    """Intra-op torch threads for one CPU training run: `requested`, else $AAE_TORCH_THREADS,
+    else 1.
+
+    Why 1 (bench/thread_policy.py, 2 cores): the networks are small (batch 50-100, 2 x 256 to
+    2 x 1000), so a second thread buys little even on an idle machine, and as soon as any
+    other process runs, every step waits at OpenMP's barriers for the thread that lost its
+    core: two threads beside one busy process train 4x slower than one thread does, where one
+    thread keeps its fair share (a whole core). Runs scale out instead: the run limit
+    (training/capacity.py) lets half the cores train at once, one thread each.
+    """
+    raw = requested if requested is not None else os.environ.get(THREADS_ENV, "").strip() or 1
+    try:
+        threads = int(raw)
+    except (TypeError, ValueError):
+        threads = 0
+    if not 1 <= threads <= MAX_THREADS:
+        where = "--threads" if requested is not None else f"${THREADS_ENV}"
+        raise ConfigError(f"{where} must be a whole number from 1 to {MAX_THREADS}, got {raw!r}")
+    return threads
+
+
+def use_cpu_threads(requested: int | None = None) -> int:
+    """Set this thread's torch intra-op threads by the policy above; returns the count."""
+    threads = cpu_threads(requested)
+    torch.set_num_threads(threads)
+    return threads
 
 
 def seed_everything(seed: int) -> torch.Generator:

@@ -33,7 +33,8 @@ def squared_error_per_image(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tenso
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, prior_std: float = 1.0) -> torch.Tensor:
     """KL(N(mu, exp(logvar)) || N(0, prior_std^2 I)), summed over dims, mean over batch.
 
-    With prior_std = 1 this is sum(exp(logvar) - (1 + logvar) + mu^2) / 2 (SPEC 7).
+    With prior_std = 1 this is sum(exp(logvar) - (1 + logvar) + mu^2) / 2
+    (docs/ARCHITECTURE.md, "The models": VAE).
     """
     var_p = prior_std**2
     kl = 0.5 * (
@@ -95,6 +96,6 @@ def mmd_imq(
 
 
 def cluster_head_penalty(heads: torch.Tensor, eta: float) -> torch.Tensor:
-    """sum over pairs i < j of max(0, eta - ||h_i - h_j||): heads (m, n) -> scalar (SPEC 6)."""
+    """sum over pairs i < j of max(0, eta - ||h_i - h_j||): heads (m, n) -> scalar (paper §7)."""
     dist = torch.pdist(heads)  # (m * (m - 1) / 2,)
     return F.relu(eta - dist).sum()

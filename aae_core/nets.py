@@ -1,7 +1,8 @@
-"""The networks: plain MLPs. Encoders come in the three kinds of SPEC 1.
+"""The networks: plain MLPs. Encoders come in the three kinds of paper §2.
 
 Images are flattened: x is (B, 784) in [0, 1]. No batch norm anywhere (the
-discriminator must not have it, SPEC 9; the others are small enough not to need it).
+discriminator must not have it: docs/ARCHITECTURE.md, "Lessons from public
+implementations"; the others are small enough not to need it).
 """
 
 from __future__ import annotations

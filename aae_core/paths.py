@@ -8,6 +8,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+#: The shipped checkpoint (checkpoints/<name>) the app opens when nothing else is asked
+#: for: Home's picture and picker, Explore, and the benchmarks that load one model. Here,
+#: torch-free, because Explore's first paint needs it before torch has loaded.
+DEFAULT_MODEL = "aae-mixture"
+
 
 def default_cache_dir() -> Path:
     """$AAE_CACHE_DIR if set, else ~/.cache/aae-latent-explorer."""

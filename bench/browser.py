@@ -73,6 +73,13 @@ def enable_pad_stats(page: Any) -> Any:
     return page
 
 
+def enable_watch_stats(page: Any) -> Any:
+    """Turn on Watch it learn's test instrumentation (globalThis.__aaeWatch) for every page
+    this Playwright page loads from now on; the Watch does no bookkeeping without it."""
+    page.add_init_script("globalThis.__aaeWatchStats = true;")
+    return page
+
+
 def free_port() -> int:
     """A TCP port that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -10,12 +10,14 @@ performance.now() is coarsened in a page that is not cross-origin isolated (ofte
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import torch
 
-from bench.browser import REPO_ROOT, browser_skip_reason, launch_chromium
+from aae_core.config import MAX_LAYER_SIZE
+from bench.args import Whole, parser, run_script
+from bench.browser import browser_skip_reason, launch_chromium
+from ui.pad.assets import standalone_decoder_js
 from ui.pad.payload import decoder_payload, payload_nbytes
 
 PAGE = """<!doctype html><html><body>
@@ -59,11 +61,16 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=1000, help="decodes per measurement")
-    ap.add_argument("--hidden", type=int, default=256, help="hidden width H")
-    args = ap.parse_args()
+def build_parser():
+    p = parser("python -m bench.browser_decode", __doc__)
+    p.add_argument("--n", type=Whole(1, 100_000), default=1000, help="decodes per measurement")
+    p.add_argument("--hidden", type=Whole(1, MAX_LAYER_SIZE), default=256,
+                   help="hidden width H")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     reason = browser_skip_reason()
     if reason:
         raise SystemExit(f"cannot run: {reason}")
@@ -77,7 +84,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    decoder_js = (REPO_ROOT / "ui" / "pad" / "js" / "decoder.js").read_text(encoding="utf-8")
+    decoder_js = standalone_decoder_js()
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         page = browser.new_page()
@@ -94,7 +101,8 @@ def main() -> None:
             f"mean {sum(v) / len(v):.3f} ms"
         )
     print(f"{'decode (batch)':>15}: mean {res['batchMean']:.4f} ms")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

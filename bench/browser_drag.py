@@ -1,6 +1,6 @@
 """The Explore page in headless Chromium: drag smoothness, round trips, cold start, memory.
 
-    .venv/bin/python -m bench.browser_drag [--seconds 5] [--model aae-mixture]
+    .venv/bin/python -m bench.browser_drag [--seconds 5] [--model NAME (the app's default)]
 
 Prints:
 - cold start: from launching `streamlit run app.py` to the whole Explore page run and its pad
@@ -16,13 +16,14 @@ Prints:
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 
 import numpy as np
 
+from aae_core.paths import DEFAULT_MODEL
 from aae_core.store import catalog
+from bench.args import CHECKPOINT, Number, parser, run_script
 from bench.browser import (
     browser_skip_reason,
     enable_pad_stats,
@@ -142,11 +143,15 @@ def round_trips(page, key: str, n: int = 10) -> np.ndarray:
     return np.array(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--model", default="aae-mixture")
-    args = parser.parse_args()
+def build_parser():
+    p = parser("python -m bench.browser_drag", __doc__)
+    p.add_argument("--seconds", type=Number(0.5, 300), default=5.0, help="seconds of each drag")
+    p.add_argument("--model", type=CHECKPOINT, default=DEFAULT_MODEL)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     reason = browser_skip_reason()
     if reason:
         raise SystemExit(f"cannot run: {reason}")
@@ -200,7 +205,8 @@ def main() -> None:
           f"p50 {np.percentile(rt, 50):.0f} ms, p95 {np.percentile(rt, 95):.0f} ms")
     print(f"decoder payload per model: max {max(sizes) / 1e6:.2f} MB over {len(sizes)} models")
     print(f"server resident memory with all shipped models opened: {memory:.0f} MB")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

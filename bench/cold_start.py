@@ -1,6 +1,6 @@
 """Cold start: from launching `streamlit run app.py` to the Explore page's map and pad drawn.
 
-    python -m bench.cold_start [--rounds 3] [--model aae-mixture]
+    python -m bench.cold_start [--rounds 3] [--model NAME (the app's default)]
 
 Each round starts a fresh server (a new Python process: nothing imported, nothing cached in
 memory) and a fresh browser page, and times the milestones a user sees:
@@ -10,18 +10,19 @@ memory) and a fresh browser page, and times the milestones a user sees:
   pad      the latent pad holds the decoder and has drawn the codes: the map is usable
   done     the script has finished (every view below the pad is there)
 The baseline, run in the same process and alternated with ours, is a bare Streamlit app
-drawing a 10,000-point WebGL scatter (the issue's reference: 4.1 s). Prints the median of
+drawing a 10,000-point WebGL scatter (4.1 s when the target was set). Prints the median of
 each milestone over the rounds and the ratio pad / baseline.
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import textwrap
 import time
 from pathlib import Path
 
+from aae_core.paths import DEFAULT_MODEL
+from bench.args import CHECKPOINT, Whole, parser, run_script
 from bench.browser import (
     artifact_path,
     browser_skip_reason,
@@ -81,11 +82,15 @@ def _list(rounds: list[dict[str, float]]) -> str:
     return ", ".join(f"{r['ready']:.1f}" for r in rounds)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--model", default="aae-mixture")
-    args = parser.parse_args()
+def build_parser():
+    p = parser("python -m bench.cold_start", __doc__)
+    p.add_argument("--rounds", type=Whole(1, 20), default=3)
+    p.add_argument("--model", type=CHECKPOINT, default=DEFAULT_MODEL)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     reason = browser_skip_reason()
     if reason:
         raise SystemExit(f"cannot run: {reason}")
@@ -112,7 +117,8 @@ def main() -> None:
           f"scatter drawn {bmed['ready']:.1f}")
     print(f"  per round, map + pad drawn: {_list(ours)}; baseline: {_list(base)}")
     print(f"  ratio map + pad / baseline: {med['ready'] / bmed['ready']:.2f}x")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -1,4 +1,5 @@
-"""The paper's experiments (SPEC.md 4-8), end to end: train with the command line, measure,
+"""The paper's experiments (paper §3 and §5-7, and the AAE vs VAE vs WAE comparisons;
+docs/ARCHITECTURE.md, "The models"), end to end: train with the command line, measure,
 print the figures and record them for RESULTS.md.
 
     python -m bench.experiments list
@@ -8,7 +9,8 @@ print the figures and record them for RESULTS.md.
     python -m bench.experiments table      # rewrite RESULTS.md's table from bench/results/
 
 Each experiment is a set of `python -m aae_core train ...` runs (each written to
-runs/experiments/<dataset>/<run>/, reused when its card shows the same command; --retrain
+runs/experiments/<dataset>/<run>/, a folder of IDX files getting a slug of its path for
+<dataset>, never beside the data; reused when its card shows the same command; --retrain
 forces) and a measurement over the checkpoints, on the dataset's held-out split only.
 Every run is a Ray task asking for one CPU (one torch thread; a GPU share on a GPU cluster),
 all submitted at once: a local Ray with --jobs CPUs (this machine: 2 cores, --jobs 2) is
@@ -17,7 +19,7 @@ checkpoints come back through Ray as bytes (no shared disk needed) and each is w
 soon as its run ends, so a sweep stopped half-way resumes with the runs it lacks.
 --seeds N trains each run with seeds 0..N-1 side by side (seed 0 in <run>, the others in
 <run>-seed<N>); every figure is then recorded as mean ± sample sd over the seeds with each
-seed's value, and the issue's targets (TARGETS) are judged on the mean.
+seed's value, and the targets (TARGETS) are judged on the mean.
 --only RUN,RUN trains and measures only those runs; their rows replace the same rows of the
 earlier record, the other rows stay as they were (each row says over how many seeds).
 --paper swaps in the paper's networks and schedules (2 x 1000 units, hundreds of epochs):
@@ -30,23 +32,26 @@ training command and card (epochs, wall time, device).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
 import re
 import shlex
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from aae_core.errors import ConfigError
+from bench.args import MAX_EPOCHS, RAY_ADDRESS, Parser, Pattern, Whole, parser, run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "runs" / "experiments"
 RECORDS = ROOT / "bench" / "results"
 RESULTS_MD = ROOT / "RESULTS.md"
 TABLE_BEGIN, TABLE_END = "<!-- results:begin -->", "<!-- results:end -->"
-DATASETS = ("mnist-10k", "fashion-mnist", "mnist")
+DATASETS = ("mnist-10k", "fashion-mnist", "mnist", "mnist-val")
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,25 @@ class Run:
                 dataset, "--seed", str(seed), "--no-progress", "--out", str(shown)]
 
     def folder(self, dataset: str, seed: int = 0) -> Path:
-        """Where this run's checkpoint lives: <name> for seed 0, <name>-seed<N> otherwise."""
-        return RUNS / dataset / (self.name if seed == 0 else f"{self.name}-seed{seed}")
+        """Where this run's checkpoint lives: <name> for seed 0, <name>-seed<N> otherwise,
+        in the dataset's folder under RUNS (its log beside it, <folder>.log)."""
+        name = self.name if seed == 0 else f"{self.name}-seed{seed}"
+        return RUNS / dataset_folder(dataset) / name
+
+
+def dataset_folder(dataset: str) -> str:
+    """The folder under RUNS of a dataset's runs: a named dataset's name (mnist-10k: where
+    the recorded runs are), a folder of IDX files a safe slug of its last names and a
+    digest of its absolute path ("data-digits60-1f2e3d4c"), so outputs never go beside the
+    data, whatever the dataset is called."""
+    from aae_core.data.registry import DATASET_NAMES
+
+    if dataset in DATASET_NAMES:
+        return dataset
+    path = os.path.abspath(os.path.expanduser(dataset))
+    words = re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(Path(path).parts[-2:])).strip("-._")
+    digest = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"data-{words[:40] or 'root'}-{digest}"
 
 
 @dataclass
@@ -259,7 +281,7 @@ def _dimred_measure(dataset, ckpts):
         knn = knn_accuracy(train_codes, data.train_y[:8000], test_codes, data.test_y, k=5)
         rows.append(Row(f"2-D, {ckpt.train.labels} labels, 10 heads",
                         "{error} % error (heads); 5-NN on the 2-D map {knn_error} % error",
-                        "MNIST: 2-D maps (Fig. 9); error rates not restated in SPEC.md", [name],
+                        "MNIST: 2-D maps (Fig. 9); no error rate quoted", [name],
                         figures={"error": 100 * err, "knn_error": 100 * (1 - knn)}))
     return rows
 
@@ -284,24 +306,32 @@ def _packing_plan(dataset, paper):
 def _packing_measure(dataset, ckpts):
     """Per prior and family: the held-out codes' packing figures (lower is better) and
     their 5-NN accuracy (the structure the codes keep), as figures a seed sweep averages;
-    bench.packing_confidence pairs the AAE's and the VAE's by seed."""
+    bench.packing_confidence pairs the AAE's and the VAE's by seed. Only the runs in `ckpts`
+    are measured (--only); the AAE-vs-VAE count needs both of a prior."""
     from aae_core.analysis.compare import held_out_codes, measure, reconstruction
     from aae_core.analysis.evaluate import held_out_knn
+    from aae_core.models.base import COMPARE_ADVERSARIAL, COMPARE_VARIATIONAL
 
     data = _data(dataset)
     rows = []
     for prior in ("gaussian", "mixture"):
-        results, knn = {}, {}
+        results, knn, family_of = {}, {}, {}  # family_of: comparison role -> family
         for family in ("aae", "vae", "wae-mmd"):
+            if f"pack-{family}-{prior}" not in ckpts:
+                continue
             model = ckpts[f"pack-{family}-{prior}"].model
+            family_of[type(model).comparison_role] = family
             codes = held_out_codes(model, data.test_x, sample=False)
             results[family] = measure(family, family, codes, model.prior,
                                       recon=reconstruction(model, data.test_x)).values
             knn[family] = held_out_knn(model, data, codes)  # as `eval` measures it
         keys = ["prior_mmd", "sliced_wasserstein", "holes"]
         keys += ["occupancy_tv"] if prior == "mixture" else []
-        wins = sum(results["aae"][k] < results["vae"][k] for k in keys)
-        for i, (family, v) in enumerate(results.items()):  # the AAE first
+        aae = family_of.get(COMPARE_ADVERSARIAL)
+        vae = family_of.get(COMPARE_VARIATIONAL)
+        compared = aae is not None and vae is not None
+        wins = sum(results[aae][k] < results[vae][k] for k in keys) if compared else 0
+        for family, v in results.items():  # the AAE first
             figures = {"prior_mmd": v["prior_mmd"], "sliced_wasserstein": v["sliced_wasserstein"],
                        "holes": v["holes"], "holes_pct": 100 * v["holes"],
                        "recon_bce": v["recon_bce"], "knn": knn[family]}
@@ -311,7 +341,7 @@ def _packing_measure(dataset, ckpts):
                 text += ", occupancy TV {occupancy_tv}"
             text += ", recon BCE {recon_bce}, 5-NN {knn}"
             note = ""
-            if i == 0:
+            if family == aae and compared:
                 figures["aae_wins"] = wins
                 note = f"AAE better than VAE on {{aae_wins}} of {len(keys)} packing metrics"
             rows.append(Row(f"{family}, {prior} prior (2-D)", text,
@@ -359,23 +389,24 @@ def _wae_measure(dataset, ckpts):
 
 
 EXPERIMENTS = {e.name: e for e in (
-    Experiment("semi-supervised", "Semi-supervised classification (SPEC 4)",
+    Experiment("semi-supervised", "Semi-supervised classification (paper §5)",
                _semi_plan, _semi_measure),
-    Experiment("clustering", "Unsupervised clustering (SPEC 5)", _cluster_plan,
+    Experiment("clustering", "Unsupervised clustering (paper §6)", _cluster_plan,
                _cluster_measure),
-    Experiment("parzen", "Parzen-window log-likelihood, 10,000 samples (SPEC 1, 10)",
+    Experiment("parzen", "Parzen-window log-likelihood, 10,000 samples (paper §3)",
                _parzen_plan, _parzen_measure),
-    Experiment("dim-reduction", "Dimensionality reduction to 2-D (SPEC 6)", _dimred_plan,
+    Experiment("dim-reduction", "Dimensionality reduction to 2-D (paper §7)", _dimred_plan,
                _dimred_measure),
-    Experiment("packing", "AAE vs VAE vs WAE-MMD latent packing (SPEC 7)", _packing_plan,
+    Experiment("packing", "AAE vs VAE vs WAE-MMD latent packing (paper §2.1)", _packing_plan,
                _packing_measure),
-    Experiment("wae", "VAE vs WAE-MMD vs WAE-GAN (SPEC 8)", _wae_plan, _wae_measure),
+    Experiment("wae", "VAE vs WAE-MMD vs WAE-GAN (Tolstikhin et al. 2017)", _wae_plan,
+               _wae_measure),
 )}
 
 
 # ---------------------------------------------------------------- several seeds
 
-#: The issue's targets on mnist-10k, judged on the mean over seeds:
+#: The targets on mnist-10k (RESULTS.md, "In short"), judged on the mean over seeds:
 #: (experiment, dataset, setting) -> (figure, the most it may be).
 TARGETS = {
     ("semi-supervised", "mnist-10k", "100 labels"): ("error", 8.0),
@@ -429,7 +460,7 @@ def aggregate_seeds(rows_by_seed: dict[int, list[Row]]) -> list[dict]:
 
 
 def judge_target(experiment: str, dataset: str, row: dict) -> str:
-    """"target <= 8 %: met (mean 7.10 % of 5 seeds)", or "" where the issue sets none."""
+    """"target <= 8 %: met (mean 7.10 % of 5 seeds)", or "" where none is set."""
     target = TARGETS.get((experiment, dataset, row["setting"]))
     if not target or target[0] not in row.get("figures", {}):
         return ""
@@ -529,7 +560,7 @@ def _pick_runs(runs: list[Run], only) -> list[Run]:
         return runs
     unknown = sorted(set(only) - {run.name for run in runs})
     if unknown:
-        raise SystemExit(f"no run named {', '.join(unknown)} in this experiment; its runs: "
+        raise ConfigError(f"no run named {', '.join(unknown)} in this experiment; its runs: "
                          f"{', '.join(run.name for run in runs)}")
     return [run for run in runs if run.name in only]
 
@@ -645,6 +676,13 @@ def _per_seed_lines(rec: dict) -> list[str]:
     return lines
 
 
+def _title(rec: dict) -> str:
+    """The experiment's title as the code names it now (a record keeps the title of its
+    time), else the record's own."""
+    known = EXPERIMENTS.get(rec["experiment"])
+    return known.title if known else rec["title"]
+
+
 def results_table() -> str:
     """Markdown: one section per experiment, a row per setting and dataset, each figure as
     mean ± sd over the seeds (per-seed values and commands under the table)."""
@@ -655,7 +693,7 @@ def results_table() -> str:
     for rec in records:
         if rec["experiment"] != current:
             current = rec["experiment"]
-            out += ["", f"### {rec['title']}", "",
+            out += ["", f"### {_title(rec)}", "",
                     "| data | setting | ours: mean ± sd (seeds) | paper | epochs "
                     "| wall time per run | note |",
                     "|---|---|---|---|---|---|---|"]
@@ -683,30 +721,55 @@ def write_results_md() -> None:
     print(f"wrote {RESULTS_MD}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.experiments", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True)
+#: Seeds a sweep may ask for (each is a training of every run), and the CPUs of its local Ray.
+MAX_SEEDS = 20
+MAX_JOBS = os.cpu_count() or 1
+RUN_NAMES = Pattern(r"[a-z0-9-]{1,40}(,[a-z0-9-]{1,40}){0,19}",
+                    "comma-separated run names (see `list`), e.g. semi-100,semi-1000",
+                    ("Semi 100", ",", "../x"))
+
+
+def _dataset(text: str) -> str:
+    """--dataset: a dataset name aae_core knows or an existing folder (of IDX files)."""
+    from aae_core.data.registry import DATASET_NAMES
+
+    if text in DATASET_NAMES or (text.strip() and len(text) <= 4000 and Path(text).is_dir()):
+        return text
+    raise argparse.ArgumentTypeError(f"expected one of {', '.join(DATASET_NAMES)} or a folder "
+                                     f"of MNIST-style IDX files, got {text[:80]!r}")
+
+
+_dataset.bad = ("nope", "/no/such/folder", "")  # for tests/test_bench_args.py
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = parser("python -m bench.experiments", __doc__, raw=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     sub.add_parser("list")
     r = sub.add_parser("run")
     r.add_argument("experiments", nargs="+", choices=[*EXPERIMENTS, "all"])
-    r.add_argument("--dataset", default="mnist-10k",
+    r.add_argument("--dataset", type=_dataset, default="mnist-10k",
                    help=f"{', '.join(DATASETS)} (recorded), or any dataset aae_core reads")
-    r.add_argument("--epochs", type=int, default=None,
+    r.add_argument("--epochs", type=Whole(1, MAX_EPOCHS), default=None,
                    help="override every run's epochs (a quick check; not recorded)")
-    r.add_argument("--jobs", type=int, default=2,
+    r.add_argument("--jobs", type=Whole(1, MAX_JOBS), default=min(2, MAX_JOBS),
                    help="CPUs of the local Ray started for the sweep (one run each)")
-    r.add_argument("--seeds", type=int, default=1,
+    r.add_argument("--seeds", type=Whole(1, MAX_SEEDS), default=1,
                    help="train every run with seeds 0..N-1, side by side")
-    r.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"),
+    r.add_argument("--ray-address", type=RAY_ADDRESS, default=os.environ.get("RAY_ADDRESS"),
                    help="a Ray cluster to run on (default $RAY_ADDRESS, else a local Ray)")
-    r.add_argument("--only", default="", help="train and measure only these runs (comma-"
-                   "separated names, e.g. semi-100,semi-1000); the record keeps the other rows")
+    r.add_argument("--only", type=RUN_NAMES, default=None,
+                   help="train and measure only these runs (comma-separated names, e.g. "
+                        "semi-100,semi-1000); the record keeps the other rows")
     r.add_argument("--retrain", action="store_true")
     r.add_argument("--paper", action="store_true",
                    help="the paper's networks and schedules (GPU, full MNIST)")
     sub.add_parser("table")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command == "list":
         for exp in EXPERIMENTS.values():
             runs = exp.plan("mnist-10k", False)
@@ -716,13 +779,16 @@ def main(argv: list[str] | None = None) -> int:
         write_results_md()
         return 0
     names = list(EXPERIMENTS) if "all" in args.experiments else args.experiments
+    only = tuple(args.only.split(",")) if args.only else ()
+    for name in names:  # every experiment's --only names, before any training
+        _pick_runs(EXPERIMENTS[name].plan(args.dataset, args.paper), only)
+    _data(args.dataset)  # a folder that is not a dataset: one line now, not after Ray starts
     for name in names:
         run_experiment(EXPERIMENTS[name], args.dataset, jobs=args.jobs, retrain=args.retrain,
                        paper=args.paper, epochs=args.epochs, seeds=tuple(range(args.seeds)),
-                       ray_address=args.ray_address,
-                       only=tuple(n for n in args.only.split(",") if n))
+                       ray_address=args.ray_address, only=only)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

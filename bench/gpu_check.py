@@ -1,4 +1,4 @@
-"""The GPU proof (issue 13): every model trains, evaluates, samples and reopens on the CPU;
+"""The GPU proof: every model trains, evaluates, samples and reopens on the CPU;
 the background run pauses, resumes and stops; each step is timed against a reference.
 
 For every model, on the device:
@@ -23,7 +23,6 @@ says so and exits 0.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -40,7 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from aae_core.cli import main as cli_main
-from aae_core.config import ModelConfig, TrainConfig
+from aae_core.config import MAX_LAYER_SIZE, MAX_LAYERS, ModelConfig, TrainConfig
 from aae_core.data import synthetic_digits
 from aae_core.device import resolve_device
 from aae_core.models import MODELS, Batch, build_model
@@ -48,6 +47,7 @@ from aae_core.priors import PriorSpec
 from aae_core.store.checkpoints import load_checkpoint
 from aae_core.training.step import WARMUP_STEPS, LossMeter, make_step_runner
 from aae_core.training.train import Controls, RunState, TrainingRun, make_trainer
+from bench.args import DEVICE, Names, Pairs, Whole, Wholes, parser, run_script
 
 TARGET = 1.5  # a model's step may take this much longer than the reference, per 3 phases
 N_TRAIN = 4000  # synthetic-digits training images (the CLI's dataset here)
@@ -355,18 +355,25 @@ def print_table(rows: list[Row], sizes, references: dict) -> None:
             print(f"  {row.model} FAILED {failure}")
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--device", default=None, help="default: cuda when there is one")
-    p.add_argument("--models", default=",".join(MODELS))
-    p.add_argument("--steps", type=int, default=300, help="CLI training steps (about)")
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--hidden", type=lambda s: [int(v) for v in s.split(",")], default=[256, 256])
-    p.add_argument("--sizes", default="256x100,1000x100,1000x1000",
+def build_parser():
+    p = parser("python -m bench.gpu_check", __doc__)
+    p.add_argument("--device", type=DEVICE, default=None, help="default: cuda when there is one")
+    p.add_argument("--models", type=Names(tuple(MODELS)), default=tuple(MODELS))
+    p.add_argument("--steps", type=Whole(1, 100_000), default=300,
+                   help="CLI training steps (about)")
+    p.add_argument("--batch-size", type=Whole(2, 4096), default=100)
+    p.add_argument("--hidden", type=Wholes(1, MAX_LAYER_SIZE, MAX_LAYERS), default=(256, 256))
+    p.add_argument("--sizes", type=Pairs(1, MAX_LAYER_SIZE, 8),
+                   default=((256, 100), (1000, 100), (1000, 1000)),
                    help="timed sizes: hidden x batch, comma-separated")
-    p.add_argument("--time-steps", type=int, default=200, help="timed steps per block")
-    args = p.parse_args(argv)
-    args.sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+    p.add_argument("--time-steps", type=Whole(1, 100_000), default=200,
+                   help="timed steps per block")
+    return p
+
+
+def parse_args(argv=None):
+    args = build_parser().parse_args(argv)
+    ModelConfig(hidden=args.hidden, disc_hidden=args.hidden)  # over the size limit: one line
     return args
 
 
@@ -386,7 +393,7 @@ def main(argv=None) -> int:
     data = synthetic_digits()
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as tmp:
         rows = [check_model(m, args, data, references, Path(tmp))
-                for m in args.models.split(",")]
+                for m in args.models]
     print_table(rows, args.sizes, references)
     failed = [r.model for r in rows if r.failures]
     print(f"{len(rows) - len(failed)} of {len(rows)} models passed" +
@@ -395,4 +402,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

@@ -31,16 +31,15 @@ Everything is bounded by --budget seconds (each wait has a deadline).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import re
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.args import CHECKPOINT, MAX_EPOCHS, MAX_SECONDS, Number, Whole, parser, run_script
 from bench.browser import (
     DONE_JS,
     ELAPSED_JS,
@@ -365,27 +364,32 @@ async def classroom(args) -> int:
     return 0 if ok and alone and loaded else 1
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--model", default="aae-gaussian")
-    parser.add_argument("--epochs", type=int, default=500)
-    parser.add_argument("--no-training", action="store_true")
-    parser.add_argument("--budget", type=float, default=170.0,
-                        help="seconds for the whole test (every wait has this deadline)")
-    parser.add_argument("--mode", choices=("burst", "classroom"), default="burst",
-                        help="burst: every session at once, beside a training run; "
-                             "classroom: one user's loads alone vs beside active sessions")
-    parser.add_argument("--crowd", choices=("ws", "browser"), default="ws",
-                        help="classroom: the other sessions as websocket clients or browsers")
-    parser.add_argument("--probes", type=int, default=6, help="classroom: loads measured")
-    parser.add_argument("--think", type=float, default=5.0,
-                        help="classroom: seconds between one session's reruns")
-    parser.add_argument("--settle", type=float, default=30.0,
-                        help="classroom: seconds for the sessions to load before measuring")
-    args = parser.parse_args()
+def build_parser():
+    p = parser("python -m bench.load_test", __doc__)
+    p.add_argument("--sessions", type=Whole(1, 40), default=20,
+                   help="sessions at once (each a browser page with --crowd browser)")
+    p.add_argument("--model", type=CHECKPOINT, default="aae-gaussian")
+    p.add_argument("--epochs", type=Whole(1, MAX_EPOCHS), default=500)
+    p.add_argument("--no-training", action="store_true")
+    p.add_argument("--budget", type=Number(1, MAX_SECONDS), default=170.0,
+                   help="seconds for the whole test (every wait has this deadline)")
+    p.add_argument("--mode", choices=("burst", "classroom"), default="burst",
+                   help="burst: every session at once, beside a training run; "
+                        "classroom: one user's loads alone vs beside active sessions")
+    p.add_argument("--crowd", choices=("ws", "browser"), default="ws",
+                   help="classroom: the other sessions as websocket clients or browsers")
+    p.add_argument("--probes", type=Whole(1, 100), default=6, help="classroom: loads measured")
+    p.add_argument("--think", type=Number(0, 600), default=5.0,
+                   help="classroom: seconds between one session's reruns")
+    p.add_argument("--settle", type=Number(0, 600), default=30.0,
+                   help="classroom: seconds for the sessions to load before measuring")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return asyncio.run(classroom(args) if args.mode == "classroom" else main_async(args))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

@@ -8,23 +8,20 @@ the Streamlit server); the process's resident memory is read from /proc/self/sta
     stopped  after Stop: the checkpoint is saved and the finished run is still listed
              (its progress, codes and samples stay for the page; its model is released)
 
-    python bench/memory_release.py [--hidden 2048,2048] [--train-s 6]
+    python -m bench.memory_release [--hidden 2048,2048] [--train-s 6]
 
 Nothing here is a test: it prints figures. Checkpoints go to a temporary folder.
 """
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from aae_core.config import MAX_LAYER_SIZE, MAX_LAYERS
+from bench.args import MAX_SECONDS, Number, Wholes, parser, run_script
 
 
 def rss_mb() -> float:
@@ -36,16 +33,23 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hidden", default="2048,2048")
-    parser.add_argument("--train-s", type=float, default=6.0, help="seconds of training")
-    args = parser.parse_args()
-    hidden = tuple(int(s) for s in args.hidden.split(","))
+def build_parser():
+    p = parser("python -m bench.memory_release", __doc__)
+    p.add_argument("--hidden", type=Wholes(1, MAX_LAYER_SIZE, MAX_LAYERS), default=(2048, 2048))
+    p.add_argument("--train-s", type=Number(0.5, MAX_SECONDS), default=6.0,
+                   help="seconds of training")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import aae_core.models  # noqa: F401  (registers the models ModelConfig checks against)
+    from aae_core.config import ModelConfig, TrainConfig
+
+    cfg = ModelConfig(hidden=args.hidden, disc_hidden=(256, 256))  # over the limit: one line
     os.environ["AAE_RUNS_DIR"] = tempfile.mkdtemp(prefix="aae-mem-")
     import torch
 
-    from aae_core.config import ModelConfig, TrainConfig
     from aae_core.data import load_dataset
     from aae_core.training.runs import RunService
 
@@ -54,8 +58,6 @@ def main() -> None:
     gc.collect()
     before = rss_mb()
     registry = RunService(max_runs=1, threads=1)
-    cfg = ModelConfig(hidden=hidden, disc_hidden=(256, 256))
-    n_params = None
     run = registry.start("bench", cfg, TrainConfig(epochs=50, batch_size=100), "big")
     n_params = sum(p.numel() for p in run.trainer.model.parameters())
     deadline = time.time() + args.train_s
@@ -70,7 +72,7 @@ def main() -> None:
     gc.collect()
     time.sleep(0.5)
     after = rss_mb()
-    print(f"model: hidden {args.hidden}, {n_params / 1e6:.1f} M parameters "
+    print(f"model: hidden {','.join(map(str, args.hidden))}, {n_params / 1e6:.1f} M parameters "
           f"({n_params * 4 / 2**20:.0f} MB of float32 weights)")
     print(f"run: {progress.state}, {progress.step} steps, checkpoint {progress.checkpoint}")
     print(f"RSS before the run     {before:8.0f} MB")
@@ -80,7 +82,8 @@ def main() -> None:
           f"finished run and the allocator)")
     print(f"finished runs listed: {[r.name for r in registry.runs()]}, "
           f"released: {getattr(run.trainer, 'released', False)}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -14,12 +14,11 @@ reads only the experiment records beside it).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import sys
 
-from bench.experiments import RECORDS, ROOT, mean_sd
+from bench.args import parser, run_script
+from bench.experiments import DATASETS, RECORDS, ROOT, mean_sd
 
 OUT = RECORDS / "confidence"
 METRICS = ("prior_mmd", "sliced_wasserstein", "holes", "occupancy_tv")
@@ -108,11 +107,15 @@ def _list(values: list[float]) -> str:
     return ", ".join(f"{v:.3f}" for v in values)
 
 
+def build_parser():
+    p = parser("python -m bench.packing_confidence", __doc__, raw=True)
+    p.add_argument("--dataset", choices=DATASETS, default="mnist-10k",
+                   help="the dataset of the packing record (bench/results/)")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.packing_confidence", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", default="mnist-10k")
-    args = p.parse_args(argv)
+    args = build_parser().parse_args(argv)
     path = RECORDS / f"packing--{args.dataset}.json"
     if not path.is_file():
         raise SystemExit(f"no packing record at {path}: run bench.experiments first")
@@ -125,4 +128,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

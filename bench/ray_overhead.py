@@ -18,7 +18,6 @@ on a shared machine, other work changes every figure.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import os
@@ -33,6 +32,7 @@ from aae_core.config import ModelConfig, TrainConfig
 from aae_core.training import remote
 from aae_core.training.train import RunState, TrainingRun, make_trainer
 from bench import experiments
+from bench.args import Whole, parser, run_script
 
 NETS = ("--latent-dim", "2", "--hidden", "64,64", "--disc-hidden", "64,64")
 
@@ -78,14 +78,20 @@ def one_run(trainer) -> tuple[float, float]:
     return p.images_per_s, p.step * trainer.train_cfg.batch_size / wall
 
 
+def build_parser():
+    p = parser("python -m bench.ray_overhead", __doc__, raw=True)
+    p.add_argument("--runs", type=Whole(1, 64), default=8, help="runs of the sweep")
+    p.add_argument("--epochs", type=Whole(1, 100), default=1, help="epochs of each sweep run")
+    cpus = experiments.MAX_JOBS
+    p.add_argument("--cpus", type=Whole(1, cpus), default=min(2, cpus),
+                   help="CPUs of the local Ray (at most this machine's)")
+    p.add_argument("--run-epochs", type=Whole(1, 100), default=3,
+                   help="epochs of the single run")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=8)
-    ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--cpus", type=int, default=2)
-    ap.add_argument("--run-epochs", type=int, default=3, help="epochs of the single run")
-    args = ap.parse_args(argv)
+    args = build_parser().parse_args(argv)
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -117,4 +123,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_script(main)

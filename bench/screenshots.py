@@ -9,10 +9,11 @@ page took to be ready.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
+from aae_core.paths import DEFAULT_MODEL
+from bench.args import Names, parser, run_script
 from bench.browser import (
     REPO_ROOT,
     launch_chromium,
@@ -21,7 +22,7 @@ from bench.browser import (
     wait_for_app_run,
 )
 
-PAGES = {"home": "", "explore": "Explore?model=aae-mixture",
+PAGES = {"home": "", "explore": f"Explore?model={DEFAULT_MODEL}",
          "style": "Style_vs_Label?model=aae-supervised",
          "aae-vs-vae": "AAE_vs_VAE?prior=gaussian", "classify": "Classify_and_Cluster",
          "train": "Train"}
@@ -29,23 +30,28 @@ SIZES = ((1440, 900), (1280, 720), (390, 844))
 PRESENTING = (1280, 720)  # the projector: pages that have a presentation mode open in it
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pages", default=",".join(PAGES))
-    args = parser.parse_args()
+def build_parser():
+    p = parser("python -m bench.screenshots", __doc__, raw=True)
+    p.add_argument("--pages", type=Names(tuple(PAGES)), default=tuple(PAGES))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     require_browser()
     from playwright.sync_api import sync_playwright
 
     out = REPO_ROOT / "docs"
     out.mkdir(exist_ok=True)
     env = {}
-    shared_mnist = REPO_ROOT.parent / "shared" / "data" / "mnist"  # as tests/conftest.py
-    if "AAE_DATA_DIR" not in os.environ and shared_mnist.is_dir():
-        env["AAE_DATA_DIR"] = str(shared_mnist)
+    for shared in ("mnist-full", "mnist"):  # as tests/conftest.py
+        folder = REPO_ROOT.parent / "shared" / "data" / shared
+        if "AAE_DATA_DIR" not in os.environ and "AAE_DATA_DIR" not in env and folder.is_dir():
+            env["AAE_DATA_DIR"] = str(folder)
     with streamlit_server("app.py", env=env) as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
-            for key in args.pages.split(","):
+            for key in args.pages:
                 for width, height in SIZES:
                     page = browser.new_page(viewport={"width": width, "height": height})
                     t0 = time.perf_counter()
@@ -61,7 +67,8 @@ def main() -> None:
                     page.close()
         finally:
             browser.close()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

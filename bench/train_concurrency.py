@@ -13,27 +13,42 @@ run gets and the speed-up over one run. It checks the run limit of aae_core/trai
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import torch
 
-from aae_core.config import ModelConfig, TrainConfig
+from aae_core.config import MAX_LAYER_SIZE, MAX_LAYERS, MAX_PARAMETERS, ModelConfig, TrainConfig
 from aae_core.data import synthetic_digits
 from aae_core.device import resolve_device
 from aae_core.models import MODELS
 from aae_core.priors import PriorSpec
 from aae_core.training.capacity import describe_device, run_limit
 from aae_core.training.train import Controls, Trainer, TrainingRun, make_trainer
+from bench.args import DEVICE, MAX_SECONDS, MAX_THREADS, Number, Whole, Wholes, parser, run_script
 
 WARMUP_STEPS = 20  # steps each run does before the window opens (capture: after 3)
+MAX_RUNS = 16  # runs at once in one measurement (the server's limit is far lower)
+
+
+def model_config(model: str, hidden: tuple[int, ...]) -> ModelConfig:
+    prior = MODELS[model].supported_priors[0]  # gaussian; mixture for label-regularized
+    return ModelConfig(model=model, prior=PriorSpec(name=prior), hidden=hidden,
+                       disc_hidden=hidden)
+
+
+def check_memory(counts: tuple[int, ...], cfg: ModelConfig) -> None:
+    """The most runs at once hold at most MAX_PARAMETERS weights together (one model's
+    limit; each also keeps its gradients, Adam moments and a copy of the data)."""
+    total = max(counts) * MODELS[cfg.model].parameter_count(cfg)
+    if total > MAX_PARAMETERS:
+        raise ValueError(f"{max(counts)} runs of this model hold {total:,} parameters "
+                         f"together, more than {MAX_PARAMETERS:,}: use fewer runs in "
+                         f"--counts or a smaller --hidden")
 
 
 def start_runs(count: int, *, device: str, model: str, hidden: tuple[int, ...],
                batch_size: int, data, cuda_graph: str | None) -> list[TrainingRun]:
-    prior = MODELS[model].supported_priors[0]  # gaussian; mixture for label-regularized
-    cfg = ModelConfig(model=model, prior=PriorSpec(name=prior), hidden=hidden,
-                      disc_hidden=hidden)
+    cfg = model_config(model, hidden)
     runs = []
     for seed in range(count):
         train = TrainConfig(epochs=10_000, batch_size=batch_size, seed=seed, device=device,
@@ -86,27 +101,34 @@ def measure(count: int, *, seconds: float, device: str = "auto", model: str = "a
             "step": ", ".join(sorted(modes)), "errors": errors}
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--device", default="auto")
-    p.add_argument("--counts", default="1,4,8")
-    p.add_argument("--seconds", type=float, default=10.0)
-    p.add_argument("--model", default="aae")
-    p.add_argument("--hidden", default="256,256")
-    p.add_argument("--batch-size", type=int, default=100)
+def build_parser():
+    p = parser("python -m bench.train_concurrency", __doc__)
+    p.add_argument("--device", type=DEVICE, default="auto")
+    p.add_argument("--counts", type=Wholes(1, MAX_RUNS, 8), default=(1, 4, 8),
+                   help=f"runs at once per measurement, comma-separated (each 1..{MAX_RUNS})")
+    p.add_argument("--seconds", type=Number(0.1, MAX_SECONDS), default=10.0)
+    p.add_argument("--model", choices=list(MODELS), default="aae")
+    p.add_argument("--hidden", type=Wholes(1, MAX_LAYER_SIZE, MAX_LAYERS), default=(256, 256))
+    p.add_argument("--batch-size", type=Whole(2, 4096), default=100)
     p.add_argument("--cuda-graph", choices=["auto", "on", "off"], default=None)
-    p.add_argument("--threads", type=int, default=1, help="torch threads per run (server: 1)")
-    args = p.parse_args()
+    p.add_argument("--threads", type=Whole(1, MAX_THREADS), default=1,
+                   help="torch threads per run (server: 1)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    check_memory(args.counts, model_config(args.model, args.hidden))  # before any run
+    info = describe_device(resolve_device(args.device))  # a device that is not there: one line
     torch.set_num_threads(args.threads)  # the default for the runs' threads too
-    hidden = tuple(int(s) for s in args.hidden.split(","))
-    info = describe_device(resolve_device(args.device))
+    hidden = ",".join(map(str, args.hidden))
     print(f"device {info.summary()}; server run limit here: {run_limit(info)}; "
-          f"{args.model} {args.hidden} batch {args.batch_size}, {args.seconds:.0f} s windows")
+          f"{args.model} {hidden} batch {args.batch_size}, {args.seconds:.0f} s windows")
     print(f"{'runs':>4} {'images/s':>10} {'per run':>9} {'speed-up':>8} {'MiB/run':>8}  step")
     data, single = synthetic_digits(), None
-    for count in (int(c) for c in args.counts.split(",")):
+    for count in args.counts:
         r = measure(count, seconds=args.seconds, device=args.device, model=args.model,
-                    hidden=hidden, batch_size=args.batch_size, data=data,
+                    hidden=args.hidden, batch_size=args.batch_size, data=data,
                     cuda_graph=args.cuda_graph)
         single = single or r["images_per_s"]
         speed_up = r["images_per_s"] / single if single else float("nan")
@@ -114,7 +136,8 @@ def main() -> None:
               f"{speed_up:>7.2f}x {r['memory_per_run_mib']:>8.0f}  "
               f"{r['step']}{'  ERRORS: ' + '; '.join(r['errors']) if r['errors'] else ''}",
               flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -30,7 +30,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import tempfile
@@ -42,6 +41,7 @@ import torch
 from aae_core.config import APP_HIDDEN, ModelConfig, TrainConfig
 from aae_core.data import load_dataset
 from aae_core.training.train import RunState, make_trainer
+from bench.args import MAX_THREADS, Whole, parser, run_script
 from bench.browser import REPO_ROOT
 
 BATCH = 100
@@ -288,17 +288,21 @@ def _served_run(context, url: str, runs: Path, name: str, epochs: int, *,
     return card["steps"] * BATCH / card["wall_time_s"]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--reruns", type=int, default=12)
-    parser.add_argument("--served-epochs", type=int, default=10)
-    parser.add_argument("--no-browser", action="store_true")
-    parser.add_argument("--no-throughput", action="store_true")
-    parser.add_argument("--app-threads", type=int, default=1,
-                        help="torch threads of the app's training worker (AAE_TRAIN_THREADS)")
-    args = parser.parse_args()
+def build_parser():
+    p = parser("python -m bench.train_in_app", __doc__)
+    p.add_argument("--epochs", type=Whole(1, 1000), default=5)
+    p.add_argument("--repeats", type=Whole(1, 20), default=3)
+    p.add_argument("--reruns", type=Whole(1, 500), default=12)
+    p.add_argument("--served-epochs", type=Whole(1, 1000), default=10)
+    p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--no-throughput", action="store_true")
+    p.add_argument("--app-threads", type=Whole(1, MAX_THREADS), default=1,
+                   help="torch threads of the app's training worker (AAE_TRAIN_THREADS)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     os.environ["AAE_TRAIN_THREADS"] = str(args.app_threads)  # read by RunService, here and
     print(f"app worker: {args.app_threads} torch thread(s)")  # in the server it starts
     print(f"torch {torch.__version__}, {os.cpu_count()} cores, load average "
@@ -315,7 +319,8 @@ def main() -> None:
         if not args.no_browser:
             in_browser(args.reruns, runs, args.served_epochs, args.repeats)
     print(f"\nload average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -10,7 +10,6 @@ given as a share of torch.mm on large matrices measured in the same process.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 
@@ -20,6 +19,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from aae_core.config import APP_HIDDEN, PAPER_HIDDEN, ModelConfig
 from aae_core.models import MODELS, Batch, build_model
 from aae_core.priors import PriorSpec
+from bench.args import Names, Whole, parser, run_script
 
 BATCH = 100
 
@@ -68,11 +68,15 @@ def measure(model_name: str, hidden: tuple[int, ...], steps: int) -> dict:
             "gflops": flops / per_step / 1e9, "gflop_per_step": flops / 1e9}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--models", default=",".join(MODELS))
-    args = parser.parse_args()
+def build_parser():
+    p = parser("python -m bench.train_throughput", __doc__)
+    p.add_argument("--steps", type=Whole(1, 10_000), default=20, help="timed steps per block")
+    p.add_argument("--models", type=Names(tuple(MODELS)), default=tuple(MODELS))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     torch.manual_seed(0)
     peak = matmul_peak_gflops()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
@@ -80,13 +84,15 @@ def main() -> None:
     print(f"{'model':<22} {'networks':<10} {'images/s':>9} {'ms/step':>8} {'GFLOP/step':>10} "
           f"{'GFLOP/s':>8} {'of peak':>8}")
     results = []
-    for name in args.models.split(","):
+    for name in args.models:
         for label, hidden in (("2x1000", PAPER_HIDDEN), ("2x256", APP_HIDDEN)):
             r = measure(name, hidden, args.steps)
             results.append(r)
             print(f"{name:<22} {label:<10} {r['images_per_s']:>9.0f} {r['ms_per_step']:>8.1f} "
                   f"{r['gflop_per_step']:>10.2f} {r['gflops']:>8.1f} {r['gflops'] / peak:>8.0%}")
 
+    return 0
+
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

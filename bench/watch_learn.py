@@ -14,23 +14,23 @@ vs unwatched.
               calls, their JSON bytes, the browser's drawing time per animation frame, and
               the training steps the packets report.
 
-Targets (issue 14): >= 10 updates/s on a 2-core CPU (>= 30 on a GPU), <= 64 KB an update,
-watched training >= 0.75x unwatched.
+Targets (docs/ARCHITECTURE.md, "Decisions and their measurements"): >= 10 updates/s on a
+2-core CPU (>= 30 on a GPU), <= 64 KB an update, watched training >= 0.75x unwatched.
 
-    python bench/watch_learn.py [--dataset mnist-10k] [--seconds 20] [--vae]
+    python -m bench.watch_learn [--dataset mnist-10k] [--seconds 20] [--vae]
+
+mnist-10k is read from $AAE_DATA_DIR (or the data cache); without it, say
+--dataset synthetic-digits.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from aae_core.watch.session import DATASETS
+from bench.args import Number, parser, run_script
 
 STATS_JS = """() => { const s = globalThis.__aaeWatch; if (!s || !s.lastPacket) return null;
   return {received: s.received, drawn: s.drawn, skipped: s.skipped, played: s.played.slice(-400),
@@ -66,11 +66,16 @@ def in_process(dataset: str, seconds: float, packets_per_s: float | None,
 def watched(dataset: str, seconds: float, vae: bool) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
-    from bench.browser import launch_chromium, streamlit_server, wait_for_app_run
+    from bench.browser import (
+        enable_watch_stats,
+        launch_chromium,
+        streamlit_server,
+        wait_for_app_run,
+    )
 
     with streamlit_server("pages/6_Watch_it_learn.py") as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
-        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        page = enable_watch_stats(browser.new_page(viewport={"width": 1500, "height": 1200}))
         page.goto(url)
         wait_for_app_run(page, timeout=180_000)
         if dataset != "synthetic-digits":
@@ -99,12 +104,24 @@ def watched(dataset: str, seconds: float, vae: bool) -> dict:
             "calls_per_s": calls / dt, "frame_ms": b["frameMs"], "vae": b["vae"]}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="mnist-10k")
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--vae", action="store_true", help="with the VAE beside the AAE")
-    args = parser.parse_args()
+def build_parser():
+    p = parser("python -m bench.watch_learn", __doc__)
+    p.add_argument("--dataset", choices=DATASETS, default="mnist-10k")
+    p.add_argument("--seconds", type=Number(1, 600), default=20,
+                   help="seconds of each measurement")
+    p.add_argument("--vae", action="store_true", help="with the VAE beside the AAE")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from aae_core.data import available
+    from aae_core.errors import DataError
+
+    if not available(args.dataset):  # the page would not offer it either; no download here
+        raise DataError(f"{args.dataset} is not on this machine: set AAE_DATA_DIR to a folder "
+                        f"with the MNIST test files (t10k-*), or give --dataset "
+                        f"synthetic-digits")
 
     import torch
 
@@ -136,6 +153,8 @@ def main() -> None:
         frames = sorted(w["frame_ms"])
         print(f"browser drawing per animation frame: median {statistics.median(frames):.1f} ms, "
               f"p90 {frames[int(0.9 * (len(frames) - 1))]:.1f} ms")
+    return 0
+
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

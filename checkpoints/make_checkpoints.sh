@@ -11,10 +11,11 @@ export OMP_NUM_THREADS=1
 # `python -m aae_core settings --model M --latent-dim 2` prints); only departures are given.
 COMMON=(--dataset mnist-10k --latent-dim 2 --seed 0 --no-progress)
 # One budget for every model of the "AAE vs VAE" page (aae-*, vae-*, wae-mmd): the same
-# data, epochs and batch size, so only the family differs. It is the 2-D AAE's own budget
-# (AAE.preferred_settings: 24 epochs of batches of 50, with its generator phase weighed
-# against the reconstruction and lr_adv = lr; RESULTS.md, "the shipped 2-D models"), read
-# from the one source rather than written again here.
+# data, epochs and batch size, so only the family differs (docs/ARCHITECTURE.md, "Decisions
+# and their measurements"; RESULTS.md, "The shipped 2-D models"). It is the 2-D AAE's own
+# budget (AAE.preferred_settings: 24 epochs of batches of 50, with its generator phase
+# weighed against the reconstruction and lr_adv = lr), read from the one source rather than
+# written again here.
 read -r -a COMPARED <<< "$("$PY" -m aae_core settings --model aae --latent-dim 2 \
   --show epochs,batch_size)"
 

@@ -2,13 +2,14 @@
 
 import streamlit as st
 
+from aae_core.paths import DEFAULT_MODEL
 from ui import first_paint
 from ui.nav import sidebar_nav
 
 st.set_page_config(page_title="Explore · AAE Latent Explorer", page_icon="🔭", layout="wide")
 sidebar_nav()
 st.title("Explore the latent space")
-first_paint.explore(default_model="aae-mixture")  # a fresh server: the map before torch
+first_paint.explore(default_model=DEFAULT_MODEL)  # a fresh server: the map before torch
 
 # Below, torch loads (E402: these imports come after the first paint on purpose).
 from pathlib import Path  # noqa: E402
@@ -38,7 +39,7 @@ if not entries:
 
 # A link (or a page link from Home/Train) restores the exact state, once.
 url = explore_link.read(entries)
-name = pick_model(key="explore_model", default="aae-mixture", where=st.sidebar)
+name = pick_model(key="explore_model", default=DEFAULT_MODEL, where=st.sidebar)
 try:
     ckpt = open_checkpoint(name)
 except AAEError as exc:

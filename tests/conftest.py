@@ -19,9 +19,12 @@ from aae_core.config import ModelConfig, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+SHARED_MNIST_FULL = ROOT.parent / "shared" / "data" / "mnist-full"  # all four files
 
-if "AAE_DATA_DIR" not in os.environ and SHARED_MNIST.is_dir():
-    os.environ["AAE_DATA_DIR"] = str(SHARED_MNIST)
+# The full split serves both `mnist` and `mnist-10k` (its test pair is the same file).
+for _folder in (SHARED_MNIST_FULL, SHARED_MNIST):
+    if "AAE_DATA_DIR" not in os.environ and _folder.is_dir():
+        os.environ["AAE_DATA_DIR"] = str(_folder)
 
 
 def mnist_10k_available() -> bool:
@@ -33,6 +36,19 @@ def mnist_10k_available() -> bool:
 
 requires_mnist_10k = pytest.mark.skipif(
     not mnist_10k_available(), reason="MNIST t10k files not found (set AAE_DATA_DIR)"
+)
+
+
+def full_mnist_available() -> bool:
+    """Whether the full 60,000 + 10,000 split loads without a download."""
+    from aae_core.data import available
+
+    return available("mnist")
+
+
+requires_full_mnist = pytest.mark.skipif(
+    not full_mnist_available(),
+    reason="the full MNIST (four IDX files) not found (set AAE_DATA_DIR to their folder)",
 )
 
 # One torch thread: two intra-op threads collapse when the other core is busy (measured:

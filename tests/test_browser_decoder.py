@@ -8,12 +8,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench.browser import REPO_ROOT, launch_chromium, require_browser
+from bench.browser import launch_chromium, require_browser
+from tests.helpers import browser_decode
+from ui.pad.assets import standalone_decoder_js
 from ui.pad.payload import decoder_payload
 
 pytestmark = pytest.mark.browser
 
-DECODER_JS = (REPO_ROOT / "ui" / "pad" / "js" / "decoder.js").read_text(encoding="utf-8")
+DECODER_JS = standalone_decoder_js()
 TOLERANCE = 1e-3
 N_CODES = 200
 
@@ -56,22 +58,6 @@ def js_page():
         pg.add_script_tag(content=DECODER_JS)
         yield pg
         browser.close()
-
-
-def browser_decode(js_page, payload: dict, z: torch.Tensor, cond: torch.Tensor | None):
-    """Decode every row of z (and cond) with AAEDecoder; returns an (N, 784) tensor."""
-    flat = js_page.evaluate(
-        """([payload, zs, conds]) => {
-            const m = new AAEDecoder.MLPDecoder(JSON.parse(payload));
-            const out = [];
-            zs.forEach((z, i) => {
-                for (const v of m.decode(z, conds ? conds[i] : null)) out.push(v);
-            });
-            return out;
-        }""",
-        [json.dumps(payload), z.tolist(), None if cond is None else cond.tolist()],
-    )
-    return torch.tensor(flat, dtype=torch.float32).reshape(z.shape[0], -1)
 
 
 CASES = {

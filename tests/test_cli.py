@@ -89,7 +89,7 @@ def test_train_writes_a_loadable_checkpoint_that_records_its_command(trained):
 
 
 def test_a_new_2d_aae_starts_from_its_measured_budget_and_says_how_it_was_trained(trained):
-    """Flags left out take the model's preferred settings for its latent size (issue 15: the
+    """Flags left out take the model's preferred settings for its latent size (the
     2-D AAE's budget, that of the shipped comparison models), then the configs' shared
     defaults; the card keeps the budget and what each figure measures."""
     loaded = load_checkpoint(trained[0])  # TRAIN_ARGS give neither --lr nor --lr-adv

@@ -10,32 +10,18 @@ import contextlib
 import io
 import json
 import shutil
-import struct
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from aae_core.cli import main
 from aae_core.store.checkpoints import load_checkpoint
+from tests.helpers import write_idx
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "checkpoints" / "aae-gaussian"
 SMALL = ["--hidden", "8", "--disc-hidden", "8", "--epochs", "1", "--batch-size", "16",
          "--no-progress"]
-
-
-def write_idx(folder: Path, n: int) -> Path:
-    """A folder with one MNIST-style train pair of `n` random images, labels 0..9."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    labels = (np.arange(n) % 10).astype(np.uint8)
-    (folder / "train-images-idx3-ubyte").write_bytes(
-        struct.pack(">IIII", 0x803, n, 28, 28) + images.tobytes())
-    (folder / "train-labels-idx1-ubyte").write_bytes(
-        struct.pack(">II", 0x801, n) + labels.tobytes())
-    return folder
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:
@@ -245,3 +231,24 @@ def test_a_failed_png_write_is_exit_1_and_one_line(monkeypatch, semi, tmp_path):
     refused(["sample", semi, "--out", tmp_path / "x.png"],
             f"cannot write {tmp_path / 'x.png'}: No space left on device", code=1)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_out_that_cannot_be_written_is_refused_before_training(monkeypatch, data):
+    import aae_core.training.train as train
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started although --out cannot be written")
+
+    monkeypatch.setattr(train, "make_trainer", no_training)
+    # /proc says yes to a permission check as root, yet nothing can be made in it
+    refused(["train", "--dataset", data, *SMALL, "--out", "/proc/xyz"],
+            "error: --out: cannot write the checkpoint to /proc/xyz: cannot write in /proc (")
+    assert not Path("/proc/xyz").exists()
+
+
+def test_the_write_check_leaves_nothing_behind(data, tmp_path):
+    out = tmp_path / "deep" / "new"
+    status, _, err = run(["train", "--dataset", data, *SMALL, "--out", out])
+    assert status == 0, err
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.name.startswith(".")) == []
+    assert (out / "config.json").is_file()

@@ -27,6 +27,9 @@ from aae_core.data import (
 from aae_core.errors import ConfigError, DataError
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+SHARED_MNIST_FULL = SHARED_MNIST.with_name("mnist-full")
+#: Class counts of MNIST's 60,000 train labels (the mnist-full folder's README).
+MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 SYSTEM_FASHION = Path("/usr/share/datasets/fashion-mnist")
 # Label counts of MNIST's official 10,000-image test split, digits 0..9.
 MNIST_T10K_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -329,12 +332,13 @@ def test_mnist_offline_names_the_directory(tmp_path, monkeypatch):
         load_dataset("mnist", cache_dir=tmp_path)
     message = one_line(err)
     assert str(tmp_path / "mnist") in message and "train-images-idx3-ubyte.gz" in message
+    assert "AAE_DATA_DIR" in message  # the other place the files may lie
     assert list((tmp_path / "mnist").iterdir()) == []
 
 
 def test_mnist_without_download_names_the_directory(tmp_path):
     # The autouse fixture fails the test if anything is fetched.
-    with pytest.raises(DataError, match="put .* there") as err:
+    with pytest.raises(DataError, match="put .* in one of them") as err:
         load_dataset("mnist", cache_dir=tmp_path, download=False)
     assert str(tmp_path / "mnist") in one_line(err)
 
@@ -352,6 +356,70 @@ def test_mnist_10k_from_shared_folder(tmp_path, monkeypatch):
     assert ds.train_y[:3].tolist() == [7, 2, 1]  # the first digits of the published file
     counts = torch.bincount(torch.cat([ds.train_y, ds.test_y]), minlength=10)
     assert counts.tolist() == MNIST_T10K_COUNTS
+
+
+@pytest.mark.skipif(not SHARED_MNIST_FULL.is_dir(),
+                    reason=f"{SHARED_MNIST_FULL} (the full MNIST) is not on this machine")
+def test_mnist_full_split_from_aae_data_dir_without_a_download(tmp_path, monkeypatch):
+    # The autouse fixture fails the test if anything is fetched.
+    monkeypatch.setenv("AAE_DATA_DIR", str(SHARED_MNIST_FULL))
+    assert available("mnist", cache_dir=tmp_path)
+    ds = load_dataset("mnist", cache_dir=tmp_path, download=False)
+    assert ds.train_x.shape == (60000, 784) and ds.test_x.shape == (10000, 784)
+    assert torch.bincount(ds.train_y, minlength=10).tolist() == MNIST_TRAIN_COUNTS
+    assert torch.bincount(ds.test_y, minlength=10).tolist() == MNIST_T10K_COUNTS
+    assert ds.test_y[:3].tolist() == [7, 2, 1]  # the test split is the published one
+    # the same folder serves the quick split too: its test pair is the t10k files
+    small = load_dataset("mnist-10k", cache_dir=tmp_path, download=False)
+    assert torch.equal(small.train_x, ds.test_x[:8000])
+
+
+@pytest.mark.skipif(not SHARED_MNIST_FULL.is_dir(),
+                    reason=f"{SHARED_MNIST_FULL} (the full MNIST) is not on this machine")
+def test_mnist_val_holds_out_the_end_of_the_train_split_never_a_test_image(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv("AAE_DATA_DIR", str(SHARED_MNIST_FULL))
+    full = load_dataset("mnist", cache_dir=tmp_path, download=False)
+    val = load_dataset("mnist-val", cache_dir=tmp_path, download=False)
+    assert val.train_x.shape == (50000, 784) and val.test_x.shape == (10000, 784)
+    assert torch.equal(val.train_x, full.train_x[:50000])
+    assert torch.equal(val.test_x, full.train_x[50000:])
+    assert "held out for validation" in val.split
+    assert available("mnist-val", cache_dir=tmp_path)
+
+
+def test_mnist_val_refuses_a_train_split_too_small_to_hold_out(tmp_path, fake_mnist):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name, raw in fake_mnist.items():
+        (folder / name).write_bytes(raw)
+    assert available("mnist-val", cache_dir=tmp_path)  # the files are there ...
+    with pytest.raises(DataError, match="too few to hold out") as err:  # ... but only 30
+        load_dataset("mnist-val", cache_dir=tmp_path, download=False)
+    one_line(err)
+
+
+def test_mnist_is_available_from_aae_data_dir_with_its_four_files(tmp_path, monkeypatch,
+                                                                    fake_mnist):
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("AAE_DATA_DIR", str(data_dir))
+    assert not available("mnist", cache_dir=tmp_path / "cache")
+    data_dir.mkdir()
+    for name, raw in fake_mnist.items():
+        (data_dir / name).write_bytes(raw)
+    assert available("mnist", cache_dir=tmp_path / "cache")
+    ds = load_dataset("mnist", cache_dir=tmp_path / "cache", download=False)
+    assert ds.train_x.shape == (30, 784) and ds.test_x.shape == (20, 784)
+    assert not (tmp_path / "cache" / "mnist").exists()  # nothing downloaded or copied
+
+
+def test_mnist_missing_names_aae_data_dir_and_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("AAE_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(DataError, match="MNIST not found") as err:
+        load_dataset("mnist", cache_dir=tmp_path / "cache", download=False)
+    message = one_line(err)
+    assert str(tmp_path / "data") in message and str(tmp_path / "cache" / "mnist") in message
+    assert "train-images-idx3-ubyte.gz" in message
 
 
 def test_mnist_10k_from_cache_dir(tmp_path):

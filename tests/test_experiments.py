@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from aae_core.cli import build_parser
+from aae_core.errors import ConfigError
 from bench import experiments
 
 
@@ -45,7 +46,7 @@ def test_each_dataset_and_label_count_gets_its_style_size_in_the_semi_supervised
 
 
 RECORD = {
-    "experiment": "clustering", "title": "Unsupervised clustering (SPEC 5)",
+    "experiment": "clustering", "title": "Unsupervised clustering (paper §6)",
     "dataset": "mnist-10k", "split": "0..7999 / 8000..9999", "paper_setting": False,
     "command": "python -m bench.experiments run clustering --dataset mnist-10k",
     "rows": [{"setting": "30 clusters", "ours": "7.50 % | most confident", "paper": "4.10 %",
@@ -185,7 +186,7 @@ def test_only_picks_runs_by_name_and_refuses_unknown_ones():
     assert [r.name for r in experiments._pick_runs(runs, ("semi-1000", "semi-100"))] == [
         "semi-100", "semi-1000"]
     assert experiments._pick_runs(runs, ()) == runs
-    with pytest.raises(SystemExit, match="no run named semi-7.*semi-100, semi-1000, semi-all"):
+    with pytest.raises(ConfigError, match="no run named semi-7.*semi-100, semi-1000, semi-all"):
         experiments._pick_runs(runs, ("semi-7",))
 
 
@@ -237,3 +238,38 @@ def test_each_seed_is_its_own_command_and_folder(tmp_path, monkeypatch):
     assert seeded.name == f"{run.name}-seed3"
     args = build_parser().parse_args(run.argv("mnist-10k", seeded, seed=3))
     assert args.seed == 3 and args.out == str(seeded)
+
+
+@pytest.mark.parametrize("dataset", ["/etc", "/", "../data/digits", "data dir/x", "~/mnist"])
+def test_runs_of_a_dataset_folder_stay_under_the_runs_folder(tmp_path, monkeypatch, dataset):
+    monkeypatch.setattr(experiments, "RUNS", tmp_path / "runs")
+    run = experiments.EXPERIMENTS["packing"].plan(dataset, False)[0]
+    for seed in (0, 2):
+        folder = run.folder(dataset, seed)
+        log = folder.with_suffix(".log")  # where _collect writes the run's log
+        assert folder.parent.parent == log.parent.parent == tmp_path / "runs", folder
+        assert folder.parent.name.startswith("data-")
+        assert set(folder.parent.name) <= set("abcdefghijklmnopqrstuvwxyz"
+                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def test_named_datasets_keep_their_recorded_run_folders(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "RUNS", tmp_path)
+    run = experiments.EXPERIMENTS["packing"].plan("mnist-10k", False)[0]
+    for dataset in ("mnist-10k", "fashion-mnist", "synthetic-digits", "mnist"):
+        assert run.folder(dataset) == tmp_path / dataset / run.name
+    # two folders with the same name in different places do not share their runs
+    assert run.folder("/a/data") != run.folder("/b/data")
+
+
+@pytest.mark.slow
+def test_only_one_packing_run_is_measured_alone():
+    """--only pack-aae-gaussian: its row, without the VAE it is usually counted against."""
+    from aae_core.store.checkpoints import load_checkpoint
+
+    shipped = load_checkpoint(experiments.ROOT / "checkpoints" / "aae-gaussian")  # 2-D AAE
+    rows = experiments._packing_measure("synthetic-digits", {"pack-aae-gaussian": shipped})
+    [row] = rows
+    assert row.setting == "aae, gaussian prior (2-D)" and row.runs == ["pack-aae-gaussian"]
+    assert "aae_wins" not in row.figures and row.note == ""
+    assert 0 <= row.figures["holes"] <= 1 and 0 <= row.figures["knn"] <= 1

@@ -27,7 +27,8 @@ from bench.browser import (
     wait_for_app_run,
     wait_until,
 )
-from tests.test_browser_decoder import DECODER_JS, browser_decode
+from tests.helpers import browser_decode
+from ui.pad.assets import standalone_decoder_js
 from ui.pad.payload import decoder_payload
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -54,7 +55,7 @@ def pw_browser():
 def test_browser_and_torch_decoders_agree_on_every_shipped_model(pw_browser):
     page = pw_browser.new_page()
     page.set_content("<!doctype html><html><body></body></html>")
-    page.add_script_tag(content=DECODER_JS)
+    page.add_script_tag(content=standalone_decoder_js())
     gen = torch.Generator().manual_seed(0)
     worst = {}
     for entry in SHIPPED:

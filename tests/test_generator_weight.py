@@ -1,4 +1,5 @@
-"""The AAE's weighed generator phase (ModelConfig.generator_weight, issue 15).
+"""The AAE's weighed generator phase (ModelConfig.generator_weight; docs/ARCHITECTURE.md,
+"Decisions and their measurements").
 
 0: the paper's form, the generator phase steps an Adam of its own at lr_adv.
 w > 0: it steps the autoencoder's Adam on w x the generator loss, so the pull toward the

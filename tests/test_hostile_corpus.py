@@ -29,7 +29,7 @@ from safetensors.torch import save_file
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.models import build_model
 from aae_core.store.checkpoints import save_checkpoint
-from tests.test_cli_safety import write_idx
+from tests.helpers import write_idx
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE_S = 120

@@ -1,4 +1,4 @@
-"""The teacher's lecture, walked in a real browser on one server (issue 11, "Done when").
+"""The teacher's lecture, walked in a real browser on one server, start to end.
 
 Home (the lecture steps, the picture) -> pick vae-mixture and follow the link: the picker
 names it, also after a round trip through the sidebar -> Explore: drag the pad -> Draw:

@@ -20,6 +20,7 @@ from aae_core.models.base import adam, adversarial_phases
 from aae_core.nets import Decoder, Discriminator, Encoder
 from aae_core.priors import PRIOR_NAMES, PriorSpec
 from aae_core.store.checkpoints import load_checkpoint, save_checkpoint
+from tests.helpers import PHASES, module_of
 
 CASES = [(name, prior) for name, cls in MODELS.items() for prior in cls.supported_priors]
 CASE_IDS = [f"{name}-{prior}" for name, prior in CASES]
@@ -30,24 +31,6 @@ X = torch.rand(B, 784, generator=_data)  # (B, 784) in [0, 1]
 Y = torch.arange(B) % 10  # (B,) labels
 BATCH = Batch(X, Y, x_lab=X[:4], y_lab=Y[:4])  # a labelled mini-batch, as the Trainer gives
 
-# Each model's phases in order: (optimizer name, the modules whose weights it updates).
-# A phase's loss must reach exactly those weights (codes detached for D, D frozen for G).
-AE = {"encoder", "decoder"}
-_AAE = [("reconstruction", AE), ("discriminator", {"discriminator"}), ("generator", {"encoder"})]
-_TWO_ADVERSARIES = [("discriminator_cat", {"disc_cat"}), ("generator_cat", {"encoder"}),
-                    ("discriminator_style", {"disc_style"}), ("generator_style", {"encoder"})]
-_CLASSIFY = [("classification", {"encoder"})]
-PHASES = {
-    "aae": _AAE,
-    "aae-supervised": _AAE,
-    "aae-label-regularized": _AAE,
-    "aae-semi-supervised": [("reconstruction", AE), *_TWO_ADVERSARIES, *_CLASSIFY],
-    "aae-clustering": [("reconstruction", AE), *_TWO_ADVERSARIES],
-    "aae-dim-reduction": [("reconstruction", AE | {"heads"}), *_TWO_ADVERSARIES, *_CLASSIFY],
-    "vae": [("vae", AE)],
-    "wae-mmd": [("autoencoder", AE)],
-    "wae-gan": [("discriminator", {"discriminator"}), ("autoencoder", AE)],
-}
 
 
 def tiny_config(name: str, prior: str, **changes) -> ModelConfig:
@@ -84,10 +67,6 @@ def assert_images(images: torch.Tensor, n: int) -> None:
     assert images.shape == (n, 784)
     assert torch.isfinite(images).all()
     assert images.min() >= 0 and images.max() <= 1
-
-
-def module_of(param_name: str) -> str:
-    return param_name.split(".")[0]
 
 
 def same_grad(a, b) -> bool:
@@ -212,7 +191,8 @@ def test_each_phase_updates_exactly_its_own_weights(model, monkeypatch):
 
 
 def test_adversarial_phases_update_d_then_the_encoder_through_the_new_d():
-    """SPEC 1 (2a, 2b): D on prior vs detached codes, then E through the updated, frozen D."""
+    """Paper §2 (phases 2a, 2b): D on prior vs detached codes, then E through the updated,
+    frozen D."""
     torch.manual_seed(0)
     encoder, decoder = Encoder(784, (32,), 2), Decoder(2, (32,), 784)
     disc = Discriminator(2, (16,))

@@ -1,4 +1,5 @@
-"""ui/pad: one folder, the browser code split by job, joined once; one class palette."""
+"""ui/pad: one folder, the browser code split by job, joined once after the shared files
+(ui/shared_js/); one class palette."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import subprocess
 import pytest
 
 from aae_core.images import PALETTE, PALETTE_RGB
-from ui import figures
+from ui import figures, js_bundle
 from ui.pad import assets
 
 
@@ -17,11 +18,27 @@ def test_every_js_file_is_joined_once_in_order_and_only_main_exports():
     on_disk = {p.name for p in (assets.HERE / "js").glob("*.js")}
     assert set(assets.JS_FILES) == on_disk and len(assets.JS_FILES) == len(on_disk)
     assert assets.JS_FILES[0] == "decoder.js" and assets.JS_FILES[-1] == "main.js"
+    shared = {p.name for p in js_bundle.SHARED_DIR.glob("*.js")}
+    assert set(js_bundle.SHARED_FILES) == shared
+    paths = [js_bundle.shared_path(n) for n in js_bundle.SHARED_FILES] + \
+        [assets.js_path(n) for n in assets.JS_FILES]
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        assert ("export default" in text) == (path.name == "main.js"), path
+        assert not re.search(r"^\s*import\s", text, re.M), f"{path}: inline modules cannot import"
+        assert assets.JS.count(f"// ---- {path.parent.name}/{path.name}\n") == 1, path
+    assert assets.JS.count("export default") == 1
+    # the shared files come first, in their order, then the pad's own
+    starts = [assets.JS.index(f"// ---- {p.parent.name}/{p.name}\n") for p in paths]
+    assert starts == sorted(starts)
+
+
+def test_base64_ticks_and_helpers_are_defined_once():
+    """The base64 decoder and the axis ticks live in ui/shared_js/ only."""
     for name in assets.JS_FILES:
         text = assets.js_path(name).read_text(encoding="utf-8")
-        assert ("export default" in text) == (name == "main.js"), name
-        assert not re.search(r"^\s*import\s", text, re.M), f"{name}: inline modules cannot import"
-    assert assets.JS.count("export default") == 1
+        assert "atob(" not in text and "fromBase64" not in text, name
+        assert "function niceTicks" not in text and "function tickLabel" not in text, name
 
 
 def test_instrumentation_is_opt_in():

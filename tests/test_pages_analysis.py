@@ -265,6 +265,29 @@ def test_compare_page_with_no_model_for_the_prior(tiny_root):
     assert not at.dataframe
 
 
+def test_compare_page_reads_its_link_once_and_writes_the_choice_back(tiny_root):
+    """?prior= of a link sets the control; a bad one is reported and leaves the URL; the
+    user's later choice goes into the URL and the old link is not read again."""
+    make_tiny(tiny_root, "aae-supervised", name="sup")
+    at = AppTest.from_file(COMPARE, default_timeout=60)
+    at.query_params["prior"] = "mixture"
+    at.run()
+    ok(at)
+    assert at.segmented_control(key="cmp_prior").value == "mixture"
+    assert at.query_params["prior"] == "mixture"
+    at.segmented_control(key="cmp_prior").set_value("gaussian").run()
+    ok(at)
+    assert at.segmented_control(key="cmp_prior").value == "gaussian"  # the link stays read
+    assert at.query_params["prior"] == "gaussian"
+
+    bad = AppTest.from_file(COMPARE, default_timeout=60)
+    bad.query_params["prior"] = "zzz"
+    bad.run()
+    ok(bad)
+    assert any("ignored prior 'zzz'" in w.value for w in bad.warning)
+    assert bad.query_params["prior"] == "gaussian"  # the control's default replaced it
+
+
 # ---------------------------------------------------------------- Classify and cluster
 
 

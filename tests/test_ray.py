@@ -17,7 +17,7 @@ from aae_core.store.checkpoints import load_checkpoint
 from aae_core.training import remote
 from aae_core.training.runs import RunService
 from bench import experiments
-from tests.test_train_page import fill, poll, press, progress_text
+from tests.helpers import fill, poll, press, progress_text
 from ui import train_views
 
 pytestmark = pytest.mark.slow

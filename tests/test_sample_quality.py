@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -102,20 +104,37 @@ def test_a_shipped_judge_is_loaded_instead_of_training_and_a_broken_one_is_not(t
     assert rebuilt.head.weight.shape == made.head.weight.shape
 
 
-def test_the_shipped_mnist_judge_reads_held_out_digits():
-    """checkpoints/.judges: the judge the Style vs Label page uses without training it."""
-    from aae_core.analysis.sample_quality import Judge
+def test_a_stored_judge_loads_without_the_images_and_none_when_there_is_none(tmp_path):
+    from safetensors.torch import save_file
+
+    from aae_core.analysis.sample_quality import stored_judge, train_judge
+
+    assert stored_judge("synthetic", tmp_path / "cache", shipped_dir=tmp_path) is None
+    data = synthetic_digits(n_train=200, n_test=10)
+    made = train_judge(data.train_x, data.train_y, epochs=1)
+    save_file(made.state_dict(), tmp_path / "synthetic-e4-s0.safetensors")
+    got = stored_judge("synthetic", tmp_path / "cache", shipped_dir=tmp_path)
+    assert got is not None and not got.training
+    assert torch.equal(got(data.test_x), made(data.test_x))
+
+
+SHIPPED_JUDGES = sorted((Path(__file__).resolve().parents[1] / "checkpoints" / ".judges")
+                        .glob("*.safetensors"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_JUDGES, ids=lambda p: p.stem)
+def test_each_shipped_judge_loads_without_images_and_reads_held_out_digits(path, tmp_path):
+    """checkpoints/.judges: the judges the Style vs Label page uses without training one."""
+    from aae_core.analysis.sample_quality import stored_judge
     from aae_core.data import available, load_dataset
-    from aae_core.store.catalog import shipped_dir
 
-    path = shipped_dir() / ".judges" / "mnist-10k-e4-s0.safetensors"
-    if not path.exists() or not available("mnist-10k"):
-        pytest.skip("the shipped judge or MNIST's t10k files are not here")
-    from safetensors.torch import load_file
-
-    judge = Judge(784, 10)
-    judge.load_state_dict(load_file(path))
-    data = load_dataset("mnist-10k", download=False)
+    dataset, epochs, seed = path.stem.rsplit("-", 2)
+    judge = stored_judge(dataset, tmp_path / "empty-cache", epochs=int(epochs[1:]),
+                         seed=int(seed[1:]), shipped_dir=path.parent)
+    assert judge is not None
+    if not available(dataset):
+        pytest.skip(f"{dataset}'s images are not here to score the judge on")
+    data = load_dataset(dataset, download=False)
     with torch.no_grad():
-        accuracy = (judge.eval()(data.test_x).argmax(1) == data.test_y).float().mean()
+        accuracy = (judge(data.test_x).argmax(1) == data.test_y).float().mean()
     assert accuracy >= 0.9

@@ -1,4 +1,4 @@
-"""The shipped 2-D comparison models (issue 15), measured the way a user measures them:
+"""The shipped 2-D comparison models, measured the way a user measures them:
 `python -m aae_core eval <checkpoint> --json` on the 2,000 held-out digits of mnist-10k
 (MNIST t10k images 8000..9999; training used images 0..7999).
 
@@ -6,7 +6,7 @@
 - the unsupervised AAEs pack their prior closer than the VAE with the same prior and
   budget (MMD, sliced W1), leave no more holes, and keep the digits apart at least as well
   (5-NN): the lesson of the "AAE vs VAE" page;
-- the issue's full target (5-NN at least 0.85 *and* no more holes than the VAE, the
+- the full target (5-NN at least 0.85 *and* no more holes than the VAE, the
   paper's figure 2) is written down as a strict expected failure: not met at this budget.
 
 Reads the real MNIST files only (no synthetic fallback): skipped without them.
@@ -26,7 +26,7 @@ from aae_core.store.checkpoints import load_checkpoint
 from tests.conftest import requires_mnist_10k
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
-KNN_MIN = 0.85  # issue 15: held-out 5-NN accuracy of the shipped AAEs
+KNN_MIN = 0.85  # the target held-out 5-NN accuracy of the shipped AAEs
 #: The models of the "AAE vs VAE" comparison: trained with one budget.
 COMPARED = ("aae-gaussian", "aae-mixture", "vae-gaussian", "vae-mixture", "wae-mmd")
 
@@ -86,12 +86,12 @@ def test_the_shipped_aae_leaves_no_more_holes_than_the_vae(measured):
 
 @requires_mnist_10k
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 15's 5-NN target is not met at this budget (24 epochs, 8,000 images, 2 x 256 "
+    "the 5-NN target is not met at this budget (24 epochs, 8,000 images, 2 x 256 "
     "nets): the shipped AAEs reach 5-NN 0.78 / 0.77 with the VAE's holes or fewer; the "
     "settings that go past 0.80 leave more holes than the VAE; RESULTS.md, "
     "'The shipped 2-D models'"))
 @pytest.mark.parametrize("prior", ["gaussian", "mixture"])
-def test_issue_15_target_the_aae_keeps_the_digits_apart_and_fills_the_prior(prior, measured):
+def test_target_the_aae_keeps_the_digits_apart_and_fills_the_prior(prior, measured):
     aae, vae = measured[f"aae-{prior}"], measured[f"vae-{prior}"]
     assert aae["knn_accuracy"] >= KNN_MIN, summary(prior, aae, vae)
     assert aae["holes"] <= vae["holes"], summary(prior, aae, vae)

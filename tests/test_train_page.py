@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from aae_core.models import MODELS
 from aae_core.models.aae import AAE
+from tests.helpers import fill, poll, press, progress_text
 from ui import loaders, train_views
 from ui.train_settings import (
     build_configs,
@@ -25,7 +26,6 @@ from ui.train_settings import (
 )
 
 PAGE = "pages/5_Train.py"
-TINY = {"tr_dataset": "synthetic-digits", "tr_hidden": "32", "tr_batch": 100}
 
 
 @pytest.fixture
@@ -41,40 +41,6 @@ def open_page() -> AppTest:
     at.run()
     assert not at.exception
     return at
-
-
-def fill(at: AppTest, model: str | None = None, **values) -> None:
-    if model:
-        at.selectbox(key="train_model").set_value(model)
-        at.run()
-    for key, value in {**TINY, **values}.items():
-        widget = next(w for kind in ("selectbox", "text_input", "number_input")
-                      for w in at.sidebar.get(kind) if w.key == key)
-        widget.set_value(value)
-
-
-def press(at: AppTest, label: str) -> None:
-    next(b for b in at.button if b.label == label).click()
-    at.run()
-    assert not at.exception
-
-
-def progress_text(at: AppTest) -> str:
-    bars = at.get("progress")
-    return bars[0].proto.text if bars else ""
-
-
-def poll(at: AppTest, condition, what: str, timeout_s: float = 60.0) -> str:
-    """Re-run the page until condition(progress text) holds (run_every never fires here)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        at.run()
-        assert not at.exception
-        text = progress_text(at)
-        if condition(text):
-            return text
-        assert time.monotonic() < deadline, f"timed out waiting for {what}; last: {text!r}"
-        time.sleep(0.2)
 
 
 def test_start_watch_progress_stop_and_the_checkpoint_is_saved(registry, runs):

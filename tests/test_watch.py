@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 from dataclasses import replace
 
@@ -32,8 +33,8 @@ from aae_core.watch.fields import (
     prior_density,
     square_window,
 )
-from tests.test_model_contract import PHASES as CONTRACT_PHASES
-from tests.test_model_contract import module_of
+from tests.helpers import PHASES as CONTRACT_PHASES
+from tests.helpers import module_of
 
 WINDOW = (-3.0, 3.0, -2.0, 4.0)
 
@@ -250,6 +251,38 @@ def test_painted_mask_from_the_browser():
         mask_from_b64("not base64!", 4)
     with pytest.raises(ConfigError, match="paint at least one cell"):
         PaintedPrior(np.zeros((4, 4)), WINDOW)
+
+
+@pytest.mark.parametrize("window", [
+    (-float("inf"), float("inf"), -float("inf"), float("inf")),  # from Python
+    (-1e30, 1e30, -1e30, 1e30),  # what a crafted browser message sent
+    (float("nan"), 1.0, -1.0, 1.0), (-3.0, 3.0, 2.0, 2.0), (-21.0, 3.0, -3.0, 3.0),
+    (-3.0, 3.0, -3.0), ("a", "b", "c", "d"), None])
+def test_a_painted_prior_refuses_a_window_out_of_range(window):
+    mask = np.ones((4, 4), np.float32)
+    with pytest.raises(ConfigError, match=r"window must be .* finite number from -20 to 20"):
+        PaintedPrior(mask, window)
+
+
+def test_a_window_at_the_limits_is_taken():
+    assert PaintedPrior(np.ones((4, 4)), (-20, 20, -20, 20)).window == (-20.0, 20.0, -20.0, 20.0)
+
+
+def test_diverged_losses_are_never_published_the_models_start_again(session):
+    with torch.no_grad():  # what an overflowing loss leaves behind: NaN weights
+        next(session.aae.encoder.parameters()).fill_(float("nan"))
+    session.play()  # its thread may train a step or two more: NaN as well
+    session.run_for(1)
+    packet = session.snapshot_now()
+    assert packet["phase"] == "reset" and packet["step"] == 0 and not session.playing
+    assert all(np.isfinite(v) for v in packet["losses"].values())
+    assert all(torch.isfinite(p).all() for p in session.aae.parameters())
+    notice = session.take_notice()
+    assert re.match(r"Training diverged at step [1-9]\d* \(not finite: .*d_loss", notice)
+    assert "started again from fresh weights and paused" in notice
+    assert session.take_notice() is None  # shown once
+    session.run_for(2)
+    assert all(np.isfinite(v) for v in session.snapshot_now()["losses"].values())
 
 
 def test_a_painted_prior_becomes_the_aaes_prior(session):

@@ -3,7 +3,8 @@ view redraws what that phase changed; Play advances frames; changing the prior c
 the contours; the timeline replays; a painted prior becomes the AAE's prior; the VAE view
 shows beside it.
 
-The component's own instrumentation (globalThis.__aaeWatch) says what reached the browser.
+The component's own instrumentation (globalThis.__aaeWatch, switched on by
+enable_watch_stats) says what reached the browser.
 Rates are the benchmark's business (bench/watch_learn.py), never asserted here.
 Screenshots go to tests/artifacts/.
 """
@@ -14,6 +15,7 @@ import pytest
 
 from bench.browser import (
     artifact_path,
+    enable_watch_stats,
     launch_chromium,
     require_browser,
     streamlit_server,
@@ -64,7 +66,7 @@ def test_watch_page_steps_plays_changes_prior_paints_and_shows_the_vae():
     with streamlit_server("pages/6_Watch_it_learn.py") as url, sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1250})
+            page = enable_watch_stats(browser.new_page(viewport={"width": 1500, "height": 1250}))
             page.goto(url)
             wait_for_app_run(page, timeout=180_000)
             start = wait_until(lambda: last(page), timeout=60)

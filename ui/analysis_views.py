@@ -17,6 +17,7 @@ from aae_core.models import MODELS
 from aae_core.store.catalog import Entry, shipped_dir
 from aae_core.store.checkpoints import Checkpoint
 from aae_core.words import a_or_an
+from ui import url_state
 from ui.loaders import model_entries
 from ui.plain_text import plain
 
@@ -34,7 +35,7 @@ def requested_model(page: str, accept: Callable[[Entry], bool], *, picker_key: s
     """
     memo_key = f"_requested::{page}"
     if memo_key not in st.session_state:
-        asked = st.query_params.get("model")
+        asked = url_state.param("model")
         judged = _judge(asked, accept, needs)
         if not asked:
             judged = (_judge(st.session_state.get("model"), accept, needs)[0], None)
@@ -98,20 +99,25 @@ def one_hot(label: int | None, n: int) -> list[float] | None:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _judge_classifier(dataset: str):
-    """The dataset's judge classifier (trained once per machine, then loaded from disk)."""
-    from aae_core.analysis.sample_quality import cached_judge
+def _judge_classifier(dataset: str, data_here: bool):
+    """The dataset's judge classifier: the one shipped in checkpoints/.judges/ or kept in the
+    cache (no images needed), else trained once on the dataset's training digits when they
+    are here (None when they are not)."""
+    from aae_core.analysis.sample_quality import cached_judge, stored_judge
     from aae_core.data import default_cache_dir, load_dataset
 
+    stored = stored_judge(dataset, default_cache_dir(), shipped_dir=shipped_dir() / JUDGES)
+    if stored is not None or not data_here:
+        return stored
     data = load_dataset(dataset, download=False)
     return cached_judge(dataset, data.train_x, data.train_y, default_cache_dir(),
                         shipped_dir=shipped_dir() / JUDGES)
 
 
 def judge_for(ckpt: Checkpoint):
-    """The judge for the checkpoint's dataset, or None when its images are not here."""
-    data, _ = held_out_data(ckpt)
-    return None if data is None else _judge_classifier(ckpt.train.dataset)
+    """The judge for the checkpoint's dataset (shipped, cached, or trained from its images
+    when they are here), or None when there is none and the images are not here."""
+    return _judge_classifier(ckpt.train.dataset, held_out_data(ckpt)[0] is not None)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -125,10 +131,10 @@ def _hold_map(name: str, key: tuple, bounds: tuple):
 
 def hold_map_for(name: str, ckpt: Checkpoint, bounds):
     """Where the label holds over `bounds` (aae_core.analysis.label_hold.HoldMap), measured once
-    per model (and again after retraining); None when the dataset is not on this machine."""
+    per model (and again after retraining); None when there is no judge for its dataset."""
     from ui.loaders import cache_key
 
-    if held_out_data(ckpt)[0] is None:
+    if judge_for(ckpt) is None:
         return None
     with st.spinner("Measuring where the label holds (once per model)…"):
         return _hold_map(name, cache_key(name), tuple(float(b) for b in bounds))
@@ -143,8 +149,9 @@ def hold_report(ckpt: Checkpoint, hold_map, z, label: int, names, box) -> None:
     from ui.figures import hold_figure
 
     if hold_map is None:
-        st.caption("Where the label holds could not be measured: the dataset's images (to "
-                   "train the judge classifier) are not on this machine.")
+        st.caption("Where the label holds could not be measured: no judge classifier was "
+                   "shipped for this dataset, and its images (to train one) are not on this "
+                   "machine.")
         return
     model = ckpt.model
     reads = judge_labels(model, judge_for(ckpt), np.asarray([z], np.float32))[0]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import url_state
+
 VIEWS = {"manifold": ":material/grid_on: Manifold", "sample": ":material/casino: Sample",
          "interpolate": ":material/linear_scale: Interpolate", "draw": ":material/draw: Draw"}
 DEFAULT_VIEW = "manifold"
@@ -24,16 +26,16 @@ html { font-size: 20px; }
 def presentation_mode() -> bool:
     """The presentation toggle (?present=1 opens in it): larger type; the sidebar, header,
     title and what a lecture does not need are hidden; the pad fills the window."""
-    key = "explore_present"
-    if key not in st.session_state:
-        st.session_state[key] = st.query_params.get("present") == "1"
+    key, link = "explore_present", url_state.PageLink("present", ("present",))
+    if key not in st.session_state:  # the link's ?present=1 counts on the first run only
+        st.session_state[key] = link.params().get("present") == "1"
     on = st.toggle("Present", key=key, help="Larger type, only the map and the digit: "
                    "for a projector. Also opens with ?present=1 in the link.")
     if on:
-        st.query_params["present"] = "1"
+        link.write({"present": "1"})
         st.html(PRESENTATION_CSS)
-    elif "present" in st.query_params:
-        del st.query_params["present"]
+    else:
+        link.drop("present")
     return on
 
 

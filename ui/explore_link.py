@@ -1,17 +1,18 @@
-"""The Explore page <-> its URL (streamlit side of ui/url_state.py).
+"""The Explore page's settings <-> its link, through ui/url_state.py (`parse`, `PageLink`).
 
-A link is read when the query differs from what this page last wrote (a link was opened,
-or the page was entered with parameters); then its settings go to the widgets' session
-keys once, rejected parameters leave the URL, and every later run writes the state back.
+A link is read when it is new (url_state.PageLink); then its settings go to the widgets'
+session keys once, rejected parameters leave the URL, and every later run writes the state
+back.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from aae_core.paths import DEFAULT_MODEL
 from ui import url_state
 
-_WRITTEN = "_explore_url_written"
+_LINK = url_state.PageLink("explore", url_state.KEYS)
 _URL = "explore_url"
 # session keys of the settings a link carries, per model: (url field, key prefix)
 _SETTINGS = (("seed", "sample_seed"), ("lattice", "lattice_n"))
@@ -20,21 +21,15 @@ _ENDS = ("interp_a", "interp_b")
 _VIEW_KEYS = {"sample": ("seed",), "manifold": ("n",), "interpolate": ("from", "to")}
 
 
-def _snapshot() -> dict[str, str]:
-    return {k: st.query_params.get(k) for k in url_state.KEYS if k in st.query_params}
-
-
 def read(entries) -> url_state.UrlState:
     """The link's state: parsed anew when the URL changed under the page, else the last."""
-    if _URL in st.session_state and _snapshot() == st.session_state.get(_WRITTEN):
+    if _URL in st.session_state and not _LINK.is_new():
         return st.session_state[_URL]
-    url = url_state.parse(st.query_params, model_names=[e.name for e in entries],
+    url = url_state.parse(_LINK.params(), model_names=[e.name for e in entries],
                           latent_dims={e.name: e.config.latent_dim for e in entries},
-                          fallback=st.session_state.get("model") or "aae-mixture")
-    for key in url.rejected:  # a rejected parameter leaves the URL (it said why, once)
-        del st.query_params[key]
+                          fallback=st.session_state.get("model") or DEFAULT_MODEL)
+    _LINK.drop(*url.rejected)  # a rejected parameter leaves the URL (it said why, once)
     st.session_state[_URL] = url
-    st.session_state[_WRITTEN] = _snapshot()
     return url
 
 
@@ -62,8 +57,7 @@ def apply(url: url_state.UrlState, name: str, n_held_out: int) -> None:
 
 def write(params: dict[str, str]) -> None:
     """Update the URL with `params` and remember it as this page's own state."""
-    st.query_params.update(params)
-    st.session_state[_WRITTEN] = _snapshot()
+    _LINK.write(params)
 
 
 def write_view(view: str | None, name: str) -> None:
@@ -79,7 +73,5 @@ def write_view(view: str | None, name: str) -> None:
                 params[key] = str(st.session_state[f"{prefix}::{name}"])
     for other, keys in _VIEW_KEYS.items():
         if other != view:
-            for key in keys:
-                if key in st.query_params:
-                    del st.query_params[key]
+            _LINK.drop(*keys)
     write(params)

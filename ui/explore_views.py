@@ -93,9 +93,9 @@ def server_decode(ckpt: Checkpoint, z, label: int | None) -> np.ndarray:
 def _lattice_png(path: str, stamp: float, bounds: tuple, n: int, label, base, dims) -> bytes:
     """The lattice as PNG bytes, decoded and encoded once for every session that shows the
     same view (decode + PNG encoding were 2/3 of an Explore rerun: bench/load_test.py)."""
-    from ui.loaders import _load
+    from ui.loaders import load_at
 
-    model = _load(path, stamp).model
+    model = load_at(path, stamp).model
     images = explore.decode_lattice(model, bounds, n, label=label,
                                     base=None if base is None else np.asarray(base), dims=dims)
     return to_png_bytes(tile(images, cols=n, pad=0), scale=2)
@@ -161,18 +161,18 @@ def typical_code(codes: np.ndarray, labels: np.ndarray, k: int, *, neighbours: i
 
 @st.cache_data(max_entries=24, show_spinner=False)
 def _typical_ends(path: str, stamp: float) -> list[int]:
-    from ui.loaders import _load
+    from ui.loaders import load_at
 
-    ckpt = _load(path, stamp)
+    ckpt = load_at(path, stamp)
     codes, labels = ckpt.codes.numpy(), ckpt.labels.numpy()
     return [typical_code(codes, labels, k) for k in (1, 7)]
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
 def _start_index(path: str, stamp: float) -> int:
-    from ui.loaders import _load
+    from ui.loaders import load_at
 
-    ckpt = _load(path, stamp)
+    ckpt = load_at(path, stamp)
     if ckpt.labels is None or not len(ckpt.labels):
         return 0
     labels = ckpt.labels.numpy()
@@ -242,9 +242,9 @@ def interpolate_details(ckpt: Checkpoint, ends, indices, *, label, steps: int,
 
 @st.cache_data(max_entries=24, show_spinner=False)
 def _density(path: str, stamp: float, bounds: tuple) -> dict | None:
-    from ui.loaders import _load
+    from ui.loaders import load_at
 
-    prior = _load(path, stamp).model.prior
+    prior = load_at(path, stamp).model.prior
     if prior.dim != 2:
         return None
     _, _, dens = explore.prior_density(prior, bounds, n=72)

@@ -28,6 +28,7 @@ from pathlib import Path
 import streamlit as st
 
 from aae_core.paths import default_cache_dir, folder_stamp
+from ui import url_state
 
 FOLDER = "first-paint"
 VERSION = 1
@@ -122,7 +123,7 @@ def explore(default_model: str) -> None:
     Returns without drawing anything when the early map cannot be the page's own."""
     if not cold():
         return
-    params = st.query_params
+    params = url_state.current()
     if set(params) - EARLY_PARAMS or params.get("view", "manifold") not in EARLY_VIEWS:
         return
     name = params.get("model", default_model)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aae_core.paths import folder_stamp as _stamp
+from aae_core.paths import folder_stamp
 from aae_core.store import catalog
 from aae_core.store.checkpoints import Checkpoint, load_checkpoint
 from ui.model_choice import pick_model  # noqa: F401  (pages import it from here)
@@ -16,19 +16,21 @@ from ui.pad.payload import decoder_payload, points_payload
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
-def _load(path: str, stamp: float) -> Checkpoint:
+def load_at(path: str, stamp: float) -> Checkpoint:
+    """The checkpoint in folder `path`, cached per (path, stamp): cache_key(name)'s pair, so
+    a cached result keyed by the same pair can reopen its model."""
     return load_checkpoint(path)
 
 
 def open_checkpoint(name: str) -> Checkpoint:
     """A checkpoint by catalogue name; raises AAEError with one clear line."""
     path = catalog.resolve(name)
-    return _load(str(path), _stamp(path))
+    return load_at(str(path), folder_stamp(path))
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
 def _payload(path: str, stamp: float) -> dict:
-    model = _load(path, stamp).model
+    model = load_at(path, stamp).model
     return decoder_payload(model.decoder.layers(), latent_dim=model.latent_dim,
                            cond_dim=model.cond_dim)
 
@@ -36,12 +38,12 @@ def _payload(path: str, stamp: float) -> dict:
 def pad_payload(name: str) -> dict:
     """The decoder weights for the browser, built once per model."""
     path = catalog.resolve(name)
-    return _payload(str(path), _stamp(path))
+    return _payload(str(path), folder_stamp(path))
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
 def _points(path: str, stamp: float, dims: tuple[int, int]) -> dict | None:
-    ckpt = _load(path, stamp)
+    ckpt = load_at(path, stamp)
     if ckpt.codes is None:
         return None
     codes = ckpt.codes.numpy()[:, list(dims)]
@@ -50,7 +52,7 @@ def _points(path: str, stamp: float, dims: tuple[int, int]) -> dict | None:
 
 def pad_points(name: str, dims=(0, 1)) -> dict | None:
     path = catalog.resolve(name)
-    return _points(str(path), _stamp(path), tuple(dims))
+    return _points(str(path), folder_stamp(path), tuple(dims))
 
 
 def model_entries() -> list[catalog.Entry]:
@@ -63,4 +65,4 @@ def cache_key(name: str) -> tuple[str, float]:
     """(folder, newest file mtime) of a checkpoint: the key for st.cache_data results that
     depend on it, so a retrained model is measured again."""
     path = catalog.resolve(name)
-    return str(path), _stamp(path)
+    return str(path), folder_stamp(path)

@@ -20,10 +20,11 @@ from collections.abc import Callable
 import streamlit as st
 
 from aae_core.store import catalog
+from ui import url_state
 from ui.plain_text import plain
 
 MODEL_KEY = "model"
-_URL_SEEN = "_url_model_seen"
+_LINK = url_state.PageLink("model", ("model",))  # ?model=, shared by every page
 
 
 def _readable() -> list[catalog.Entry]:
@@ -37,10 +38,10 @@ def choose(name: str) -> None:
 
 def read_link(readable: list[str]) -> str | None:
     """Adopt a new ?model= from the URL; returns the asked name when it is not here."""
-    asked = st.query_params.get("model")
-    if not asked or asked == st.session_state.get(_URL_SEEN):
+    asked = _LINK.params().get("model")
+    if not asked or not _LINK.is_new():
         return None
-    st.session_state[_URL_SEEN] = asked
+    _LINK.seen()
     if asked in readable:
         choose(asked)
         return None
@@ -49,8 +50,7 @@ def read_link(readable: list[str]) -> str | None:
 
 def write_link(name: str) -> None:
     """Put the shown model in the URL (a shareable link), and remember it as seen."""
-    st.query_params["model"] = name
-    st.session_state[_URL_SEEN] = name
+    _LINK.write({"model": name})
 
 
 def pick_model(label: str = "Model", *, key: str, accept: Callable | None = None,

@@ -1,20 +1,29 @@
-"""The Explore page's state in the URL, so a shared link restores what a teacher set:
+"""The app's state in the URL: the one module every page reads and writes links through,
+so a shared link restores what a teacher set.
 
-    ?model=NAME&z=X,Y[,...]&label=K&view=VIEW&seed=S&n=N&from=I&to=J
+    Explore:        ?model=NAME&z=X,Y[,...]&label=K&view=VIEW&seed=S&n=N&from=I&to=J
+                    (model, pad position, decoder label, view, sample seed, lattice size,
+                    interpolation ends as held-out indices; ui/explore_link.py maps them to
+                    the Explore page's widgets); ?present=1 opens it in presentation mode
+    every page:     ?model=NAME, the model in view (ui/model_choice.py)
+    AAE vs VAE:     ?prior=gaussian|mixture (`parse_prior`)
 
-(model, pad position, decoder label, view, sample seed, lattice size, interpolation ends as
-held-out indices). The comparison page adds ?prior=gaussian|mixture (`parse_prior`).
-
-Pure parsing (no streamlit) so it is unit-tested: every bad value gives one message, its
-key is listed in `rejected` (the page removes it from the URL), and it is ignored, never a
-crash. A model the link names that is not here is reported by ui/model_choice.py, which
-knows the model actually shown.
+Two halves. The parsers (`parse`, `parse_prior`, `clamp_note`) are pure functions of a
+mapping like st.query_params, unit-tested: every bad value gives one message, its key is
+listed in `rejected` (the page removes it from the URL), and it is ignored, never a crash.
+`PageLink` is the one Streamlit side: a page's keys in the URL, read when a link is new
+(the keys differ from what the page last wrote or saw), written back on every run. A model
+the link names that is not here is reported by ui/model_choice.py, which knows the model
+actually shown.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import streamlit as st
 
 VIEWS = ("manifold", "sample", "interpolate", "draw")
 MAX_ABS_Z = 1e3
@@ -150,6 +159,51 @@ def parse_prior(params, priors) -> tuple[str | None, str | None]:
     if prior is None or prior in priors:
         return prior, None
     return None, f"ignored prior {prior[:20]!r}: expected one of {', '.join(priors)}"
+
+
+class PageLink:
+    """A page's `keys` in the URL (st.query_params), remembered per session under `page`.
+
+    A link is new when those keys differ from what this page last wrote or saw: a link was
+    opened, or the page was entered with parameters. The page reads a new link once, drops
+    the parameters it rejects, and writes its state back on every run.
+    """
+
+    def __init__(self, page: str, keys: Sequence[str]):
+        self.keys = tuple(keys)
+        self._memo = f"_url_seen::{page}"
+
+    def params(self) -> dict[str, str]:
+        """This page's keys as the URL has them now (the last value of a repeated key)."""
+        return {k: st.query_params.get(k) for k in self.keys if k in st.query_params}
+
+    def is_new(self) -> bool:
+        return self.params() != st.session_state.get(self._memo)
+
+    def seen(self) -> None:
+        """Remember the URL as it is now as this page's own (no longer a new link)."""
+        st.session_state[self._memo] = self.params()
+
+    def drop(self, *keys: str) -> None:
+        for key in keys:
+            if key in st.query_params:
+                del st.query_params[key]
+        self.seen()
+
+    def write(self, params: dict[str, str]) -> None:
+        """Put `params` in the URL (a shareable link) and remember it as this page's own."""
+        st.query_params.update(params)
+        self.seen()
+
+
+def param(key: str) -> str | None:
+    """One value of the URL as it is now (the last of a repeated key), without adopting it."""
+    return st.query_params.get(key)
+
+
+def current() -> dict[str, str]:
+    """Every parameter of the URL as it is now (the last value of a repeated key)."""
+    return {k: st.query_params.get(k) for k in st.query_params}
 
 
 def format_z(z) -> str:

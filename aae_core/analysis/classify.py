@@ -1,4 +1,4 @@
-"""Semi-supervised classification and unsupervised clustering reports (SPEC 4, 5, 6).
+"""Semi-supervised classification and unsupervised clustering reports (paper §5, §6, §7).
 
 Pure functions over class probabilities q(y|x): tensors or arrays in, dicts and numpy out.
 Protocols are stated where numbers are produced, so they can be reproduced:
@@ -17,7 +17,7 @@ import numpy as np
 from aae_core.analysis import metrics
 from aae_core.errors import ConfigError
 
-#: The paper's MNIST results (SPEC 4, 5; 1000 labels from its Table 2): test error in %, and
+#: The paper's MNIST results (§5 with its Table 2, and §6): test error in %, and
 #: what each was trained on. Our own runs beside them: RESULTS.md.
 PAPER_RESULTS = {
     "semi-supervised": (

@@ -1,6 +1,6 @@
 """AAE vs VAE (vs WAE-MMD) on one prior: the same metrics, a table, and a measured verdict.
 
-The paper's claim (Makhzani et al. 2015, Fig. 2; SPEC 7): with the same prior, the AAE's
+The paper's claim (Makhzani et al. 2015, §2.1 and Fig. 2): with the same prior, the AAE's
 codes fill the prior's shape while the VAE's leave gaps and emphasise modes. A VAE pulls
 every q(z|x) towards p(z) (KL per example); an AAE matches the aggregate q(z) = E_x q(z|x)
 to p(z) (adversarially). `verdict` checks the claim on measured numbers and says plainly

@@ -219,11 +219,11 @@ def holes(codes, prior_samples, *, radius: float) -> float:
     """Share of prior samples with no code within `radius` (Euclidean, distance <= radius).
 
     The "gaps": prior mass that the codes leave uncovered (the VAE's empty space between
-    modes, SPEC 7). Protocol: for each prior sample (m, d) find its nearest code (n, d),
-    count those farther than radius, divide by m. 0 = every part of the prior is reached.
-    Finite samples leave a floor: 10,000 codes drawn from the 2-D standard normal prior
-    itself score about 0.01 against 10,000 prior samples at the default radius (the far
-    tails are sparse), so compare models at equal n, m and radius.
+    modes; docs/ARCHITECTURE.md, "The models"). Protocol: for each prior sample (m, d)
+    find its nearest code (n, d), count those farther than radius, divide by m. 0 = every
+    part of the prior is reached. Finite samples leave a floor: 10,000 codes drawn from the
+    2-D standard normal prior itself score about 0.01 against 10,000 prior samples at the
+    default radius (the far tails are sparse), so compare models at equal n, m and radius.
     """
     a, b = _same_space(codes, prior_samples, "codes", "prior_samples")
     if not radius > 0:

@@ -102,31 +102,55 @@ def judge_samples(judge: Judge, samples: torch.Tensor, reference: torch.Tensor) 
             "class_spread": float(0.5 * (share - 1 / probs.shape[1]).abs().sum())}
 
 
-def cached_judge(name: str, x: torch.Tensor, y: torch.Tensor, cache_dir, *,
-                 epochs: int = 4, seed: int = 0, shipped_dir=None) -> Judge:
-    """The judge of dataset `name` (training images x (N, D), labels y (N,)), trained once
-    and kept as cache_dir/judges/<name>-e<epochs>-s<seed>.pt (training takes ~20 s on a
-    busy 2-core CPU; loading, milliseconds). A file that does not load is trained anew.
-    `shipped_dir` may hold <name>-e<epochs>-s<seed>.safetensors, the same judge shipped
-    with the project (read only, tried after the cache): a first lecture does not wait."""
+def judge_stem(name: str, epochs: int = 4, seed: int = 0) -> str:
+    """A judge's file name without suffix: <dataset>-e<epochs>-s<seed>."""
+    return f"{name}-e{epochs}-s{seed}"
+
+
+def stored_judge(name: str, cache_dir, *, epochs: int = 4, seed: int = 0, shipped_dir=None,
+                 device: str | torch.device = "cpu") -> Judge | None:
+    """The judge of dataset `name` from disk, without its images: the machine's cache
+    (cache_dir/judges/<stem>.pt) first, then the one shipped with the project
+    (shipped_dir/<stem>.safetensors, read only); None when neither loads. Its sizes are read
+    off the stored weights (image pixels, classes)."""
     from pathlib import Path
 
     from safetensors.torch import load_file
 
-    stem = f"{name}-e{epochs}-s{seed}"
-    path = Path(cache_dir) / "judges" / f"{stem}.pt"
-    judge = Judge(x.shape[1], int(y.max()) + 1).to(x.device)
-    loaders = [lambda: torch.load(path, map_location=x.device, weights_only=True)]
+    stem = judge_stem(name, epochs, seed)
+    loaders = [lambda: torch.load(Path(cache_dir) / "judges" / f"{stem}.pt",
+                                  map_location=device, weights_only=True)]
     if shipped_dir is not None:
         loaders.append(lambda: load_file(Path(shipped_dir) / f"{stem}.safetensors",
-                                         device=str(x.device)))
+                                         device=str(device)))
     for load in loaders:
         try:
-            judge.load_state_dict(load())
+            state = load()
+            image_dim, n_classes = state["body.0.weight"].shape[1], state["head.weight"].shape[0]
+            judge = Judge(image_dim, n_classes).to(device)
+            judge.load_state_dict(state)
             return judge.eval()
         except Exception:  # noqa: BLE001  missing, or corrupt in any way a file can be
-            continue  # the next place, else train it anew
+            continue  # the next place
+    return None
+
+
+def cached_judge(name: str, x: torch.Tensor, y: torch.Tensor, cache_dir, *,
+                 epochs: int = 4, seed: int = 0, shipped_dir=None) -> Judge:
+    """The judge of dataset `name` (training images x (N, D), labels y (N,)): the stored
+    one (`stored_judge`: the cache, then `shipped_dir`, so a first lecture does not wait),
+    else trained once and kept as cache_dir/judges/<stem>.pt (training takes ~20 s on a busy
+    2-core CPU for 8,000 images; loading, milliseconds). A file that does not load, or
+    whose sizes do not fit the images, is trained anew."""
+    from pathlib import Path
+
+    stored = stored_judge(name, cache_dir, epochs=epochs, seed=seed, shipped_dir=shipped_dir,
+                          device=x.device)
+    if stored is not None and stored.body[0].in_features == x.shape[1] \
+            and stored.head.out_features == int(y.max()) + 1:
+        return stored
     judge = train_judge(x, y, epochs=epochs, seed=seed)
+    path = Path(cache_dir) / "judges" / f"{judge_stem(name, epochs, seed)}.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.part")
     torch.save(judge.state_dict(), partial)

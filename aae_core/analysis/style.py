@@ -1,4 +1,5 @@
-"""Style vs label (SPEC 2, 3): where a model keeps the digit and where it keeps the handwriting.
+"""Style vs label (paper §4 and §2.3): where a model keeps the digit and where it keeps
+the handwriting.
 
 Two kinds of models separate them:
 - decoders of [z, one-hot(y)] (supervised and semi-supervised AAE): z is the style, the label

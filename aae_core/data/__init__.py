@@ -15,7 +15,7 @@ and what to do. One job a file:
 from aae_core.data.dataset import DIGIT_NAMES, FASHION_NAMES, Dataset, labeled_indices
 from aae_core.data.downloads import default_cache_dir
 from aae_core.data.idx import read_idx
-from aae_core.data.registry import DATASET_NAMES, available, load_dataset
+from aae_core.data.registry import DATASET_NAMES, available, load_dataset, where
 from aae_core.data.synthetic import synthetic_digits
 
 __all__ = [
@@ -29,4 +29,5 @@ __all__ = [
     "load_dataset",
     "read_idx",
     "synthetic_digits",
+    "where",
 ]

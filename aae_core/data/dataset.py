@@ -88,6 +88,19 @@ def holdout_split(name: str, source: str, x, y, class_names) -> Dataset:
     return Dataset(name, split, x[:k].contiguous(), y[:k], x[k:].contiguous(), y[k:], class_names)
 
 
+def validation_split(name: str, title: str, train, n_validation: int, class_names) -> Dataset:
+    """Settings are chosen here, never on the test images: the first N - n_validation images
+    of a train (images, labels) pair to train on, its last n_validation held out."""
+    x, y = train
+    n = len(y)
+    k = n - n_validation
+    if k < n_validation:
+        raise DataError(f"{title}'s train split has {n} images, too few to hold out "
+                        f"{n_validation} for validation and train on the rest")
+    split = f"{title} train images 0..{k - 1} train / {k}..{n - 1} held out for validation"
+    return Dataset(name, split, x[:k].contiguous(), y[:k], x[k:].contiguous(), y[k:], class_names)
+
+
 def labeled_indices(labels: torch.Tensor, n_labels: int, n_classes: int, seed: int) -> torch.Tensor:
     """A class-balanced, seeded choice of `n_labels` indices into `labels`: (n_labels,) int64.
 

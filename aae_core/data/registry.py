@@ -15,11 +15,14 @@ from aae_core.data.dataset import (
     Dataset,
     holdout_split,
     official_split,
+    validation_split,
 )
 from aae_core.data.synthetic import synthetic_digits
 from aae_core.errors import DataError
 
-DATASET_NAMES = ("mnist", "mnist-10k", "fashion-mnist", "synthetic-digits")
+DATASET_NAMES = ("mnist", "mnist-val", "mnist-10k", "fashion-mnist", "synthetic-digits")
+#: Images of the train split held out by mnist-val (as the classic 50,000 / 10,000 split).
+MNIST_VALIDATION_IMAGES = 10_000
 #: Where Debian's dataset-fashion-mnist package puts the four .gz files.
 _SYSTEM_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -40,22 +43,27 @@ class _Source:
     folders: Callable[[Path], list[Path]]
 
 
-def _t10k_folders(cache_dir: Path) -> list[Path]:
+def _data_dir_then_cache(cache_dir: Path) -> list[Path]:
+    """$AAE_DATA_DIR first (a folder of MNIST's IDX files: the test pair for mnist-10k, all
+    four files for mnist), then the cache folder the download fills."""
     env = os.environ.get("AAE_DATA_DIR")
     return ([Path(env).expanduser()] if env else []) + [cache_dir / "mnist"]
 
 
 _SOURCES = {
     "mnist": _Source("MNIST", tuple(downloads.MNIST_FILES), downloads.MNIST_FILES,
-                     downloads.MNIST_MIRRORS, lambda cache_dir: [cache_dir / "mnist"]),
+                     downloads.MNIST_MIRRORS, _data_dir_then_cache),
     "mnist-10k": _Source("MNIST test split",
                          ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
-                         downloads.MNIST_FILES, downloads.MNIST_MIRRORS, _t10k_folders),
+                         downloads.MNIST_FILES, downloads.MNIST_MIRRORS, _data_dir_then_cache),
     "fashion-mnist": _Source("Fashion-MNIST", tuple(downloads.FASHION_FILES),
                              downloads.FASHION_FILES, downloads.FASHION_MIRRORS,
                              lambda cache_dir: [_SYSTEM_FASHION_DIR,
                                                 cache_dir / "fashion-mnist"]),
 }
+
+#: Datasets that read another one's files.
+_FILES_OF = {"mnist-val": "mnist"}
 
 
 def available(name: str | Path, *, cache_dir: str | Path | None = None) -> bool:
@@ -67,12 +75,23 @@ def available(name: str | Path, *, cache_dir: str | Path | None = None) -> bool:
     name = os.fspath(name)
     if name == "synthetic-digits":
         return True
+    name = _FILES_OF.get(name, name)
     if name in _SOURCES:
         return _local_folder(name, _cache(cache_dir)) is not None
     folder = Path(name).expanduser()
     return bool(name.strip()) and any(
         idx.has_all(folder, (f"{part}-images-idx3-ubyte", f"{part}-labels-idx1-ubyte"))
         for part in ("train", "t10k"))
+
+
+def where(name: str, *, cache_dir: str | Path | None = None) -> str:
+    """Where the named dataset would load from, in a few words: its folder, 'drawn here' or
+    'download'. For `python -m aae_core list`, so a user sees which data this machine has."""
+    if name == "synthetic-digits":
+        return "drawn here"
+    name = _FILES_OF.get(name, name)
+    folder = _local_folder(name, _cache(cache_dir)) if name in _SOURCES else None
+    return str(folder) if folder is not None else "not here: downloaded on first use"
 
 
 # Loaded datasets, kept per process because the app asks for the same one on every rerun.
@@ -127,24 +146,42 @@ def _ready_folder(name: str, cache_dir: Path, download: bool) -> Path:
 
 
 def _load_mnist(cache_dir: Path, download: bool) -> Dataset:
-    return _official(_ready_folder("mnist", cache_dir, download), "mnist",
-                     "MNIST official split", DIGIT_NAMES)
+    """The full official split (60,000 train, 10,000 test) from $AAE_DATA_DIR, the cache or
+    the download."""
+    folder = _mnist_folder("mnist", "MNIST", cache_dir, download)
+    return _official(folder, "mnist", "MNIST official split", DIGIT_NAMES)
+
+
+def _load_mnist_val(cache_dir: Path, download: bool) -> Dataset:
+    """MNIST's train split alone, its last 10,000 images held out: where settings are
+    chosen (the test images are for reporting only)."""
+    folder = _mnist_folder("mnist", "MNIST", cache_dir, download)
+    train = idx.read_pair(idx.find_pair(folder, "train"))
+    return validation_split("mnist-val", "MNIST", train, MNIST_VALIDATION_IMAGES, DIGIT_NAMES)
 
 
 def _load_mnist_10k(cache_dir: Path, download: bool) -> Dataset:
     """MNIST's 10k test split from $AAE_DATA_DIR or cache_dir/mnist: 8000 train / 2000 held out."""
-    try:
-        folder = _ready_folder("mnist-10k", cache_dir, download)
-    except DataError as err:  # the cause (offline, checksum) stays in the chained traceback
-        env = os.environ.get("AAE_DATA_DIR")
-        why = ", and downloading them failed" if download else ""
-        raise DataError(
-            f"MNIST test split not found in $AAE_DATA_DIR ({env or 'not set'}) or "
-            f"{cache_dir / 'mnist'}{why}: put t10k-images-idx3-ubyte.gz and "
-            "t10k-labels-idx1-ubyte.gz in one of them"
-        ) from err
+    folder = _mnist_folder("mnist-10k", "MNIST test split", cache_dir, download)
     x, y = idx.read_pair(idx.find_pair(folder, "t10k"))
     return holdout_split("mnist-10k", "MNIST t10k", x, y, DIGIT_NAMES)
+
+
+def _mnist_folder(name: str, what: str, cache_dir: Path, download: bool) -> Path:
+    """The folder that holds `name`'s files; else one message naming both places to put them
+    (after a failed download, the download's own message, which says why, and the other place)."""
+    try:
+        return _ready_folder(name, cache_dir, download)
+    except DataError as err:  # the cause (offline, checksum) stays in the chained traceback
+        env = os.environ.get("AAE_DATA_DIR")
+        if download and name == "mnist":
+            raise DataError(f"{err}, or set $AAE_DATA_DIR to a folder that holds them") from err
+        why = ", and downloading them failed" if download else ""
+        raise DataError(
+            f"{what} not found in $AAE_DATA_DIR ({env or 'not set'}) or "
+            f"{cache_dir / 'mnist'}{why}: put {' and '.join(_SOURCES[name].files)} in one "
+            "of them"
+        ) from err
 
 
 def _load_fashion(cache_dir: Path, download: bool) -> Dataset:
@@ -180,6 +217,7 @@ def _official(folder: Path, name: str, title: str, class_names) -> Dataset:
 
 _LOADERS: dict[str, Callable[[Path, bool], Dataset]] = {
     "mnist": _load_mnist,
+    "mnist-val": _load_mnist_val,
     "mnist-10k": _load_mnist_10k,
     "fashion-mnist": _load_fashion,
     "synthetic-digits": _load_synthetic,

@@ -1,4 +1,4 @@
-"""Adversarial autoencoders with a continuous code (SPEC 1, 2, 3).
+"""Adversarial autoencoders with a continuous code (paper §2, §4 and §2.3).
 
 AAE: unsupervised; SupervisedAAE: the decoder also gets the label (style vs content);
 LabelRegularizedAAE: the discriminator also gets the label, so each class lands on
@@ -154,7 +154,7 @@ class SupervisedAAE(AAE):
 
 
 class LabelRegularizedAAE(AAE):
-    """SPEC 3: D sees [z, one-hot of 11]: class k, or the last entry for 'unlabelled'.
+    """Paper §2.3: D sees [z, one-hot of 11]: class k, or the last entry for 'unlabelled'.
 
     Real samples of a labelled example come from component y; for an unlabelled one from a
     random component, shown to D with the 'unlabelled' entry, like its code.

@@ -262,7 +262,7 @@ def generator_phase(g_opt, disc, fake, cond_fake=None, weight: float = 1.0) -> t
 
 def adversarial_phases(d_opt, g_opt, disc, fake, real, cond_real=None, cond_fake=None,
                        g_weight: float = 1.0):
-    """Regularization phase of SPEC 1 on codes `fake` (B, d) computed after the
+    """Regularization phase (paper §2) on codes `fake` (B, d) computed after the
     reconstruction step: (a) update D on prior samples `real` vs detached codes,
     (b) update the encoder through the freshly updated D (D frozen: it gets no grads),
     on `g_weight` x the generator loss. Returns {"d_loss", "g_loss"} (g_loss unweighted)."""

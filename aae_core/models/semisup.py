@@ -1,4 +1,4 @@
-"""AAEs with a categorical code y and a continuous style code z (SPEC 4, 5, 6).
+"""AAEs with a categorical code y and a continuous style code z (paper §5, §6, §7).
 
 One encoder trunk gives K class logits and a style code; D_cat matches softmax(y) to a
 one-hot Categorical(K), D_gauss matches z to the style prior.

@@ -1,4 +1,5 @@
-"""Variational autoencoder (SPEC 7), for comparison with the AAE on the same prior.
+"""Variational autoencoder, for comparison with the AAE on the same prior (paper §2.1;
+docs/ARCHITECTURE.md, "The models").
 
 loss = BCE(x, G(z)) + reg_weight * KL(q(z|x) || p(z)), z = mu + sigma * eps.
 KL: closed form for a Gaussian prior, one-sample Monte Carlo for a mixture.

@@ -1,4 +1,5 @@
-"""Wasserstein autoencoders (SPEC 8): c(x, G(E(x))) + lambda * D_Z(q(z), p(z)).
+"""Wasserstein autoencoders: c(x, G(E(x))) + lambda * D_Z(q(z), p(z)) (Tolstikhin et al.
+2017; docs/ARCHITECTURE.md, "The models").
 
 WAE-MMD: D_Z is the unbiased IMQ-kernel MMD between codes and prior samples.
 WAE-GAN: D_Z is an adversary on codes; the autoencoder step minimises

@@ -146,6 +146,25 @@ def save_checkpoint(path, model: LatentModel, train: TrainConfig, *, card: dict 
     return path
 
 
+def check_writable(path) -> None:
+    """Raise WriteError unless a checkpoint can be written at `path`, before any work: a
+    probe folder with one byte in it is made and removed where the save's first folder
+    would go (the nearest existing folder on the way to `path`). It is named like a save's
+    temporary folder, so one left by a killed process is cleaned up by `recover_root`.
+    (A permission check alone says yes to root in /proc or on a read-only mount.)"""
+    path = Path(os.path.abspath(path))
+    folder = next(f for f in path.parents if f.exists())  # "/" at the latest
+    probe = folder / f".tmp-{path.name}-{uuid.uuid4().hex[:8]}"
+    try:
+        probe.mkdir()
+        (probe / "probe").write_bytes(b"\0")
+    except OSError as exc:
+        raise WriteError(f"cannot write the checkpoint to {path}: cannot write in {folder} "
+                         f"({why_not_written(exc)})") from None
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+
+
 def why_not_written(exc: BaseException) -> str:
     """The reason of a write failure in a few words ("No space left on device")."""
     if isinstance(exc, OSError) and exc.strerror:

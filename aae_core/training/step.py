@@ -2,8 +2,8 @@
 
 Nothing here reads a tensor back to the host. On a GPU every read (`.item()`, `float(t)`,
 `bool(t)`, `.cpu()`) waits until the queue is empty, so a step that reads its losses
-leaves the GPU idle between phases (the issue measured 6.4 ms per AAE step, mostly
-waiting). Here:
+leaves the GPU idle between phases (6.4 ms an AAE step was measured, mostly
+waiting; docs/ARCHITECTURE.md, "Decisions and their measurements"). Here:
 
 - `LossMeter` adds each step's losses on the device and tracks the first non-finite step;
   the trainer reads it (one transfer) only when it logs.

@@ -373,6 +373,9 @@ class Trainer(ProgressBoard):
                 "batch_size": self.train_cfg.batch_size,
                 "labels": self.train_cfg.labels, "seed": self.train_cfg.seed,
                 "device": str(self.device), "metrics": finite_metrics(metrics),
+                # a seed reproduces exactly on one machine, device and thread count
+                # (RESULTS.md, "Reproducing a figure"): the count it trained with
+                "cpu_threads": torch.get_num_threads() if self.device.type == "cpu" else None,
                 # what each figure measures, on the held-out split named above
                 "measures": {k: METRIC_MEANINGS[k] for k in metrics if k in METRIC_MEANINGS},
                 # where the metrics were computed: `eval` recomputes them there when it can

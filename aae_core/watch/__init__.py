@@ -7,6 +7,7 @@ session.py  WatchSession: the training thread, controls, phase stepper, packet r
 """
 
 from aae_core.watch.painted import PaintedPrior, mask_from_b64
-from aae_core.watch.session import PHASES, SPEEDS, WatchConfig, WatchSession
+from aae_core.watch.session import DATASETS, PHASES, SPEEDS, WatchConfig, WatchSession
 
-__all__ = ["PHASES", "SPEEDS", "PaintedPrior", "WatchConfig", "WatchSession", "mask_from_b64"]
+__all__ = ["DATASETS", "PHASES", "SPEEDS", "PaintedPrior", "WatchConfig", "WatchSession",
+           "mask_from_b64"]

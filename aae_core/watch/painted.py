@@ -13,10 +13,14 @@ import base64
 import numpy as np
 import torch
 
-from aae_core.errors import ConfigError
+from aae_core.errors import ConfigError, shown
 from aae_core.priors import Prior
 
 MAX_SIDE = 256  # cells per side a mask may have (the page uses 64)
+# The window is the plane the student painted on: the page's own windows reach about +-7
+# (a mixture's ring); far larger ones put codes and D's inputs where its loss overflows.
+WINDOW_LIMIT = 20.0  # every edge within +-WINDOW_LIMIT
+MIN_SPAN = 0.01  # each side at least this wide
 
 
 class PaintedPrior(Prior):
@@ -34,10 +38,7 @@ class PaintedPrior(Prior):
             raise ConfigError("a painted mask holds weights >= 0")
         if mask.sum() <= 0:
             raise ConfigError("paint at least one cell to make a prior")
-        xmin, xmax, ymin, ymax = (float(v) for v in window)
-        if not (xmin < xmax and ymin < ymax):
-            raise ConfigError(f"bad window {window}")
-        self.side, self.window = mask.shape[0], (xmin, xmax, ymin, ymax)
+        self.side, self.window = mask.shape[0], check_window(window)
         self.mask = mask
         # (G*G,) cell probabilities; a non-persistent buffer moves with the model
         self.register_buffer("weights", torch.from_numpy(mask.reshape(-1) / mask.sum()),
@@ -75,6 +76,21 @@ class PaintedPrior(Prior):
         out = torch.zeros_like(inside)
         out[inside] = painted[row[inside], col[inside]]
         return out
+
+
+def check_window(window) -> tuple[float, float, float, float]:
+    """(xmin, xmax, ymin, ymax) as floats, each finite and within +-WINDOW_LIMIT, each side
+    at least MIN_SPAN wide; else one ConfigError line."""
+    try:
+        edges = tuple(float(v) for v in window)
+    except (TypeError, ValueError):
+        edges = ()
+    if len(edges) != 4 or not all(-WINDOW_LIMIT <= v <= WINDOW_LIMIT for v in edges) \
+            or not (edges[1] - edges[0] >= MIN_SPAN and edges[3] - edges[2] >= MIN_SPAN):
+        raise ConfigError(f"a painted prior's window must be (xmin, xmax, ymin, ymax), each a "
+                          f"finite number from {-WINDOW_LIMIT:g} to {WINDOW_LIMIT:g}, with "
+                          f"min < max by at least {MIN_SPAN:g}; got {shown(window)}")
+    return edges
 
 
 def mask_from_b64(text: str, side: int) -> np.ndarray:

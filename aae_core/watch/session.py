@@ -54,6 +54,8 @@ PHASES = (
 PHASE_KEYS = tuple(key for key, _, _ in PHASES)
 #: Speed choices: steps per second at most (None: as fast as the machine goes).
 SPEEDS = {"slow": 3.0, "steady": 12.0, "fast": 40.0, "full": None}
+#: The digits a watched model may learn (the page offers those that load without a download).
+DATASETS = ("synthetic-digits", "mnist-10k")
 RING = 32  # packets kept for late readers
 DIGITS_SHOWN = 10  # fixed held-out digits with reconstructions (one per class when possible)
 #: The watched models are the command line's 2-D models (aae_core/settings.py), but for the
@@ -132,6 +134,7 @@ class WatchSession:
         self._pick_watched_examples()
         self.prior_choice, self._painted = "gaussian", None
         self.vae = None
+        self._notice: str | None = None  # a recovery the page has not shown yet
         self._reset_models()
         self.thread = threading.Thread(target=self._work, name="aae-watch", daemon=True)
         self.thread.start()
@@ -359,9 +362,34 @@ class WatchSession:
         out["arrows"] = pk.b64(push.nan_to_num(0.0).float().cpu().numpy(), "f4")
         return out
 
+    def _recover_if_diverged(self) -> bool:
+        """If a loss went NaN or infinite (caller holds the lock), start the models again
+        from fresh weights, paused, and keep a notice for the page; True if it did. A
+        diverged model shows nothing true: its codes, maps and images are NaN too."""
+        bad = sorted(k for k, v in self.losses.items() if not torch.isfinite(
+            torch.as_tensor(v, dtype=torch.float32)).all())
+        if not bad:
+            return False
+        step = self.step
+        self.pause()
+        self._reset_models()
+        self._notice = (f"Training diverged at step {step} (not finite: {', '.join(bad)}), "
+                        "so the models were started again from fresh weights and paused. "
+                        "Press Play to go on, or choose another prior.")
+        return True
+
+    def take_notice(self) -> str | None:
+        """The message of a recovery since the last call (None if there was none)."""
+        with self._ring_lock:
+            notice, self._notice = self._notice, None
+        return notice
+
     def _publish(self, phase: str) -> dict:
         """Build a packet of both models now (caller holds the lock) and ring it; with the
-        images unless it is a training packet between two `images_every`-th ones."""
+        images unless it is a training packet between two `images_every`-th ones. Losses
+        that went NaN or infinite are never published: the models start again first."""
+        if self._recover_if_diverged():
+            phase = "reset"
         self.seq += 1
         self._since_images += 1
         images = phase != "train" or self._since_images >= self.config.images_every

@@ -1,17 +1,20 @@
 """The pad's browser code: its files, read and joined once, at import.
 
-CCv2 takes one inline JS module per component (no imports between inline files, no build
-step), so the files under js/ are concatenated in dependency order into one module; only
-main.js exports. Each file does one job (see its first comment).
+The shared files (ui/shared_js/: base64 decoding, axis ticks) and then the files under js/
+are concatenated in dependency order into one module (ui/js_bundle.py); only main.js
+exports. Each file does one job (see its first comment).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ui.js_bundle import bundle, shared_path
+
 HERE = Path(__file__).parent
 
-# dependency order: decoder.js first (it also loads alone as a classic <script> in tests)
+# dependency order, after the shared files (decoder.js also loads alone in tests: see
+# standalone_decoder_js)
 JS_FILES = ("decoder.js", "cache.js", "geometry.js", "background.js", "marker.js", "input.js",
             "legend.js", "stats.js", "pad.js", "motion.js", "main.js")
 
@@ -41,10 +44,12 @@ def js_path(name: str) -> Path:
     return HERE / "js" / name
 
 
-def _read_js() -> str:
-    parts = [f"// ---- {name}\n" + js_path(name).read_text(encoding="utf-8") for name in JS_FILES]
-    return "\n".join(parts)
+def standalone_decoder_js() -> str:
+    """decoder.js with what it needs (base64.js), as classic scripts for a bare page: how
+    tests and benchmarks run the browser's decoder without the component."""
+    return "\n".join(p.read_text(encoding="utf-8")
+                     for p in (shared_path("base64.js"), js_path("decoder.js")))
 
 
-JS = _read_js()
+JS = bundle([js_path(name) for name in JS_FILES])
 CSS = (HERE / "pad.css").read_text(encoding="utf-8")

@@ -138,7 +138,7 @@ def density_payload(density: Any) -> dict:
 
 def floats_b64(values: Any) -> str:
     """Any float array as base64 float32 little-endian (flattened row-major): how an image
-    travels to the browser (AAEDecoder.b64ToF32 reads it)."""
+    travels to the browser (AAEBase64.float32 in ui/shared_js/base64.js reads it)."""
     return _b64(_to_numpy(values).astype(np.float32).reshape(-1), "f4")
 
 

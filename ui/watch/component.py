@@ -1,10 +1,11 @@
 """Mount the Watch component and hand it the packets it has not seen yet.
 
-A Custom Components v2 component (inline html/css/js, no iframe, no build step).
+A Custom Components v2 component (inline html/css/js, no iframe, no build step); its JS
+is the shared files (ui/shared_js/) and then js/*.js, joined by ui/js_bundle.py.
 
 Wire protocol (data = Python -> JS, state = JS -> Python):
   data   {"meta": WatchSession.meta(), "packets": [packet, ...], "images", "playing",
-          "vae", "paint"}
+          "vae", "paint", "palette"}
          packets: those newer than the last one sent to this tab (at least the newest one,
          so a remounted component always has something to draw), oldest first: one call
          carries the ~5 packets built since the last fragment run, and the browser plays
@@ -13,6 +14,7 @@ Wire protocol (data = Python -> JS, state = JS -> Python):
          "recon"/"samples"); the browser keeps the last ones it got.
          images: WatchSession.latest_images() when no packet of this call has images
          (a remounted component has none yet), else null
+         palette: aae_core.images.PALETTE, the class colours (the JS holds none of its own)
   state  "painted": {"mask": base64 (side * side bytes), "side", "window", "seq"}
 """
 
@@ -23,10 +25,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from aae_core.images import PALETTE
 from aae_core.watch import WatchSession
+from ui.js_bundle import bundle
 
 HERE = Path(__file__).parent
-JS_FILES = ("util.js", "plane.js", "diagram.js", "main.js")  # dependency order; main exports
+# dependency order, after the shared files; main.js exports
+JS_FILES = ("util.js", "plane.js", "diagram.js", "stats.js", "main.js")
 # packets in one call at most: a GPU builds 30 a second, a fragment runs every 0.5 s
 MAX_PACKETS_A_CALL = 24
 
@@ -88,8 +93,7 @@ HTML = f"""
 </div>
 """
 
-JS = "\n".join(f"// ---- {name}\n" + (HERE / "js" / name).read_text(encoding="utf-8")
-               for name in JS_FILES)
+JS = bundle([HERE / "js" / name for name in JS_FILES])
 CSS = (HERE / "watch.css").read_text(encoding="utf-8")
 
 # Registered once, at import (re-registering per call would log a warning every run).
@@ -107,6 +111,7 @@ def watch_component(*, key: str, session: WatchSession, paint: bool,
     _component(
         key=key,
         data={"meta": session.meta(), "packets": packets, "images": images,
-              "playing": session.playing, "vae": session.vae is not None, "paint": paint},
+              "playing": session.playing, "vae": session.vae is not None, "paint": paint,
+              "palette": list(PALETTE)},
         on_painted_change=on_painted,
     )

@@ -17,7 +17,15 @@ import streamlit as st
 from aae_core.data import available
 from aae_core.errors import AAEError
 from aae_core.training.capacity import train_threads
-from aae_core.watch import PHASES, SPEEDS, PaintedPrior, WatchConfig, WatchSession, mask_from_b64
+from aae_core.watch import (
+    DATASETS,
+    PHASES,
+    SPEEDS,
+    PaintedPrior,
+    WatchConfig,
+    WatchSession,
+    mask_from_b64,
+)
 from ui.plain_text import plain
 from ui.run_service import SERVICE
 from ui.watch.component import watch_component
@@ -29,10 +37,11 @@ from ui.watch.component import watch_component
 # 1 s, 0.90x, with the same 11-12 updates a second; the view lags the model by ~1 s.)
 FRAGMENT_PERIOD_S = 1.0
 VIEW_KEY = "watch_view"
+SESSION_DATASET_KEY = "_watch_session_dataset"  # the digits of the tab's live session
+CONTROL_KEYS = ("watch_speed", "watch_slow", "watch_prior", "watch_vae")
 PRIORS = {"gaussian": "Gaussian", "mixture": "Mixture of 10", "swiss-roll": "Swiss roll",
           "uniform": "Uniform", "painted": "Draw your own"}
 SPEED_LABELS = {"slow": "Slow", "steady": "Steady", "fast": "Fast", "full": "Full speed"}
-DATASETS = ("synthetic-digits", "mnist-10k")
 
 
 def _close(session: WatchSession) -> None:
@@ -52,8 +61,15 @@ def _session(dataset: str, _holder: str) -> WatchSession:
 
 
 def open_session(dataset: str) -> WatchSession | None:
-    """This tab's session on `dataset`, or None after showing one clear line."""
+    """This tab's session on `dataset`, or None after showing one clear line. When the tab
+    switches its digits, its old session is released before the new one is built (and the
+    tab holds one training place throughout, see _session)."""
     holder = st.session_state.setdefault("watch_holder", f"watch-{uuid.uuid4().hex}")
+    if st.session_state.get(SESSION_DATASET_KEY, dataset) != dataset:
+        _session.clear()  # this tab's entry only (a session-scoped cache); calls _close
+        for key in CONTROL_KEYS:  # the controls start again from the new session's state
+            st.session_state.pop(key, None)
+    st.session_state[SESSION_DATASET_KEY] = dataset
     try:
         return _session(dataset, holder)
     except AAEError as exc:
@@ -84,6 +100,22 @@ def _call(action, *args) -> None:
         _flash(str(exc))
 
 
+def _choice_state(key: str, current: str) -> None:
+    """A segmented control's first value, put in its state rather than given as `default`:
+    its on_change puts the value back when the control is cleared, and a widget given a
+    default that also has its value set through st.session_state makes Streamlit log a
+    warning with a stack (streamlit/elements/lib/policies.py, check_session_state_rules)."""
+    st.session_state.setdefault(key, current)
+
+
+def _on_speed(session: WatchSession) -> None:
+    choice = st.session_state["watch_speed"]
+    if choice is None:  # a segmented control can be cleared: keep the speed
+        st.session_state["watch_speed"] = session.speed
+    else:
+        _call(session.set_speed, choice)
+
+
 def _on_prior(session: WatchSession) -> None:
     choice = st.session_state["watch_prior"]
     if choice is None:  # a segmented control can be cleared: keep the prior
@@ -100,10 +132,7 @@ def _on_painted(session: WatchSession) -> None:
     try:
         side = int(painted.get("side", 0))
         mask = mask_from_b64(str(painted.get("mask", "")), side)
-        window = tuple(float(v) for v in painted.get("window", ()))
-        if len(window) != 4:
-            raise ValueError
-        session.set_painted_prior(PaintedPrior(mask, window))
+        session.set_painted_prior(PaintedPrior(mask, painted.get("window")))
     except AAEError as exc:
         _flash(str(exc))
     except (TypeError, ValueError):
@@ -119,10 +148,9 @@ def transport(session: WatchSession) -> None:
                 on_click=session.pause if playing else session.play, key="watch_play")
     reset.button("Reset", icon=":material/restart_alt:", width="stretch",
                  on_click=session.reset, key="watch_reset")
+    _choice_state("watch_speed", session.speed)
     speed.segmented_control("Speed", list(SPEEDS), format_func=SPEED_LABELS.get,
-                            default=session.speed, key="watch_speed",
-                            on_change=lambda: _call(session.set_speed,
-                                                    st.session_state["watch_speed"] or "fast"),
+                            key="watch_speed", on_change=_on_speed, args=(session,),
                             label_visibility="collapsed")
     slow.toggle("Slow motion: one phase at a time", key="watch_slow", value=session.slow_motion,
                 on_change=lambda: session.set_slow_motion(st.session_state["watch_slow"]))
@@ -142,8 +170,8 @@ def prior_and_vae(session: WatchSession) -> bool:
     """The prior (four named ones or a painted one) and the VAE toggle; True = paint mode."""
     label, left, right = st.columns([1.3, 3.7, 2], vertical_alignment="center")
     label.markdown("**The prior, live:**")
-    left.segmented_control("Prior", list(PRIORS), format_func=PRIORS.get,
-                           default=session.prior_choice, key="watch_prior",
+    _choice_state("watch_prior", session.prior_choice)
+    left.segmented_control("Prior", list(PRIORS), format_func=PRIORS.get, key="watch_prior",
                            on_change=_on_prior, args=(session,), label_visibility="collapsed")
     right.toggle("Show a VAE beside it", key="watch_vae", value=session.vae is not None,
                  on_change=lambda: session.show_vae(st.session_state["watch_vae"]))
@@ -154,6 +182,10 @@ def live_view(session: WatchSession, paint: bool) -> None:
     """The component, in a fragment that polls for packets while the model plays."""
     @st.fragment(run_every=FRAGMENT_PERIOD_S if session.playing else None)
     def view() -> None:
+        notice = session.take_notice()
+        if notice:  # the models diverged and were started again, paused: the whole page
+            _flash(notice)  # shows it, with Play instead of Pause
+            st.rerun(scope="app")
         watch_component(key=VIEW_KEY, session=session, paint=paint,
                         on_painted=lambda: _on_painted(session))
 

@@ -28,11 +28,11 @@ function cachedIds() {
 
 // {n, xy: Float32Array (2n), labels: Uint8Array (n), index: Uint32Array (n) | null}
 function decodePoints(p) {
-  const index = p.index ? new Uint32Array(AAEDecoder.b64ToU8(p.index).slice().buffer) : null;
-  return { n: p.n, xy: AAEDecoder.b64ToF32(p.xy), labels: AAEDecoder.b64ToU8(p.labels), index };
+  const index = p.index ? AAEBase64.uint32(p.index) : null;
+  return { n: p.n, xy: AAEBase64.float32(p.xy), labels: AAEBase64.bytes(p.labels), index };
 }
 
 // {nx, ny, grid: Uint8Array (ny * nx), row 0 at the bottom}
 function decodeDensity(d) {
-  return { nx: d.nx, ny: d.ny, grid: AAEDecoder.b64ToU8(d.grid) };
+  return { nx: d.nx, ny: d.ny, grid: AAEBase64.bytes(d.grid) };
 }

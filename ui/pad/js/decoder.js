@@ -1,37 +1,17 @@
-// AAE latent pad: a dependency-free MLP decoder for the browser.
+// AAE latent pad: an MLP decoder for the browser (no library, no build step).
 //
 // Rebuilds the decoder sent by ui/pad/payload.py (base64 float32 weights, W row-major
 // (out, in)) as Float32Arrays and runs it with preallocated buffers, so one decode of
 // 2 -> 256 -> 256 -> 784 allocates nothing and takes well under a millisecond.
 //
-// Loads both as a classic <script> (defines globalThis.AAEDecoder) and as the first part of
-// the pad component's ES module (ui/pad/assets.py puts it first).
+// Its weights are read by the shared base64 decoder (ui/shared_js/base64.js, AAEBase64).
+// Loads both as a classic <script> after base64.js (defines globalThis.AAEDecoder; see
+// ui/pad/assets.py:standalone_decoder_js) and as part of the pad component's ES module.
 const AAEDecoder = (() => {
   "use strict";
 
   const ACT = { none: 0, relu: 1, leaky_relu: 2, sigmoid: 3, tanh: 4 };
   const LEAKY_SLOPE = 0.2;
-  const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-  function b64ToBytes(b64) {
-    if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(b64);
-    const bin = atob(b64);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  }
-
-  // base64 of little-endian float32 -> Float32Array (copied, 4-byte aligned)
-  function b64ToF32(b64) {
-    const bytes = b64ToBytes(b64);
-    if (bytes.length % 4 !== 0) throw new Error("float32 payload length is not a multiple of 4");
-    const n = bytes.length / 4;
-    if (LITTLE_ENDIAN) return new Float32Array(bytes.buffer, bytes.byteOffset, n).slice();
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
-    return out;
-  }
 
   // y = act(W x + b), W (nOut, nIn) row-major; four partial sums keep the FPU pipelines busy
   function dense(w, b, x, y, nIn, nOut, act) {
@@ -78,8 +58,8 @@ const AAEDecoder = (() => {
       for (const [k, l] of payload.layers.entries()) {
         if (!(l.act in ACT)) throw new Error(`layer ${k}: unknown activation ${l.act}`);
         if (l.in !== nIn) throw new Error(`layer ${k}: expects ${l.in} inputs, has ${nIn}`);
-        const w = b64ToF32(l.w);
-        const b = b64ToF32(l.b);
+        const w = AAEBase64.float32(l.w);
+        const b = AAEBase64.float32(l.b);
         if (w.length !== l.in * l.out || b.length !== l.out) {
           throw new Error(`layer ${k}: weight sizes do not match ${l.out}x${l.in}`);
         }
@@ -122,11 +102,7 @@ const AAEDecoder = (() => {
     ctx.putImageData(imageData, 0, 0);
   }
 
-  function b64ToU8(b64) {
-    return b64ToBytes(b64);
-  }
-
-  return { MLPDecoder, dense, paintGray, b64ToF32, b64ToU8, ACT };
+  return { MLPDecoder, dense, paintGray, ACT };
 })();
 
 if (typeof globalThis !== "undefined" && !globalThis.AAEDecoder) globalThis.AAEDecoder = AAEDecoder;

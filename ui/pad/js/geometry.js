@@ -1,5 +1,6 @@
 // Latent pad: geometry. Sizes of the pad and the digit, latent <-> pixel
-// coordinates, axis ticks and number formats. No drawing and no DOM events here.
+// coordinates and number formats (axis ticks: ui/shared_js/ticks.js). No drawing and no
+// DOM events here.
 
 const MARGIN = { l: 50, r: 14, t: 14, b: 50 }; // CSS px around the plot area (square plot)
 const GAP = 24; // between the map and the digit
@@ -13,25 +14,6 @@ function subscript(n) {
 function fmt(v) {
   const s = (Math.abs(v) < 0.005 ? 0 : v).toFixed(2);
   return s.replace("-", "−");
-}
-
-// ~n "nice" ticks (1, 2, 2.5, 5 x 10^k steps) inside [lo, hi]; `ends` are the bounds when
-// they are not ticks themselves (labelled too, so the pad's extent is always readable)
-function niceTicks(lo, hi, n = 6) {
-  const raw = (hi - lo) / n;
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || 10 * mag;
-  const ticks = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
-    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  }
-  const ends = [lo, hi].filter((b) => ticks.every((t) => Math.abs(t - b) > 0.45 * step));
-  return { ticks, step, ends };
-}
-
-function tickLabel(v, step) {
-  const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  return v.toFixed(Math.min(digits + (step * Math.pow(10, digits) % 1 ? 1 : 0), 4)).replace("-", "−");
 }
 
 // Pad side, digit side and arrangement (CSS px) for a root `width` wide.

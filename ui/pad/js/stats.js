@@ -70,7 +70,7 @@ class PadStats {
   onData(data, pad) {
     this.decoderSent = !!data.decoder;
     if (data.server) {
-      this.server = { z: data.server.z, image: AAEDecoder.b64ToF32(data.server.image) };
+      this.server = { z: data.server.z, image: AAEBase64.float32(data.server.image) };
     }
     this.layout = { ...pad.size };
   }

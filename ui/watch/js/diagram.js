@@ -83,6 +83,7 @@ class DigitStrip {
     this.tileCtx = this.tile.getContext("2d");
     this.tileImage = this.tileCtx.createImageData(28, 28);
     this.layout = null;
+    this.palette = []; // class colours (aae_core.images.PALETTE), set by the Watch
   }
 
   draw(rows, n, width, labels) {
@@ -120,7 +121,7 @@ class DigitStrip {
         const x = labelW + i * (cell + gap);
         ctx.drawImage(this.tile, x, y, cell, cell);
         if (row.colored && labels) {
-          ctx.fillStyle = DIGIT_COLORS[labels[i] % 10];
+          ctx.fillStyle = classColor(this.palette, labels[i]);
           ctx.fillRect(x, y + cell - 4, cell, 4);
         }
       }

@@ -1,5 +1,5 @@
-// Watch it learn: the Custom Components v2 module (ui/watch_view.py joins util.js,
-// plane.js, diagram.js and this file).
+// Watch it learn: the Custom Components v2 module (ui/watch/component.py joins the shared
+// files, util.js, plane.js, diagram.js, stats.js and this file).
 //
 // Python sends, on each fragment run (every ~1 s while training), the packets the browser
 // has not seen yet (~12 per run, 12 a second on a CPU). They queue here and are played back
@@ -21,14 +21,6 @@ const MIN_FRAME_MS = 40; // between two drawings while tweening (25 a second at 
 const MAX_QUEUE = 40; // packets waiting to play; beyond, the player skips to the newest few
 const RATE_WINDOW_MS = 3000; // the packet rate is measured over this much of the past
 
-function stats() {
-  return globalThis.__aaeWatch || (globalThis.__aaeWatch = {
-    received: 0, drawn: 0, skipped: 0, played: [], perCall: [], seqs: [], arrivals: [],
-    bytes: [], calls: 0, callBytes: [],
-    frameMs: [], lastPacket: null, painted: 0, run: null,
-  });
-}
-
 // images: the last {recon, samples} decoded for this model, for a packet without them;
 // last: the view decoded before, whose heatmap a packet without one keeps (Python sends
 // D's map with every other training packet: it is the costliest part to build)
@@ -42,7 +34,7 @@ function decodeView(v, meta, images, last) {
     codes: unpackPositions(v.codes, v.window, s),
     fixed: unpackPositions(v.fixed_codes, v.window, s),
     heat: v.heat ? unpackField(v.heat) : (last ? last.heat : null),
-    arrows: v.arrows ? b64Float32(v.arrows) : null,
+    arrows: v.arrows ? AAEBase64.float32(v.arrows) : null,
     recon: v.recon ? unpackImages(v.recon, n, 784) : (images ? images.recon : null),
     samples: v.samples ? unpackImages(v.samples, n, 784) : (images ? images.samples : null),
   };
@@ -98,6 +90,9 @@ class Watch {
     this.raf = 0;
     this.lastDraw = 0;
     this.api = null;
+    this.arrivals = []; // performance.now() of the packets received in the last RATE_WINDOW_MS
+    this.palette = [];
+    this.stats = watchStatsWanted() ? watchStats() : null; // tests and benchmarks only
     this.tick = this.tick.bind(this);
     this.bind();
     this.resizeObserver = new ResizeObserver(() => this.layout());
@@ -155,10 +150,7 @@ class Watch {
       this.resizeObserver.observe(this.root);
       this.observing = true;
     }
-    const st = stats();
-    st.calls += 1;
-    st.callBytes.push(JSON.stringify(data).length);
-    if (st.callBytes.length > 2000) st.callBytes.splice(0, 1000);
+    if (data.palette) this.setPalette(data.palette);
     if (data.meta && data.meta.run !== (this.meta && this.meta.run)) this.newRun(data.meta);
     this.playing = !!data.playing;
     this.vae = !!data.vae;
@@ -167,8 +159,7 @@ class Watch {
     const fresh = (data.packets || []).filter((p) => p.run === this.run &&
       (!this.lastSeq || p.seq > this.lastSeq));
     for (const p of fresh) this.receive(p);
-    st.perCall.push(fresh.length);
-    if (st.perCall.length > 2000) st.perCall.splice(0, 1000);
+    this.stats?.onCall(data, fresh.length);
     this.layout();
     this.schedule();
   }
@@ -187,7 +178,7 @@ class Watch {
   newRun(meta) {
     this.meta = meta;
     this.run = meta.run;
-    this.labels = b64Bytes(meta.labels);
+    this.labels = AAEBase64.bytes(meta.labels);
     this.originals = unpackImages(meta.originals, meta.fixed_labels.length, 784);
     this.queue = [];
     this.images = { aae: null, vae: null };
@@ -197,21 +188,24 @@ class Watch {
     this.lastSeq = 0;
     this.lastFrame = null;
     this.replay = -1;
-    stats().run = meta.run;
+    this.arrivals = [];
+    this.stats?.onRun(meta.run);
+  }
+
+  // palette: aae_core.images.PALETTE, one colour per class (labels index it modulo its length)
+  setPalette(palette) {
+    this.palette = palette;
+    for (const m of MODELS) {
+      this.panels[m].plane.palette = palette;
+      this.panels[m].strip.palette = palette;
+    }
   }
 
   receive(p) {
-    const st = stats();
     const now = performance.now();
-    st.received += 1;
-    st.seqs.push(p.seq);
-    st.arrivals.push(now);
-    st.bytes.push(JSON.stringify(p).length);
-    if (st.seqs.length > 4000) for (const k of ["seqs", "arrivals", "bytes"]) st[k].splice(0, 2000);
-    st.lastPacket = { seq: p.seq, step: p.step, phase: p.phase, phase_steps: p.phase_steps,
-      prior: p.prior, losses: p.losses, vae: !!p.vae, density: p.aae.density,
-      heat: p.aae.heat || (st.lastPacket && st.lastPacket.heat), codes: p.aae.codes,
-      vae_codes: p.vae ? p.vae.codes : null };
+    this.arrivals.push(now);
+    while (now - this.arrivals[0] >= RATE_WINDOW_MS) this.arrivals.shift();
+    this.stats?.onPacket(p, now);
     this.lastSeq = p.seq;
     const frame = {
       seq: p.seq, step: p.step, phaseSteps: p.phase_steps, phase: p.phase, prior: p.prior,
@@ -239,7 +233,7 @@ class Watch {
   // playback pace: one packet per 1 / (packets arriving a second), so the packets of one
   // fragment run last until the next run; faster when more than a second's worth waits
   pace() {
-    const arr = stats().arrivals;
+    const arr = this.arrivals;
     const now = performance.now();
     let n = 0;
     for (let i = arr.length - 1; i >= 0 && now - arr[i] < RATE_WINDOW_MS; i--) n++;
@@ -259,7 +253,7 @@ class Watch {
     this.raf = 0;
     const t0 = performance.now();
     if (this.queue.length > MAX_QUEUE) { // fell far behind: skip to the newest few
-      stats().skipped += this.queue.length - 6;
+      this.stats?.onSkip(this.queue.length - 6);
       this.queue.splice(0, this.queue.length - 6);
     }
     let t = this.to ? Math.min(1, (now - this.t0) / this.dur) : 1;
@@ -275,17 +269,13 @@ class Watch {
     if (this.replay < 0 && (t >= 1 || now - this.lastDraw >= MIN_FRAME_MS)) {
       this.lastDraw = now;
       this.renderLive(easeInOut(t));
-      stats().frameMs.push(performance.now() - t0);
-      if (stats().frameMs.length > 2000) stats().frameMs.splice(0, 1000);
+      this.stats?.onFrame(performance.now() - t0);
     }
     if (t < 1 || this.queue.length) this.schedule();
   }
 
   onNewTarget() {
-    const st = stats();
-    st.drawn += 1;
-    st.played.push(this.to.seq);
-    if (st.played.length > 4000) st.played.splice(0, 2000);
+    this.stats?.onPlay(this.to.seq);
     if (this.replay < 0) this.drawSide(this.to);
     this.updateTimeline();
   }
@@ -454,7 +444,7 @@ class Watch {
     let bin = "";
     for (let i = 0; i < m.length; i++) bin += String.fromCharCode(m[i]);
     this.paint.seq += 1;
-    stats().painted += 1;
+    this.stats?.onPainted();
     this.api.setStateValue("painted", {
       mask: btoa(bin), side: PAINT_G, window: this.paint.win, seq: this.paint.seq,
     });

@@ -27,6 +27,7 @@ class Plane {
     this.win = [-1, 1, -1, 1];
     this.paint = null; // {mask: Uint8Array(G*G), G, win} while painting
     this.arrowGain = 1;
+    this.palette = []; // class colours (aae_core.images.PALETTE), set by the Watch
   }
 
   resize(side) {
@@ -174,12 +175,13 @@ class Plane {
     if (!f.codes || !labels) return;
     const ctx = this.ctx;
     const r = Math.max(2.2, this.side / 190);
-    for (let k = 0; k < 10; k++) { // one path per digit: fewer fill calls
-      ctx.fillStyle = DIGIT_COLORS[k];
+    const nColors = Math.max(1, this.palette.length);
+    for (let k = 0; k < nColors; k++) { // one path per colour: fewer fill calls
+      ctx.fillStyle = classColor(this.palette, k);
       ctx.globalAlpha = 0.82;
       ctx.beginPath();
       for (let i = 0; i < labels.length; i++) {
-        if (labels[i] % 10 !== k) continue;
+        if (labels[i] % nColors !== k) continue;
         const x = this.px(f.codes[2 * i]), y = this.py(f.codes[2 * i + 1]);
         ctx.moveTo(x + r, y);
         ctx.arc(x, y, r, 0, 2 * Math.PI);
@@ -234,7 +236,7 @@ class Plane {
     for (const t of trails) {
       const n = t.xy.length / 2;
       if (n < 2) continue;
-      ctx.strokeStyle = DIGIT_COLORS[t.label % 10];
+      ctx.strokeStyle = classColor(this.palette, t.label);
       ctx.lineWidth = 2.2;
       for (let i = 1; i < n; i++) {
         ctx.globalAlpha = 0.05 + 0.75 * Math.pow(i / (n - 1), 1.5);
@@ -258,7 +260,7 @@ class Plane {
       const x = this.px(xy[2 * i]), y = this.py(xy[2 * i + 1]);
       ctx.beginPath();
       ctx.arc(x, y, r, 0, 2 * Math.PI);
-      ctx.fillStyle = DIGIT_COLORS[labels[i] % 10];
+      ctx.fillStyle = classColor(this.palette, labels[i]);
       ctx.fill();
       ctx.lineWidth = trailOn && trailOn.has(i) ? 3 : 2;
       ctx.strokeStyle = trailOn && trailOn.has(i) ? "#111" : "#fff";
@@ -277,20 +279,20 @@ class Plane {
     const style = getComputedStyle(this.canvas);
     ctx.fillStyle = style.color || "#31333f";
     ctx.font = `13px ${style.fontFamily}`;
-    const step = niceStep(x1 - x0, 6);
+    const xt = niceTicks(x0, x1), yt = niceTicks(y0, y1);
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
-    for (let v = Math.ceil(x0 / step) * step; v <= x1 + 1e-9; v += step) {
+    for (const v of xt.ticks) {
       const x = this.px(v);
       ctx.fillRect(x, MARGIN.t + this.side, 1, 5);
-      ctx.fillText(tick(v, step), x, MARGIN.t + this.side + 7);
+      ctx.fillText(tickLabel(v, xt.step), x, MARGIN.t + this.side + 7);
     }
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    for (let v = Math.ceil(y0 / step) * step; v <= y1 + 1e-9; v += step) {
+    for (const v of yt.ticks) {
       const y = this.py(v);
       ctx.fillRect(MARGIN.l - 5, y, 5, 1);
-      ctx.fillText(tick(v, step), MARGIN.l - 8, y);
+      ctx.fillText(tickLabel(v, yt.step), MARGIN.l - 8, y);
     }
     ctx.font = `italic 14px ${style.fontFamily}`;
     ctx.textAlign = "center";
@@ -301,10 +303,4 @@ class Plane {
     ctx.fillText("z₂", 0, 0);
     ctx.restore();
   }
-}
-
-function tick(v, step) {
-  const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  const s = (Math.abs(v) < step * 1e-6 ? 0 : v).toFixed(digits);
-  return s.replace("-", "−");
 }

@@ -1,34 +1,18 @@
 // Watch it learn: decoding packets and small helpers (no DOM).
 //
-// Packets carry base64 of little-endian arrays (aae_core/watch/packet.py): positions as
-// int16 offsets from the window's centre (POS_SCALE per half-width), fields as uint8,
-// images as 4-bit grey levels (two pixels a byte, high nibble first).
+// Packets carry base64 of little-endian arrays (aae_core/watch/packet.py), read with the
+// shared AAEBase64 (ui/shared_js/base64.js): positions as int16 offsets from the window's
+// centre (POS_SCALE per half-width), fields as uint8, images as 4-bit grey levels (two
+// pixels a byte, high nibble first).
 
-const DIGIT_COLORS = [
-  "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-];
-
-function b64Bytes(text) {
-  const bin = atob(text);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-function b64Int16(text) {
-  const bytes = b64Bytes(text);
-  return new Int16Array(bytes.buffer, 0, bytes.length >> 1);
-}
-
-function b64Float32(text) {
-  const bytes = b64Bytes(text);
-  return new Float32Array(bytes.buffer, 0, bytes.length >> 2);
+// the colour of class k: palette is aae_core.images.PALETTE, sent in the component's data
+function classColor(palette, k) {
+  return palette && palette.length ? palette[k % palette.length] : "#31333f";
 }
 
 // int16 window offsets -> plane coordinates, Float32Array (x0, y0, x1, y1, ...)
 function unpackPositions(text, win, scale) {
-  const q = b64Int16(text);
+  const q = AAEBase64.int16(text);
   const out = new Float32Array(q.length);
   const cx = (win[0] + win[1]) / 2, cy = (win[2] + win[3]) / 2;
   const hx = (win[1] - win[0]) / 2, hy = (win[3] - win[2]) / 2;
@@ -40,7 +24,7 @@ function unpackPositions(text, win, scale) {
 }
 
 function unpackField(text) {
-  const u = b64Bytes(text);
+  const u = AAEBase64.bytes(text);
   const out = new Float32Array(u.length);
   for (let i = 0; i < u.length; i++) out[i] = u[i] / 255;
   return out;
@@ -48,7 +32,7 @@ function unpackField(text) {
 
 // 4-bit images -> Uint8Array of grey levels 0..255, n * pixels
 function unpackImages(text, n, pixels) {
-  const packed = b64Bytes(text);
+  const packed = AAEBase64.bytes(text);
   const out = new Uint8Array(n * pixels);
   for (let i = 0, j = 0; i < packed.length && j < out.length; i++) {
     out[j++] = (packed[i] >> 4) * 17;
@@ -110,10 +94,4 @@ function contourSegments(field, G, win, level) {
 function fmtLoss(v) {
   if (v === undefined || v === null || !isFinite(v)) return "–";
   return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3);
-}
-
-function niceStep(range, n) {
-  const raw = range / n;
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  return [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) || 10 * mag;
 }

@@ -1,0 +1,206 @@
+"""The AAE vs VAE page's parts: the prior (from the link or the control), one checkpoint
+per family, the measured codes (cached per checkpoint), the packing panels, the numbers
+and the decoded lattices (paper §2.1 and Fig. 2: the AAE fills the prior, the VAE leaves
+gaps; docs/ARCHITECTURE.md, "Decisions and their measurements").
+
+The families are aae_core.analysis.compare.FAMILIES; `chosen` maps family -> catalogue
+entry and `ckpts` family -> opened checkpoint (only those that store held-out codes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from aae_core.analysis import compare, explore
+from aae_core.errors import AAEError
+from aae_core.images import tile, to_png_bytes
+from aae_core.priors import build_prior
+from aae_core.store.catalog import Entry
+from aae_core.store.checkpoints import Checkpoint
+from ui import analysis_views as av
+from ui import url_state
+from ui.explore_views import class_names
+from ui.figures import occupancy_figure, packing_figure, shared_bounds
+from ui.loaders import cache_key, model_entries, open_checkpoint
+from ui.plain_text import plain
+
+PRIOR_LABELS = {"gaussian": "Gaussian N(0, I)", "mixture": "Mixture of 10 Gaussians"}
+PLOTLY = {"displaylogo": False}
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def codes_for(name: str, key: tuple, sampled: bool) -> np.ndarray:
+    """Held-out codes (N, d): the stored means, or one draw of q(z|x) per held-out image.
+    `key` (folder, mtime) makes a retrained model count anew."""
+    ckpt = open_checkpoint(name)
+    if not sampled:
+        return ckpt.codes.numpy()
+    return compare.held_out_codes(ckpt.model, av.held_out_data(ckpt)[0].test_x, sample=True)
+
+
+@st.cache_data(max_entries=48, show_spinner="Measuring how the codes fill the prior…")
+def measure(name: str, key: tuple, family: str, sampled: bool,
+            have_data: bool) -> compare.ModelMetrics:
+    """The family's packing metrics on its held-out codes (and its reconstruction error,
+    measured now when the model card has none and the images are here)."""
+    ckpt = open_checkpoint(name)
+    recon = None
+    data, _ = av.held_out_data(ckpt)
+    if data is not None and not isinstance(ckpt.card.get("metrics", {}).get("recon_bce"),
+                                           (int, float)):
+        recon = compare.reconstruction(ckpt.model, data.test_x)
+    return compare.measure(name, family, codes_for(name, key, sampled), ckpt.model.prior,
+                           card_metrics=ckpt.card.get("metrics"), recon=recon,
+                           codes_kind="samples" if sampled else "means")
+
+
+def prior_picker() -> str:
+    """The prior to compare on: ?prior= of a new link (a bad one is reported and leaves the
+    URL), else the control's; written back to the URL."""
+    link = url_state.PageLink("compare", ("prior",))
+    if link.is_new():
+        asked, problem = url_state.parse_prior(link.params(), compare.COMPARE_PRIORS)
+        if asked is not None:
+            st.session_state["cmp_prior"] = asked
+        if problem:
+            st.warning(f"Link: {plain(problem)}", icon=":material/link_off:")
+            link.drop("prior")
+    prior_name = st.segmented_control("Prior", list(compare.COMPARE_PRIORS), default="gaussian",
+                                      required=True, key="cmp_prior",
+                                      format_func=PRIOR_LABELS.get)
+    link.write({"prior": prior_name})
+    return prior_name
+
+
+def checkpoint_pickers(prior_name: str) -> dict[str, Entry]:
+    """One column per family: a checkpoint picker over those trained on `prior_name`."""
+    cands = compare.candidates(model_entries(), prior_name)
+    chosen = {}
+    for family, col in zip(compare.FAMILIES, st.columns(len(compare.FAMILIES), gap="medium"),
+                           strict=True):
+        title = compare.FAMILIES[family]
+        with col:
+            st.subheader(title)
+            options = cands[family]
+            if not options:
+                st.info(f"No {title} checkpoint with the {prior_name} prior. Train one on the "
+                        f"Train page (model `{family}`, prior `{prior_name}`).",
+                        icon=":material/info:")
+                continue
+            by_name = {e.name: e for e in options}
+            name = st.selectbox("Checkpoint", list(by_name),
+                                key=f"cmp_pick::{family}::{prior_name}",
+                                format_func=lambda n, b=by_name: b[n].label,
+                                disabled=len(options) == 1)
+            chosen[family] = by_name[name]
+    return chosen
+
+
+def fairness_notes(chosen: dict[str, Entry]) -> None:
+    """Warnings when more than the family differs, and the shared training budget."""
+    for line in compare.comparability_warnings(list(chosen.values())):
+        st.warning(plain(line) + " The comparison is fairest when only the family differs.",
+                   icon=":material/warning:")
+    if (budget := compare.shared_budget(list(chosen.values()))) and len(chosen) > 1:
+        st.caption(plain(budget))
+
+
+def open_chosen(chosen: dict[str, Entry]) -> dict[str, Checkpoint]:
+    """The chosen checkpoints that open and store held-out codes (errors shown)."""
+    ckpts = {}
+    for family, entry in chosen.items():
+        try:
+            ckpts[family] = open_checkpoint(entry.name)
+        except AAEError as exc:
+            st.error(f"Cannot open {plain(entry.name)}: {plain(exc)}", icon=":material/warning:")
+    ckpts = {f: c for f, c in ckpts.items() if c.codes is not None}
+    if not ckpts:
+        st.info("None of these checkpoints stores held-out codes, so there is nothing to "
+                "compare.")
+    return ckpts
+
+
+def images_here(ckpts: dict[str, Checkpoint]) -> bool:
+    """Whether every model's held-out images are on this machine."""
+    return all(av.held_out_data(c)[0] is not None for c in ckpts.values())
+
+
+def sampled_toggle(have_data: bool) -> bool:
+    """Whether to use one draw of q(z|x) per digit (needs the held-out images)."""
+    sampled = st.toggle(
+        "Use one draw of q(z|x) per digit instead of its mean", key="cmp_sampled",
+        disabled=not have_data,
+        help="A VAE's aggregate posterior is the mixture of its q(z|x), not just their means. "
+             "Needs the held-out images (AAE_DATA_DIR)." if have_data else
+             "Needs the held-out images on this machine (set AAE_DATA_DIR).",
+    )
+    return bool(sampled) and have_data  # a toggle left on from when the images were here
+
+
+def measured(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint], sampled: bool,
+             have_data: bool) -> dict[str, compare.ModelMetrics]:
+    """Each family's metrics (cached per checkpoint and code kind)."""
+    return {f: measure(chosen[f].name, cache_key(chosen[f].name), f, sampled, have_data)
+            for f in ckpts}
+
+
+def packing_panels(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint],
+                   sampled: bool) -> None:
+    """Each family's held-out codes over the prior's contours, on shared axes."""
+    prior = build_prior(next(iter(ckpts.values())).model.config.prior)
+    code_sets = {f: codes_for(chosen[f].name, cache_key(chosen[f].name), sampled)
+                 for f in ckpts}
+    bounds = shared_bounds(prior.bounds(), code_sets.values())
+    for family, col in zip(compare.FAMILIES, st.columns(len(compare.FAMILIES), gap="medium"),
+                           strict=True):
+        if family not in ckpts:
+            continue
+        c, codes = ckpts[family], code_sets[family]
+        fig = packing_figure(codes[:, :2], c.labels.numpy(), class_names(c), c.model.prior,
+                             bounds, height=380,
+                             title=f"{compare.FAMILIES[family]} · {len(codes):,} held-out codes")
+        col.plotly_chart(fig, key=f"cmp_fig::{family}", config=PLOTLY)
+    st.caption("Dots: held-out codes coloured by digit; grey lines: the prior's density "
+               "contours. Same axes in every panel (at most 1.6 x the prior's range: codes "
+               "farther out are off the panels, but the metrics below count every code).")
+
+
+def numbers(results: dict[str, compare.ModelMetrics], prior_name: str) -> None:
+    """The metrics table, the verdict against the paper's claim, and the occupancy bars."""
+    st.subheader("Measured")
+    st.dataframe(compare.metrics_table(list(results.values())), hide_index=True,
+                 width="stretch")
+    verdict = compare.verdict(list(results.values()), prior_name)
+    box = st.success if verdict.agrees else (st.info if verdict.agrees is None else st.warning)
+    box(plain(verdict.text, limit=2000), icon=":material/straighten:")
+    for line in verdict.details:
+        st.markdown(f"- {plain(line, limit=2000)}")
+    sources = {compare.FAMILIES[f]: r.recon_source or "not known" for f, r in results.items()}
+    st.caption("Protocol: evaluate.prior_match on the held-out codes (2,000 codes vs 10,000 "
+               "prior samples, seed 0). Reconstruction from: "
+               + ", ".join(f"{k} {plain(v)}" for k, v in sources.items())
+               + ". Lower is better except the emptiest component's share.")
+    occ = {compare.FAMILIES[f]: np.asarray(r.occupancy) for f, r in results.items()
+           if r.occupancy}
+    if occ:
+        st.plotly_chart(occupancy_figure(occ), key="cmp_occupancy", config=PLOTLY)
+        st.caption("Share of held-out codes nearest to each mixture component; the dotted line "
+                   "is a perfectly even split.")
+
+
+def lattices(ckpts: dict[str, Checkpoint]) -> None:
+    """What each decoder draws on an n x n lattice over the prior's range."""
+    st.subheader("What each decoder draws over the prior's range")
+    n = st.slider("Lattice size (n x n)", 6, 20, 12, key="cmp_lattice")
+    box = build_prior(next(iter(ckpts.values())).model.config.prior).bounds()
+    for family, col in zip(compare.FAMILIES, st.columns(len(compare.FAMILIES), gap="medium"),
+                           strict=True):
+        if family not in ckpts:
+            continue
+        images = explore.decode_lattice(ckpts[family].model, box, n)
+        col.image(to_png_bytes(tile(images, cols=n, pad=0), scale=1), width="stretch",
+                  caption=f"{compare.FAMILIES[family]}: z over x, y in "
+                          f"{box[0]:.1f}..{box[1]:.1f}")
+    st.caption("Where a model's codes leave gaps, its decoder was never trained: lattice cells "
+               "there tend to be blurry or in-between digits.")
