@@ -21,61 +21,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from aae_core.errors import AAEError, ConfigError, WriteError
+from aae_core.settings import RUN_SETTINGS, SETTING_NAMES, as_flags, complete, configs_from
+from aae_core.settings import default_help as _default
+from aae_core.settings import flag as setting_flag
 from aae_core.words import with_article
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # a write failure or an internal error
 MAX_PATH_BYTES, MAX_PATH_PART_BYTES = 4000, 255
-
-
-def _prior_spread(spec):
-    """The value of the PriorSpec field that --prior-std sets for this prior (the prior's
-    class names it: std, or a mixture's radial_std)."""
-    from aae_core.priors import PRIORS
-
-    return getattr(spec, PRIORS[spec.name].spread_field)
-
-
-#: `train` flags that make up the experiment: a resumed run takes them from its checkpoint.
-#: Flag -> how to read it from (ModelConfig, TrainConfig). A new run's defaults are read the
-#: same way from the configs' own defaults (`run_defaults`): they live in aae_core.config.
-RUN_SETTINGS = {
-    "model": lambda m, t: m.model,
-    "prior": lambda m, t: m.prior.name,
-    "prior_std": lambda m, t: _prior_spread(m.prior),
-    "components": lambda m, t: m.prior.components,
-    "encoder": lambda m, t: m.encoder,
-    "latent_dim": lambda m, t: m.latent_dim,
-    "hidden": lambda m, t: m.hidden,
-    "disc_hidden": lambda m, t: m.disc_hidden,
-    "n_classes": lambda m, t: m.n_classes,
-    "lr": lambda m, t: m.lr,
-    "lr_adv": lambda m, t: m.lr_adv,
-    "beta1": lambda m, t: m.beta1,
-    "reg_weight": lambda m, t: m.reg_weight,
-    "generator_weight": lambda m, t: m.generator_weight,
-    "disc_noise": lambda m, t: m.disc_input_noise,
-    "input_noise": lambda m, t: m.encoder_input_noise,
-    "dataset": lambda m, t: t.dataset,
-    "batch_size": lambda m, t: t.batch_size,
-    "labels": lambda m, t: t.labels,
-    "seed": lambda m, t: t.seed,
-}
-
-
-def run_defaults(model: str | None = None, latent_dim: int | None = None) -> dict:
-    """The flags of a new `train` run left unset: ModelConfig's and TrainConfig's defaults
-    (prior_std: None, the chosen prior's own spread), then the model's preferred_settings
-    for that latent size (e.g. the 2-D AAE's rates, measured in RESULTS.md). Includes
-    "epochs"."""
-    from aae_core.config import ModelConfig, TrainConfig
-    from aae_core.models import MODELS
-
-    m, t = ModelConfig(), TrainConfig()
-    out = {dest: read(m, t) for dest, read in RUN_SETTINGS.items()}
-    out |= {"prior_std": None, "epochs": t.epochs}
-    out["model"] = model or out["model"]
-    return out | MODELS[out["model"]].preferred_settings(latent_dim or out["latent_dim"])
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,44 +48,12 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from aae_core.models import MODELS
-    from aae_core.nets import ENCODER_KINDS
-    from aae_core.priors import PRIOR_NAMES
-
     p = _Parser(prog="python -m aae_core", description="Adversarial autoencoders on a CPU.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="models, priors, datasets and checkpoints")
 
     t = sub.add_parser("train", help="train a model and save a checkpoint folder")
-    t.add_argument("--model", choices=list(MODELS), help="default aae")
-    t.add_argument("--prior", choices=list(PRIOR_NAMES), help="default gaussian")
-    t.add_argument("--prior-std", type=float, default=None,
-                   help="gaussian std (default 1); mixture radial std (default 0.3)")
-    t.add_argument("--components", type=int, help="mixture/swiss-roll parts (default 10)")
-    t.add_argument("--encoder", choices=list(ENCODER_KINDS), help="default deterministic")
-    t.add_argument("--dataset",
-                   help="mnist, mnist-10k, fashion-mnist, synthetic-digits (default) or a "
-                        "folder of IDX")
-    t.add_argument("--latent-dim", type=int, help="default 2")
-    t.add_argument("--hidden", type=_sizes, help="e.g. 1000,1000 (default 256,256)")
-    t.add_argument("--disc-hidden", type=_sizes, help="default 256,256")
-    t.add_argument("--n-classes", type=int, help="labels, clusters or heads (default 10)")
-    t.add_argument("--epochs", type=int, default=None,
-                   help="default 10 (a 2-D aae: 24); with --resume: the total to reach")
-    t.add_argument("--batch-size", type=int, help="default 100 (a 2-D aae: 50)")
-    t.add_argument("--labels", type=int, help="-1 all (default), 0 none, N labelled")
-    t.add_argument("--lr", type=float, help="default 1e-3")
-    t.add_argument("--lr-adv", type=float, help="default 1e-3")
-    t.add_argument("--beta1", type=float, help="default 0.5")
-    t.add_argument("--reg-weight", type=float, help="WAE lambda / VAE beta (default 1)")
-    t.add_argument("--generator-weight", type=float,
-                   help="aae models: 0 gives the generator phase its own Adam at --lr-adv (the "
-                        "paper's form); w > 0 steps the autoencoder's Adam on w x its loss "
-                        "(default 0; a 2-D aae: 1)")
-    t.add_argument("--disc-noise", type=float, help="noise std on D's input (default 0)")
-    t.add_argument("--input-noise", type=float,
-                   help="noise std on the encoder's input (semi-supervised family; default 0)")
-    t.add_argument("--seed", type=int, help="default 0")
+    _add_setting_flags(t)
     t.add_argument("--device", default=None, help="auto (default), cpu, cuda or mps")
     t.add_argument("--out", required=True, help="a new checkpoint folder to write")
     t.add_argument("--overwrite", default=None, metavar="PATH",
@@ -146,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cuda-graph", choices=["auto", "on", "off"], default=None,
                    help="capture the training step in a CUDA graph: auto (default: on CUDA; "
                         "$AAE_CUDA_GRAPH), on, off")
+
+    d = sub.add_parser("settings", help="the settings a new `train` run gets: its flags, the "
+                                        "model's defaults filled in")
+    _add_setting_flags(d)
+    d.add_argument("--show", type=_names, default=SETTING_NAMES, metavar="NAME,...",
+                   help="print only these settings, e.g. epochs,batch_size (default: all)")
 
     e = sub.add_parser("eval", help="held-out metrics of a checkpoint")
     e.add_argument("checkpoint")
@@ -164,20 +91,67 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _model_config(args):
-    from aae_core.config import ModelConfig
-    from aae_core.priors import PRIORS, PriorSpec
+def _add_setting_flags(p: argparse.ArgumentParser) -> None:
+    """The run settings' flags (aae_core.settings; unset: the model's defaults there)."""
+    from aae_core.models import MODELS
+    from aae_core.nets import ENCODER_KINDS
+    from aae_core.priors import PRIOR_NAMES
 
-    std = args.prior_std  # RUN_SETTINGS defaults are filled in by now
-    spec = PriorSpec(name=args.prior, dim=args.latent_dim, components=args.components)
-    if std is not None:
-        spec = replace(spec, **{PRIORS[args.prior].spread_field: std})
-    return ModelConfig(model=args.model, prior=spec, encoder=args.encoder, hidden=args.hidden,
-                       disc_hidden=args.disc_hidden, n_classes=args.n_classes, lr=args.lr,
-                       lr_adv=args.lr_adv, beta1=args.beta1, reg_weight=args.reg_weight,
-                       generator_weight=args.generator_weight,
-                       disc_input_noise=args.disc_noise,
-                       encoder_input_noise=args.input_noise)
+    p.add_argument("--model", choices=list(MODELS), help=_default("model"))
+    p.add_argument("--prior", choices=list(PRIOR_NAMES), help=_default("prior"))
+    p.add_argument("--prior-std", type=float, default=None,
+                   help="gaussian std (default 1); mixture radial std (default 0.3)")
+    p.add_argument("--components", type=int,
+                   help=f"mixture/swiss-roll parts ({_default('components')})")
+    p.add_argument("--encoder", choices=list(ENCODER_KINDS), help=_default("encoder"))
+    p.add_argument("--dataset",
+                   help="mnist, mnist-10k, fashion-mnist, synthetic-digits or a folder of "
+                        f"IDX ({_default('dataset')})")
+    p.add_argument("--latent-dim", type=int, help=_default("latent_dim"))
+    p.add_argument("--hidden", type=_sizes, help=f"e.g. 1000,1000 ({_default('hidden')})")
+    p.add_argument("--disc-hidden", type=_sizes, help=_default("disc_hidden"))
+    p.add_argument("--n-classes", type=int,
+                   help=f"labels, clusters or heads ({_default('n_classes')})")
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"{_default('epochs')}; with --resume: the total to reach")
+    p.add_argument("--batch-size", type=int, help=_default("batch_size"))
+    p.add_argument("--labels", type=int,
+                   help=f"-1 all, 0 none, N labelled ({_default('labels')})")
+    p.add_argument("--lr", type=float, help=_default("lr"))
+    p.add_argument("--lr-adv", type=float, help=_default("lr_adv"))
+    p.add_argument("--beta1", type=float, help=_default("beta1"))
+    p.add_argument("--reg-weight", type=float,
+                   help=f"WAE lambda / VAE beta ({_default('reg_weight')})")
+    p.add_argument("--generator-weight", type=float,
+                   help="aae models: 0 gives the generator phase its own Adam at --lr-adv (the "
+                        "paper's form); w > 0 steps the autoencoder's Adam on w x its loss "
+                        f"({_default('generator_weight')})")
+    p.add_argument("--disc-noise", type=float,
+                   help=f"noise std on D's input ({_default('disc_noise')})")
+    p.add_argument("--input-noise", type=float,
+                   help="noise std on the encoder's input (semi-supervised family; "
+                        f"{_default('input_noise')})")
+    p.add_argument("--seed", type=int, help=_default("seed"))
+
+
+def _given_settings(args) -> dict:
+    return {name: getattr(args, name) for name in SETTING_NAMES}
+
+
+def _names(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip().replace("-", "_") for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in SETTING_NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown setting(s) {text!r}; choose from "
+                                         f"{', '.join(SETTING_NAMES)}")
+    return names
+
+
+def cmd_settings(args) -> int:
+    """Print the flags of a new run's settings (those in --show), defaults filled in."""
+    settings = complete(_given_settings(args))
+    print(shlex.join(as_flags({name: settings[name] for name in args.show})))
+    return 0
 
 
 def cmd_list(args) -> int:
@@ -233,27 +207,26 @@ def cmd_train(args, argv) -> int:
         return 130
     finally:
         bar.close()
-    print(f"{progress.state}: {progress.epoch} epochs, {progress.step} steps, "
-          f"{progress.elapsed_s:.1f} s, {progress.images_per_s:.0f} images/s -> {args.out}")
-    for key, value in progress.metrics.items():
-        if isinstance(value, float):
-            print(f"  {key:<22} {value:.4f}")
+    print(progress.summary(args.out))
     return 0
 
 
 def _new_settings(args):
-    """(ModelConfig, TrainConfig) of a new run: the flags given, defaults for the rest."""
-    from aae_core.config import TrainConfig
+    """(ModelConfig, TrainConfig) of a new run: the flags given, defaults for the rest
+    (aae_core.settings)."""
+    if args.seed is not None:
+        _check_seed(args.seed)
+    return configs_from(_given_settings(args), device=args.device or "auto")
 
-    defaults = run_defaults(args.model, args.latent_dim)
-    for dest in (*RUN_SETTINGS, "epochs"):
-        if getattr(args, dest) is None:
-            setattr(args, dest, defaults[dest])
-    _check_seed(args.seed)
-    train = TrainConfig(dataset=args.dataset, epochs=args.epochs,
-                        batch_size=args.batch_size, labels=args.labels, seed=args.seed,
-                        device=args.device or "auto")
-    return _model_config(args), train
+
+def train_configs(argv: list[str]):
+    """The (ModelConfig, TrainConfig) that `python -m aae_core <argv>` (a `train` command)
+    trains, without training: (None, TrainConfig) for --resume. Bad input: ConfigError,
+    or SystemExit(2) from the parser."""
+    args = build_parser().parse_args(list(argv))
+    if args.command != "train":
+        raise ConfigError(f"not a train command: {shlex.join(argv)}")
+    return _resumed_settings(args) if args.resume else _new_settings(args)
 
 
 def _resumed_settings(args):
@@ -268,7 +241,7 @@ def _resumed_settings(args):
     for dest, read in RUN_SETTINGS.items():
         given, kept = getattr(args, dest), read(model_cfg, saved)
         if given is not None and not _same_setting(given, kept):
-            flag = "--" + dest.replace("_", "-")
+            flag = setting_flag(dest)
             raise ConfigError(f"{flag} {_shown(given)} conflicts with the checkpoint's "
                               f"{_shown(kept)}: a resumed run keeps its settings (drop {flag}, "
                               f"or train a new model)")
@@ -516,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_train(args, argv)
         if args.command == "eval":
             return cmd_eval(args)
+        if args.command == "settings":
+            return cmd_settings(args)
         return cmd_sample(args)
     except WriteError as exc:
         sys.stderr.write(f"error: {exc}\n")

@@ -72,6 +72,21 @@ def _positive_float(name: str, value, *, upper: float = math.inf, allow_zero=Fal
                           f"got {shown(value)}")
 
 
+MAX_LEARNING_RATE = 1.0
+
+
+def check_learning_rate(name: str, value, text=None) -> float:
+    """The one learning-rate check: a finite number > 0 and <= 1 (`text`: what the user
+    typed, shown in the message instead of the parsed value)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.isfinite(value) and 0 < value <= MAX_LEARNING_RATE
+    if not ok:
+        got = repr(text) if text is not None else shown(value)
+        raise ConfigError(f"{name} must be a finite number > 0 and <= {MAX_LEARNING_RATE:g}, "
+                          f"got {got}")
+    return value
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     model: str = "aae"
@@ -112,7 +127,7 @@ class ModelConfig:
             kinds = ", ".join(ENCODER_KINDS)
             raise ConfigError(f"unknown encoder {shown(self.encoder)}; choose {kinds}")
         for name in ("lr", "lr_adv"):
-            _positive_float(name, getattr(self, name), upper=1.0)
+            check_learning_rate(name, getattr(self, name))
         if isinstance(self.beta1, bool) or not (isinstance(self.beta1, (int, float))
                                                  and 0 <= self.beta1 < 1):
             raise ConfigError(f"beta1 must be in [0, 1), got {shown(self.beta1)}")

@@ -508,6 +508,7 @@ def train_runs(runs: list[Run], dataset: str, *, seeds=(0,), retrain: bool = Fal
     a local Ray with `jobs` CPUs is started. Each finished run's checkpoint comes back as
     bytes and is written to its folder at once, so an interrupted sweep resumes where it
     stopped. Returns {(run name, seed): checkpoint folder}."""
+    from aae_core.cli import train_configs
     from aae_core.store.checkpoints import write_checkpoint_files
     from aae_core.training import remote
 
@@ -519,15 +520,18 @@ def train_runs(runs: list[Run], dataset: str, *, seeds=(0,), retrain: bool = Fal
             argv = run.argv(dataset, out, epochs, seed)
             if not retrain and _reusable(argv, out):
                 print(f"  {out.name}: reusing {out}", flush=True)
-            else:
-                todo[run.name, seed] = (argv, out)
+            else:  # the command's settings, resolved here as the command line resolves them
+                model_cfg, train_cfg = train_configs(argv)
+                todo[run.name, seed] = (remote.TrainJob(
+                    model_cfg, train_cfg, card={"command": _command(argv)},
+                    shown_as=argv[argv.index("--out") + 1]), out)
     if not todo:
         return folders
     remote.connect(ray_address or os.environ.get("RAY_ADDRESS"), num_cpus=max(1, jobs))
     pending = {}
-    for key, (argv, out) in todo.items():
-        print(f"  {out.name}: submitted ({argv[argv.index('--epochs') + 1]} epochs)", flush=True)
-        pending[remote.submit_training(argv, argv[-1])] = key
+    for key, (job, out) in todo.items():
+        print(f"  {out.name}: submitted ({job.train.epochs} epochs)", flush=True)
+        pending[remote.submit_training(job)] = key
     _collect(pending, todo, write_checkpoint_files)
     return folders
 
@@ -539,16 +543,15 @@ def _collect(pending: dict, todo: dict, write_checkpoint_files) -> None:
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
         key = pending.pop(ready[0])
-        argv, out = todo[key]
-        status, log_text, files = ray.get(ready[0])
+        _, out = todo[key]
+        result = ray.get(ready[0])
         log = out.with_suffix(".log")
         log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(log_text)
-        if status != 0 or not files:
-            raise SystemExit(f"{out.name} failed (exit {status}); see {log}")
-        write_checkpoint_files(out, files)
-        summary = [line for line in log_text.splitlines() if " epochs, " in line]
-        print(f"  {out.name}: {summary[-1] if summary else 'done'}", flush=True)
+        log.write_text(result.report + "\n")
+        if not result.ok or not result.files:
+            raise SystemExit(f"{out.name} failed: {result.report.splitlines()[0]}; see {log}")
+        write_checkpoint_files(out, result.files)
+        print(f"  {out.name}: {result.report.splitlines()[0]}", flush=True)
 
 
 def _pick_runs(runs: list[Run], only) -> list[Run]:

@@ -46,7 +46,7 @@ from aae_core.models import MODELS, Batch, build_model
 from aae_core.priors import PriorSpec
 from aae_core.store.checkpoints import load_checkpoint
 from aae_core.training.step import WARMUP_STEPS, LossMeter, make_step_runner
-from aae_core.training.train import Controls, TrainingRun, make_trainer
+from aae_core.training.train import Controls, RunState, TrainingRun, make_trainer
 from bench.args import DEVICE, Names, Pairs, Whole, Wholes, parser, run_script
 
 TARGET = 1.5  # a model's step may take this much longer than the reference, per 3 phases
@@ -175,7 +175,7 @@ def background_run(model: str, out: Path, data, args) -> str:
     try:
         wait_for(lambda: run.progress().step >= 10, "10 steps")
         run.pause()
-        wait_for(lambda: run.progress().state == "paused", "the pause")
+        wait_for(lambda: run.progress().state == RunState.PAUSED, "the pause")
         held = run.progress().step
         time.sleep(0.5)
         require(run.progress().step == held, "steps moved while paused")
@@ -184,7 +184,7 @@ def background_run(model: str, out: Path, data, args) -> str:
     finally:
         p = run.stop(timeout=120)
     require(run.error is None, f"the run failed: {run.error}")
-    require(p.state == "stopped", f"the run ended {p.state}: {p.message}")
+    require(p.state == RunState.STOPPED, f"the run ended {p.state}: {p.message}")
     require(load_checkpoint(out, device="cpu").card["steps"] == p.step, "the stop's checkpoint")
     return f"{p.step} steps"
 

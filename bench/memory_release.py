@@ -1,6 +1,6 @@
 """The server's memory (RSS) before a Train-page run, during it, and after Stop.
 
-A big model trains through ui.run_registry (the Train page's path, in this process, as in
+A big model trains through the run service (the Train page's path, in this process, as in
 the Streamlit server); the process's resident memory is read from /proc/self/status:
 
     before   the process with the data set loaded, no run
@@ -51,13 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from aae_core.data import load_dataset
-    from ui.run_registry import RunRegistry
+    from aae_core.training.runs import RunService
 
     torch.set_num_threads(1)
     load_dataset("synthetic-digits")
     gc.collect()
     before = rss_mb()
-    registry = RunRegistry(max_runs=1, threads=1)
+    registry = RunService(max_runs=1, threads=1)
     run = registry.start("bench", cfg, TrainConfig(epochs=50, batch_size=100), "big")
     n_params = sum(p.numel() for p in run.trainer.model.parameters())
     deadline = time.time() + args.train_s

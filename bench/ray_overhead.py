@@ -30,7 +30,7 @@ import torch
 from aae_core.cli import main as cli_main
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.training import remote
-from aae_core.training.train import TrainingRun, make_trainer
+from aae_core.training.train import RunState, TrainingRun, make_trainer
 from bench import experiments
 from bench.args import Whole, parser, run_script
 
@@ -73,7 +73,7 @@ def one_run(trainer) -> tuple[float, float]:
     run.thread.join()
     wall = time.perf_counter() - t0
     p = run.progress()
-    if p.state != "finished":
+    if p.state != RunState.FINISHED:
         raise SystemExit(f"the run ended {p.state}: {p.message}")
     return p.images_per_s, p.step * trainer.train_cfg.batch_size / wall
 

@@ -4,7 +4,7 @@
      cli      Trainer.run() in the main thread, torch's default threads (what
               `python -m aae_core train` does);
      cli-1t   the same with torch.set_num_threads(1);
-     app      a ServerRun from ui.run_registry (the Train page's path): a background
+     app      a ServerRun of the run service (the Train page's path): a background
               thread that sets torch to --app-threads threads (default 1, as the app).
    Each figure is the trainer's own images/s over the whole run (steps x batch / wall time,
    per-epoch checkpoints included), median of --repeats runs, interleaved.
@@ -40,7 +40,7 @@ import torch
 
 from aae_core.config import APP_HIDDEN, ModelConfig, TrainConfig
 from aae_core.data import load_dataset
-from aae_core.training.train import make_trainer
+from aae_core.training.train import RunState, make_trainer
 from bench.args import MAX_THREADS, Whole, parser, run_script
 from bench.browser import REPO_ROOT
 
@@ -66,14 +66,14 @@ def run_cli(epochs: int, out: Path, threads: int | None) -> float:
 
 
 def run_app(epochs: int, name: str) -> float:
-    from ui.run_registry import RunRegistry
+    from aae_core.training.runs import RunService
 
-    registry = RunRegistry(max_runs=1)
+    registry = RunService(max_runs=1)
     model_cfg, train_cfg = configs(epochs)
     run = registry.start("bench", model_cfg, train_cfg, name)
     run.thread.join()
     p = run.progress()
-    assert p.state == "finished", p.message
+    assert p.state == RunState.FINISHED, p.message
     return p.images_per_s
 
 
@@ -103,11 +103,11 @@ def _stop_seconds(out: Path, pause_first: bool) -> float:
     _wait(lambda: run.progress().step >= 3)
     if pause_first:
         run.pause()
-        _wait(lambda: run.progress().state == "paused")
+        _wait(lambda: run.progress().state == RunState.PAUSED)
     t0 = time.perf_counter()
     p = run.stop(timeout=60)
     seconds = time.perf_counter() - t0
-    assert p.state == "stopped" and not run.alive, p.message
+    assert p.state == RunState.STOPPED and not run.alive, p.message
     return seconds
 
 
@@ -156,11 +156,11 @@ def prepare_model(runs: Path) -> None:
 
 
 def in_process(reruns: int) -> None:
-    from ui.run_registry import RunRegistry
+    from aae_core.training.runs import RunService
 
     print(f"\n2a. Explore page, in-process AppTest full rerun ({reruns} reruns each)")
     idle = _explore_apptest(reruns)
-    registry = RunRegistry(max_runs=1)
+    registry = RunService(max_runs=1)
     model_cfg, train_cfg = configs(1000)
     run = registry.start("bench", model_cfg, train_cfg, "zz-active")
     try:
@@ -303,7 +303,7 @@ def build_parser():
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    os.environ["AAE_TRAIN_THREADS"] = str(args.app_threads)  # read by RunRegistry, here and
+    os.environ["AAE_TRAIN_THREADS"] = str(args.app_threads)  # read by RunService, here and
     print(f"app worker: {args.app_threads} torch thread(s)")  # in the server it starts
     print(f"torch {torch.__version__}, {os.cpu_count()} cores, load average "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")

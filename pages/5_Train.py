@@ -1,7 +1,7 @@
 """Train: your own model in a background thread, with live progress, pause, stop and resume.
 
 A run belongs to the server, not to this tab: closing the tab does not stop it; it
-finishes and saves (see ui/run_registry.py for the whole policy).
+finishes and saves (see aae_core/training/runs.py for the whole policy).
 """
 
 import streamlit as st
@@ -19,13 +19,16 @@ st.caption("Runs train in the background on this server. Closing the tab does no
 
 owner = views.owner_token()
 with st.sidebar:
-    new, further = st.tabs(["New model", "Train further"])
+    new, further, saved = st.tabs(["New model", "Train further", "Saved runs"])
     with new:
         views.new_run_form(owner)
     with further:
         views.further_form(owner)
+    with saved:
+        views.saved_runs_form()
 
 views.show_flash()
+views.cluster_status()
 run = views.watch_picker(owner, views.watched_run(owner))
 if run is None:
     st.info("No runs yet. Choose the settings in the sidebar (on a phone, open it with » at "

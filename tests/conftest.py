@@ -129,9 +129,9 @@ def runs(tmp_path, monkeypatch):
 
 @pytest.fixture
 def registry(runs):
-    """A fresh run registry (at most 2 active runs); every run is stopped afterwards."""
-    from ui.run_registry import RunRegistry
+    """A fresh run service (at most 2 active runs); every run is stopped afterwards."""
+    from aae_core.training.runs import RunService
 
-    reg = RunRegistry(max_runs=2)
+    reg = RunService(max_runs=2)
     yield reg
     reg.stop_all(timeout=10)

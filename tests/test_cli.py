@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from aae_core.cli import main, run_defaults
+from aae_core.cli import main
 from aae_core.data import DATASET_NAMES
 from aae_core.models import MODELS
 from aae_core.priors import PRIOR_NAMES
+from aae_core.settings import run_defaults
 from aae_core.store.checkpoints import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 import aae_core.store.checkpoints as checkpoints
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import synthetic_digits
-from aae_core.training.train import TrainingRun, make_trainer
+from aae_core.training.train import RunState, TrainingRun, make_trainer
 from tests.conftest import ROOT
 
 SHIPPED = ROOT / "checkpoints" / "aae-gaussian"
@@ -40,7 +40,7 @@ def test_a_full_disk_fails_the_run_clearly_and_leaves_no_debris(tmp_path, monkey
     run.thread.join(60)
     assert not run.alive
     progress = run.progress()
-    assert progress.state == "failed"
+    assert progress.state == RunState.FAILED
     assert "No space left on device" in progress.message
     assert str(out) in progress.message and "cannot write the checkpoint" in progress.message
     assert "Traceback" not in progress.message and "OSError" not in progress.message
@@ -56,14 +56,14 @@ def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     first = TrainingRun(make_trainer(cfg, TrainConfig(epochs=1, batch_size=50),
                                      out_dir=out, dataset=data)).start()
     first.thread.join(60)
-    assert first.progress().state == "finished"
+    assert first.progress().state == RunState.FINISHED
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     monkeypatch.setattr(checkpoints, "save_file", enospc_after(1))
     run = TrainingRun(make_trainer(cfg, TrainConfig(epochs=2, batch_size=50),
                                    out_dir=out, dataset=data)).start()
     run.thread.join(60)
-    assert run.progress().state == "failed"
+    assert run.progress().state == RunState.FAILED
     assert "No space left on device" in run.progress().message
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in out.parent.iterdir()] == ["tiny"]

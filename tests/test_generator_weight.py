@@ -11,11 +11,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aae_core.cli import run_defaults
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.errors import ConfigError
 from aae_core.models import MODELS, Batch, build_model
 from aae_core.priors import PriorSpec
+from aae_core.settings import run_defaults
 from aae_core.store.checkpoints import load_checkpoint, save_checkpoint
 from ui.train_settings import build_configs
 

@@ -27,9 +27,8 @@ ROOMS = set(ALLOWED) - {"base"}
 #: The command line is the entry point: it may reach into every room, and only
 #: `python -m aae_core` (aae_core/__main__.py) imports it ...
 ENTRY_POINTS = {"aae_core.cli", "aae_core.__main__"}
-#: ... except these arrows that exist today, to be removed: a sweep task runs the CLI's
-#: main in-process instead of calling the trainer with typed settings.
-KNOWN_EXCEPTIONS = {("aae_core.training.remote", "aae_core.cli")}
+#: ... and nothing else (a sweep task calls the trainer with typed settings, not the CLI).
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:

@@ -15,10 +15,10 @@ from streamlit.testing.v1 import AppTest
 
 from aae_core.store.checkpoints import load_checkpoint
 from aae_core.training import remote
+from aae_core.training.runs import RunService
 from bench import experiments
 from tests.helpers import fill, poll, press, progress_text
 from ui import train_views
-from ui.run_registry import RunRegistry
 
 pytestmark = pytest.mark.slow
 
@@ -37,8 +37,8 @@ def ray_address():
 def cluster_registry(ray_address, runs, monkeypatch):
     """The Train page's registry, sending its runs to the module's Ray."""
     monkeypatch.setenv(remote.ADDRESS_ENV, ray_address)
-    reg = RunRegistry(max_runs=2)
-    monkeypatch.setattr(train_views, "REGISTRY", reg)
+    reg = RunService(max_runs=2)
+    monkeypatch.setattr(train_views, "SERVICE", reg)
     yield reg
     reg.stop_all(timeout=30)
 

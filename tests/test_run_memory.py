@@ -8,7 +8,7 @@ import numpy as np
 
 from aae_core.analysis.explore import view_bounds
 from aae_core.store.checkpoints import load_checkpoint
-from aae_core.training.train import Controls
+from aae_core.training.train import Controls, RunState
 from tests.conftest import TINY, train_config, wait_for
 
 
@@ -23,7 +23,7 @@ def test_a_finished_run_releases_its_model_and_keeps_its_progress(registry, runs
     run = registry.start("alice", TINY, train_config(epochs=1), "done", dataset=data)
     run.thread.join(60)
     progress = run.progress()
-    assert progress.state == "finished" and released(run)
+    assert progress.state == RunState.FINISHED and released(run)
     assert progress.history and progress.codes is not None and progress.samples is not None
     # what the page still draws for a finished run: the live map's box from the prior
     box = view_bounds(run.trainer.model, progress.codes)
@@ -39,5 +39,5 @@ def test_a_stopped_run_releases_its_model_too(registry, runs, data):
     wait_for(lambda: run.progress().step >= 2, "a few steps")
     registry.stop("bob", "stopped", timeout=60)
     run.thread.join(60)
-    assert run.progress().state == "stopped" and released(run)
+    assert run.progress().state == RunState.STOPPED and released(run)
     assert load_checkpoint(runs / "stopped").card["steps"] >= 2

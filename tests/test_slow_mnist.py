@@ -12,12 +12,12 @@ import time
 import pytest
 
 from aae_core.analysis.evaluate import evaluate, prior_match
-from aae_core.cli import run_defaults
 from aae_core.config import APP_HIDDEN, ModelConfig, TrainConfig
 from aae_core.data import load_dataset
 from aae_core.inference import batched
 from aae_core.priors import PriorSpec
-from aae_core.training.train import make_trainer
+from aae_core.settings import run_defaults
+from aae_core.training.train import RunState, make_trainer
 from tests.conftest import requires_mnist_10k
 
 # What a user gets from `python -m aae_core train` with no flags beyond the data (the 2-D
@@ -60,7 +60,7 @@ def test_a_2d_aae_on_mnist_separates_digits_and_fills_the_prior():
         f"BCE {metrics['recon_bce']:.1f}"
     )
     print("\n" + summary)
-    assert progress.state == "finished", summary
+    assert progress.state == RunState.FINISHED, summary
     assert metrics["knn_accuracy"] >= KNN_MIN, summary
     assert ratio < MMD_RATIO_MAX, summary
     assert metrics["holes"] <= HOLES_MAX, summary

@@ -23,7 +23,7 @@ from aae_core.models import MODELS, Batch, build_model
 from aae_core.priors import PriorSpec
 from aae_core.training import step as step_module
 from aae_core.training.step import EagerStep, GraphedStep, LossMeter, make_step_runner, wants_graph
-from aae_core.training.train import make_trainer
+from aae_core.training.train import RunState, make_trainer
 
 N_TRAIN, BATCH_SIZE, LOG_EVERY = 240, 20, 4  # 12 steps, a log every 4
 HOST_READS = ("item", "tolist", "cpu", "numpy", "__bool__", "__float__", "__int__",
@@ -108,7 +108,7 @@ def test_no_host_read_between_log_points(data, monkeypatch, name, prior):
     progress = trainer.run()
     spy.armed = False
 
-    assert progress.state == "finished"
+    assert progress.state == RunState.FINISHED
     assert len(steps) == N_TRAIN // BATCH_SIZE == 12
     assert spy.violations == []
     assert len(reads) == 12 // LOG_EVERY  # the losses are read at log points only
@@ -130,7 +130,7 @@ def test_a_divergence_between_log_points_is_caught_at_the_next_with_its_step(dat
     with pytest.raises(DivergenceError, match="diverged at step 6: g_loss became NaN"):
         trainer.run()
     assert len(calls) == 8  # noticed at the log point after it (steps 5..8), no later
-    assert trainer.progress.state == "diverged"
+    assert trainer.progress.state == RunState.DIVERGED
 
 
 def test_a_stop_right_after_an_unread_nan_saves_no_nan_weights(data, monkeypatch, tmp_path):

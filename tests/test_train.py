@@ -13,7 +13,7 @@ from aae_core.errors import ConfigError, DivergenceError
 from aae_core.models import MODELS
 from aae_core.priors import PriorSpec
 from aae_core.store.checkpoints import load_checkpoint, optimizer_tensors
-from aae_core.training.train import TrainingRun, make_trainer
+from aae_core.training.train import RunState, TrainingRun, make_trainer
 from tests.conftest import BATCH_SIZE, N_TEST, N_TRAIN, TINY, train_config, wait_for
 
 
@@ -46,7 +46,7 @@ def test_a_run_reports_progress_and_saves_a_checkpoint(data, tmp_path):
     seen = []
     trainer = trainer_for(data, tmp_path / "run", epochs=2, on_progress=seen.append)
     p = trainer.run()
-    assert (p.state, p.epoch, p.epochs) == ("finished", 2, 2)
+    assert (p.state, p.epoch, p.epochs) == (RunState.FINISHED, 2, 2)
     assert p.step == p.total_steps == 2 * N_TRAIN // BATCH_SIZE
     assert {"recon_loss", "d_loss", "g_loss"} <= set(p.history)
     assert all(len(v) == len(p.history_steps) for v in p.history.values())
@@ -69,7 +69,7 @@ def one_prior_each():
 def test_every_model_trains_end_to_end(data, tmp_path, name, prior):
     cfg = ModelConfig(model=name, prior=PriorSpec(name=prior), hidden=(32,), disc_hidden=(16,))
     p = trainer_for(data, tmp_path / "run", model_cfg=cfg, batch_size=100).run()
-    assert p.state == "finished"
+    assert p.state == RunState.FINISHED
     metrics = load_checkpoint(p.checkpoint).card["metrics"]
     assert math.isfinite(metrics["recon_bce"]) and math.isfinite(metrics["prior_mmd"])
 
@@ -104,7 +104,7 @@ def test_resume_continues_the_epochs_with_the_saved_optimizer(data, tmp_path):
     assert state.keys() == expected.keys() and all(torch.equal(state[k], expected[k])
                                                    for k in state)
     p = resumed.run()
-    assert (p.state, p.epoch, p.total_steps) == ("finished", 3, 2 * N_TRAIN // BATCH_SIZE)
+    assert (p.state, p.epoch, p.total_steps) == (RunState.FINISHED, 3, 2 * N_TRAIN // BATCH_SIZE)
     card = load_checkpoint(path).card
     assert card["epochs"] == 3
     assert card["wall_time_s"] >= saved.card["wall_time_s"]
@@ -134,7 +134,7 @@ def test_stop_ends_the_run_where_it_is_and_saves_without_evaluating(data, tmp_pa
     p = run.stop(timeout=60)  # the timeout only guards against a hung test
     assert controls.released.is_set() and not run.alive and run.error is None
     assert evaluated == []
-    assert (p.state, p.epoch, p.step) == ("stopped", 0, 2)
+    assert (p.state, p.epoch, p.step) == (RunState.STOPPED, 0, 2)
     ckpt = load_checkpoint(p.checkpoint)
     assert (ckpt.card["epochs"], ckpt.card["steps"]) == (0, 2)
     assert all(torch.equal(v, trainer.model.state_dict()[k])
@@ -160,7 +160,7 @@ def test_a_stop_between_log_points_saves_every_step_done(data, tmp_path, observe
 
     trainer.model.train_step = step_then_stop_at_three
     p = trainer.run()  # in this thread: the stop comes from inside the third step
-    assert (p.state, p.step) == ("stopped", 3)
+    assert (p.state, p.step) == (RunState.STOPPED, 3)
     ckpt = load_checkpoint(p.checkpoint)
     assert ckpt.card["steps"] == 3
 
@@ -177,7 +177,7 @@ def test_pause_holds_the_step_count_and_resume_continues(data, observed_controls
         run.pause()
         wait_for(controls.held.is_set, "the worker to reach the pause point")
         paused = run.progress()
-        assert paused.state == "paused" and run.alive
+        assert paused.state == RunState.PAUSED and run.alive
         assert paused.images_per_s == 0  # no speed while paused
         assert paused.step == len(steps_done)  # the steps since the last log are counted
         held = paused.step
@@ -185,9 +185,9 @@ def test_pause_holds_the_step_count_and_resume_continues(data, observed_controls
         assert run.progress().step == held
         run.resume()
         wait_for(lambda: run.progress().step > held, "steps after resume")
-        assert run.progress().state == "running"
+        assert run.progress().state == RunState.RUNNING
     finally:
-        assert run.stop().state == "stopped"
+        assert run.stop().state == RunState.STOPPED
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ def test_divergence_keeps_the_last_good_checkpoint(data, tmp_path, monkeypatch, 
     run = TrainingRun(trainer).start()
     run.thread.join(60)
     p = run.progress()
-    assert p.state == "diverged" and isinstance(run.error, DivergenceError)
+    assert p.state == RunState.DIVERGED and isinstance(run.error, DivergenceError)
     assert f"diverged at step {good_steps + 1}: d_loss became NaN" in p.message
     assert str(run.error) == p.message
     if epochs_saved is None:
@@ -228,7 +228,7 @@ def test_an_error_in_the_worker_reaches_the_user(data, monkeypatch):
     run = TrainingRun(trainer).start()
     run.thread.join(60)
     p = run.progress()
-    assert (p.state, p.message) == ("failed", "RuntimeError: boom")
+    assert (p.state, p.message) == (RunState.FAILED, "RuntimeError: boom")
     assert isinstance(run.error, RuntimeError) and str(run.error) == "boom"
 
 

@@ -19,7 +19,6 @@ from aae_core.models.aae import AAE
 from tests.helpers import fill, poll, press, progress_text
 from ui import loaders, train_views
 from ui.train_settings import (
-    DENOISE_STD,
     build_configs,
     uses_adversary,
     uses_encoder_choice,
@@ -32,7 +31,7 @@ PAGE = "pages/5_Train.py"
 @pytest.fixture
 def registry(registry, monkeypatch):
     """conftest's fresh registry, as the page's (the server's one is a process-wide global)."""
-    monkeypatch.setattr(train_views, "REGISTRY", registry)
+    monkeypatch.setattr(train_views, "SERVICE", registry)
     return registry
 
 
@@ -266,12 +265,24 @@ def test_settings_parse_and_route_per_model():
     assert model_cfg.encoder_input_noise == 0.0  # the WAE would refuse it
 
 
-def test_semi_supervised_runs_from_the_page_get_the_measured_denoising_default():
+def test_the_form_takes_each_models_own_defaults_and_its_input_noise(registry, runs):
+    """Switching the model fills the form with that model's command-line defaults; the
+    categorical-code models show their input noise (0 unless typed, as on the CLI)."""
+    at = open_page()
+    assert at.sidebar.number_input(key="tr_epochs").value == 24  # a 2-D aae's budget
+    at.selectbox(key="train_model").set_value("vae")
+    at.run()
+    assert (at.sidebar.number_input(key="tr_epochs").value,
+            at.sidebar.number_input(key="tr_batch").value) == (10, 100)
+    assert not [w for w in at.sidebar.text_input if w.key == "tr_input_noise"]
+    at.selectbox(key="train_model").set_value("aae-semi-supervised")
+    at.run()
+    assert at.sidebar.text_input(key="tr_input_noise").value == "0"
     model_cfg, _ = build_configs(model="aae-semi-supervised", prior="gaussian",
                                  encoder="deterministic", dataset="synthetic-digits",
                                  latent_dim=2, hidden="64", epochs=1, batch_size=50,
-                                 lr="1e-3", labels=100)
-    assert model_cfg.encoder_input_noise == DENOISE_STD > 0
+                                 lr="1e-3", input_noise="0.3", labels=100)
+    assert model_cfg.encoder_input_noise == 0.3
 
 
 def test_a_full_disk_shows_the_one_line_on_the_page(registry, runs, monkeypatch):
@@ -291,3 +302,55 @@ def test_a_full_disk_shows_the_one_line_on_the_page(registry, runs, monkeypatch)
     assert "cannot write the checkpoint to" in shown and "No space left on device" in shown
     assert "OSError" not in shown and "Traceback" not in shown
     assert not [x for x in at.expander if "Details" in str(x.label)]
+
+
+def test_an_unreachable_cluster_is_said_once_with_a_retry_button(registry, runs, monkeypatch):
+    """$AAE_RAY_ADDRESS at a port nothing listens on: the run fails in one line, the page
+    says why and offers a retry; nothing tries again by itself."""
+    import socket
+
+    from aae_core.training import remote
+
+    pytest.importorskip("ray")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv(remote.ADDRESS_ENV, address)
+    monkeypatch.setattr(remote, "_failed", {})
+    at = open_page()
+    fill(at, tr_epochs=1, tr_name="far")
+    press(at, "Start training")
+    poll(at, lambda t: t.startswith("Failed"), "the run to fail")
+    shown = [e.value for e in at.error]
+    assert shown == [f"Training failed: cannot reach the Ray cluster at {address}: "
+                     "Connection refused"]
+    warning = [w.value for w in at.warning]
+    assert warning and warning[0].startswith("Runs cannot start: cannot reach")
+    press(at, "Retry the cluster connection")
+    assert any(e.value.startswith("Still not connected: cannot reach") for e in at.error)
+    monkeypatch.setattr(remote, "connect", lambda address=None: address)  # the cluster is up
+    press(at, "Retry the cluster connection")
+    assert any(s.value.startswith("Connected to the Ray cluster at") for s in at.success)
+    assert not [w for w in at.warning if w.value.startswith("Runs cannot start")]
+
+
+def test_a_saved_run_is_deleted_from_the_page_only_after_a_tick(registry, runs, monkeypatch):
+    at = open_page()
+    fill(at, tr_epochs=1, tr_name="old")
+    press(at, "Start training")
+    poll(at, lambda t: t.startswith("Finished"), "the run to finish")
+    at.run()
+    assert at.sidebar.selectbox(key="td_pick").options == ["old"]
+    press(at, "Delete")
+    assert any("tick the box" in e.value for e in at.error) and (runs / "old").is_dir()
+    at.sidebar.checkbox(key="td_sure").check()
+    press(at, "Delete")
+    assert any(s.value.startswith("Deleted **runs/old**") for s in at.success)
+    assert not (runs / "old").exists()
+    monkeypatch.setenv("AAE_RUNS_QUOTA_MB", "1")
+    runs.joinpath("big.bin").write_bytes(b"x" * 2**21)  # someone's 2 MB: over the quota
+    fill(at, tr_epochs=1, tr_name="new")
+    press(at, "Start training")
+    shown = " ".join(e.value for e in at.error)
+    assert "Not started: the runs folder is full: 2.0 MB of its 1.0 MB quota" in shown
+    assert runs.joinpath("big.bin").stat().st_size == 2**21

@@ -32,6 +32,27 @@ def newest(at: AppTest) -> dict:
     return view_data(at)["packets"][-1]
 
 
+def test_without_a_free_training_place_the_page_says_so_plainly(monkeypatch, tmp_path):
+    """Watch sessions take their place from the run service's budget (runs included).
+    First in this module: the AppTests here share one session-scoped cache, so a session
+    built by a later test would be reused without a place."""
+    from aae_core.training.runs import RunService
+    from ui.watch import controls
+
+    full = RunService(max_runs=1)
+    held = full.take_place("another-tab")
+    monkeypatch.setattr(controls, "SERVICE", full)
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=120).run()
+        assert not at.exception, at.exception
+        assert [e.value for e in at.error] == [
+            "all 1 training place on this server are taken (0 runs training, 1 watched "
+            "live); a Watch it learn session needs one: try again when one ends"]
+        assert not [e for e in at.main if getattr(e, "type", "") == "bidi_component"]
+    finally:
+        held.release()
+
+
 def test_the_page_as_a_student_uses_it():
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception, at.exception
@@ -77,26 +98,27 @@ def test_the_page_as_a_student_uses_it():
 
 
 def test_switching_the_digits_at_the_cap_releases_the_old_session_first():
-    from aae_core.watch import WatchConfig, WatchSession
-    from aae_core.watch.session import MAX_LIVE, _Live
+    """Every training place taken (this tab holds one): switching the digits releases the
+    tab's old session first, and the new one gets the tab's place."""
+    from ui.run_service import SERVICE
 
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception, at.exception
     assert "mnist-10k" in at.sidebar.radio(key="watch_dataset").options, "needs AAE_DATA_DIR"
-    others = []  # other tabs fill the server's cap; this tab holds one of its places
+    others = []  # other tabs fill the server's places
     try:
-        while _Live.count < MAX_LIVE:
-            others.append(WatchSession(WatchConfig(hidden=(8,), n_codes=10, n_prior=10,
-                                                   n_arrows=0)))
+        while SERVICE.watch_count() + SERVICE.active_count() < SERVICE.max_runs():
+            others.append(SERVICE.take_place(f"another-tab-{len(others)}"))
+        watched = SERVICE.watch_count()
         at.sidebar.radio(key="watch_dataset").set_value("mnist-10k").run()
         assert not at.exception and not at.error, [e.value for e in at.error]
         assert view_data(at)["packets"], "no view after switching the digits"
-        assert _Live.count == MAX_LIVE
+        assert SERVICE.watch_count() == watched
         at.sidebar.radio(key="watch_dataset").set_value("synthetic-digits").run()
         assert not at.error and view_data(at)["packets"]
     finally:
-        for session in others:
-            session.close()
+        for place in others:
+            place.release()
 
 
 class _Records(logging.Handler):

@@ -4,20 +4,18 @@ the configs they make (no streamlit here). Every bad value raises ConfigError wi
 
 from __future__ import annotations
 
-import math
-
-from aae_core.cli import run_defaults
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import DATASET_NAMES, available
 from aae_core.errors import ConfigError
 from aae_core.models import MODELS
-from aae_core.priors import PriorSpec
+from aae_core.settings import configs_from, parse_rate, run_defaults
 
 DEFAULT_DATASET = "synthetic-digits"  # drawn offline: needs no download
-# Encoder input noise for the categorical-code models: on mnist-10k with 1000 labels it took
-# the semi-supervised error from 5.8 % to 4.9 % (RESULTS.md, "what we tried").
-DENOISE_STD = 0.3
 LOG_EVERY = 10  # steps between logged losses (the live curves' resolution)
+#: The form's fields and the run settings (aae_core/settings.py) they show.
+FORM_SETTINGS = {"tr_latent": "latent_dim", "tr_hidden": "hidden", "tr_epochs": "epochs",
+                 "tr_batch": "batch_size", "tr_lr": "lr", "tr_lr_adv": "lr_adv",
+                 "tr_input_noise": "input_noise", "tr_labels": "labels", "tr_seed": "seed"}
 
 
 def uses_encoder_choice(model: str) -> bool:
@@ -33,6 +31,22 @@ def uses_labels(model: str) -> bool:
 def uses_adversary(model: str) -> bool:
     """Models with a discriminator (a second, adversarial learning rate)."""
     return MODELS[model].has_adversary
+
+
+def uses_input_noise(model: str) -> bool:
+    """The categorical-code models, which may denoise (noise on the encoder's input)."""
+    return MODELS[model].uses_encoder_input_noise
+
+
+def form_defaults(model: str) -> dict:
+    """The form's first values for `model`: the command line's defaults for it (a 2-D run),
+    as the widgets show them (sizes and rates as text)."""
+    d = run_defaults(model)
+    values = {key: d[name] for key, name in FORM_SETTINGS.items()}
+    values["tr_hidden"] = ",".join(map(str, d["hidden"]))
+    for key in ("tr_lr", "tr_lr_adv", "tr_input_noise"):
+        values[key] = f"{values[key]:g}"
+    return values
 
 
 def local_datasets() -> set[str]:
@@ -60,15 +74,12 @@ def parse_sizes(text: str, what: str = "hidden sizes") -> tuple[int, ...]:
     return sizes
 
 
-def parse_rate(text, what: str) -> float:
-    """A learning rate typed as text ('1e-3'): a finite number in (0, 1]."""
+def parse_noise(text, what: str) -> float:
+    """A noise std typed as text ('0.3'); its range is checked by ModelConfig."""
     try:
-        value = float(str(text).strip())
+        return float(str(text).strip())
     except ValueError:
-        raise ConfigError(f"{what} must be a number like 1e-3, got {text!r}") from None
-    if not (math.isfinite(value) and 0 < value <= 1):
-        raise ConfigError(f"{what} must be a finite number > 0 and <= 1, got {text!r}")
-    return value
+        raise ConfigError(f"{what} must be a number like 0.3, got {text!r}") from None
 
 
 def whole(value, what: str) -> int:
@@ -80,28 +91,27 @@ def whole(value, what: str) -> int:
 
 
 def build_configs(*, model: str, prior: str, encoder: str, dataset: str, latent_dim,
-                  hidden: str, epochs, batch_size, lr: str, lr_adv: str = "1e-3",
-                  labels=-1, seed=0) -> tuple[ModelConfig, TrainConfig]:
-    """The page's fields -> (ModelConfig, TrainConfig), every value validated."""
+                  hidden: str, epochs, batch_size, lr: str, lr_adv: str | None = None,
+                  input_noise: str | None = None, labels=-1,
+                  seed=0) -> tuple[ModelConfig, TrainConfig]:
+    """The page's fields -> (ModelConfig, TrainConfig), every value validated. A field the
+    model does not use (the form hides it) takes the command line's default for the model,
+    as does everything the form does not show (aae_core/settings.py)."""
     if model not in MODELS:
         raise ConfigError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     if dataset not in DATASET_NAMES:
         raise ConfigError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASET_NAMES)}")
     sizes = parse_sizes(hidden)
-    spec = PriorSpec(name=prior, dim=whole(latent_dim, "latent size"))  # checks itself
-    # what the form does not show comes from the command line's defaults for this model and
-    # latent size (a 2-D AAE weighs its generator phase: AAE.preferred_settings)
-    unshown = run_defaults(model, spec.dim)
-    model_cfg = ModelConfig(
-        model=model, prior=spec, encoder=encoder if uses_encoder_choice(model) else "deterministic",
-        hidden=sizes, disc_hidden=sizes, lr=parse_rate(lr, "learning rate"),
-        lr_adv=parse_rate(lr_adv, "adversarial learning rate") if uses_adversary(model) else 2e-4,
-        encoder_input_noise=DENOISE_STD if MODELS[model].uses_encoder_input_noise else 0.0,
-        generator_weight=unshown["generator_weight"],
-    )
-    train_cfg = TrainConfig(
-        dataset=dataset, epochs=whole(epochs, "epochs"), batch_size=whole(batch_size, "batch size"),
-        labels=whole(labels, "labels") if uses_labels(model) else -1,
-        seed=whole(seed, "seed"), log_every=LOG_EVERY,
-    )
-    return model_cfg, train_cfg
+    given = {
+        "model": model, "prior": prior, "dataset": dataset,
+        "latent_dim": whole(latent_dim, "latent size"), "hidden": sizes, "disc_hidden": sizes,
+        "epochs": whole(epochs, "epochs"), "batch_size": whole(batch_size, "batch size"),
+        "lr": parse_rate(lr, "learning rate"), "seed": whole(seed, "seed"),
+        "encoder": encoder if uses_encoder_choice(model) else None,
+        "lr_adv": parse_rate(lr_adv, "adversarial learning rate")
+        if uses_adversary(model) and lr_adv is not None else None,
+        "input_noise": parse_noise(input_noise, "input noise")
+        if uses_input_noise(model) and input_noise is not None else None,
+        "labels": whole(labels, "labels") if uses_labels(model) else None,
+    }
+    return configs_from(given, log_every=LOG_EVERY)

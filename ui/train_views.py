@@ -1,8 +1,8 @@
 """The Train page's views: settings forms, the live progress panel and the runs table.
 
-Training itself runs in ui.run_registry (a server-wide registry of background threads);
-these functions only read a run's Progress snapshot and call the registry. Buttons act
-through callbacks, so the page redraws with the new state at once.
+Training itself runs in the run service (aae_core/training/runs.py; ui.run_service holds
+this server's one); these functions only read a run's Progress snapshot and call the
+service. Buttons act through callbacks, so the page redraws with the new state at once.
 """
 
 from __future__ import annotations
@@ -16,39 +16,36 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from aae_core.analysis import explore
-from aae_core.cli import run_defaults
 from aae_core.data import DATASET_NAMES
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
 from aae_core.models import MODELS
 from aae_core.nets import ENCODER_KINDS
 from aae_core.store import catalog
-from aae_core.training.train import Progress
+from aae_core.store.checkpoints import epochs_done
+from aae_core.training import remote
+from aae_core.training.runs import ServerRun
+from aae_core.training.train import Progress, RunState
 from ui import train_settings as ts
 from ui.figures import latent_scatter, loss_curves
 from ui.plain_text import plain
-from ui.run_registry import REGISTRY, ServerRun, epochs_done
+from ui.run_service import SERVICE
 
-#: The new-run form's first values: the command line's defaults for its first model (a 2-D
-#: aae: the shipped models' budget, 24 epochs of batches of 50)
-START = run_defaults()
 POLL_S = 1.0  # the status line's refresh interval while a run is active
 CHARTS_EVERY_S = 5.0  # the charts' (latent map, losses, samples) refresh interval
 EXPLORE_PAGE = "pages/1_Explore.py"
 
-STATE_WORDS = {"queued": "queued", "starting": "starting", "running": "training",
-               "paused": "paused",
-               "finished": "finished", "stopped": "stopped", "diverged": "diverged",
-               "failed": "failed"}
+#: How a state reads on the page (a state not named here reads as its own name).
+STATE_WORDS = {RunState.RUNNING: "training"}
+LIVE = (RunState.RUNNING, RunState.STARTING, RunState.PAUSED)
 
 
 # --- who is looking ------------------------------------------------------------------------
-@st.cache_resource(scope="session", on_release=REGISTRY.release, show_spinner=False)
+@st.cache_resource(scope="session", on_release=SERVICE.release, show_spinner=False)
 def _session_marker(owner: str) -> str:
-    """Populated once per connected session; released (-> registry.release) when the tab
+    """Populated once per connected session; released (-> service.release) when the tab
     closes, so that tab's runs can be adopted by whoever reopens the page."""
-    REGISTRY.attach(owner)
+    SERVICE.attach(owner)
     return owner
 
 
@@ -62,9 +59,9 @@ def owner_token() -> str:
 def watched_run(owner: str) -> ServerRun | None:
     """The run shown: the one picked in 'Watch', else yours, else the newest active one."""
     name = st.session_state.get("train_view")
-    run = REGISTRY.find(name) if name else None
+    run = SERVICE.find(name) if name else None
     if run is None:
-        run = REGISTRY.get(owner) or next((r for r in REGISTRY.runs() if r.alive), None)
+        run = SERVICE.get(owner) or next((r for r in SERVICE.runs() if r.alive), None)
     return run
 
 
@@ -102,6 +99,26 @@ def _start(owner: str, starter) -> None:
         _flash("success", f"Started **{run.name}**. It keeps training if you close this tab.")
 
 
+# --- the cluster -------------------------------------------------------------------------
+def _retry_cluster() -> None:
+    try:
+        address = remote.retry_connection()
+    except AAEError as exc:
+        _flash("error", f"Still not connected: {plain(exc)}")
+        return
+    _flash("success", f"Connected to the Ray cluster at {plain(address)}; runs train there.")
+
+
+def cluster_status() -> None:
+    """When the Ray cluster runs are sent to could not be reached: why (said once, then
+    not tried again) and a button that tries again."""
+    problem = remote.connection_problem()
+    if problem:
+        st.warning(f"Runs cannot start: {plain(problem)}", icon="🔌")
+        st.button("Retry the cluster connection", icon=":material/refresh:",
+                  on_click=_retry_cluster, key="tr_retry_cluster")
+
+
 # --- settings ----------------------------------------------------------------------------
 def _reset_if_invalid(key: str, options) -> None:
     if key in st.session_state and st.session_state[key] not in options:
@@ -112,7 +129,7 @@ def _suggest_name() -> None:
     """A free name for the chosen model, unless the user typed their own."""
     s = st.session_state
     if s.get("tr_name") in (None, "", s.get("tr_name_suggested")):
-        s.tr_name = s.tr_name_suggested = REGISTRY.suggest_name(s.get("train_model", "aae"))
+        s.tr_name = s.tr_name_suggested = SERVICE.suggest_name(s.get("train_model", "aae"))
 
 
 def _start_new(owner: str) -> None:
@@ -124,8 +141,9 @@ def _start_new(owner: str) -> None:
             model=model, prior=s.tr_prior, encoder=s.get("tr_encoder", "deterministic"),
             dataset=s.tr_dataset, latent_dim=s.tr_latent, hidden=s.tr_hidden,
             epochs=s.tr_epochs, batch_size=s.tr_batch, lr=s.tr_lr,
-            lr_adv=s.get("tr_lr_adv", "1e-3"), labels=s.get("tr_labels", -1), seed=s.tr_seed)
-        return REGISTRY.start(owner, model_cfg, train_cfg, s.tr_name)
+            lr_adv=s.get("tr_lr_adv"), input_noise=s.get("tr_input_noise"),
+            labels=s.get("tr_labels", -1), seed=s.tr_seed)
+        return SERVICE.start(owner, model_cfg, train_cfg, s.tr_name)
 
     _start(owner, starter)
     if s.train_flash[0] == "success":
@@ -133,11 +151,20 @@ def _start_new(owner: str) -> None:
         _suggest_name()
 
 
+def _model_defaults() -> None:
+    """The model changed: its own defaults (the command line's, aae_core/settings.py) fill
+    the form's fields."""
+    st.session_state.update(ts.form_defaults(st.session_state.train_model))
+
+
 def new_run_form(owner: str) -> None:
-    """Model outside the form (it decides which fields exist); the rest inside it."""
+    """Model outside the form (it decides which fields exist and their first values); the
+    rest inside it."""
     s = st.session_state
-    model = st.selectbox("Model", list(MODELS), key="train_model",
+    model = st.selectbox("Model", list(MODELS), key="train_model", on_change=_model_defaults,
                          help="Each model family of the paper, plus a VAE and two WAEs.")
+    for key, value in ts.form_defaults(model).items():
+        s.setdefault(key, value)
     _suggest_name()
     st.caption(MODELS[model].description)
     priors = MODELS[model].supported_priors
@@ -154,27 +181,31 @@ def new_run_form(owner: str) -> None:
         st.selectbox("Dataset", DATASET_NAMES, key="tr_dataset",
                      format_func=lambda n: ts.dataset_label(n, local))
         fields = [
-            (st.number_input, "Latent size", dict(value=2, step=1, key="tr_latent",
+            (st.number_input, "Latent size", dict(step=1, key="tr_latent",
              help="2 draws the map directly; more dims are shown by dims 0 and 1.")),
-            (st.text_input, "Hidden sizes", dict(value="256,256", key="tr_hidden",
+            (st.text_input, "Hidden sizes", dict(key="tr_hidden",
              help="Encoder, decoder and discriminator layers, e.g. 256,256.")),
-            (st.number_input, "Epochs", dict(value=START["epochs"], step=1, key="tr_epochs")),
-            (st.number_input, "Batch size", dict(value=START["batch_size"], step=10,
-                                                 key="tr_batch")),
-            (st.text_input, "Learning rate", dict(value="1e-3", key="tr_lr",
+            (st.number_input, "Epochs", dict(step=1, key="tr_epochs")),
+            (st.number_input, "Batch size", dict(step=10, key="tr_batch")),
+            (st.text_input, "Learning rate", dict(key="tr_lr",
              help="Adam, reconstruction (autoencoder) phase.")),
         ]
         if ts.uses_adversary(model):
-            fields.append((st.text_input, "Adversarial lr", dict(value="1e-3", key="tr_lr_adv",
+            fields.append((st.text_input, "Adversarial lr", dict(key="tr_lr_adv",
                            help="Adam, the regularization phase: the discriminator, and "
                                 "the generator where it has an Adam of its own (a 2-D aae "
                                 "steps its generator with the autoencoder's Adam, weighed "
                                 "against the reconstruction).")))
+        if ts.uses_input_noise(model):
+            fields.append((st.text_input, "Input noise", dict(key="tr_input_noise",
+                           help="Std of noise on the encoder's input while training: the "
+                                "model learns to rebuild the clean digit (0.3 lowered the "
+                                "semi-supervised error on mnist-10k; RESULTS.md).")))
         if ts.uses_labels(model):
-            fields.append((st.number_input, "Labels", dict(value=-1, step=100, key="tr_labels",
+            fields.append((st.number_input, "Labels", dict(step=100, key="tr_labels",
                            help="Labelled training images: -1 all, 0 none, N = N "
                                 "(class-balanced).")))
-        fields.append((st.number_input, "Seed", dict(value=0, step=1, key="tr_seed")))
+        fields.append((st.number_input, "Seed", dict(step=1, key="tr_seed")))
         columns = st.columns(2)
         for i, (widget, label, kwargs) in enumerate(fields):  # two columns, filled in turn
             with columns[i % 2]:
@@ -187,7 +218,7 @@ def new_run_form(owner: str) -> None:
 
 def _start_further(owner: str) -> None:
     s = st.session_state
-    _start(owner, lambda: REGISTRY.continue_run(
+    _start(owner, lambda: SERVICE.continue_run(
         owner, s.tf_ckpt, ts.whole(s.tf_more, "more epochs"),
         name=(s.tf_name or "").strip() or None))
 
@@ -218,6 +249,43 @@ def further_form(owner: str) -> None:
                               on_click=_start_further, args=(owner,), width="stretch")
 
 
+def _delete_saved() -> None:
+    s = st.session_state
+    name = s.get("td_pick")
+    if not s.get("td_sure"):
+        _flash("error", "Not deleted: tick the box to confirm that it goes for good.")
+        return
+    try:
+        freed = SERVICE.delete_saved(name)
+    except AAEError as exc:
+        _flash("error", f"Not deleted: {plain(exc)}")
+        return
+    s.td_sure = False
+    _flash("success", f"Deleted **runs/{plain(name)}** ({freed / 2**20:.1f} MB freed).")
+
+
+def saved_runs_form() -> None:
+    """How full the runs folder is, and deleting a run this app trained (after a tick)."""
+    used, quota = SERVICE.usage()
+    st.caption(f"runs/ holds {used / 2**20:,.1f} MB of its {quota / 2**20:,.0f} MB quota "
+               f"({100 * used / quota:.0f} %).")
+    busy = {r.name for r in SERVICE.runs() if r.alive}
+    mine = [e.path.name for e in catalog.app_runs() if e.path.name not in busy]
+    if not mine:
+        st.caption("No saved run of this app to delete (runs still training, command-line "
+                   "runs and the shipped models are never offered).")
+        return
+    _reset_if_invalid("td_pick", mine)
+    with st.form("delete_saved", border=False):
+        pick = st.selectbox("Saved run", mine, key="td_pick",
+                            help="Only runs trained on this page; the shipped models and "
+                                 "runs from the command line are never offered.")
+        st.checkbox("Delete the chosen run for good", key="td_sure",
+                    help=f"Removes runs/{pick}: its weights, card and codes.")
+        st.form_submit_button("Delete", icon=":material/delete:", on_click=_delete_saved,
+                              width="stretch")
+
+
 # --- progress ----------------------------------------------------------------------------
 def _duration(seconds: float) -> str:
     if not math.isfinite(seconds):
@@ -231,7 +299,7 @@ def _duration(seconds: float) -> str:
 
 def fraction_done(run: ServerRun, p: Progress) -> float:
     """Share of all epochs done (a resumed run starts part-way)."""
-    if p.state == "finished" or not p.epochs:
+    if p.state == RunState.FINISHED or not p.epochs:
         return 1.0
     within = p.step / p.total_steps if p.total_steps else 0.0
     return min(1.0, (run.start_epoch + (p.epochs - run.start_epoch) * within) / p.epochs)
@@ -240,17 +308,19 @@ def fraction_done(run: ServerRun, p: Progress) -> float:
 def progress_text(run: ServerRun, p: Progress) -> str:
     """One line: where the run is, how fast and how long it has left."""
     if run.queued:
-        return (f"Waiting in the queue: {run.queue_position} of {REGISTRY.queued_count()} · "
-                f"{REGISTRY.active_count()} training (the limit is {REGISTRY.max_runs()})")
-    if p.state in ("running", "starting", "paused"):
-        paused = p.state == "paused"
+        watched = SERVICE.watch_count()
+        live = f" and {watched} watched live" if watched else ""
+        return (f"Waiting in the queue: {run.queue_position} of {SERVICE.queued_count()} · "
+                f"{SERVICE.active_count()} training{live} (the limit is {SERVICE.max_runs()})")
+    if p.state in LIVE:
+        paused = p.state == RunState.PAUSED
         word = "Stopping (saving where it got to) in" if run.stopping else \
             ("Paused in" if paused else "Pausing in" if run.pausing else "Training")
         parts = [f"{word} epoch {min(p.epoch + 1, p.epochs)}/{p.epochs}",
                  f"step {p.step:,}/{p.total_steps:,}"]
         if p.images_per_s and not paused:  # paused: the worker zeroed it; show no rate
             parts.append(f"{p.images_per_s:,.0f} images/s")
-            if p.state == "running" and not run.stopping:
+            if p.state == RunState.RUNNING and not run.stopping:
                 parts.append(f"about {_duration(p.eta_s)} left")
         return " · ".join(parts)
     return f"{STATE_WORDS.get(p.state, p.state).capitalize()} after {p.epoch}/{p.epochs} " \
@@ -258,19 +328,19 @@ def progress_text(run: ServerRun, p: Progress) -> str:
 
 
 def _pause(owner, name):
-    _act(REGISTRY.pause, owner, name)
+    _act(SERVICE.pause, owner, name)
 
 
 def _resume(owner, name):
-    _act(REGISTRY.resume, owner, name)
+    _act(SERVICE.resume, owner, name)
 
 
 def _stop(owner, name):
-    _act(lambda o, n: REGISTRY.stop(o, n, timeout=0), owner, name)
+    _act(lambda o, n: SERVICE.stop(o, n, timeout=0), owner, name)
 
 
 def _adopt(owner, name):
-    _act(REGISTRY.adopt, owner, name)
+    _act(SERVICE.adopt, owner, name)
 
 
 def _act(action, owner, name):
@@ -292,7 +362,7 @@ def controls(owner: str, run: ServerRun, p: Progress) -> None:
         a.button("Leave the queue", icon=":material/close:", on_click=_stop,
                  args=(owner, run.name), key="tr_leave", width="stretch")
     elif run.owner == owner:
-        if p.state == "paused" or run.pausing:
+        if p.state == RunState.PAUSED or run.pausing:
             a.button("Resume", icon=":material/play_arrow:", on_click=_resume,
                      args=(owner, run.name), width="stretch", key="tr_resume")
         else:
@@ -313,20 +383,21 @@ def controls(owner: str, run: ServerRun, p: Progress) -> None:
 def outcome(owner: str, run: ServerRun, p: Progress) -> None:
     """What became of a finished run, with where its checkpoint is."""
     saved = f"runs/{run.name}"
-    if p.state == "finished":
+    if p.state == RunState.FINISHED:
         st.success(f"Finished: saved as **{saved}**. It is in every model picker now.",
                    icon="✅")
-    elif p.state == "stopped":
+    elif p.state == RunState.STOPPED:
         if p.checkpoint:
             st.info(f"Stopped after {p.step:,} steps; saved where it got to as **{saved}** "
                     "(Train further continues it).", icon="⏹️")
         else:
             st.info("Stopped before the first step: nothing was saved.", icon="⏹️")
-    elif p.state == "diverged":
+    elif p.state == RunState.DIVERGED:
         st.error(f"Training diverged. {plain(p.message)}", icon="⚠️")
-    elif p.state == "failed":
+    elif p.state == RunState.FAILED:
         st.error(f"Training failed: {plain(p.message)}", icon="⚠️")
-    if p.state in ("finished", "stopped", "diverged") and p.checkpoint and run.owner == owner:
+    saved_any = p.state in (RunState.FINISHED, RunState.STOPPED, RunState.DIVERGED)
+    if saved_any and p.checkpoint and run.owner == owner:
         st.page_link(EXPLORE_PAGE, label=f"Explore {saved}", icon="🔭",
                      query_params={"model": saved})  # the link makes it the model in view
 
@@ -335,10 +406,10 @@ def _map(run: ServerRun, p: Progress):
     codes = np.asarray(p.codes, dtype=np.float32)
     if codes.shape[1] == 1:  # a 1-D code: spread it along x
         codes = np.concatenate([codes, np.zeros_like(codes)], axis=1)
-    bounds = explore.view_bounds(run.trainer.model, codes)
+    bounds = run.map_bounds(codes)
     dims = "" if run.model_config.latent_dim <= 2 else \
         f" (dims 0, 1 of {run.model_config.latent_dim})"
-    return latent_scatter(codes[:, :2], p.code_labels, run.trainer.data.class_names, bounds,
+    return latent_scatter(codes[:, :2], p.code_labels, p.class_names, bounds,
                           title=f"Held-out codes{dims}", height=420, marker_size=3,
                           webgl=False)
 
@@ -409,7 +480,7 @@ def progress_panel(owner: str, run: ServerRun) -> None:
 
 
 def runs_table(owner: str) -> None:
-    runs = REGISTRY.runs()
+    runs = SERVICE.runs()
     if not runs:
         return
     rows = []
@@ -417,11 +488,11 @@ def runs_table(owner: str) -> None:
         p = r.progress()
         rows.append({"run": r.name, "model": r.model_config.model,
                      "prior": r.model_config.prior.name, "dataset": r.train_config.dataset,
-                     "state": STATE_WORDS.get(p.state, p.state),
+                     "state": str(STATE_WORDS.get(p.state, p.state)),
                      "epoch": f"{p.epoch}/{p.epochs}", "owner": r.owner_label(owner),
                      "started": time.strftime("%H:%M:%S", time.localtime(r.started_at))})
-    with st.expander(f"All runs on this server ({len(rows)}; {REGISTRY.active_count()} "
-                     f"training, {REGISTRY.queued_count()} queued, limit {REGISTRY.max_runs()})"):
+    with st.expander(f"All runs on this server ({len(rows)}; {SERVICE.active_count()} "
+                     f"training, {SERVICE.queued_count()} queued, limit {SERVICE.max_runs()})"):
         st.dataframe(rows, hide_index=True, width="stretch")
         st.caption(f"As of {time.strftime('%H:%M:%S')}; any run can be watched with "
                    "'Watch run' above.")
@@ -430,7 +501,7 @@ def runs_table(owner: str) -> None:
 
 def watch_picker(owner: str, current: ServerRun | None) -> ServerRun | None:
     """Choose which run to watch (any run on the server can be watched)."""
-    runs = REGISTRY.runs()
+    runs = SERVICE.runs()
     if len(runs) < 2:
         return current
     names = [r.name for r in runs]

@@ -403,13 +403,34 @@ def load_checkpoint(path, *, device="cpu", with_optimizer=False) -> Checkpoint:
     return Checkpoint(path, model, train_cfg, card, codes, labels)
 
 
-def _check_card(path: Path, card: dict, n_classes: int) -> list[str]:
-    """Check the card's fields that code reads (epochs, class_names); returns the class
-    names the stored labels may index: the card's, else '0'..'9' or more (n_classes)."""
+def read_card(path) -> dict:
+    """A checkpoint's card.json ({} when it has none), read within the size and nesting
+    limits, its epochs checked; no weights are loaded."""
+    path = Path(path)
+    _check_folder(path)
+    card = {}
+    if (path / "card.json").exists() or (path / "card.json").is_symlink():
+        card = _read_json(path / "card.json")
+    _check_epochs(path, card)
+    return card
+
+
+def epochs_done(path) -> int:
+    """Completed epochs of a saved checkpoint, from its card (0 when it says nothing)."""
+    return read_card(path).get("epochs", 0)
+
+
+def _check_epochs(path: Path, card: dict) -> None:
     epochs = card.get("epochs", 0)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or not 0 <= epochs <= 10_000:
         raise CheckpointError(f"{path.name}: card.json's epochs must be a whole number "
                               f"from 0 to 10000")
+
+
+def _check_card(path: Path, card: dict, n_classes: int) -> list[str]:
+    """Check the card's fields that code reads (epochs, class_names); returns the class
+    names the stored labels may index: the card's, else '0'..'9' or more (n_classes)."""
+    _check_epochs(path, card)
     names = card.get("class_names")
     if names is None:  # held-out labels are the data set's (10 digits), not the clusters
         return [str(k) for k in range(max(n_classes, 10))]
@@ -479,6 +500,9 @@ def finite_metrics(metrics: dict) -> dict:
 
 # --- a checkpoint as bytes (sent between machines, e.g. back from a Ray worker) -------------
 _FILE_NAME = re.compile(r"^[a-z_]+\.(json|safetensors)$")
+#: Every file a checkpoint folder may hold (what save_checkpoint writes).
+CHECKPOINT_FILES = frozenset({"config.json", "card.json", "model.safetensors",
+                              "optimizer.safetensors", "codes.safetensors"})
 
 
 def read_checkpoint_files(path, *, newer_than=None) -> tuple[tuple | None, dict | None]:

@@ -9,8 +9,11 @@
   its steps). $AAE_MAX_GPU_RUNS overrides. bench/train_concurrency.py measures how the
   total throughput grows with 1, 4 and 8 runs on one device, to check these numbers.
 - MPS: like the CPU (one shared GPU, and no way to ask its size).
+- A Ray cluster ($AAE_RAY_ADDRESS, aae_core/training/remote.py): $AAE_MAX_RUNS, sized to it.
 
-Everything takes a `DeviceInfo`, so the rules are tested with made-up devices.
+Everything takes a `DeviceInfo`, so the rules are tested with made-up devices. The other
+settings of the run service live here too: its queue ($AAE_MAX_QUEUE), the torch threads
+of each run ($AAE_TRAIN_THREADS) and the quota of the runs folder ($AAE_RUNS_QUOTA_MB).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from aae_core.errors import ConfigError
 RUN_GPU_MEMORY = 1 << 30  # bytes of GPU memory set aside per run (mnist: ~0.25 GiB used)
 SMS_PER_RUN = 4  # streaming multiprocessors per run
 CPU_ENV, GPU_ENV = "AAE_MAX_RUNS", "AAE_MAX_GPU_RUNS"
+QUEUE_ENV, THREADS_ENV = "AAE_MAX_QUEUE", "AAE_TRAIN_THREADS"
+QUOTA_ENV, DEFAULT_QUOTA_MB = "AAE_RUNS_QUOTA_MB", 2048  # about 290 runs of a 2x256 AAE
 
 
 @dataclass(frozen=True)
@@ -54,13 +59,46 @@ def describe_device(device: torch.device | str) -> DeviceInfo:
                       memory_bytes=props.total_memory, multiprocessors=props.multi_processor_count)
 
 
-def _env_int(name: str, default: int) -> int:
+def env_whole(name: str, default: int, low: int = 1) -> int:
+    """A whole-number setting from the environment: $name, else `default`; one line for a
+    bad value."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{name} must be a whole number >= 1, got {raw!r}")
+    if not raw.isdigit() or int(raw) < low:
+        raise ConfigError(f"{name} must be a whole number >= {low}, got {raw!r}")
     return int(raw)
+
+
+def server_device() -> DeviceInfo:
+    """The device a server's runs train on (each asks for "auto"); with a Ray cluster they
+    train there, and $AAE_MAX_RUNS (the CPU's setting) sizes them to it."""
+    from aae_core.device import resolve_device
+    from aae_core.training.remote import configured_address
+
+    if configured_address():
+        return DeviceInfo("cpu", name="ray cluster", cpu_cores=os.cpu_count() or 1)
+    return describe_device(resolve_device("auto"))
+
+
+def server_run_limit() -> int:
+    """Runs (and Watch sessions) training at once on this server's device."""
+    return run_limit(server_device())
+
+
+def max_queue() -> int:
+    """$AAE_MAX_QUEUE: how many runs may wait for a free place (default 100)."""
+    return env_whole(QUEUE_ENV, 100, 0)
+
+
+def runs_quota_bytes() -> int:
+    """$AAE_RUNS_QUOTA_MB: how much the runs folder may hold (default 2048 MB)."""
+    return env_whole(QUOTA_ENV, DEFAULT_QUOTA_MB) * 2**20
+
+
+def train_threads() -> int:
+    """$AAE_TRAIN_THREADS: torch threads of each run (default 1; 0: torch's default)."""
+    return env_whole(THREADS_ENV, 1, 0)
 
 
 def default_run_limit(info: DeviceInfo) -> int:
@@ -75,4 +113,4 @@ def default_run_limit(info: DeviceInfo) -> int:
 def run_limit(info: DeviceInfo) -> int:
     """Runs that may train at once on this device: $AAE_MAX_GPU_RUNS on a CUDA GPU,
     $AAE_MAX_RUNS elsewhere, else default_run_limit."""
-    return _env_int(GPU_ENV if info.kind == "cuda" else CPU_ENV, default_run_limit(info))
+    return env_whole(GPU_ENV if info.kind == "cuda" else CPU_ENV, default_run_limit(info))

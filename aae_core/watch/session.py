@@ -11,7 +11,10 @@ The page controls it from its own thread: play/pause, speed, slow motion, the ph
 stepper, the prior, reset. The model lock serialises training, stepping and snapshots.
 
 The thread never touches any UI; `close()` stops it (the page calls it when the tab's
-session ends: a watched run is a demonstration, nothing is saved).
+session ends: a watched run is a demonstration, nothing is saved). A session trains, so
+on a server it holds a training place of the run service (aae_core/training/runs.py),
+which the page takes before building it and `close()` gives back: one budget for runs and
+watched models.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import torch
 
@@ -31,6 +35,7 @@ from aae_core.device import resolve_device
 from aae_core.errors import ConfigError
 from aae_core.models import Batch, build_model
 from aae_core.priors import PRIOR_NAMES, Prior, PriorSpec, build_prior
+from aae_core.settings import configs_from, run_defaults
 from aae_core.watch import packet as pk
 from aae_core.watch.fields import (
     adversarial_push,
@@ -51,17 +56,24 @@ PHASE_KEYS = tuple(key for key, _, _ in PHASES)
 SPEEDS = {"slow": 3.0, "steady": 12.0, "fast": 40.0, "full": None}
 #: The digits a watched model may learn (the page offers those that load without a download).
 DATASETS = ("synthetic-digits", "mnist-10k")
-MAX_LIVE = 4  # watch sessions alive at once in one process (each holds two models)
 RING = 32  # packets kept for late readers
 DIGITS_SHOWN = 10  # fixed held-out digits with reconstructions (one per class when possible)
+#: The watched models are the command line's 2-D models (aae_core/settings.py), but for the
+#: departures of WATCHED_DEPARTURES.
+_AAE_2D = run_defaults("aae", 2)
+#: The paper's form of the AAE's generator phase (an Adam of its own, at the
+#: discriminator's rate lr_adv = lr), which the stepper shows as a phase of its own.
+WATCHED_DEPARTURES = {"generator_weight": 0.0}
 
 
 @dataclass(frozen=True)
 class WatchConfig:
     dataset: str = "synthetic-digits"
-    hidden: tuple[int, ...] = (256, 256)  # encoder, decoder and discriminator hidden sizes
+    hidden: tuple[int, ...] = _AAE_2D["hidden"]  # encoder, decoder and discriminator sizes
+    # batches of 100 (the 2-D aae trains on 50): the pace the page was measured at (README,
+    # "Watch it learn": updates a second, training watched vs unwatched)
     batch_size: int = 100
-    lr: float = 1e-3
+    lr: float = _AAE_2D["lr"]  # both phases' rate (lr_adv = lr, as the command line's)
     n_codes: int = 400  # held-out codes drawn on the plane
     n_prior: int = 300  # prior samples drawn on the plane
     n_arrows: int = 30  # codes that get an arrow
@@ -95,21 +107,16 @@ class WatchConfig:
             raise ConfigError("n_arrows cannot exceed n_codes")
 
 
-class _Live:
-    """How many sessions are alive (bounded: each holds models and a thread)."""
+class TrainingPlace(Protocol):
+    """A place in a server's training budget (the run service's Place)."""
 
-    lock = threading.Lock()
-    count = 0
+    def release(self) -> None: ...
 
 
 class WatchSession:
-    def __init__(self, config: WatchConfig = WatchConfig(), dataset: Dataset | None = None):
-        with _Live.lock:
-            if _Live.count >= MAX_LIVE:
-                raise ConfigError(f"{MAX_LIVE} models are already being watched on this "
-                                  "server; close another tab and try again")
-            _Live.count += 1
-        self._counted = True
+    def __init__(self, config: WatchConfig = WatchConfig(), dataset: Dataset | None = None,
+                 place: TrainingPlace | None = None):
+        self._place = place  # given back by close()
         self.config, self.device = config, resolve_device(config.device)
         self.packets_per_s = config.packets_per_s if config.packets_per_s is not None else \
             (30.0 if self.device.type == "cuda" else 12.0)
@@ -146,8 +153,10 @@ class WatchSession:
 
     def _model_config(self, model: str, prior: PriorSpec) -> ModelConfig:
         c = self.config
-        return ModelConfig(model=model, prior=prior, hidden=c.hidden, disc_hidden=c.hidden,
-                           lr=c.lr, lr_adv=c.lr)
+        model_cfg, _ = configs_from({"model": model, "latent_dim": 2, "hidden": c.hidden,
+                                     "disc_hidden": c.hidden, "lr": c.lr, "lr_adv": c.lr,
+                                     **WATCHED_DEPARTURES})
+        return replace(model_cfg, prior=prior)
 
     def _reset_models(self) -> None:
         torch.manual_seed(self.config.seed)
@@ -500,10 +509,9 @@ class WatchSession:
         self._playing.set()
         if self.thread.is_alive() and threading.current_thread() is not self.thread:
             self.thread.join(timeout)
-        if self._counted:
-            with _Live.lock:
-                _Live.count -= 1
-            self._counted = False
+        if self._place is not None:
+            self._place.release()
+            self._place = None
 
     def run_for(self, steps: int) -> None:
         """Train `steps` steps in the caller's thread (tests, the benchmark)."""

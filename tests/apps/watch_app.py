@@ -19,7 +19,7 @@ from ui.watch import controls
 
 @st.cache_resource
 def trained() -> WatchSession:
-    torch.set_num_threads(1)  # as the page's training thread (ui/run_registry.py says why)
+    torch.set_num_threads(1)  # as the page's training thread (aae_core/training/runs.py says why)
     session = WatchSession(WatchConfig(dataset=os.environ.get("WATCH_DATASET", "mnist-10k")))
     session.set_prior(os.environ.get("WATCH_PRIOR", "mixture"))
     session.show_vae(os.environ.get("WATCH_VAE") == "1")

@@ -2,16 +2,21 @@
 
 A tab owns one WatchSession (st.cache_resource, scope="session"): when the tab closes, the
 session's thread stops and the models are dropped (a watched run is a demonstration,
-nothing is saved). Widgets call the session's controls in on_click/on_change callbacks;
+nothing is saved). The session trains, so it holds one of the server's training places
+(the run service's budget, shared with the Train page's runs) while it lives. Widgets call
+the session's controls in on_click/on_change callbacks;
 the live view is a fragment that reruns every FRAGMENT_PERIOD_S while the model plays.
 """
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 from aae_core.data import available
 from aae_core.errors import AAEError
+from aae_core.training.capacity import train_threads
 from aae_core.watch import (
     DATASETS,
     PHASES,
@@ -22,7 +27,7 @@ from aae_core.watch import (
     mask_from_b64,
 )
 from ui.plain_text import plain
-from ui.run_registry import default_threads
+from ui.run_service import SERVICE
 from ui.watch.component import watch_component
 
 # A fragment run (a script rerun plus a browser render) costs the training far more than a
@@ -44,21 +49,29 @@ def _close(session: WatchSession) -> None:
 
 
 @st.cache_resource(scope="session", max_entries=1, on_release=_close, show_spinner=False)
-def _session(dataset: str) -> WatchSession:
-    return WatchSession(WatchConfig(dataset=dataset, threads=default_threads()))
+def _session(dataset: str, _holder: str) -> WatchSession:
+    """A new session on `dataset`, in a training place of `_holder` (this tab: a tab that
+    switches its digits holds one place throughout)."""
+    place = SERVICE.take_place(_holder)
+    try:
+        return WatchSession(WatchConfig(dataset=dataset, threads=train_threads()), place=place)
+    except BaseException:
+        place.release()
+        raise
 
 
 def open_session(dataset: str) -> WatchSession | None:
     """This tab's session on `dataset`, or None after showing one clear line. When the tab
-    switches its digits, its old session is released before the new one is built: both at
-    once would count twice against the server's cap on live sessions (MAX_LIVE)."""
+    switches its digits, its old session is released before the new one is built (and the
+    tab holds one training place throughout, see _session)."""
+    holder = st.session_state.setdefault("watch_holder", f"watch-{uuid.uuid4().hex}")
     if st.session_state.get(SESSION_DATASET_KEY, dataset) != dataset:
         _session.clear()  # this tab's entry only (a session-scoped cache); calls _close
         for key in CONTROL_KEYS:  # the controls start again from the new session's state
             st.session_state.pop(key, None)
     st.session_state[SESSION_DATASET_KEY] = dataset
     try:
-        return _session(dataset)
+        return _session(dataset, holder)
     except AAEError as exc:
         st.error(plain(str(exc)), icon=":material/error:")
         return None

@@ -1,9 +1,12 @@
-"""The server-wide run registry: limits, ownership, names, resume, and nothing lost."""
+"""The run service (aae_core/training/runs.py): limits, ownership, names, resume, and
+nothing lost."""
 
 from __future__ import annotations
 
 import math
 import os
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,18 +14,18 @@ import torch
 from aae_core.errors import ConfigError
 from aae_core.models.aae import AAE
 from aae_core.store.checkpoints import load_checkpoint
+from aae_core.training import capacity
 from aae_core.training.capacity import DeviceInfo
-from aae_core.training.train import Controls
+from aae_core.training.runs import BusyError, NotYours, QuotaError, RunService
+from aae_core.training.train import Controls, RunState
 from tests.conftest import TINY, train_config, wait_for
-from ui import run_registry
-from ui.run_registry import BusyError, NotYours, RunRegistry
 
 
 @pytest.fixture(autouse=True)
 def cpu_server(monkeypatch):
     """These runs train on the CPU (device "cpu"), so the server's limit is the CPU's, on any
     machine (a GPU server's own limit is tested with made-up devices below)."""
-    monkeypatch.setattr(run_registry, "server_device",
+    monkeypatch.setattr(capacity, "server_device",
                         lambda: DeviceInfo("cpu", cpu_cores=os.cpu_count() or 1))
 
 
@@ -37,7 +40,8 @@ def start_paused(reg, owner, name, data):
     controls = Controls()
     controls.running.clear()
     run = start(reg, owner, name, data, epochs=1000, controls=controls)
-    wait_for(lambda: run.progress().state in ("running", "paused"), "the worker to begin")
+    wait_for(lambda: run.progress().state in (RunState.RUNNING, RunState.PAUSED),
+             "the worker to begin")
     run.pause()
     return run
 
@@ -51,7 +55,7 @@ def finish(run):
 def test_a_run_trains_saves_and_stays_visible_after_it_finishes(registry, runs, data):
     run = start(registry, "alice", "first", data, epochs=2)
     p = finish(run)
-    assert (p.state, p.epoch, p.epochs) == ("finished", 2, 2)
+    assert (p.state, p.epoch, p.epochs) == (RunState.FINISHED, 2, 2)
     assert registry.get("alice") is run and registry.find("first") is run
     assert registry.get("bob") is None
     assert [r.name for r in registry.runs()] == ["first"]
@@ -71,40 +75,40 @@ def test_one_active_run_per_session(registry, runs, data):
 
 def test_beyond_the_limit_runs_wait_in_a_fair_queue(runs, data, monkeypatch):
     monkeypatch.setenv("AAE_MAX_RUNS", "1")
-    reg = RunRegistry()
+    reg = RunService()
     try:
         assert reg.max_runs() == 1
         first = start_paused(reg, "alice", "a1", data)
         bob = start(reg, "bob", "b1", data)
         carol = start(reg, "carol", "c1", data)
         assert (bob.queue_position, carol.queue_position) == (1, 2)
-        assert bob.alive and bob.progress().state == "queued" and not bob.thread.is_alive()
+        assert bob.alive and bob.progress().state == RunState.QUEUED and not bob.thread.is_alive()
         assert (reg.active_count(), reg.queued_count()) == (1, 2)
         assert not (runs / "b1").exists()  # nothing trains or is written while it waits
         with pytest.raises(BusyError, match=r"you already have a run waiting in the queue "
                                             r"\(b1\); one place each"):
             start(reg, "bob", "b2", data)  # one place in the queue per user
         reg.stop("alice", "a1")  # a place frees up: the first in the queue gets it
-        assert finish(first).state == "stopped"
+        assert finish(first).state == RunState.STOPPED
         wait_for(lambda: not bob.queued, "b1 to leave the queue")
-        assert carol.queue_position == 1 and carol.progress().state == "queued"
+        assert carol.queue_position == 1 and carol.progress().state == RunState.QUEUED
         assert "1 of 1" in carol.progress().message
-        assert finish(bob).state == "finished"  # ... and then the next one
-        assert finish(carol).state == "finished" and (runs / "c1" / "config.json").is_file()
+        assert finish(bob).state == RunState.FINISHED  # ... and then the next one
+        assert finish(carol).state == RunState.FINISHED and (runs / "c1" / "config.json").is_file()
     finally:
         reg.stop_all()
 
 
 def test_leaving_the_queue_saves_nothing_and_moves_the_others_up(runs, data, monkeypatch):
     monkeypatch.setenv("AAE_MAX_RUNS", "1")
-    reg = RunRegistry()
+    reg = RunService()
     try:
         start_paused(reg, "alice", "a1", data)
         bob, carol = start(reg, "bob", "b1", data), start(reg, "carol", "c1", data)
         with pytest.raises(NotYours):
             reg.stop("carol", "b1")  # only its owner takes it out
         p = reg.stop("bob", "b1")
-        assert (p.state, p.step) == ("stopped", 0) and "left the queue" in p.message
+        assert (p.state, p.step) == (RunState.STOPPED, 0) and "left the queue" in p.message
         assert not bob.alive and not (runs / "b1").exists()
         assert carol.queue_position == 1 and reg.queued_count() == 1
         assert start(reg, "bob", "b2", data).queue_position == 2  # bob may queue again
@@ -116,7 +120,7 @@ def test_leaving_the_queue_saves_nothing_and_moves_the_others_up(runs, data, mon
 def test_a_full_queue_refuses_with_a_clear_message(runs, data, monkeypatch):
     monkeypatch.setenv("AAE_MAX_RUNS", "1")
     monkeypatch.setenv("AAE_MAX_QUEUE", "1")
-    reg = RunRegistry()
+    reg = RunService()
     try:
         start_paused(reg, "alice", "a1", data)
         start(reg, "bob", "b1", data)
@@ -133,16 +137,16 @@ def test_a_full_queue_refuses_with_a_clear_message(runs, data, monkeypatch):
 def test_bad_server_settings_are_refused(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=f"{name} must be a whole number"):
-        RunRegistry().max_runs() if name == "AAE_MAX_RUNS" else RunRegistry().threads()
+        RunService().max_runs() if name == "AAE_MAX_RUNS" else RunService().threads()
 
 
 def test_the_defaults_are_half_the_cores_and_one_thread_per_run(monkeypatch):
     monkeypatch.delenv("AAE_MAX_RUNS", raising=False)
     monkeypatch.delenv("AAE_TRAIN_THREADS", raising=False)
-    assert run_registry.default_max_runs() == max(1, (os.cpu_count() or 1) // 2)
-    assert run_registry.default_threads() == 1
+    assert capacity.server_run_limit() == max(1, (os.cpu_count() or 1) // 2)
+    assert capacity.train_threads() == 1
     monkeypatch.setenv("AAE_TRAIN_THREADS", "3")
-    assert RunRegistry().threads() == 3 and RunRegistry(threads=2).threads() == 2
+    assert RunService().threads() == 3 and RunService(threads=2).threads() == 2
 
 
 def test_stop_saves_where_it_got_to(registry, runs, data, observed_controls):
@@ -156,7 +160,8 @@ def test_stop_saves_where_it_got_to(registry, runs, data, observed_controls):
                 on_progress=pause_at_step_two)
     assert controls.held.wait(60), "the worker never reached the pause point"
     p = registry.stop("alice", "stopped", timeout=60)  # the timeout only guards a hang
-    assert controls.released.is_set() and not run.alive and (p.state, p.step) == ("stopped", 2)
+    assert controls.released.is_set() and not run.alive
+    assert (p.state, p.step) == (RunState.STOPPED, 2)
     ckpt = load_checkpoint(runs / "stopped")
     assert (ckpt.card["epochs"], ckpt.card["steps"]) == (0, 2)
 
@@ -188,7 +193,7 @@ def test_train_further_continues_the_same_checkpoint(registry, runs, data):
     run = registry.continue_run("alice", "base", 2, dataset=data)
     assert run.start_epoch == 1 and run.resumed_from == "base"
     p = finish(run)
-    assert (p.state, p.epoch, p.epochs) == ("finished", 3, 3)
+    assert (p.state, p.epoch, p.epochs) == (RunState.FINISHED, 3, 3)
     assert load_checkpoint(runs / "base").card["epochs"] == 3
 
 
@@ -222,7 +227,8 @@ def test_bad_settings_start_nothing(registry, runs, data, what, call, message):
     with pytest.raises(ConfigError, match=message):
         call(registry, data)
     assert not (runs / "r").exists() and all(not r.alive for r in registry.runs())
-    assert finish(start(registry, "alice", "ok", data)).state == "finished"  # nothing reserved
+    ok = finish(start(registry, "alice", "ok", data))
+    assert ok.state == RunState.FINISHED  # nothing was left reserved
 
 
 def test_only_the_owner_controls_a_run_until_its_tab_closes(registry, data):
@@ -244,7 +250,7 @@ def test_only_the_owner_controls_a_run_until_its_tab_closes(registry, data):
     with pytest.raises(NotYours):
         registry.pause("alice", "a1")
     registry.resume("bob", "a1")
-    assert registry.stop("bob", "a1", timeout=10).state == "stopped"
+    assert registry.stop("bob", "a1", timeout=10).state == RunState.STOPPED
 
 
 def test_pause_and_resume_hold_and_continue_the_steps(registry, data, observed_controls):
@@ -255,7 +261,7 @@ def test_pause_and_resume_hold_and_continue_the_steps(registry, data, observed_c
     assert controls.held.wait(60), "the worker never reached the pause point"
     held = run.progress().step  # the step in flight is finished and counted
     assert not controls.released.wait(0.3)  # the worker stays at the pause point
-    assert run.progress().state == "paused" and run.progress().step == held
+    assert run.progress().state == RunState.PAUSED and run.progress().step == held
     registry.resume("alice", "pr")
     wait_for(lambda: run.progress().step > held, "steps after resuming")
 
@@ -270,10 +276,10 @@ def test_an_error_in_the_worker_is_kept_and_the_next_run_starts(registry, data, 
 
     monkeypatch.setattr(AAE, "train_step", boom)
     p = finish(start(registry, "alice", "bad", data))
-    assert p.state == "failed" and p.message == "RuntimeError: boom"
+    assert p.state == RunState.FAILED and p.message == "RuntimeError: boom"
     assert isinstance(registry.find("bad").error, RuntimeError)
     broken[0] = False
-    assert finish(start(registry, "alice", "good", data)).state == "finished"
+    assert finish(start(registry, "alice", "good", data)).state == RunState.FINISHED
 
 
 def test_a_diverging_run_says_so(registry, data, monkeypatch):
@@ -281,7 +287,7 @@ def test_a_diverging_run_says_so(registry, data, monkeypatch):
     monkeypatch.setattr(AAE, "train_step",
                         lambda self, batch: {**real(self, batch), "d_loss": math.nan})
     p = finish(start(registry, "alice", "nan", data))
-    assert p.state == "diverged" and "diverged at step 1" in p.message
+    assert p.state == RunState.DIVERGED and "diverged at step 1" in p.message
     assert "no epoch had completed" in p.message
 
 
@@ -299,7 +305,7 @@ def test_the_worker_trains_with_one_torch_thread(registry, data, monkeypatch):
 
 
 def test_finished_runs_are_forgotten_beyond_the_limit(runs, data):
-    reg = RunRegistry(max_runs=1, keep_finished=2)
+    reg = RunService(max_runs=1, keep_finished=2)
     for k in range(4):
         finish(start(reg, "alice", f"r{k}", data))
     # pruned as each run starts: two finished ones are kept beside the new one
@@ -333,27 +339,166 @@ H200 = DeviceInfo("cuda", name="NVIDIA H200", cpu_cores=16, memory_bytes=141 * 2
 def test_the_run_limit_follows_the_device(monkeypatch, device, limit):
     monkeypatch.delenv("AAE_MAX_RUNS", raising=False)
     monkeypatch.delenv("AAE_MAX_GPU_RUNS", raising=False)
-    monkeypatch.setattr(run_registry, "server_device", lambda: device)
-    assert RunRegistry().max_runs() == limit
-    assert RunRegistry(max_runs=3).max_runs() == 3  # an explicit limit wins
+    monkeypatch.setattr(capacity, "server_device", lambda: device)
+    assert RunService().max_runs() == limit
+    assert RunService(max_runs=3).max_runs() == 3  # an explicit limit wins
 
 
 def test_each_kind_of_device_has_its_own_setting(monkeypatch):
     monkeypatch.setenv("AAE_MAX_RUNS", "3")
     monkeypatch.setenv("AAE_MAX_GPU_RUNS", "12")
-    monkeypatch.setattr(run_registry, "server_device", lambda: H200)
-    assert RunRegistry().max_runs() == 12
-    monkeypatch.setattr(run_registry, "server_device", lambda: DeviceInfo("cpu", cpu_cores=16))
-    assert RunRegistry().max_runs() == 3
+    monkeypatch.setattr(capacity, "server_device", lambda: H200)
+    assert RunService().max_runs() == 12
+    monkeypatch.setattr(capacity, "server_device", lambda: DeviceInfo("cpu", cpu_cores=16))
+    assert RunService().max_runs() == 3
     monkeypatch.setenv("AAE_MAX_GPU_RUNS", "lots")
-    monkeypatch.setattr(run_registry, "server_device", lambda: H200)
+    monkeypatch.setattr(capacity, "server_device", lambda: H200)
     with pytest.raises(ConfigError, match="AAE_MAX_GPU_RUNS must be a whole number >= 1, "
                                           "got 'lots'"):
-        RunRegistry().max_runs()
+        RunService().max_runs()
 
 
 def test_the_server_describes_its_own_device():
-    info = run_registry.describe_device("cpu")
+    info = capacity.describe_device("cpu")
     assert (info.kind, info.cpu_cores) == ("cpu", os.cpu_count() or 1)
     assert info.summary() == f"cpu ({info.cpu_cores} cores)"
     assert H200.summary() == "NVIDIA H200 (141 GiB, 132 SMs)"
+
+
+# --- the service's boundaries (read from the source) -------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sources(*folders: str) -> dict[str, str]:
+    return {str(p.relative_to(ROOT)): p.read_text() for folder in folders
+            for p in (ROOT / folder).rglob("*.py")}
+
+
+def test_nobody_calls_the_trainers_private_methods_from_outside():
+    outside = {name: text for name, text in _sources("aae_core", "ui", "pages").items()
+               if name != "aae_core/training/train.py"}
+    calls = {name: re.findall(r"trainer\._[a-z]\w*", text) for name, text in outside.items()}
+    assert {name: found for name, found in calls.items() if found} == {}
+
+
+def test_the_ray_address_is_read_in_one_place():
+    reads = re.compile(r"(environ|getenv)\W*(get\()?\W*(ADDRESS_ENV|\W?AAE_RAY_ADDRESS)")
+    readers = [name for name, text in _sources("aae_core", "ui", "pages", "bench").items()
+               for _ in reads.finditer(text)]
+    assert readers == ["aae_core/training/remote.py"]
+
+
+def test_the_ui_holds_no_run_policy():
+    text = (ROOT / "ui" / "run_service.py").read_text()
+    assert "class " not in text and "def " not in text  # one instance of the core's service
+
+
+def test_run_states_are_named_by_the_enum_only():
+    """No module compares a run's state with a bare string (RunState, train.py)."""
+    bare = re.compile(r"state\)?\s*(==|!=|in)\s*\(?\"(queued|starting|running|paused|"
+                      r"finished|stopped|diverged|failed)\"")
+    found = {name: bare.findall(text) for name, text in
+             _sources("aae_core", "ui", "pages", "bench", "tests").items()}
+    assert {name: hits for name, hits in found.items() if hits} == {}
+
+
+# --- the runs folder's quota, and deleting one's saved runs ---------------------------------
+
+def test_at_the_quota_a_new_run_is_refused_saying_how_to_free_space(registry, runs, data,
+                                                                     monkeypatch):
+    monkeypatch.setenv("AAE_RUNS_QUOTA_MB", "1")
+    runs.mkdir()
+    (runs / "notes.bin").write_bytes(b"x" * (3 * 2**19))  # 1.5 MB of the user's own
+    with pytest.raises(QuotaError, match=r"the runs folder is full: 1\.5 MB of its 1\.0 MB "
+                                         r"quota are used .* delete saved runs you no longer "
+                                         r"need .* or raise \$AAE_RUNS_QUOTA_MB"):
+        start(registry, "alice", "r", data)
+    assert [p.name for p in runs.iterdir()] == ["notes.bin"] and registry.runs() == []
+    assert (runs / "notes.bin").stat().st_size == 3 * 2**19  # never touched
+    (runs / "notes.bin").unlink()
+    assert finish(start(registry, "alice", "r", data)).state == RunState.FINISHED
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "lots"])
+def test_a_bad_quota_setting_is_one_line(registry, runs, data, monkeypatch, bad):
+    monkeypatch.setenv("AAE_RUNS_QUOTA_MB", bad)
+    with pytest.raises(ConfigError, match="AAE_RUNS_QUOTA_MB must be a whole number >= 1"):
+        start(registry, "alice", "r", data)
+
+
+def test_a_saved_app_run_can_be_deleted_and_nothing_else(registry, runs, data):
+    finish(start(registry, "alice", "mine", data))
+    used_before, _ = registry.usage()
+    freed = registry.delete_saved("mine")
+    assert freed > 0 and not (runs / "mine").exists() and registry.find("mine") is None
+    assert registry.usage()[0] == used_before - freed
+
+    from aae_core.models import build_model
+    from aae_core.store.checkpoints import save_checkpoint
+
+    cli_made = save_checkpoint(runs / "from-cli", build_model(TINY), train_config())
+    finish(start(registry, "alice", "cluttered", data))
+    (runs / "cluttered" / "notes.txt").write_text("mine")
+    before = {p: p.read_bytes() for p in runs.rglob("*") if p.is_file()}
+    for name, message in [("from-cli", "was not trained by this app"),
+                          ("cluttered", r"holds other things too \(notes\.txt\)"),
+                          ("aae-gaussian", "no saved run named 'aae-gaussian'"),
+                          ("../checkpoints/aae-gaussian", "no saved run named"),
+                          ("/etc", "no saved run named 'etc'")]:
+        with pytest.raises(ConfigError, match=message):
+            registry.delete_saved(name)
+    assert {p: p.read_bytes() for p in runs.rglob("*") if p.is_file()} == before
+    assert (cli_made / "model.safetensors").is_file()
+
+    active = start_paused(registry, "bob", "busy", data)
+    with pytest.raises(BusyError, match="busy is training or waiting to; stop it first"):
+        registry.delete_saved("busy")
+    assert active.alive
+
+
+# --- one budget for everything that trains ---------------------------------------------------
+
+def test_watch_sessions_take_their_places_from_the_same_budget_as_runs(runs, data):
+    service = RunService(max_runs=1)
+    try:
+        place = service.take_place("tab-a")
+        run = start(service, "alice", "r1", data)  # the one place is watched: the run waits
+        assert run.queued and not run.thread.is_alive() and not (runs / "r1").exists()
+        with pytest.raises(BusyError) as refused:
+            service.take_place("tab-b")
+        assert str(refused.value) == (
+            "all 1 training place on this server are taken (0 runs training, 1 watched "
+            "live, 1 waiting); a Watch it learn session needs one: try again when one ends")
+        again = service.take_place("tab-a")  # the same tab (switching its digits) shares it
+        place.release()
+        place.release()  # idempotent
+        assert run.queued and service.watch_count() == 1
+        again.release()  # the tab's last handle: the place goes to the queue
+        assert service.watch_count() == 0
+        assert finish(run).state == RunState.FINISHED
+    finally:
+        service.stop_all()
+
+
+def test_a_training_run_leaves_no_place_to_watch_and_closing_a_session_frees_its_place(
+        runs, data):
+    from aae_core.watch.session import WatchConfig, WatchSession
+
+    service = RunService(max_runs=1)
+    try:
+        training = start_paused(service, "alice", "r1", data)
+        with pytest.raises(BusyError, match=r"taken \(1 run training\); a Watch it learn "
+                                            r"session needs one"):
+            service.take_place("tab-a")
+        service.stop("alice", "r1", timeout=60)
+        assert not training.alive
+        config = WatchConfig(hidden=(16,), batch_size=8, n_codes=40, n_prior=50, n_arrows=12,
+                             grid=12, packets_per_s=0, device="cpu")
+        watched = WatchSession(config, dataset=data, place=service.take_place("tab-a"))
+        queued = start(service, "bob", "r2", data)
+        assert queued.queued  # the Watch session holds the place
+        watched.close()
+        assert finish(queued).state == RunState.FINISHED  # its place went to the queue
+    finally:
+        service.stop_all()

@@ -1,4 +1,5 @@
-"""The server's training runs: one registry per process, behind a lock (no streamlit here).
+"""The run service: a server's training runs, started, queued, paused and stopped, behind
+one lock (the Train page's backend; nothing here knows about a UI).
 
 Who owns a run (the Train page says the same to the user):
 
@@ -8,57 +9,53 @@ Who owns a run (the Train page says the same to the user):
 - Everyone can see every run (name, model, state, epoch) and watch any run's progress.
 - Pause, resume and stop belong to the run's owner: the browser session that started it,
   known by an opaque owner token that the page keeps in that session's state.
-- When the owner's session ends (the tab was closed; the page calls `release(owner)` from
-  a session-scoped cache_resource's on_release), the run is left without an owner and any
-  visitor may `adopt` it: that is how you regain its controls after reopening the tab.
-  If the same session reconnects first, `attach(owner)` gives the run back to it.
-- At most one active run per owner, and at most `max_runs()` runs training at once (per device,
-  aae_core/training/capacity.py: on a CPU $AAE_MAX_RUNS, default max(1, cpu_count // 2), as CPU
-  training shares the machine with the app itself; on a CUDA GPU $AAE_MAX_GPU_RUNS, default from its
-  memory and SMs). A run started beyond that limit waits in a first-come, first-served queue (its
-  position is shown) and starts when a run ends; a user's queued run is their one active run, so
-  nobody holds two places. The queue is bounded ($AAE_MAX_QUEUE, default 100).
+- When the owner's session ends, the page calls `release(owner)`: the run is left without
+  an owner and any visitor may `adopt` it (that is how you regain its controls after
+  reopening the tab). If the same session reconnects first, `attach(owner)` gives the run
+  back to it.
+- At most one active run per owner, and at most `max_runs()` runs training at once (per
+  device, aae_core/training/capacity.py: on a CPU $AAE_MAX_RUNS, default max(1, cpu_count
+  // 2), as CPU training shares the machine with the app itself; on a CUDA GPU
+  $AAE_MAX_GPU_RUNS, default from its memory and SMs). A run started beyond that limit
+  waits in a first-come, first-served queue (its position is shown) and starts when a run
+  ends; a user's queued run is their one active run, so nobody holds two places. The queue
+  is bounded ($AAE_MAX_QUEUE, default 100).
 - Where runs train: in this process (a thread each), or, with $AAE_RAY_ADDRESS set, on
-  that Ray cluster (a Ray actor each, see aae_core/training/remote.py; checkpoints come back as
-  bytes into runs_dir()). Both are a TrainingRun: nothing here or on the page differs.
+  that Ray cluster (a Ray actor each, see aae_core/training/remote.py; checkpoints come
+  back as bytes into runs_dir()). Both are a TrainingRun: nothing here or on the page
+  differs.
 - When the server process exits normally (Ctrl+C, SIGTERM), an atexit hook stops every
   active run, which saves it where it got to; a killed process keeps the last per-epoch
   checkpoint.
 
 Each run's worker sets torch to `threads()` intra-op threads ($AAE_TRAIN_THREADS, default
-1; 0 leaves torch's default). torch applies the
-setting to the calling thread and makes it the default for threads created afterwards
-(Streamlit's script threads included), so after the first run the whole app computes
-with one thread per task: on a busy 2-core machine OpenMP threads that wait for each
-other cost far more than they give (85 ms vs 1478 ms per step, measured).
+1; 0 leaves torch's default). torch applies the setting to the calling thread and makes it
+the default for threads created afterwards (a server's other threads included), so after
+the first run the whole app computes with one thread per task: on a busy 2-core machine
+OpenMP threads that wait for each other cost far more than they give (85 ms vs 1478 ms per
+step, measured).
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import copy
-import ctypes
-import gc
-import json
-import os
-import sys
 import threading
 import time
-import traceback
 from dataclasses import replace
 from pathlib import Path
 
-import torch
-
 from aae_core.config import ModelConfig, TrainConfig
-from aae_core.device import resolve_device
 from aae_core.errors import AAEError, CheckpointError, ConfigError
-from aae_core.store.catalog import runs_dir
-from aae_core.store.checkpoints import check_name, read_config
-from aae_core.training.capacity import DeviceInfo, describe_device, run_limit
-from aae_core.training.remote import ADDRESS_ENV, make_remote_trainer
-from aae_core.training.train import TrainingRun, make_trainer
+from aae_core.store.catalog import APP_MADE, delete_app_run, resolve_run, runs_dir, runs_usage_bytes
+from aae_core.store.checkpoints import check_name, epochs_done, read_config
+from aae_core.training import capacity
+from aae_core.training.remote import (
+    RemoteError,
+    configured_address,
+    connection_problem,
+    make_remote_trainer,
+)
+from aae_core.training.train import RunState, TrainingRun, make_trainer
 
 KEEP_FINISHED = 20  # finished runs remembered for viewing (their checkpoints stay on disk)
 EXIT_SAVE_S = 10.0  # at server exit, how long each active run gets to stop and save
@@ -72,53 +69,31 @@ class NotYours(AAEError):
     """Pause/resume/stop asked by a session that does not own the run."""
 
 
-def _env_int(name: str, default: int, low: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < low:
-        raise ConfigError(f"{name} must be a whole number >= {low}, got {raw!r}")
-    return int(raw)
+class QuotaError(AAEError):
+    """The runs folder is at its quota ($AAE_RUNS_QUOTA_MB)."""
 
 
-def server_device() -> DeviceInfo:
-    """The device this server's runs train on (each asks for "auto"); with a Ray cluster
-    they train there, and $AAE_MAX_RUNS (the CPU's setting) sizes them to it."""
-    if ray_address():
-        return DeviceInfo("cpu", name="ray cluster", cpu_cores=os.cpu_count() or 1)
-    return describe_device(resolve_device("auto"))
+def checkpoint_bytes(model_cfg: ModelConfig) -> int:
+    """About how much a run's checkpoint takes: float32 weights and Adam's two moments
+    (the held-out codes are small beside them)."""
+    from aae_core.models import MODELS
+
+    return 3 * 4 * MODELS[model_cfg.model].parameter_count(model_cfg)
 
 
-def default_max_runs() -> int:
-    """Runs training at once on the server's device (aae_core/training/capacity.py): on a CPU
-    $AAE_MAX_RUNS or half the cores; on a CUDA GPU $AAE_MAX_GPU_RUNS or what its memory,
-    SMs and the host's cores allow."""
-    return run_limit(server_device())
+def _mb(n: int) -> str:
+    return f"{n / 2**20:,.0f} MB" if n >= 10 * 2**20 else f"{n / 2**20:.1f} MB"
 
 
-def default_max_queue() -> int:
-    """$AAE_MAX_QUEUE: how many runs may wait for a free place (default 100)."""
-    return _env_int("AAE_MAX_QUEUE", 100, 0)
-
-
-def ray_address() -> str | None:
-    """$AAE_RAY_ADDRESS: the Ray cluster runs are sent to (unset: they train here)."""
-    return os.environ.get(ADDRESS_ENV, "").strip() or None
-
-
-def build_trainer(model_cfg, train_cfg, *, threads: int, **kwargs):
+def build_trainer(model_cfg, train_cfg, *, threads: int, card: dict | None = None, **kwargs):
     """A local Trainer, or a RemoteTrainer when a Ray cluster is configured: the one place
-    that chooses the backend."""
-    address = ray_address()
+    that chooses the backend. Its card says the app made it (the runs it may delete)."""
+    kwargs["card"] = {**(card or {}), "made_by": APP_MADE}
+    address = configured_address()
     if address:
         return make_remote_trainer(model_cfg, train_cfg, address=address,
                                    threads=max(1, threads), **kwargs)
-    return make_trainer(model_cfg, train_cfg, **kwargs)
-
-
-def default_threads() -> int:
-    """$AAE_TRAIN_THREADS (0: leave torch's default), or 1 torch thread per run."""
-    return _env_int("AAE_TRAIN_THREADS", 1, 0)
+    return make_trainer(model_cfg, train_cfg, card_class_names=True, **kwargs)
 
 
 def check_run_name(name) -> str:
@@ -133,67 +108,19 @@ def check_run_name(name) -> str:
         raise ConfigError(str(exc).replace("checkpoint name", "run name")) from None
 
 
-def epochs_done(path: Path) -> int:
-    """Completed epochs of a saved checkpoint, from its card."""
-    try:
-        card = json.loads((Path(path) / "card.json").read_text())
-        return int(card["epochs"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"cannot read how many epochs {Path(path).name} has: {exc}") \
-            from None
-
-
-def release_model(trainer) -> None:
-    """A run has ended and its checkpoint is on disk: free what only training needed.
-
-    The networks' weights and gradients go to the "meta" device (shapes kept, no memory)
-    and the Adam moments are dropped; the prior stays (the page's map uses its box), as do
-    the progress snapshot (losses, 2,000 codes, 16 samples) and the settings. A model of
-    hidden sizes 4096,4096 holds about 0.5 GB while it trains and nothing after this (see
-    bench/memory_release.py). Continuing a run loads its checkpoint from disk."""
-    model = getattr(trainer, "model", None)
-    if not isinstance(model, torch.nn.Module):  # e.g. a run on a remote worker
-        return
-    prior = copy.deepcopy(model.prior) if isinstance(getattr(model, "prior", None),
-                                                     torch.nn.Module) else None
-    for opt in (getattr(model, "optimizers", None) or {}).values():
-        opt.state.clear()
-    with torch.no_grad():
-        model.to("meta")
-    if prior is not None:
-        model.prior = prior
-    trainer.step_runner = None  # a CUDA-graph step holds its own GPU memory pool
-    if getattr(trainer, "data", None) is not None:  # each run's own copy of the images
-        trainer.data = trainer.data.to("cpu")  # on a GPU: back to host memory
-    trainer.released = True
-    _return_free_memory()
-
-
-def _return_free_memory() -> None:
-    """Give freed heap pages back to the system. The worker thread allocated from its own
-    malloc arena, which glibc does not shrink by itself: without this the server's RSS
-    stays at its training peak after Stop (measured: 820 MB before and after)."""
-    gc.collect()
-    if torch.cuda.is_available():  # cached blocks of the run's GPU memory, to the driver
-        torch.cuda.empty_cache()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, musl): nothing
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
 class ServerRun(TrainingRun):
     """A TrainingRun with a name, an owner and a checkpoint folder."""
 
     def __init__(self, trainer, *, name: str, owner: str, threads: int | None,
                  resumed_from: str | None = None):
-        super().__init__(trainer)
+        super().__init__(trainer, threads=threads)
         self.name, self.owner, self.owner_present = name, owner, True
-        self.threads, self.resumed_from = threads, resumed_from
+        self.resumed_from = resumed_from
         self.started_at = time.time()
-        self.model_config: ModelConfig = trainer.model.config
+        self.model_config: ModelConfig = trainer.model_config
         self.train_config: TrainConfig = trainer.train_cfg
         self.start_epoch = trainer.start_epoch
         self.queue_position = 0  # 1, 2, ... while waiting in the queue; 0 otherwise
-        self.on_end = None  # called with this run when its worker ends (the registry's hook)
 
     @property
     def queued(self) -> bool:
@@ -216,24 +143,14 @@ class ServerRun(TrainingRun):
     def pausing(self) -> bool:
         """Pause was asked for; the worker has not reached its pause point yet."""
         return (self.alive and not self.trainer.controls.running.is_set()
-                and self.progress().state != "paused")
+                and self.progress().state != RunState.PAUSED)
 
-    def _work(self) -> None:
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        try:
-            super()._work()
-        finally:
-            self._log_bug()
-            release_model(self.trainer)
-            if self.on_end is not None:
-                self.on_end(self)
+    def map_bounds(self, codes) -> tuple:
+        """The box of a map of this run's codes (the prior's, widened to hold them); the
+        model's weights are not needed, only its prior."""
+        from aae_core.analysis.explore import view_bounds
 
-    def _log_bug(self) -> None:
-        """A bug in the worker: the page shows one line (progress().message); its traceback
-        goes to the server's console, never to the browser."""
-        if self.error is not None and not isinstance(self.error, AAEError):
-            traceback.print_exception(self.error, file=sys.stderr)
+        return view_bounds(self.trainer.model, codes)
 
     def owner_label(self, viewer: str) -> str:
         """'you', 'another tab' or 'nobody (tab closed)', as seen by `viewer`."""
@@ -242,8 +159,23 @@ class ServerRun(TrainingRun):
         return "another tab" if self.owner_present else "nobody (tab closed)"
 
 
-class RunRegistry:
-    """Every run this server process started, by name (thread-safe)."""
+class Place:
+    """A training place of the service held by something that trains but is not a run (a
+    Watch it learn session): it counts against `max_runs()` until `release()`."""
+
+    def __init__(self, service: RunService, holder: str):
+        self._service, self.holder, self._held = service, holder, True
+
+    def release(self) -> None:
+        """Give the place back (idempotent); a queued run may start in it."""
+        if self._held:
+            self._held = False
+            self._service._give_back(self.holder)
+
+
+class RunService:
+    """Every run this server process started, by name, and the places that other live
+    training (Watch sessions) holds: one budget, `max_runs()` (thread-safe)."""
 
     def __init__(self, *, max_runs: int | None = None, threads: int | None = None,
                  keep_finished: int = KEEP_FINISHED, max_queue: int | None = None):
@@ -254,17 +186,19 @@ class RunRegistry:
         self._queue: list[ServerRun] = []  # runs waiting for a place, first come first
         self._max_runs, self._threads, self.keep_finished = max_runs, threads, keep_finished
         self._max_queue = max_queue
+        self._places: dict[str, int] = {}  # holder -> handles held (a tab: one place)
         self._exit_hook = False
 
     def max_runs(self) -> int:
-        return self._max_runs if self._max_runs is not None else default_max_runs()
+        """Places to train at once (capacity.server_run_limit unless given)."""
+        return self._max_runs if self._max_runs is not None else capacity.server_run_limit()
 
     def max_queue(self) -> int:
-        return self._max_queue if self._max_queue is not None else default_max_queue()
+        return self._max_queue if self._max_queue is not None else capacity.max_queue()
 
     def threads(self) -> int:
         """torch intra-op threads of each run's worker (0: torch's default)."""
-        return self._threads if self._threads is not None else default_threads()
+        return self._threads if self._threads is not None else capacity.train_threads()
 
     # --- starting --------------------------------------------------------------------
     def start(self, owner: str, model_cfg: ModelConfig | None, train_cfg: TrainConfig,
@@ -279,18 +213,24 @@ class RunRegistry:
         or the queue is full; nothing is started or written in either case.
         """
         name = check_run_name(name)
+        problem = connection_problem()
+        if problem:  # said once; not tried again until someone asks (retry_connection)
+            raise RemoteError(f"{problem} (not tried again until a retry of the connection "
+                              "is asked for)")
         resume = self._resume_path(resume_from)
         if model_cfg is None and resume is None:
             raise ConfigError("give a model configuration or a checkpoint to continue")
         limit, threads = self.max_runs(), self.threads()
         out_dir = runs_dir() / name
+        in_place = resume is not None and out_dir.resolve() == resume
+        self._check_quota(0 if in_place else
+                          checkpoint_bytes(model_cfg or read_config(resume)[0]))
         with self._lock:
             self._check_can_start(owner, name, out_dir, resume)
             self._reserved[name] = owner
         try:  # slow (data, model, checkpoint): outside the lock
             trainer = build_trainer(model_cfg, train_cfg, out_dir=out_dir, resume_from=resume,
                                     dataset=dataset, threads=threads, **trainer_kwargs)
-            trainer.card.setdefault("class_names", list(trainer.data.class_names))
             run = ServerRun(trainer, name=name, owner=owner, threads=threads,
                             resumed_from=resume.name if resume else None)
             run.on_end = self._run_ended
@@ -314,43 +254,6 @@ class RunRegistry:
                 run.start()
         return run
 
-    # --- the queue (every method here runs under self._lock) -------------------------
-    def _training(self, ending: ServerRun | None = None) -> int:
-        """Runs training now (their worker alive), not counting `ending`."""
-        return sum(r.thread.is_alive() for r in self._runs.values() if r is not ending)
-
-    def _renumber_queue(self) -> None:
-        for i, run in enumerate(self._queue, start=1):
-            run.queue_position = i
-            run.trainer._update(state="queued", message=f"waiting in the queue: {i} of "
-                                                        f"{len(self._queue)}")
-
-    def _start_queued(self, ending: ServerRun | None = None) -> None:
-        """Start queued runs, first come first, while places are free."""
-        started = False
-        while self._queue and self._training(ending) < self.max_runs():
-            run = self._queue.pop(0)
-            run.queue_position = 0
-            run.trainer._update(state="starting", message="")
-            run.started_at = time.time()
-            run.start()
-            started = True
-        if started:
-            self._renumber_queue()
-
-    def _run_ended(self, run: ServerRun) -> None:
-        """A worker is ending (its own thread calls this): its place goes to the queue."""
-        with self._lock:
-            self._start_queued(ending=run)
-
-    def _leave_queue(self, run: ServerRun) -> None:
-        self._queue.remove(run)
-        run.queue_position = 0
-        run.trainer._update(state="stopped", message="left the queue before it started; "
-                                                     "nothing was trained or saved")
-        release_model(run.trainer)
-        self._renumber_queue()
-
     def continue_run(self, owner: str, checkpoint: str, more_epochs: int, *,
                      name: str | None = None, **kwargs) -> ServerRun:
         """Train a checkpoint of runs_dir() for `more_epochs` more epochs, saving it in place
@@ -362,26 +265,74 @@ class RunRegistry:
         train_cfg = replace(train, epochs=epochs_done(path) + more_epochs)
         return self.start(owner, None, train_cfg, name or path.name, resume_from=path, **kwargs)
 
-    def _resume_path(self, resume_from) -> Path | None:
+    @staticmethod
+    def _check_quota(needed: int) -> None:
+        """Refuse a run whose checkpoint would take the runs folder past its quota."""
+        quota, used = capacity.runs_quota_bytes(), runs_usage_bytes()
+        if used + needed > quota:
+            raise QuotaError(
+                f"the runs folder is full: {_mb(used)} of its {_mb(quota)} quota are used and "
+                f"this run needs about {_mb(needed)}; delete saved runs you no longer need "
+                f"(the Train page's Saved runs tab) or raise ${capacity.QUOTA_ENV}")
+
+    @staticmethod
+    def _resume_path(resume_from) -> Path | None:
         if resume_from is None:
             return None
-        root = runs_dir().resolve()
-        path = Path(resume_from)
-        if len(path.parts) == 1:  # a bare name: one of the user's runs
-            path = root / check_run_name(str(resume_from))
-        path = path.resolve()
-        if path.parent != root or not (path / "config.json").is_file():
-            raise ConfigError(f"no saved run named {Path(resume_from).name!r} in {root}")
-        return path
+        try:
+            return resolve_run(resume_from)
+        except CheckpointError as exc:
+            raise ConfigError(str(exc)) from None
+
+    # --- the queue (every method here runs under self._lock) -------------------------
+    def _training(self, ending: ServerRun | None = None) -> int:
+        """Places taken now: runs training (their worker alive, not counting `ending`) and
+        places held by other live training."""
+        runs = sum(r.thread.is_alive() for r in self._runs.values() if r is not ending)
+        return runs + len(self._places)
+
+    def _renumber_queue(self) -> None:
+        for i, run in enumerate(self._queue, start=1):
+            run.queue_position = i
+            run.trainer.set_state(RunState.QUEUED,
+                                  f"waiting in the queue: {i} of {len(self._queue)}")
+
+    def _start_queued(self, ending: ServerRun | None = None) -> None:
+        """Start queued runs, first come first, while places are free."""
+        started = False
+        while self._queue and self._training(ending) < self.max_runs():
+            run = self._queue.pop(0)
+            run.queue_position = 0
+            run.trainer.set_state(RunState.STARTING)
+            run.started_at = time.time()
+            run.start()
+            started = True
+        if started:
+            self._renumber_queue()
+
+    def _run_ended(self, run: ServerRun) -> None:
+        """A worker is ending (its own thread calls this): free what only training needed,
+        and its place goes to the queue."""
+        run.trainer.release()
+        with self._lock:
+            self._start_queued(ending=run)
+
+    def _leave_queue(self, run: ServerRun) -> None:
+        self._queue.remove(run)
+        run.queue_position = 0
+        run.trainer.set_state(RunState.STOPPED, "left the queue before it started; nothing was "
+                                         "trained or saved")
+        run.trainer.release()
+        self._renumber_queue()
 
     def _check_can_start(self, owner, name, out_dir: Path, resume: Path | None) -> None:
         mine = self._active_of(owner)
-        if getattr(mine, "queued", False):
+        if mine is not None and (mine in self._queue):
             raise BusyError(f"you already have a run waiting in the queue ({mine.name}); one "
                             "place each: leave the queue to start another")
         if mine is not None:
-            raise BusyError(f"you already have a run in progress ({mine.name}); pause or stop it, "
-                            "or wait until it finishes")
+            raise BusyError(f"you already have a run in progress ({self._name_of(mine)}); "
+                            "pause or stop it, or wait until it finishes")
         if name in self._reserved or (name in self._runs and self._runs[name].alive):
             raise BusyError(f"a run named {name!r} is training right now; choose another name")
         if out_dir.exists() and (resume is None or out_dir.resolve() != resume):
@@ -391,11 +342,16 @@ class RunRegistry:
             raise BusyError(f"busy: the queue is full ({len(self._queue)} runs waiting); "
                             "try again when one has started")
 
-    def _active_of(self, owner: str) -> ServerRun | None:
-        if owner in self._reserved.values():
-            name = next(n for n, o in self._reserved.items() if o == owner)
-            return self._runs.get(name) or _Placeholder(name)
+    def _active_of(self, owner: str) -> ServerRun | str | None:
+        """The owner's active run, or the name of one being set up, or None."""
+        for name, o in self._reserved.items():
+            if o == owner:
+                return self._runs.get(name) or name
         return next((r for r in self._runs.values() if r.owner == owner and r.alive), None)
+
+    @staticmethod
+    def _name_of(run: ServerRun | str) -> str:
+        return run if isinstance(run, str) else run.name
 
     def _prune(self) -> None:
         """Forget the oldest finished runs beyond keep_finished (never an active one)."""
@@ -423,9 +379,9 @@ class RunRegistry:
             return list(reversed(self._runs.values()))
 
     def active_count(self) -> int:
-        """Runs training now (queued ones not counted)."""
+        """Runs training now (queued ones and Watch sessions not counted)."""
         with self._lock:
-            return self._training()
+            return sum(r.thread.is_alive() for r in self._runs.values())
 
     def queued_count(self) -> int:
         with self._lock:
@@ -461,7 +417,7 @@ class RunRegistry:
 
     def resume(self, owner: str, name: str) -> None:
         run = self._owned(owner, name)
-        if run.alive and run.progress().state == "paused":
+        if run.alive and run.progress().state == RunState.PAUSED:
             run.resume()
 
     def stop(self, owner: str, name: str, *, timeout: float | None = 5.0):
@@ -474,6 +430,68 @@ class RunRegistry:
                 self._leave_queue(run)
                 return run.progress()
         return run.stop(timeout)
+
+    # --- places for other live training ----------------------------------------------------
+    def take_place(self, holder: str, what: str = "a Watch it learn session") -> Place:
+        """A place for `holder` (e.g. a browser tab's Watch session), from the same budget as
+        the runs; a holder that has one shares it (a tab switching its digits holds one
+        place throughout). Refused with one plain line when every place is taken or runs
+        are waiting for one (they came first)."""
+        with self._lock:
+            if holder not in self._places:
+                limit, waiting = self.max_runs(), len(self._queue)
+                if waiting or self._training() >= limit:
+                    raise BusyError(self._full(limit, waiting, what))
+            self._places[holder] = self._places.get(holder, 0) + 1
+            return Place(self, holder)
+
+    def _full(self, limit: int, waiting: int, what: str) -> str:
+        runs = sum(r.thread.is_alive() for r in self._runs.values())
+        parts = [f"{runs} run{'s' if runs != 1 else ''} training"]
+        if self._places:
+            parts.append(f"{len(self._places)} watched live")
+        if waiting:
+            parts.append(f"{waiting} waiting")
+        return (f"all {limit} training place{'s' if limit != 1 else ''} on this server are "
+                f"taken ({', '.join(parts)}); {what} needs one: try again when one ends")
+
+    def _give_back(self, holder: str) -> None:
+        with self._lock:
+            left = self._places.get(holder, 0) - 1
+            if left > 0:
+                self._places[holder] = left
+                return
+            self._places.pop(holder, None)
+            self._start_queued()
+
+    def watch_count(self) -> int:
+        """Places held by live training that is not a run (Watch sessions)."""
+        with self._lock:
+            return len(self._places)
+
+    # --- saved runs ----------------------------------------------------------------------
+    def delete_saved(self, name: str) -> int:
+        """Delete the saved run `name` for good (the user asked and confirmed): only one the
+        app trained, and never while it trains or waits (catalog.delete_app_run says what
+        else is refused). Returns the bytes freed."""
+        leaf = Path(str(name)).name
+        with self._lock:
+            run = self._runs.get(leaf)
+            if leaf in self._reserved or (run is not None and run.alive):
+                raise BusyError(f"{leaf} is training or waiting to; stop it first")
+            try:
+                freed = delete_app_run(leaf)
+            except CheckpointError as exc:
+                raise ConfigError(str(exc)) from None
+            self._runs.pop(leaf, None)  # nothing left to show or continue
+            for owner in [o for o, n in self._latest.items() if n == leaf]:
+                del self._latest[owner]
+        return freed
+
+    @staticmethod
+    def usage() -> tuple[int, int]:
+        """(bytes the runs folder holds, its quota)."""
+        return runs_usage_bytes(), capacity.runs_quota_bytes()
 
     # --- sessions coming and going -----------------------------------------------------
     def release(self, owner: str) -> None:
@@ -502,7 +520,7 @@ class RunRegistry:
                 raise NotYours(f"{name} belongs to a tab that is still open")
             mine = self._active_of(owner)
             if mine is not None and run.alive:
-                raise BusyError(f"you already have a run in progress ({mine.name})")
+                raise BusyError(f"you already have a run in progress ({self._name_of(mine)})")
             run.owner, run.owner_present = owner, True
             self._latest[owner] = name
             return run
@@ -516,14 +534,3 @@ class RunRegistry:
         for run in self.runs():
             if run.alive:
                 run.stop(timeout)
-
-
-class _Placeholder:
-    """A run being set up (for messages only)."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-
-#: The one registry of this server process (the Train page's).
-REGISTRY = RunRegistry()
