@@ -137,7 +137,7 @@ def _page(ckpt: Checkpoint, title: str, data: dict, replay: dict | None) -> str:
     fill = {
         "title": html.escape(title, quote=True),
         "card": html.escape(_card_line(ckpt), quote=True),
-        "csp": html.escape(CSP, quote=True),
+        "csp": html.escape(CSP, quote=False),  # our constant, in a "-quoted attribute
         "css": pad_assets.CSS + "\n" + watch_assets.CSS + "\n" + read("page.css"),
         "pad_html": pad_assets.HTML,
         "data": _json_block(data),
@@ -145,6 +145,9 @@ def _page(ckpt: Checkpoint, title: str, data: dict, replay: dict | None) -> str:
         "pad_js": pad_assets.JS + "\n// ---- take_home/page.js\n" + read("page.js"),
         "watch_js": watch_assets.JS + "\n// ---- take_home/replay.js\n" + read("replay.js"),
     }
+    for code in ("pad_js", "watch_js", "css"):  # our own files: they must not end their tag
+        if re.search(r"</(script|style)|<!--", fill[code], re.IGNORECASE):
+            raise RuntimeError(f"the take-home page's {code} holds a closing tag or <!--")
     # one pass: a value (a hostile title, say) is never searched for placeholders again
     return re.sub(r"\{\{(\w+)\}\}", lambda m: fill[m.group(1)], template)
 
