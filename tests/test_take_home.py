@@ -173,3 +173,29 @@ def test_record_watch_writes_a_recording_export_reads(tmp_path, capsys):
     assert [p["step"] for p in read_recording(run)["packets"]] == [0, 3, 6]
     assert run_cli(["record-watch", "--out", str(run), "--steps", "6"]) == 2
     assert "already exists" in one_line_error(capsys)
+
+
+def test_explore_offers_the_page_and_builds_it_only_when_asked(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from aae_core.paths import folder_stamp
+    from ui.take_home import button
+
+    calls = []
+    monkeypatch.setattr(button, "build_take_home", lambda *a, **k: calls.append(k) or
+                        build_take_home(*a, **k))
+    monkeypatch.setattr(button, "RECORDED_STEPS", 6)
+    monkeypatch.setattr(button, "_recording", [])
+    monkeypatch.setattr(button, "_pages", type(button._pages)())
+    at = AppTest.from_file(str(ROOT / "pages" / "1_Explore.py"), default_timeout=60)
+    at.query_params["model"] = "aae-mixture"
+    at.run()
+    assert not at.exception, at.exception
+    offered = [b for b in at.get("download_button") if b.proto.label == "Download as a web page"]
+    assert len(offered) == 1 and not offered[0].proto.disabled
+    assert calls == []  # showing the button built nothing
+    folder = ROOT / "checkpoints" / "aae-mixture"
+    page = button.take_home_bytes(str(folder), folder_stamp(folder), "aae-mixture")
+    assert b"<h1 class=\"th-title\">aae-mixture</h1>" in page and len(page) <= MAX_PAGE_BYTES
+    again = button.take_home_bytes(str(folder), folder_stamp(folder), "aae-mixture")
+    assert again is page and len(calls) == 1  # built once, then kept

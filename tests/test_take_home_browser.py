@@ -4,7 +4,8 @@ One page (aae-mixture and a short recorded Watch run) is written once; each test
 in a fresh context whose router aborts anything that is not the file itself and records
 it, so "no fetch" is proved, not assumed. A laptop (1366 x 768, a real mouse drag) and a
 phone (390 x 844, a real touch drag through the DevTools protocol). The screenshots go to
-docs/take-home-1366.png and docs/take-home-390.png.
+docs/take-home-1366.png and docs/take-home-390.png. Last, Explore's "Download as a web
+page" button in the app, end to end: the file it downloads opens offline with its pad.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ import pytest
 
 from aae_core.store.checkpoints import load_checkpoint
 from aae_core.watch.recording import record_run
-from bench.browser import launch_chromium, require_browser, wait_until
+from bench.browser import (
+    launch_chromium,
+    require_browser,
+    streamlit_server,
+    wait_for_app_run,
+    wait_until,
+)
 from ui.take_home import build_take_home
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -174,3 +181,19 @@ def test_phone_touch_drag_fits_390_px(chromium, page_url):
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(DOCS / "take-home-390.png"))
     assert page.blocked == [] and page.errors == []
+
+
+def test_explore_downloads_a_page_that_opens_offline(chromium, tmp_path):
+    with streamlit_server("app.py") as url:
+        page = chromium.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(f"{url}/Explore?model=aae-gaussian")
+        wait_for_app_run(page)
+        with page.expect_download(timeout=120_000) as download:
+            page.get_by_role("button", name="Download as a web page").click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        page.close()
+    assert saved.name == "aae-gaussian-take-home.html"
+    offline = open_page(chromium, saved.as_uri(), viewport={"width": 1366, "height": 768})
+    assert offline.locator(".th-title").inner_text() == "aae-gaussian"
+    assert offline.blocked == [] and offline.errors == []
