@@ -81,6 +81,19 @@ def test_a_page_too_big_drops_replay_frames_until_it_fits(recording):
         build_take_home(ckpt, title="m", recording=recording, max_bytes=500_000)
 
 
+def test_subsampled_codes_keep_their_held_out_numbers():
+    import numpy as np
+
+    from ui.take_home.build import model_data
+
+    ckpt = load_checkpoint(ROOT / "checkpoints" / "aae-mixture")
+    points = model_data(ckpt, title="m", max_codes=50)["points"]
+    index = np.frombuffer(base64.b64decode(points["index"]), "<u4")
+    assert points["n"] == 50 and index[0] == 0 and index[-1] == len(ckpt.codes) - 1
+    xy = np.frombuffer(base64.b64decode(points["xy"]), "<f4").reshape(-1, 2)
+    assert np.array_equal(xy, ckpt.codes.numpy()[index])  # a dot's number is its own
+
+
 def test_hostile_name_and_card_text_stay_text(tmp_path):
     folder = make_tiny(tmp_path, "aae-supervised")
     card = json.loads((folder / "card.json").read_text())

@@ -10,6 +10,7 @@ page" button in the app, end to end: the file it downloads opens offline with it
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -68,10 +69,10 @@ def chromium():
 
 def open_page(chromium, url: str, **context_args):
     """A fresh context on the file, every other request aborted and listed in `.blocked`;
-    script errors listed in `.errors`."""
+    script errors listed in `.errors`, alert/confirm dialogs in `.dialogs`."""
     context = chromium.new_context(**context_args)
     page = context.new_page()
-    page.blocked, page.errors = [], []
+    page.blocked, page.errors, page.dialogs = [], [], []
 
     def route(r):
         if r.request.url == url:
@@ -81,9 +82,12 @@ def open_page(chromium, url: str, **context_args):
 
     context.route("**/*", route)
     page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.goto(url)
     page.wait_for_selector(".aae-pad-root[data-ready='1']", timeout=20_000)
-    page.wait_for_function("document.querySelector('.th-replay-body').dataset.frame === '0'")
+    # the replay drew its first frame, or says there is none (selectors: the page's CSP
+    # forbids the eval a string wait_for_function needs)
+    page.wait_for_selector(".th-replay-body[data-frame='0'], .th-replay-none:not([hidden])")
     return page
 
 
@@ -180,6 +184,24 @@ def test_phone_touch_drag_fits_390_px(chromium, page_url):
         assert b["x"] >= 0 and b["x"] + b["width"] <= 390
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(DOCS / "take-home-390.png"))
+    assert page.blocked == [] and page.errors == []
+
+
+def test_hostile_checkpoint_text_shows_as_text(chromium, tmp_path):
+    from tests.test_take_home import HOSTILE
+    from tests.tiny_checkpoints import make_tiny
+
+    folder = make_tiny(tmp_path, "aae-supervised")
+    card = json.loads((folder / "card.json").read_text())
+    names = [f"{HOSTILE}{k}"[-100:] for k in range(10)]
+    (folder / "card.json").write_text(json.dumps(card | {"class_names": names}))
+    path = tmp_path / "hostile.html"
+    path.write_text(build_take_home(load_checkpoint(folder), title=HOSTILE).html)
+    page = open_page(chromium, path.as_uri(), viewport={"width": 1366, "height": 768})
+    assert page.locator(".th-title").inner_text() == HOSTILE
+    assert page.locator(".th-label").first.inner_text() == names[0]  # the label buttons
+    assert page.locator(".aae-chip").first.inner_text() == names[0]  # the pad's legend
+    assert page.locator("img").count() == 0 and page.dialogs == []
     assert page.blocked == [] and page.errors == []
 
 

@@ -37,7 +37,7 @@ from ui.watch import assets as watch_assets
 
 HERE = Path(__file__).parent
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # the whole file (a 2-D 256x256 model: about 2.5 MB)
-MAX_CODES = 4000  # held-out codes drawn on the pad (evenly subsampled beyond)
+MAX_CODES = 10_000  # held-out codes drawn on the pad (evenly subsampled beyond): ~170 KB
 POOL = 1024  # prior samples the Sample button draws from
 REPLAY_FRAMES = 40  # timeline stops kept from a recording (fewer if the page would not fit)
 CARD_FIELDS = ("dataset", "epochs", "seed")  # shown under the title, as text
@@ -74,9 +74,9 @@ def model_data(ckpt: Checkpoint, *, title: str, max_codes: int = MAX_CODES) -> d
     model = ckpt.model
     decoder = decoder_payload(model.decoder.layers(), latent_dim=model.latent_dim,
                               cond_dim=model.cond_dim)
-    codes = labels = None
+    codes = labels = keep = None
     if ckpt.codes is not None and len(ckpt.codes):
-        keep = _subsample(len(ckpt.codes), max_codes)
+        keep = _subsample(len(ckpt.codes), max_codes)  # held-out numbers of the codes shown
         codes, labels = ckpt.codes.numpy()[keep], ckpt.labels.numpy()[keep]
     bounds = explore.view_bounds(model, codes, (0, 1))
     names = card_class_names(ckpt.card, model.config.n_classes, labels)
@@ -91,7 +91,7 @@ def model_data(ckpt: Checkpoint, *, title: str, max_codes: int = MAX_CODES) -> d
         pool = model.prior.sample(POOL, generator=torch.Generator().manual_seed(0))
     return {
         "title": title, "decoder": decoder, "bounds": list(bounds), "z": z, "ends": ends,
-        "points": None if codes is None else points_payload(codes[:, :2], labels),
+        "points": None if codes is None else points_payload(codes[:, :2], labels, index=keep),
         "density": density, "cond_dim": model.cond_dim,
         "classes": [{"name": n, "color": PALETTE[k % len(PALETTE)]}
                     for k, n in enumerate(names)],
