@@ -202,6 +202,10 @@ def test_hostile_checkpoint_text_shows_as_text(chromium, tmp_path):
     assert page.locator(".th-label").first.inner_text() == names[0]  # the label buttons
     assert page.locator(".aae-chip").first.inner_text() == names[0]  # the pad's legend
     assert page.locator("img").count() == 0 and page.dialogs == []
+    samples = page.evaluate(PIXELS_JS, ".th-samples")  # the same codes, with another label
+    page.locator(".th-label").nth(3).click()
+    assert page.locator(".th-label").nth(3).get_attribute("aria-pressed") == "true"
+    assert changed(samples, page.evaluate(PIXELS_JS, ".th-samples")) > 0
     assert page.blocked == [] and page.errors == []
 
 

@@ -87,6 +87,7 @@ function bindLabels(names, state, remember, show) {
       state.label = k;
       pressed(buttons, b);
       show();
+      document.dispatchEvent(new CustomEvent("th-label")); // the samples follow the label
     });
     return b;
   });
@@ -101,7 +102,8 @@ function bindSampler(TH, state, pad, remember, show, cond) {
   const ctx = canvas.getContext("2d");
   const tile = document.createElement("canvas");
   let drawn = [];
-  const draw = () => {
+  // decode `drawn` (the codes shown) with the label chosen now
+  const paint = () => {
     const model = pad.model;
     if (!model) return;
     const side = model.side;
@@ -109,17 +111,20 @@ function bindSampler(TH, state, pad, remember, show, cond) {
     const tileCtx = tile.getContext("2d");
     const img = tileCtx.createImageData(side, side);
     canvas.width = canvas.height = side * SAMPLE_COLS;
-    drawn = [];
-    for (let i = 0; i < SAMPLES_SHOWN; i++) {
-      const z = TH.pool[Math.floor(Math.random() * TH.pool.length)];
+    drawn.forEach((z, i) => {
       AAEDecoder.paintGray(tileCtx, img, model.decode(z, cond()));
       ctx.drawImage(tile, (i % SAMPLE_COLS) * side, Math.floor(i / SAMPLE_COLS) * side);
-      drawn.push(z);
-    }
+    });
+  };
+  const draw = () => {
+    drawn = Array.from({ length: SAMPLES_SHOWN },
+      () => TH.pool[Math.floor(Math.random() * TH.pool.length)]);
+    paint();
     note.textContent = `${SAMPLES_SHOWN} of ${TH.pool.length} codes the prior drew`;
     canvas.dataset.draws = String(+(canvas.dataset.draws || 0) + 1);
   };
   document.querySelector(".th-draw").addEventListener("click", draw);
+  document.addEventListener("th-label", paint);
   canvas.addEventListener("click", (ev) => {
     const rect = canvas.getBoundingClientRect();
     const col = Math.floor(((ev.clientX - rect.left) / rect.width) * SAMPLE_COLS);
