@@ -114,6 +114,8 @@ def test_a_recording_round_trips_and_a_damaged_one_is_refused(recording, tmp_pat
     path = tmp_path / "run.json"
     path.write_text(json.dumps(recording))
     assert read_recording(path)["packets"][-1]["step"] == 8
+    with pytest.raises(ConfigError, match="dataset must be a name of at most 80"):
+        check_recording({**recording, "dataset": "x" * 81})  # shown on the page: bounded
     damaged = json.loads(path.read_text())
     codes = base64.b64decode(damaged["packets"][2]["aae"]["codes"])
     damaged["packets"][2]["aae"]["codes"] = base64.b64encode(codes[:-4]).decode()

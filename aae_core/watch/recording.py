@@ -90,6 +90,10 @@ def check_recording(obj) -> dict:
     if obj.get("version") != VERSION:
         raise ConfigError(f"a Watch recording of version {obj.get('version')!r}; this "
                           f"program reads version {VERSION}")
+    dataset = obj.get("dataset", "")
+    if not isinstance(dataset, str) or len(dataset) > 80:
+        raise ConfigError("the recording's dataset must be a name of at most 80 characters")
+    _check_whole("steps", obj.get("steps", 0), 0, 10**9)
     meta, packets = obj.get("meta"), obj.get("packets")
     if not isinstance(meta, dict):
         raise ConfigError("the recording has no meta")

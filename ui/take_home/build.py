@@ -131,19 +131,22 @@ def _card_line(ckpt: Checkpoint) -> str:
     return " · ".join(str(p) for p in parts)
 
 
+def _asset(name: str) -> str:
+    return (HERE / name).read_text(encoding="utf-8")
+
+
 def _page(ckpt: Checkpoint, title: str, data: dict, replay: dict | None) -> str:
-    read = lambda name: (HERE / name).read_text(encoding="utf-8")  # noqa: E731
-    template = read("page.html")
+    template = _asset("page.html")
     fill = {
         "title": html.escape(title, quote=True),
         "card": html.escape(_card_line(ckpt), quote=True),
         "csp": html.escape(CSP, quote=False),  # our constant, in a "-quoted attribute
-        "css": pad_assets.CSS + "\n" + watch_assets.CSS + "\n" + read("page.css"),
+        "css": pad_assets.CSS + "\n" + watch_assets.CSS + "\n" + _asset("page.css"),
         "pad_html": pad_assets.HTML,
         "data": _json_block(data),
         "replay": _json_block(replay),
-        "pad_js": pad_assets.JS + "\n// ---- take_home/page.js\n" + read("page.js"),
-        "watch_js": watch_assets.JS + "\n// ---- take_home/replay.js\n" + read("replay.js"),
+        "pad_js": pad_assets.JS + "\n// ---- take_home/page.js\n" + _asset("page.js"),
+        "watch_js": watch_assets.JS + "\n// ---- take_home/replay.js\n" + _asset("replay.js"),
     }
     for code in ("pad_js", "watch_js", "css"):  # our own files: they must not end their tag
         if re.search(r"</(script|style)|<!--", fill[code], re.IGNORECASE):
