@@ -4,8 +4,10 @@ One page (aae-mixture and a short recorded Watch run) is written once; each test
 in a fresh context whose router aborts anything that is not the file itself and records
 it, so "no fetch" is proved, not assumed. A laptop (1366 x 768, a real mouse drag) and a
 phone (390 x 844, a real touch drag through the DevTools protocol). The screenshots go to
-docs/take-home-1366.png and docs/take-home-390.png. Last, Explore's "Download as a web
-page" button in the app, end to end: the file it downloads opens offline with its pad.
+tests/artifacts/take-home-{1366,390}.png (a test run never changes a tracked file); the
+README's docs/take-home-*.png are copies of them, refreshed by copying after a run. Last,
+Explore's "Download as a web page" button in the app, end to end: the file it downloads
+opens offline with its pad.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pytest
 from aae_core.store.checkpoints import load_checkpoint
 from aae_core.watch.recording import record_run
 from bench.browser import (
+    artifact_path,
     launch_chromium,
     require_browser,
     streamlit_server,
@@ -29,7 +32,6 @@ from ui.take_home import build_take_home
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs"
 
 # red channel of a canvas, as a list (the digits are grey)
 PIXELS_JS = """(sel) => {
@@ -146,7 +148,7 @@ def test_laptop_drag_sample_interpolate_and_replay_offline(chromium, page_url):
 
     page.get_by_role("button", name="Explore").click()
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(DOCS / "take-home-1366.png"))
+    page.screenshot(path=str(artifact_path("take-home-1366.png")))
     assert page.blocked == [] and page.errors == []
 
 
@@ -183,7 +185,7 @@ def test_phone_touch_drag_fits_390_px(chromium, page_url):
         b = button.bounding_box()
         assert b["x"] >= 0 and b["x"] + b["width"] <= 390
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(DOCS / "take-home-390.png"))
+    page.screenshot(path=str(artifact_path("take-home-390.png")))
     assert page.blocked == [] and page.errors == []
 
 
