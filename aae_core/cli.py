@@ -1,11 +1,12 @@
-"""The command line: list, train, eval, sample (the contract: docs/ARCHITECTURE.md,
-"The command line").
+"""The command line: list, train, eval, sample, settings, export, record-watch (the contract:
+docs/ARCHITECTURE.md, "The command line").
 
 Every bad argument or input ends with one line on stderr and exit status 2, checked before
 any work starts; a file that cannot be written (a full disk) ends with one line and exit
 status 1. Nothing the user already has is replaced: `train --out` writes a new folder, or
 over a checkpoint of this app only when the same path is given to `--overwrite`; `sample
---out` writes a new PNG or replaces a PNG, never inside a checkpoint folder. `--resume`
+--out` writes a new PNG or replaces a PNG, never inside a checkpoint folder; `export` and
+`record-watch` write a new file, or replace one only with `--overwrite`. `--resume`
 continues the saved run with its own settings and refuses a flag that would change them.
 """
 
@@ -29,6 +30,7 @@ from aae_core.words import with_article
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # a write failure or an internal error
 MAX_PATH_BYTES, MAX_PATH_PART_BYTES = 4000, 255
+EXPORT_WATCH_STEPS = 300  # a fresh Watch run for the take-home page: a few seconds on a CPU
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,6 +90,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="a PNG file to write (a new one or a PNG)")
     s.add_argument("--label", type=int, default=None, help="mixture component / digit class")
     s.add_argument("--seed", type=int, default=0)
+
+    x = sub.add_parser("export", help="the take-home page: one HTML file that works offline")
+    x.add_argument("checkpoint")
+    x.add_argument("--out", required=True, help="an .html file to write")
+    x.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    x.add_argument("--watch-recording", default=None, metavar="FILE",
+                   help="a Watch run to replay, written by `record-watch`")
+    x.add_argument("--watch-steps", type=int, default=None,
+                   help=f"record a fresh Watch run of N steps to replay instead (default "
+                        f"{EXPORT_WATCH_STEPS}; 0: no replay)")
+
+    r = sub.add_parser("record-watch", help="record a Watch it learn run for `export`")
+    r.add_argument("--out", required=True, help="a .json file to write")
+    r.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    r.add_argument("--steps", type=int, default=EXPORT_WATCH_STEPS, help="training steps")
+    r.add_argument("--frames", type=int, default=40, help="snapshots kept (2 to 60)")
+    r.add_argument("--dataset", default="synthetic-digits",
+                   help="synthetic-digits (default) or mnist-10k")
+    r.add_argument("--seed", type=int, default=0)
     return p
 
 
@@ -356,6 +377,27 @@ def _check_sample_out(path: str) -> Path:
     return out
 
 
+def _check_new_file(flag: str, path: str, suffix: str, overwrite: bool) -> Path:
+    """--out of export / record-watch: a `suffix` file in an existing folder outside every
+    checkpoint; an existing file is replaced only with --overwrite, and only a plain file."""
+    _check_path_length(flag, path)
+    out = Path(path)
+    if out.suffix.lower() != suffix:
+        raise ConfigError(f"{flag} {path}: give a file name ending in {suffix}")
+    home = _inside_checkpoint(out)
+    if home is not None:
+        raise ConfigError(f"{flag} {path} lies inside the checkpoint {home}; write it elsewhere")
+    if not Path(os.path.abspath(out)).parent.is_dir():
+        raise ConfigError(f"{flag} {path}: the folder {out.parent} does not exist")
+    _existing_folder(flag, out)
+    if out.is_symlink() or (out.exists() and not out.is_file()):
+        raise ConfigError(f"{flag} {path} exists and is not a plain file; nothing is replaced")
+    if out.exists() and not overwrite:
+        raise ConfigError(f"{flag} {path} already exists; give --overwrite to replace it, "
+                          f"or another name")
+    return out
+
+
 def _write_new(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary sibling renamed into place, so a failed
     write leaves any previous file whole; failures are one WriteError line."""
@@ -472,6 +514,57 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    """The take-home page of a checkpoint, with a Watch run to replay (recorded now, or
+    read from --watch-recording)."""
+    import time
+
+    from aae_core.store.checkpoints import load_checkpoint
+    from aae_core.watch.recording import MAX_STEPS, read_recording, record_run
+
+    started = time.perf_counter()
+    out = _check_new_file("--out", args.out, ".html", args.overwrite)
+    if args.watch_recording is not None and args.watch_steps is not None:
+        raise ConfigError("give --watch-recording or --watch-steps, not both")
+    steps = EXPORT_WATCH_STEPS if args.watch_steps is None else args.watch_steps
+    if not 0 <= steps <= MAX_STEPS:
+        raise ConfigError(f"--watch-steps must be a whole number from 0 to {MAX_STEPS}")
+    recording = None
+    if args.watch_recording is not None:
+        _check_path_length("--watch-recording", args.watch_recording)
+        recording = read_recording(args.watch_recording)
+    _check_path_length("checkpoint", args.checkpoint)
+    ckpt = load_checkpoint(args.checkpoint)
+    if recording is None and steps:
+        recording = record_run(steps, frames=min(40, steps + 1))
+    # The page is the app's pad and Watch code inlined (ui/take_home): the one command
+    # whose output is a piece of the app, so the one place aae_core reaches into ui/.
+    from ui.take_home import build_take_home
+
+    page = build_take_home(ckpt, title=ckpt.path.name, recording=recording)
+    _write_new(out, page.html.encode("utf-8"))
+    print(f"wrote {args.out}: {page.nbytes / 1e6:.2f} MB ({page.codes_shown:,} codes, "
+          f"{page.replay_frames} replay frames) in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_record_watch(args) -> int:
+    from aae_core.watch.recording import MAX_FRAMES, MAX_STEPS, record_run, recording_bytes
+
+    out = _check_new_file("--out", args.out, ".json", args.overwrite)
+    if not 1 <= args.steps <= MAX_STEPS:
+        raise ConfigError(f"--steps must be a whole number from 1 to {MAX_STEPS}")
+    if not 2 <= args.frames <= MAX_FRAMES:
+        raise ConfigError(f"--frames must be a whole number from 2 to {MAX_FRAMES}")
+    _check_seed(args.seed)
+    recording = record_run(args.steps, args.frames, dataset=args.dataset, seed=args.seed)
+    data = recording_bytes(recording)
+    _write_new(out, data)
+    print(f"wrote {args.out}: {len(recording['packets'])} snapshots of {args.steps} steps "
+          f"on {args.dataset}, {len(data) / 1e6:.2f} MB")
+    return 0
+
+
 def _check_seed(seed: int) -> None:
     if not 0 <= seed < 2**63:
         raise ConfigError(f"--seed must be a whole number from 0 to 2**63 - 1, got {seed}")
@@ -491,6 +584,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_eval(args)
         if args.command == "settings":
             return cmd_settings(args)
+        if args.command == "export":
+            return cmd_export(args)
+        if args.command == "record-watch":
+            return cmd_record_watch(args)
         return cmd_sample(args)
     except WriteError as exc:
         sys.stderr.write(f"error: {exc}\n")

@@ -31,6 +31,7 @@ from ui.loaders import (  # noqa: E402
 )
 from ui.pad import latent_pad, pad_ends  # noqa: E402
 from ui.plain_text import plain  # noqa: E402
+from ui.take_home.button import take_home_button  # noqa: E402
 
 entries = [e for e in model_entries() if e.config is not None]
 if not entries:
@@ -49,6 +50,8 @@ model = ckpt.model
 explore_link.apply(url, name, len(ckpt.codes) if ckpt.codes is not None else 0)
 with st.sidebar.expander("Model card", expanded=False):
     st.json({"config": model.config.to_dict(), **ckpt.card}, expanded=1)
+with st.sidebar:
+    take_home_button(model, name, *cache_key(name))
 
 codes = ckpt.codes.numpy() if ckpt.codes is not None else None
 labels = ckpt.labels.numpy() if ckpt.labels is not None else None

@@ -6,7 +6,12 @@ import numpy as np
 import streamlit as st
 
 from aae_core.analysis import explore
-from aae_core.analysis.parts import majority_digits, part_names, part_of_held_out
+from aae_core.analysis.parts import (
+    card_class_names,
+    majority_digits,
+    part_names,
+    part_of_held_out,
+)
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
 from aae_core.models import LABEL_CLUSTER
@@ -20,16 +25,8 @@ IMAGE_SCALE = 6  # 28 px -> 168 px, nearest neighbour (crisp pixels)
 
 
 def class_names(ckpt: Checkpoint) -> list[str]:
-    """The dataset's class names (the card's), else "0".."K-1" for K covering both the
-    model's classes and every stored label (a clustering model may have fewer clusters
-    than the data has classes: its codes are still coloured by their true class)."""
-    names = ckpt.card.get("class_names")
-    if names:
-        return list(names)
-    n = ckpt.model.config.n_classes
-    if ckpt.labels is not None and len(ckpt.labels):
-        n = max(n, int(ckpt.labels.max()) + 1)
-    return [str(k) for k in range(n)]
+    """The names the codes' labels index (aae_core.analysis.parts.card_class_names)."""
+    return card_class_names(ckpt.card, ckpt.model.config.n_classes, ckpt.labels)
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
@@ -141,31 +138,13 @@ def sample_view(ckpt: Checkpoint, *, label, name: str) -> None:
     png_download("Samples PNG", grid, "samples.png", key=f"dl_samples::{name}", scale=3)
 
 
-def typical_code(codes: np.ndarray, labels: np.ndarray, k: int, *, neighbours: int = 15,
-                 candidates: int = 400) -> int:
-    """Held-out index of the most typical code of class k: the one whose `neighbours`
-    nearest codes are most often of class k too (ties: the denser spot), so the decoder
-    there draws a k, not its neighbour class (a class's median can lie among another's
-    codes). Looks at the `candidates` members nearest the class's median."""
-    members = np.flatnonzero(labels == k)
-    if not len(members):
-        return 0
-    centre = np.median(codes[members], axis=0)
-    near = members[np.argsort(((codes[members] - centre) ** 2).sum(axis=1))[:candidates]]
-    d = ((codes[near, None, :] - codes[None, :, :]) ** 2).sum(axis=-1)  # (candidates, N)
-    nn = np.argpartition(d, neighbours, axis=1)[:, 1:neighbours + 1]
-    purity = (labels[nn] == k).mean(axis=1)
-    spread = np.take_along_axis(d, nn, axis=1).mean(axis=1)
-    return int(near[np.lexsort((spread, -purity))[0]])
-
-
 @st.cache_data(max_entries=24, show_spinner=False)
 def _typical_ends(path: str, stamp: float) -> list[int]:
     from ui.loaders import load_at
 
     ckpt = load_at(path, stamp)
     codes, labels = ckpt.codes.numpy(), ckpt.labels.numpy()
-    return [typical_code(codes, labels, k) for k in (1, 7)]
+    return [explore.typical_code(codes, labels, k) for k in (1, 7)]
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
@@ -176,7 +155,7 @@ def _start_index(path: str, stamp: float) -> int:
     if ckpt.labels is None or not len(ckpt.labels):
         return 0
     labels = ckpt.labels.numpy()
-    return typical_code(ckpt.codes.numpy(), labels, int(labels[0]))
+    return explore.typical_code(ckpt.codes.numpy(), labels, int(labels[0]))
 
 
 def start_index(ckpt: Checkpoint, name: str) -> int | None:

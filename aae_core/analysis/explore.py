@@ -143,3 +143,21 @@ def _blur(a: np.ndarray) -> np.ndarray:
     k /= k.sum()
     a = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 0, a)
     return np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 1, a)
+
+
+def typical_code(codes: np.ndarray, labels: np.ndarray, k: int, *, neighbours: int = 15,
+                 candidates: int = 400) -> int:
+    """Held-out index of the most typical code of class k: the one whose `neighbours`
+    nearest codes are most often of class k too (ties: the denser spot), so the decoder
+    there draws a k, not its neighbour class (a class's median can lie among another's
+    codes). Looks at the `candidates` members nearest the class's median."""
+    members = np.flatnonzero(labels == k)
+    if not len(members):
+        return 0
+    centre = np.median(codes[members], axis=0)
+    near = members[np.argsort(((codes[members] - centre) ** 2).sum(axis=1))[:candidates]]
+    d = ((codes[near, None, :] - codes[None, :, :]) ** 2).sum(axis=-1)  # (candidates, N)
+    nn = np.argpartition(d, neighbours, axis=1)[:, 1:neighbours + 1]
+    purity = (labels[nn] == k).mean(axis=1)
+    spread = np.take_along_axis(d, nn, axis=1).mean(axis=1)
+    return int(near[np.lexsort((spread, -purity))[0]])

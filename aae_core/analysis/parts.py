@@ -69,3 +69,17 @@ def part_names(word: str, digits: list[PartDigit], class_names) -> list[str]:
         else:
             out.append(f"{word} {k}: mostly {class_names[d.digit]}s ({d.share:.0%})")
     return out
+
+
+def card_class_names(card: dict, n_classes: int, labels=None) -> list[str]:
+    """The dataset's class names (the card's), else "0".."K-1" for K covering both the
+    model's classes and every stored label (a clustering model may have fewer clusters
+    than the data has classes: its codes are still coloured by their true class).
+    labels: the stored held-out labels (N,) or None."""
+    names = card.get("class_names")
+    if names:
+        return list(names)
+    n = n_classes
+    if labels is not None and len(labels):
+        n = max(n, int(labels.max()) + 1)
+    return [str(k) for k in range(n)]

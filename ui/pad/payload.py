@@ -93,10 +93,11 @@ def decoder_payload(
     }
 
 
-def points_payload(codes: Any, labels: Any) -> dict:
+def points_payload(codes: Any, labels: Any, *, index: Any = None) -> dict:
     """Held-out latent codes for the pad's background dots (and for clicking a code).
 
-    codes: (N, 2) floats (the two pad dimensions); labels: (N,) ints in 0..255 (colour).
+    codes: (N, 2) floats (the two pad dimensions); labels: (N,) ints in 0..255 (colour);
+    index: (N,) the held-out number of each row (default 0..N-1; a subsample gives its own).
     Returns {"id", "n", "xy": base64 float32 interleaved x0 y0 x1 y1 ..., "labels": base64
     uint8, "index": base64 uint32 held-out index of each kept point}. Rows with a NaN or an
     infinity are left out, so "index" maps a dot back to its held-out number.
@@ -109,11 +110,14 @@ def points_payload(codes: Any, labels: Any) -> dict:
         raise ValueError(f"labels must have shape ({xy.shape[0]},), got {lab.shape}")
     if lab.size and (lab.min() < 0 or lab.max() > 255):
         raise ValueError("labels must lie in 0..255")
+    rows = np.arange(xy.shape[0]) if index is None else _to_numpy(index)
+    if rows.shape != (xy.shape[0],) or (rows.size and (rows.min() < 0 or rows.max() >= 2**32)):
+        raise ValueError(f"index must hold {xy.shape[0]} held-out numbers in 0..2**32-1")
     keep = np.isfinite(xy).all(axis=1)
     xy_b64 = _b64(xy[keep], "f4")
     lab_b64 = _b64(lab[keep], "u1")
-    index_b64 = _b64(np.flatnonzero(keep), "u4")
-    digest = hashlib.sha256(f"points:{xy_b64}:{lab_b64}".encode()).hexdigest()[:16]
+    index_b64 = _b64(rows[keep], "u4")
+    digest = hashlib.sha256(f"points:{xy_b64}:{lab_b64}:{index_b64}".encode()).hexdigest()[:16]
     return {"id": digest, "n": int(keep.sum()), "xy": xy_b64, "labels": lab_b64,
             "index": index_b64}
 

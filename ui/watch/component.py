@@ -21,17 +21,13 @@ Wire protocol (data = Python -> JS, state = JS -> Python):
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import streamlit as st
 
 from aae_core.images import PALETTE
 from aae_core.watch import WatchSession
-from ui.js_bundle import bundle
+from ui.watch.assets import CSS, JS
 
-HERE = Path(__file__).parent
-# dependency order, after the shared files; main.js exports
-JS_FILES = ("util.js", "plane.js", "diagram.js", "stats.js", "main.js")
 # packets in one call at most: a GPU builds 30 a second, a fragment runs every 0.5 s
 MAX_PACKETS_A_CALL = 24
 
@@ -92,9 +88,6 @@ HTML = f"""
   </div>
 </div>
 """
-
-JS = bundle([HERE / "js" / name for name in JS_FILES])
-CSS = (HERE / "watch.css").read_text(encoding="utf-8")
 
 # Registered once, at import (re-registering per call would log a warning every run).
 _component = st.components.v2.component("aae_watch", html=HTML, css=CSS, js=JS)
