@@ -539,7 +539,7 @@ def cmd_export(args) -> int:
         recording = record_run(steps, frames=min(40, steps + 1))
     # The page is the app's pad and Watch code inlined (ui/take_home): the one command
     # whose output is a piece of the app, so the one place aae_core reaches into ui/.
-    from ui.take_home import build_take_home
+    from aae_core.web.take_home import build_take_home
 
     page = build_take_home(ckpt, title=ckpt.path.name, recording=recording)
     _write_new(out, page.html.encode("utf-8"))

@@ -1,4 +1,4 @@
-"""Browser decode speed of ui/pad/js/decoder.js (headless chromium), and the payload size.
+"""Browser decode speed of aae_core/web/pad/js/decoder.js (headless chromium), and the payload size.
 
     .venv/bin/python -m bench.browser_decode [--n 1000] [--hidden 256]
 
@@ -15,10 +15,10 @@ import json
 import torch
 
 from aae_core.config import MAX_LAYER_SIZE
+from aae_core.web.pad.assets import standalone_decoder_js
+from aae_core.web.pad.payload import decoder_payload, payload_nbytes
 from bench.args import Whole, parser, run_script
 from bench.browser import browser_skip_reason, launch_chromium
-from ui.pad.assets import standalone_decoder_js
-from ui.pad.payload import decoder_payload, payload_nbytes
 
 PAGE = """<!doctype html><html><body>
 <canvas id="c" width="28" height="28"

@@ -23,6 +23,7 @@ import numpy as np
 
 from aae_core.paths import DEFAULT_MODEL
 from aae_core.store import catalog
+from aae_core.web.pad.payload import payload_nbytes
 from bench.args import CHECKPOINT, Number, parser, run_script
 from bench.browser import (
     browser_skip_reason,
@@ -32,7 +33,6 @@ from bench.browser import (
     streamlit_server,
     wait_for_app_run,
 )
-from ui.pad.payload import payload_nbytes
 
 # the server's decode (sent back into the pad's data) is new and of the pad's released z
 # (a click may have snapped onto a nearby code, so that z, not the clicked point)
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             memory = rss_mb(port)
         browser.close()
     from aae_core.store.checkpoints import load_checkpoint
-    from ui.pad.payload import decoder_payload
+    from aae_core.web.pad.payload import decoder_payload
 
     sizes = []
     for entry in catalog.entries():

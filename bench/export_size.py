@@ -4,7 +4,7 @@
 
 Records one Watch run of --watch-steps steps (timed: what `python -m aae_core export`
 does first when given no recording), then builds each model's page --rounds times in
-memory and prints, per model: the file's size in MB (the bound is ui.take_home's
+memory and prints, per model: the file's size in MB (the bound is aae_core.web.take_home's
 MAX_PAGE_BYTES), the codes and replay frames it holds, the decoder's share of the bytes,
 and the median build time.
 """
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from aae_core.store import catalog
     from aae_core.store.checkpoints import load_checkpoint
     from aae_core.watch.recording import record_run
-    from ui.take_home import MAX_PAGE_BYTES, build_take_home
+    from aae_core.web.take_home import MAX_PAGE_BYTES, build_take_home
 
     names = [args.model] if args.model else [
         e.name for e in catalog.entries() if e.source == "shipped" and e.config is not None]

@@ -8,10 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from aae_core.web.pad.assets import standalone_decoder_js
+from aae_core.web.pad.payload import decoder_payload
 from bench.browser import launch_chromium, require_browser
 from tests.helpers import browser_decode
-from ui.pad.assets import standalone_decoder_js
-from ui.pad.payload import decoder_payload
 
 pytestmark = pytest.mark.browser
 

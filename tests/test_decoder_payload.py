@@ -1,4 +1,4 @@
-"""ui/pad/payload.py: what the latent pad sends to the browser."""
+"""aae_core/web/pad/payload.py: what the latent pad sends to the browser."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from ui.pad.payload import decoder_payload, payload_nbytes, points_payload
+from aae_core.web.pad.payload import decoder_payload, payload_nbytes, points_payload
 
 MAX_APP_PAYLOAD = 2 * 1024 * 1024  # 2 MB for the app's default 2 -> 256 -> 256 -> 784
 

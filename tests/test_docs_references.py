@@ -28,7 +28,8 @@ def headings() -> set[str]:
 
 def test_sources_are_found():
     names = {p.relative_to(ROOT).as_posix() for p in SOURCES}
-    assert {"aae_core/config.py", "ui/pad/js/pad.js", "checkpoints/make_checkpoints.sh"} <= names
+    assert {"aae_core/config.py", "aae_core/web/pad/js/pad.js",
+            "checkpoints/make_checkpoints.sh"} <= names
 
 
 def test_every_cited_section_exists():

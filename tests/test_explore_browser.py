@@ -1,7 +1,7 @@
 """The Explore page in a real browser, on the shipped checkpoints.
 
-1. For every shipped model, the browser's decoder (ui/pad/js/decoder.js) and torch agree within
-   1e-3 per pixel on 200 random codes over the model's view box.
+1. For every shipped model, the browser's decoder (aae_core/web/pad/js/decoder.js) and torch
+   agree within 1e-3 per pixel on 200 random codes over the model's view box.
 2. Dragging the marker with page.mouse changes the decoded digit during the drag, and after
    release the server's (unseen) decode of the same z matches the browser's image.
 3. The one map: a legend chip hides its class; a click on a code puts the marker on it.
@@ -18,6 +18,8 @@ import torch
 from aae_core.analysis.explore import view_bounds
 from aae_core.store import catalog
 from aae_core.store.checkpoints import load_checkpoint
+from aae_core.web.pad.assets import standalone_decoder_js
+from aae_core.web.pad.payload import decoder_payload
 from bench.browser import (
     artifact_path,
     enable_pad_stats,
@@ -28,8 +30,6 @@ from bench.browser import (
     wait_until,
 )
 from tests.helpers import browser_decode
-from ui.pad.assets import standalone_decoder_js
-from ui.pad.payload import decoder_payload
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -22,6 +22,9 @@ ALLOWED = {
     "analysis": {"base", "analysis"},
     "training": {"base", "store", "analysis", "training"},
     "watch": {"base", "watch"},
+    # the browser side: its payloads read models and checkpoints, the take-home page
+    # inlines a recorded Watch run
+    "web": {"base", "store", "analysis", "watch", "web"},
 }
 ROOMS = set(ALLOWED) - {"base"}
 #: The command line is the entry point: it may reach into every room, and only

@@ -1,5 +1,5 @@
 """ui/pad: one folder, the browser code split by job, joined once after the shared files
-(ui/shared_js/); one class palette."""
+(aae_core/web/shared_js/); one class palette."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import subprocess
 import pytest
 
 from aae_core.images import PALETTE, PALETTE_RGB
-from ui import figures, js_bundle
-from ui.pad import assets
+from aae_core.web import bundle as js_bundle
+from aae_core.web.pad import assets
+from ui import figures
 
 
 def test_every_js_file_is_joined_once_in_order_and_only_main_exports():
@@ -34,7 +35,7 @@ def test_every_js_file_is_joined_once_in_order_and_only_main_exports():
 
 
 def test_base64_ticks_and_helpers_are_defined_once():
-    """The base64 decoder and the axis ticks live in ui/shared_js/ only."""
+    """The base64 decoder and the axis ticks live in aae_core/web/shared_js/ only."""
     for name in assets.JS_FILES:
         text = assets.js_path(name).read_text(encoding="utf-8")
         assert "atob(" not in text and "fromBase64" not in text, name

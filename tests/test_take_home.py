@@ -24,10 +24,10 @@ from aae_core.cli import main
 from aae_core.errors import ConfigError
 from aae_core.store.checkpoints import load_checkpoint
 from aae_core.watch.recording import check_recording, read_recording, record_run
+from aae_core.web.pad import assets as pad_assets
+from aae_core.web.take_home import MAX_PAGE_BYTES, build_take_home
+from aae_core.web.watch import assets as watch_assets
 from tests.tiny_checkpoints import make_tiny
-from ui.pad import assets as pad_assets
-from ui.take_home import MAX_PAGE_BYTES, build_take_home
-from ui.watch import assets as watch_assets
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p for p in (ROOT / "checkpoints").iterdir() if (p / "config.json").exists())
@@ -84,7 +84,7 @@ def test_a_page_too_big_drops_replay_frames_until_it_fits(recording):
 def test_subsampled_codes_keep_their_held_out_numbers():
     import numpy as np
 
-    from ui.take_home.build import model_data
+    from aae_core.web.take_home.build import model_data
 
     ckpt = load_checkpoint(ROOT / "checkpoints" / "aae-mixture")
     points = model_data(ckpt, title="m", max_codes=50)["points"]

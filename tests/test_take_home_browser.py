@@ -19,6 +19,7 @@ import pytest
 
 from aae_core.store.checkpoints import load_checkpoint
 from aae_core.watch.recording import record_run
+from aae_core.web.take_home import build_take_home
 from bench.browser import (
     artifact_path,
     launch_chromium,
@@ -27,7 +28,6 @@ from bench.browser import (
     wait_for_app_run,
     wait_until,
 )
-from ui.take_home import build_take_home
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

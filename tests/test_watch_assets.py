@@ -1,4 +1,4 @@
-"""ui/watch's browser code: joined after the shared files (ui/shared_js/), its bookkeeping
+"""ui/watch's browser code: joined after the shared files (aae_core/web/shared_js/), its bookkeeping
 opt-in like the pad's, and no copy of the base64 decoder, the axis ticks or the palette."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from aae_core.images import PALETTE
-from ui import js_bundle
-from ui.watch import component
+from aae_core.web import bundle as js_bundle
+from aae_core.web.watch import assets as component
 
 OWN = [component.HERE / "js" / name for name in component.JS_FILES]
 

@@ -11,8 +11,8 @@ import streamlit as st
 from aae_core.paths import folder_stamp
 from aae_core.store import catalog
 from aae_core.store.checkpoints import Checkpoint, load_checkpoint
+from aae_core.web.pad.payload import decoder_payload, points_payload
 from ui.model_choice import pick_model  # noqa: F401  (pages import it from here)
-from ui.pad.payload import decoder_payload, points_payload
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)

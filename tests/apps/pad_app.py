@@ -16,8 +16,8 @@ import streamlit as st
 import torch
 import torch.nn.functional as F
 
+from aae_core.web.pad.payload import decoder_payload, points_payload
 from ui.pad import latent_pad
-from ui.pad.payload import decoder_payload, points_payload
 
 LATENT_DIM, COND_DIM, HIDDEN = 3, 10, 256
 LABEL = 3

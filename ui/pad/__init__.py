@@ -1,15 +1,17 @@
 """The latent pad: drag z through a 2-D latent plane, decoded live in the browser.
 
-One folder, one component:
-  component.py  the Streamlit side (mount, read the user's release)   -> latent_pad, pad_ends
-  payload.py    decoder weights, codes and densities as compact JSON -> *_payload (no
-                streamlit: importing only the payloads does not load it)
-  assets.py     the browser side's files (js/*.js, pad.css), joined once at import
-  js/           one job a file: decoder, cache, geometry, background, marker, input,
-                legend, stats (opt-in test instrumentation), pad, motion, main (CCv2)
+The Streamlit side is here; the browser side has no streamlit and lives in aae_core/web/pad
+(the take-home page inlines the same code):
+  component.py                     mount, read the user's release  -> latent_pad, pad_ends
+  aae_core/web/pad/payload.py      decoder weights, codes and densities as compact JSON
+                                   -> *_payload
+  aae_core/web/pad/assets.py       the browser side's files (js/*.js, pad.css), joined once
+  aae_core/web/pad/js/             one job a file: decoder, cache, geometry, background,
+                                   marker, input, legend, stats (opt-in test instrumentation),
+                                   pad, motion, main (CCv2)
 """
 
-from ui.pad.payload import (
+from aae_core.web.pad.payload import (
     decoder_payload,
     density_payload,
     payload_nbytes,

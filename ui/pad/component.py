@@ -26,8 +26,8 @@ from typing import Any
 import streamlit as st
 
 from aae_core.images import PALETTE
-from ui.pad import assets
-from ui.pad.payload import floats_b64
+from aae_core.web.pad import assets
+from aae_core.web.pad.payload import floats_b64
 
 # Registered once, at import (re-registering per call would log a warning every run).
 _component = st.components.v2.component("aae_latent_pad", html=assets.HTML, css=assets.CSS,

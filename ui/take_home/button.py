@@ -16,7 +16,7 @@ import streamlit as st
 from aae_core.errors import AAEError
 from aae_core.store.checkpoints import load_checkpoint
 from aae_core.watch.recording import record_run
-from ui.take_home.build import MAX_PAGE_BYTES, build_take_home
+from aae_core.web.take_home.build import MAX_PAGE_BYTES, build_take_home
 
 PAGES_KEPT = 4  # built pages kept (a few MB each)
 RECORDED_STEPS, RECORDED_FRAMES = 300, 40

@@ -1,7 +1,7 @@
 """Mount the Watch component and hand it the packets it has not seen yet.
 
 A Custom Components v2 component (inline html/css/js, no iframe, no build step); its JS
-is the shared files (ui/shared_js/) and then js/*.js, joined by ui/js_bundle.py.
+is the shared files (aae_core/web/shared_js/) and then js/*.js, joined by aae_core/web/bundle.py.
 
 Wire protocol (data = Python -> JS, state = JS -> Python):
   data   {"meta": WatchSession.meta(), "packets": [packet, ...], "images", "playing",
@@ -26,7 +26,7 @@ import streamlit as st
 
 from aae_core.images import PALETTE
 from aae_core.watch import WatchSession
-from ui.watch.assets import CSS, JS
+from aae_core.web.watch.assets import CSS, JS
 
 # packets in one call at most: a GPU builds 30 a second, a fragment runs every 0.5 s
 MAX_PACKETS_A_CALL = 24

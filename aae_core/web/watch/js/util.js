@@ -1,7 +1,7 @@
 // Watch it learn: decoding packets and small helpers (no DOM).
 //
 // Packets carry base64 of little-endian arrays (aae_core/watch/packet.py), read with the
-// shared AAEBase64 (ui/shared_js/base64.js): positions as int16 offsets from the window's
+// shared AAEBase64 (aae_core/web/shared_js/base64.js): positions as int16 offsets from the window's
 // centre (POS_SCALE per half-width), fields as uint8, images as 4-bit grey levels (two
 // pixels a byte, high nibble first).
 

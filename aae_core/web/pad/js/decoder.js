@@ -1,12 +1,12 @@
 // AAE latent pad: an MLP decoder for the browser (no library, no build step).
 //
-// Rebuilds the decoder sent by ui/pad/payload.py (base64 float32 weights, W row-major
+// Rebuilds the decoder sent by aae_core/web/pad/payload.py (base64 float32 weights, W row-major
 // (out, in)) as Float32Arrays and runs it with preallocated buffers, so one decode of
 // 2 -> 256 -> 256 -> 784 allocates nothing and takes well under a millisecond.
 //
-// Its weights are read by the shared base64 decoder (ui/shared_js/base64.js, AAEBase64).
+// Its weights are read by the shared base64 decoder (aae_core/web/shared_js/base64.js, AAEBase64).
 // Loads both as a classic <script> after base64.js (defines globalThis.AAEDecoder; see
-// ui/pad/assets.py:standalone_decoder_js) and as part of the pad component's ES module.
+// aae_core/web/pad/assets.py:standalone_decoder_js) and as part of the pad component's ES module.
 const AAEDecoder = (() => {
   "use strict";
 
@@ -48,7 +48,7 @@ const AAEDecoder = (() => {
   }
 
   class MLPDecoder {
-    // payload: the dict made by ui/pad/payload.py:decoder_payload
+    // payload: the dict made by aae_core/web/pad/payload.py:decoder_payload
     constructor(payload) {
       this.id = payload.id;
       this.latentDim = payload.latent_dim;

@@ -1,11 +1,11 @@
 """Build the take-home page: one HTML file that needs no server and no network.
 
-The file holds, inline: the pad's browser code (ui/pad/assets.JS, the very module the
-Explore page mounts) and its CSS, the Watch component's code (ui/watch/assets.JS) for the
+The file holds, inline: the pad's browser code (aae_core/web/pad/assets.JS, the very module the
+Explore page mounts) and its CSS, the Watch component's code (aae_core/web/watch/assets.JS) for the
 replay, this folder's page.js / replay.js / page.css, and two JSON blocks:
   th-data    {"decoder", "points", "density", "classes", "bounds", "z", "ends", "pool",
               "cond_dim", "labels", "title"}: the same payloads the pad gets on Explore
-              (ui/pad/payload.py), the marker's start and the interpolation's ends
+              (aae_core/web/pad/payload.py), the marker's start and the interpolation's ends
               (the most typical 1 and 7, as Explore), prior samples drawn in Python by the
               model's own prior (the page's Sample button decodes them in the browser)
   th-replay  a Watch recording (aae_core/watch/recording.py), thinned to fit, or null
@@ -30,10 +30,10 @@ from aae_core.analysis.parts import card_class_names
 from aae_core.errors import ConfigError
 from aae_core.images import PALETTE
 from aae_core.store.checkpoints import Checkpoint
+from aae_core.web.pad import assets as pad_assets
+from aae_core.web.pad.payload import decoder_payload, density_payload, points_payload
+from aae_core.web.watch import assets as watch_assets
 from aae_core.words import with_article
-from ui.pad import assets as pad_assets
-from ui.pad.payload import decoder_payload, density_payload, points_payload
-from ui.watch import assets as watch_assets
 
 HERE = Path(__file__).parent
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # the whole file (a 2-D 256x256 model: about 2.5 MB)

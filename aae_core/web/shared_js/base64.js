@@ -1,7 +1,7 @@
 // Base64 of little-endian arrays -> typed arrays: the one decoder of the latent pad and of
-// Watch it learn (each component's bundle puts this file first; see ui/js_bundle.py).
+// Watch it learn (each component's bundle puts this file first; see aae_core/web/bundle.py).
 //
-// Python encodes with ui/pad/payload.py (float32 weights and images, uint8 labels and
+// Python encodes with aae_core/web/pad/payload.py (float32 weights and images, uint8 labels and
 // grids, uint32 indices)
 // and aae_core/watch/packet.py (int16 positions, uint8 fields, float32 arrows). Every
 // decode checks that the byte count is a whole number of elements, so a truncated payload

@@ -1,6 +1,6 @@
 """The Watch component's browser code: its files, read and joined once, at import.
 
-CCv2 takes one inline JS module per component, so the shared files (ui/js_bundle.py) and the
+CCv2 takes one inline JS module per component, so the shared files (aae_core/web/bundle.py) and the
 files under js/ are concatenated in dependency order; only main.js exports. No streamlit
 here: the take-home page (ui/take_home) inlines the same text to replay a recorded run.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ui.js_bundle import bundle
+from aae_core.web.bundle import bundle
 
 HERE = Path(__file__).parent
 # dependency order, after the shared files; main.js exports

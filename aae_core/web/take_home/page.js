@@ -1,8 +1,8 @@
 // Take-home page: the pad (explore and interpolate), the label and the prior sampler.
 //
-// Appended to the pad's own module (ui/pad/assets.JS), so Pad, padTheme and AAEDecoder are
+// Appended to the pad's own module (aae_core/web/pad/assets.JS), so Pad, padTheme and AAEDecoder are
 // the Explore page's. Instead of Python, this file hands the Pad its data (th-data, built
-// by ui/take_home/build.py) and keeps the state Python keeps on Explore: the mode, the
+// by aae_core/web/take_home/build.py) and keeps the state Python keeps on Explore: the mode, the
 // marker's z, the two ends, the steps, the label. No api: the pad reports to nobody.
 
 const SAMPLES_SHOWN = 16; // digits a click on "Draw" decodes (4 x 4)

@@ -1,7 +1,7 @@
 """The pad's browser code: its files, read and joined once, at import.
 
-The shared files (ui/shared_js/: base64 decoding, axis ticks) and then the files under js/
-are concatenated in dependency order into one module (ui/js_bundle.py); only main.js
+The shared files (aae_core/web/shared_js/: base64 decoding, axis ticks) and then the files under js/
+are concatenated in dependency order into one module (aae_core/web/bundle.py); only main.js
 exports. Each file does one job (see its first comment).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ui.js_bundle import bundle, shared_path
+from aae_core.web.bundle import bundle, shared_path
 
 HERE = Path(__file__).parent
 

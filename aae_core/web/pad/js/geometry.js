@@ -1,5 +1,5 @@
 // Latent pad: geometry. Sizes of the pad and the digit, latent <-> pixel
-// coordinates and number formats (axis ticks: ui/shared_js/ticks.js). No drawing and no
+// coordinates and number formats (axis ticks: aae_core/web/shared_js/ticks.js). No drawing and no
 // DOM events here.
 
 const MARGIN = { l: 50, r: 14, t: 14, b: 50 }; // CSS px around the plot area (square plot)

@@ -1,7 +1,7 @@
 """Decoder weights, latent codes and a density grid as compact JSON for the latent pad.
 
 No streamlit here: this module only turns arrays into base64 strings so that the pad's
-JavaScript (ui/pad/js/decoder.js) can rebuild the decoder as Float32Arrays and run it on
+JavaScript (aae_core/web/pad/js/decoder.js) can rebuild the decoder as Float32Arrays and run it on
 every drag frame. The content hash ("id") lets the browser cache a model and lets Python
 skip resending weights the browser already holds.
 """
@@ -142,7 +142,7 @@ def density_payload(density: Any) -> dict:
 
 def floats_b64(values: Any) -> str:
     """Any float array as base64 float32 little-endian (flattened row-major): how an image
-    travels to the browser (AAEBase64.float32 in ui/shared_js/base64.js reads it)."""
+    travels to the browser (AAEBase64.float32 in aae_core/web/shared_js/base64.js reads it)."""
     return _b64(_to_numpy(values).astype(np.float32).reshape(-1), "f4")
 
 

@@ -1,8 +1,8 @@
 // Take-home page: the replay of a recorded Watch it learn run, with its timeline.
 //
-// Appended to the Watch component's module (ui/watch/assets.JS), so Plane, DigitStrip,
+// Appended to the Watch component's module (aae_core/web/watch/assets.JS), so Plane, DigitStrip,
 // decodeView and fmtLoss are the Watch page's. th-replay-data holds the recording
-// (ui/take_home/build.py: aae_core/watch/recording.py's packets, the AAE's view only; a
+// (aae_core/web/take_home/build.py: aae_core/watch/recording.py's packets, the AAE's view only; a
 // packet without density or prior samples keeps the packet before's).
 
 const PLAY_MS = 260; // between two timeline stops while playing

@@ -3,7 +3,7 @@
 CCv2 takes one inline JS module per component (no imports between inline files, no build
 step), so a component's browser code is its files concatenated in dependency order; only
 the last one (main.js) exports. Code both components need (the base64 decoder, the axis
-ticks) lives once, in ui/shared_js/, and is put first in each bundle. The class palette is
+ticks) lives once, in aae_core/web/shared_js/, and is put first in each bundle. The class palette is
 not JS at all: it is aae_core.images.PALETTE, sent in each component's data.
 """
 

@@ -1,0 +1,1 @@
+"""Watch it learn's browser code (assets.py)."""
