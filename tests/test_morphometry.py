@@ -110,7 +110,7 @@ def test_bad_digits_are_refused_in_one_line(bad, why):
 
 
 def test_a_process_pool_gives_the_same_measures():
-    images = synthetic_digits(n_train=600, n_test=1).train_x  # 3 tasks of 250 digits
+    images = synthetic_digits(n_train=60, n_test=1).train_x  # 2 tasks of 30 digits
     alone = morphometry.measure_digits(images, FAST)
     pooled = morphometry.measure_digits(images, FAST, workers=2)
     np.testing.assert_array_equal(alone, pooled)

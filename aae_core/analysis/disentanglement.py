@@ -292,42 +292,49 @@ def check_digits(data) -> None:
                           f"{data.name} has {len(data.test_y)}")
 
 
-def digit_factors(data, *, cache_dir=None, workers: int | None = None):
-    """The factors of a dataset's held-out digits: (values (M, K) float64, factors).
+def digit_factors(data, *, limit: int = MAX_ROWS, setting=None, cache_dir=None,
+                  workers: int | None = None):
+    """The factors of a dataset's first `limit` held-out digits: (values (M, K) float64,
+    factors).
 
     The digit (categorical) first; then the true factors for a dataset drawn under known
-    ones (synthetic-digits), else the six Morpho-MNIST measures, measured once and cached.
+    ones (synthetic-digits), else the six Morpho-MNIST measures (`setting`: default
+    morphometry.REFERENCE), measured once and cached.
     """
-    from aae_core.analysis.morphometry import MEASURES, cached_measures
+    from aae_core.analysis.morphometry import MEASURES, REFERENCE, cached_measures
 
     check_digits(data)
-    test_x = data.test_x[:MAX_ROWS].detach().cpu()
-    label = data.test_y[:MAX_ROWS].detach().cpu().numpy().astype(np.float64)[:, None]
+    limit = min(limit, MAX_ROWS)
+    test_x = data.test_x[:limit].detach().cpu()
+    label = data.test_y[:limit].detach().cpu().numpy().astype(np.float64)[:, None]
     if data.has_factors:
-        truth = data.test_factors[:MAX_ROWS].detach().cpu().numpy().astype(np.float64)
+        truth = data.test_factors[:limit].detach().cpu().numpy().astype(np.float64)
         kinds = tuple(Factor(name, categorical=(name == "variant")) for name in
                       data.factor_names)
         return np.hstack([label, truth]), (Factor("label", True), *kinds)
-    measured = cached_measures(test_x.numpy(), cache_dir=cache_dir, workers=workers)
+    measured = cached_measures(test_x.numpy(), setting or REFERENCE, cache_dir=cache_dir,
+                               workers=workers)
     return np.hstack([label, measured]), (Factor("label", True),
                                           *(Factor(m) for m in MEASURES))
 
 
-def score_model(model, data, *, seed: int = 0, cache_dir=None,
-                workers: int | None = None) -> DisentanglementReport:
-    """Every score of a model's codes of `data`'s held-out digits against their factors
-    (digit_factors), and the label leakage of those codes."""
+def score_model(model, data, *, seed: int = 0, limit: int = MAX_ROWS, setting=None,
+                cache_dir=None, workers: int | None = None) -> DisentanglementReport:
+    """Every score of a model's codes of `data`'s first `limit` held-out digits against
+    their factors (digit_factors, measured with `setting`), and the label leakage of those
+    codes."""
     import dataclasses
 
     import torch
 
     from aae_core.inference import batched
 
-    values, factors = digit_factors(data, cache_dir=cache_dir, workers=workers)
+    values, factors = digit_factors(data, limit=limit, setting=setting, cache_dir=cache_dir,
+                                    workers=workers)
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        codes = batched(model.encode, data.test_x[:MAX_ROWS]).detach().cpu().double().numpy()
+        codes = batched(model.encode, data.test_x[:len(values)]).detach().cpu().double().numpy()
     if was_training:
         model.train()
     report = score_codes(codes, values, factors, seed=seed)

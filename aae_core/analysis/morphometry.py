@@ -51,7 +51,7 @@ UNITS = {"area": "px²", "length": "px", "thickness": "px", "slant": "rad", "wid
 _CACHE_VERSION = 1
 _TRIM = 0.02  # share of the ink trimmed (half on each side) from the de-slanted extent
 _MAX_IMAGES = 200_000  # the most digits one call measures (MNIST's 70,000 fit)
-_CHUNK = 250  # digits a worker measures per task
+_CHUNK = 250  # the most digits a worker measures per task
 
 
 @dataclass(frozen=True)
@@ -138,9 +138,10 @@ def measure_digits(images, setting: Setting = REFERENCE, *, workers: int = 1) ->
     digits = _as_digits(images)
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, got {workers}")
-    if workers == 1 or len(digits) <= _CHUNK:
+    if workers == 1 or len(digits) < 2 * workers:
         return _measure_chunk(digits, setting)
-    chunks = [digits[i:i + _CHUNK] for i in range(0, len(digits), _CHUNK)]
+    size = min(_CHUNK, math.ceil(len(digits) / workers))  # every worker gets some
+    chunks = [digits[i:i + size] for i in range(0, len(digits), size)]
     # spawn, not fork: the app's server holds threads, which a fork would copy mid-step.
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         parts = list(pool.map(_measure_chunk, chunks, [setting] * len(chunks)))
