@@ -11,7 +11,7 @@ from aae_core.models import MODELS
 from ui import analysis_views as av
 from ui.explore_views import class_names, png_download
 from ui.loaders import open_checkpoint, pad_payload, pad_points, pick_model
-from ui.nav import sidebar_nav
+from ui.nav import link_to, sidebar_nav
 from ui.pad import latent_pad
 from ui.plain_text import plain
 
@@ -24,6 +24,8 @@ st.markdown(
     "drag the style code: one digit in every handwriting. Fix the style and change the "
     "label: every digit in one handwriting (paper, Fig. 6)."
 )
+link_to("pages/7_Disentanglement.py", "Which style direction is slant, which is thickness? "
+        "Measure it on the Disentanglement page", ":material/tune:")
 
 NEEDS = ("This page needs a model that keeps the label apart from the style: "
          "`aae-supervised` or `aae-semi-supervised` (the decoder gets the label beside z) or "
