@@ -31,7 +31,7 @@ def importance_heatmap(importance: np.ndarray, factor_names, *, height: int = 32
 
 
 def measure_lines(offsets: np.ndarray, measures: np.ndarray, spread: np.ndarray, *,
-                  height: int = 220) -> go.Figure:
+                  height: int = 240) -> go.Figure:
     """The six measures of one strip's digits (S, 6) against the step (S,) in standard
     deviations of the code, each as its change from the strip's middle digit in units of
     `spread` (6,) (how much that measure varies over all strips), so that the measure a
@@ -48,12 +48,11 @@ def measure_lines(offsets: np.ndarray, measures: np.ndarray, spread: np.ndarray,
             hovertemplate=f"{name} %{{customdata:.2f}} {UNITS[name]} at %{{x:+.1f}} sd"
                           "<extra></extra>",
         ))
-    fig.update_layout(height=height, margin=dict(l=40, r=10, t=10, b=30),
-                      plot_bgcolor="white", legend=dict(orientation="h", y=-0.25,
-                                                        font=dict(size=11)),
-                      uirevision="keep")
-    fig.update_xaxes(title=dict(text="code, sd from its mean", font=dict(size=11)),
-                     gridcolor="#eee", zeroline=False)
+    fig.update_layout(height=height, margin=dict(l=40, r=10, t=10, b=10),
+                      plot_bgcolor="white", uirevision="keep",
+                      legend=dict(orientation="h", y=-0.15, yanchor="top",
+                                  font=dict(size=11)))
+    fig.update_xaxes(ticksuffix=" sd", gridcolor="#eee", zeroline=False)  # the code's step
     fig.update_yaxes(title=dict(text="change, in sd", font=dict(size=11)), gridcolor="#eee",
                      zerolinecolor="#bbb")
     return fig

@@ -22,7 +22,7 @@ from ui.plain_text import plain
 
 PAGE_DIGITS = 1000  # held-out digits the page scores (the command line scores them all)
 SHOWN_DIMS = 16  # traversal strips drawn at most; larger codes get a dimension picker
-_SEEN = "_dis_url_seen"  # URL values already applied or written (not applied again)
+_LINK_READ = "_dis_link_read"  # the link's values were applied (once per session)
 AT_MODE, AT_INDEX, LABEL, STEPS_KEY = "dis_at_mode", "dis_at_index", "dis_label", "dis_steps"
 
 
@@ -76,20 +76,21 @@ def controls(ckpt: Checkpoint, codes: np.ndarray, labels) -> tuple[str | int, in
 
 
 def _apply_link(state: url.PageState, held_out: bool) -> None:
-    """Set the widgets from values the link brings that were not seen before; say once
-    what was ignored and remove it from the URL."""
-    seen = st.session_state.setdefault(_SEEN, {})
-    for key, value in (("at", state.at), ("label", state.label), ("steps", state.steps)):
-        raw = st.query_params.get(key)
-        if value is None or raw == seen.get(key):
-            continue
-        seen[key] = raw
-        if key == "at":
-            st.session_state[AT_MODE] = "held-out" if value != url.MEAN and held_out else "mean"
-            if value != url.MEAN:
-                st.session_state[AT_INDEX] = value
-        else:
-            st.session_state[LABEL if key == "label" else STEPS_KEY] = value
+    """On the page's first run in a session, set the widgets from the link's values, say
+    once what was ignored and remove it from the URL. Later runs never read the URL: a
+    rerun may arrive with the address the browser showed before the last write (a stale
+    steps=7 after the user chose 8), which must not undo the user's choice."""
+    if st.session_state.get(_LINK_READ):
+        return
+    st.session_state[_LINK_READ] = True
+    if state.at is not None:
+        st.session_state[AT_MODE] = "held-out" if state.at != url.MEAN and held_out else "mean"
+        if state.at != url.MEAN:
+            st.session_state[AT_INDEX] = state.at
+    if state.label is not None:
+        st.session_state[LABEL] = state.label
+    if state.steps is not None:
+        st.session_state[STEPS_KEY] = state.steps
     for key in state.rejected:
         del st.query_params[key]
     for problem in state.problems:
@@ -97,14 +98,13 @@ def _apply_link(state: url.PageState, held_out: bool) -> None:
 
 
 def _write_link(values: dict) -> None:
-    seen = st.session_state.setdefault(_SEEN, {})
+    """Put what the page shows into the URL (a shareable link)."""
     for key, value in values.items():
         if value is None:
             if key in st.query_params:
                 del st.query_params[key]
-            continue
-        st.query_params[key] = str(value)
-        seen[key] = str(value)
+        else:
+            st.query_params[key] = str(value)
 
 
 # ----------------------------------------------------------------------------- scores
