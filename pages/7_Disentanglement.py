@@ -32,4 +32,5 @@ except AAEError as exc:
 codes, labels, source = views.codes_of(ckpt)
 at, label, steps = views.controls(ckpt, codes, labels)
 views.scores_section(name)
+views.comparison_section(name)
 views.traversal_section(name, ckpt, codes, source, at, label, steps)

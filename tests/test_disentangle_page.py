@@ -139,3 +139,17 @@ def test_home_and_style_vs_label_link_here():
     style.run()
     assert any(link.proto.page.endswith("Disentanglement")
                for link in style.main.get("page_link"))
+
+
+def test_other_models_are_scored_side_by_side(tiny_root):
+    make_tiny(tiny_root, "aae")
+    make_tiny(tiny_root, "vae")
+    make_tiny(tiny_root, "wae-mmd")
+    at = run({"model": "aae"})
+    assert not at.dataframe  # nothing compared until the user asks
+    at.multiselect(key="dis_compare").set_value(["vae", "wae-mmd"]).run()
+    ok(at)
+    table = at.dataframe[0].value
+    assert list(table["model"]) == ["aae", "vae", "wae-mmd"]
+    assert set(table["dataset"]) == {"synthetic-digits"}
+    assert table["MIG"].between(0, 1).all() and table["label leakage"].notna().all()

@@ -17,7 +17,7 @@ from aae_core.store.checkpoints import Checkpoint
 from ui import analysis_views as av
 from ui.disentangle import url
 from ui.disentangle.figures import importance_heatmap, measure_lines
-from ui.loaders import cache_key, open_checkpoint
+from ui.loaders import cache_key, model_entries, open_checkpoint
 from ui.plain_text import plain
 
 PAGE_DIGITS = 1000  # held-out digits the page scores (the command line scores them all)
@@ -150,6 +150,39 @@ def scores_section(name: str) -> None:
         f". A disentangled code has one dark cell per row and per column. Label leakage: "
         f"how well a probe names the digit from z alone, above chance ({s['label_accuracy']:.0%}"
         f" right against {s['label_chance']:.0%} by always guessing the commonest digit).")
+
+
+COMPARED_AT_MOST = 6
+SCORE_COLUMNS = {"mig": "MIG", "dci_disentanglement": "DCI disentanglement",
+                 "dci_completeness": "DCI completeness",
+                 "dci_informativeness": "DCI informativeness", "sap": "SAP",
+                 "label_leakage": "label leakage"}
+
+
+def comparison_section(name: str) -> None:
+    """The scores of the model in view beside those of other models the user picks."""
+    others = [e.name for e in model_entries() if e.config is not None and e.name != name]
+    if not others:
+        return
+    chosen = st.multiselect(f"Compare with other models (at most {COMPARED_AT_MOST})",
+                            others, key="dis_compare", max_selections=COMPARED_AT_MOST,
+                            placeholder="pick models to score beside this one")
+    if not chosen:
+        return
+    rows = []
+    with st.spinner("Scoring the models (once each)…"):
+        for each in (name, *chosen):
+            scored = _scores(each, cache_key(each))
+            row = {"model": each, "dataset": scored.get("dataset", "—")}
+            for key, title in SCORE_COLUMNS.items():
+                row[title] = scored["scores"][key] if "scores" in scored else None
+            rows.append(row)
+    st.dataframe(rows, hide_index=True, key="dis_compare_table",
+                 column_config={title: st.column_config.NumberColumn(format="%.2f")
+                                for title in SCORE_COLUMNS.values()})
+    st.caption("Each model scored on the first 1,000 held-out digits of its own dataset; "
+               "empty where that dataset is not on this machine. Compare models trained on "
+               "the same data, with codes of the same size.")
 
 
 # ----------------------------------------------------------------------------- traversals
