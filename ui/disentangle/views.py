@@ -227,8 +227,8 @@ def traversal_section(name: str, ckpt: Checkpoint, codes: np.ndarray, source: st
                "middle digit in standard deviations over all strips. The label-flip rate: the "
                "share of the strip's digits that the judge (a classifier trained on the "
                "dataset) names differently from the digit at the held code.")
-    spread = walk.measures.reshape(-1, len(MEASURES)).std(axis=0)
-    spread = np.where(spread > 1e-9, spread, 1.0)
+    spread = np.nanstd(walk.measures.reshape(-1, len(MEASURES)), axis=0)  # blank digits: NaN
+    spread = np.where(np.nan_to_num(spread) > 1e-9, spread, 1.0)
     flips = walk.flip_rates()
     for row, k in enumerate(walk.dims):
         _strip(walk, row, k, spread, None if flips is None else flips[row])
