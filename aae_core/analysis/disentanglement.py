@@ -31,9 +31,11 @@ seeded, so the same arrays give the same scores.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     GradientBoostingRegressor,
@@ -42,7 +44,10 @@ from sklearn.ensemble import (
 from sklearn.metrics import mutual_info_score
 from sklearn.tree import DecisionTreeClassifier
 
+from aae_core.analysis.morphometry import MEASURES, REFERENCE, cached_measures
+from aae_core.data import DIGIT_NAMES
 from aae_core.errors import ConfigError
+from aae_core.inference import batched
 
 MIG_BINS = 20  # disentanglement_lib's histogram discretiser uses 20 bins too
 MIN_ROWS = 40  # probes fitted on 20 rows and scored on 20 mean little; fewer are refused
@@ -280,8 +285,6 @@ def label_leakage(codes, labels, *, seed: int = 0) -> dict[str, float]:
 def check_digits(data) -> None:
     """Refuse (one ConfigError line) a dataset whose factors cannot be had: its images must
     be 28x28 digits (classes 0..9), at least MIN_ROWS of them held out."""
-    from aae_core.data import DIGIT_NAMES
-
     if data.class_names != DIGIT_NAMES or tuple(data.image_shape) != (28, 28):
         raise ConfigError(f"disentanglement is scored against the shape of handwritten "
                           f"digits, and {data.name} holds no digits (its classes are not "
@@ -301,8 +304,6 @@ def digit_factors(data, *, limit: int = MAX_ROWS, setting=None, cache_dir=None,
     ones (synthetic-digits), else the six Morpho-MNIST measures (`setting`: default
     morphometry.REFERENCE), measured once and cached.
     """
-    from aae_core.analysis.morphometry import MEASURES, REFERENCE, cached_measures
-
     check_digits(data)
     limit = min(limit, MAX_ROWS)
     test_x = data.test_x[:limit].detach().cpu()
@@ -322,13 +323,7 @@ def score_model(model, data, *, seed: int = 0, limit: int = MAX_ROWS, setting=No
                 cache_dir=None, workers: int | None = None) -> DisentanglementReport:
     """Every score of a model's codes of `data`'s first `limit` held-out digits against
     their factors (digit_factors, measured with `setting`), and the label leakage of those
-    codes."""
-    import dataclasses
-
-    import torch
-
-    from aae_core.inference import batched
-
+    codes. A digit whose shape cannot be measured (a blank image) is left out."""
     values, factors = digit_factors(data, limit=limit, setting=setting, cache_dir=cache_dir,
                                     workers=workers)
     was_training = model.training
@@ -337,6 +332,8 @@ def score_model(model, data, *, seed: int = 0, limit: int = MAX_ROWS, setting=No
         codes = batched(model.encode, data.test_x[:len(values)]).detach().cpu().double().numpy()
     if was_training:
         model.train()
+    measured = np.isfinite(values).all(axis=1)
+    codes, values = codes[measured], values[measured]
     report = score_codes(codes, values, factors, seed=seed)
     leakage = label_leakage(codes, values[:, 0], seed=seed)
     return dataclasses.replace(report, label_leakage=leakage)

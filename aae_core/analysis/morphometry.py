@@ -134,7 +134,8 @@ def _trimmed_extent(position: np.ndarray, mass: np.ndarray, n: int) -> float:
 def measure_digits(images, setting: Setting = REFERENCE, *, workers: int = 1) -> np.ndarray:
     """The six measures of each digit: images (N, 784) or (N, 28, 28) in [0, 1] (numpy or a
     CPU tensor) -> (N, 6) float64 in MEASURES order. `workers` > 1 spreads the digits over
-    that many processes."""
+    that many spawned processes (a script calling it so needs the usual
+    `if __name__ == "__main__":` guard, as every spawned pool does)."""
     digits = _as_digits(images)
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, got {workers}")
