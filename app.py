@@ -30,14 +30,16 @@ LECTURE = (  # (page, the step, model, extra URL parameters)
     ("pages/3_AAE_vs_VAE.py", "AAE vs VAE: who fills the prior?", None, {"prior": "gaussian"}),
     ("pages/6_Watch_it_learn.py", "Watch it learn: the adversarial game, one phase at a time",
      None, {}),
+    ("pages/7_Disentanglement.py", "Disentanglement: which direction is slant, which is the "
+     "digit, measured", "aae-supervised", {}),
     ("pages/5_Train.py", "Train your own: synthetic digits, about a minute", None, {}),
 )
 ICONS = (":material/explore:", ":material/draw:", ":material/edit:", ":material/balance:",
-         ":material/visibility:", ":material/model_training:")
+         ":material/visibility:", ":material/tune:", ":material/model_training:")
 
 
 def lecture_steps(known: set[str]) -> None:
-    st.subheader("A lecture in six steps")
+    st.subheader("A lecture in seven steps")
     for i, ((page, text, model, extra), icon) in enumerate(zip(LECTURE, ICONS, strict=True)):
         params = {**({"model": model} if model in known else {}), **extra}
         step, _, more = text.partition(": ")  # short enough for a phone; the rest on hover

@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("checkpoint")
     e.add_argument("--dataset", default=None, help="default: the checkpoint's dataset")
     e.add_argument("--json", action="store_true")
+    e.add_argument("--disentanglement", action="store_true",
+                   help="also score each latent dimension against the digit and its shape "
+                        "(MIG, DCI, SAP, label leakage); measures the held-out digits once")
     e.add_argument("--device", default=None,
                    help="where to compute (default: where the card's metrics were computed, "
                         "when this machine has it, else cpu)")
@@ -465,20 +468,45 @@ def cmd_eval(args) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     data = load_dataset(args.dataset or ckpt.train.dataset)
     check_measurable(data)
+    if args.disentanglement:
+        from aae_core.analysis.disentanglement import check_digits
+
+        check_digits(data)  # before the other metrics, so that a refusal comes at once
     device = _eval_device(args.device, ckpt.card)
     result = {"checkpoint": str(ckpt.path), "model": ckpt.model.config.model,
               "prior": ckpt.model.config.prior.name, "dataset": data.name, "split": data.split,
               "device": device.type,
               "metrics": evaluate(ckpt.model.to(device), data.to(device))}
+    if args.disentanglement:
+        from aae_core.analysis.disentanglement import score_model
+
+        report = score_model(ckpt.model.to("cpu"), data)
+        result["disentanglement"] = {
+            "factors": [f.name for f in report.factors], "scores": report.scores(),
+            "importance": report.importance.round(4).tolist(),
+            "mutual_info": report.mutual_info.round(4).tolist()}
     if args.json:
         print(json.dumps(result, indent=2))
-    else:
-        print(f"{result['checkpoint']}: {result['model']} ({result['prior']} prior) on "
-              f"{data.name} [{data.split}], computed on {device.type}")
-        for key, value in result["metrics"].items():
-            shown = f"{value:.4f}" if isinstance(value, float) else value
-            print(f"  {key:<22} {shown}")
+        return 0
+    print(f"{result['checkpoint']}: {result['model']} ({result['prior']} prior) on "
+          f"{data.name} [{data.split}], computed on {device.type}")
+    for key, value in result["metrics"].items():
+        shown = f"{value:.4f}" if isinstance(value, float) else value
+        print(f"  {key:<22} {shown}")
+    if args.disentanglement:
+        _print_disentanglement(result["disentanglement"])
     return 0
+
+
+def _print_disentanglement(scored: dict) -> None:
+    """The scores, then which factor each latent dimension matters most for (DCI's R)."""
+    print(f"disentanglement of the held-out codes against: {', '.join(scored['factors'])}")
+    for key, value in scored["scores"].items():
+        print(f"  {key:<22} {value:.4f}")
+    for dim, row in enumerate(scored["importance"]):
+        best = max(range(len(row)), key=row.__getitem__)
+        print(f"  z[{dim}] matters most for {scored['factors'][best]} "
+              f"(importance {row[best]:.2f})")
 
 
 def cmd_sample(args) -> int:

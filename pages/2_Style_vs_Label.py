@@ -5,7 +5,7 @@ state: ui/style_views.py."""
 import streamlit as st
 
 from ui import style_views as views
-from ui.nav import sidebar_nav
+from ui.nav import link_to, sidebar_nav
 
 st.set_page_config(page_title="Style vs label · AAE Latent Explorer", page_icon="✍️",
                    layout="wide")
@@ -16,6 +16,8 @@ st.markdown(
     "drag the style code: one digit in every handwriting. Fix the style and change the "
     "label: every digit in one handwriting (paper, Fig. 6)."
 )
+link_to("pages/7_Disentanglement.py", "Which style direction is slant, which is thickness? "
+        "Measure it on the Disentanglement page", ":material/tune:")
 
 sm = views.open_model()
 if sm is None:

@@ -107,8 +107,8 @@ def judge_reads(images: list[np.ndarray]) -> list[int]:
 def home_and_the_model_picker(page, url: str, expect) -> None:
     page.goto(url)
     wait_for_app_run(page, timeout=90_000)
-    expect(page.get_by_text("A lecture in six steps")).to_be_visible()
-    for k in range(1, 7):
+    expect(page.get_by_text("A lecture in seven steps")).to_be_visible()
+    for k in range(1, 8):
         expect(page.get_by_role("link", name=re.compile(rf"^{k}\. "))).to_be_visible()
     # the map, its digits and the diagram of the two phases
     expect(page.get_by_test_id("stImage")).to_have_count(3)

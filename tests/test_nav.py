@@ -12,7 +12,8 @@ from ui.nav import PAGES
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = [("Home", ""), ("Explore", "Explore"), ("Style vs Label", "Style_vs_Label"),
             ("AAE vs VAE", "AAE_vs_VAE"), ("Classify and Cluster", "Classify_and_Cluster"),
-            ("Train", "Train"), ("Watch it learn", "Watch_it_learn")]
+            ("Train", "Train"), ("Watch it learn", "Watch_it_learn"),
+            ("Disentanglement", "Disentanglement")]
 
 
 def nav_links(at: AppTest) -> list[tuple[str, str]]:

@@ -25,13 +25,13 @@ DEFAULT_PRIOR = {"aae-label-regularized": "mixture"}
 
 def make_tiny(root: Path, model: str, *, name: str | None = None, prior: str | None = None,
               n_classes: int = 10, metrics: dict | None = None, seed: int = 0,
-              dataset: str = "synthetic-digits") -> Path:
+              dataset: str = "synthetic-digits", dim: int = 2) -> Path:
     """A checkpoint folder root/name (name defaults to the model name) of an untrained
-    2-D model with 16-unit networks. Its codes are of synthetic-digits' held-out images;
-    `dataset` is what it claims to be trained on (e.g. "mnist-10k" to test a page on a
-    machine without MNIST)."""
+    `dim`-D model (default 2-D) with 16-unit networks. Its codes are of synthetic-digits'
+    held-out images; `dataset` is what it claims to be trained on (e.g. "mnist-10k" to
+    test a page on a machine without MNIST)."""
     torch.manual_seed(seed)
-    spec = PriorSpec(name=prior or DEFAULT_PRIOR.get(model, "gaussian"), dim=2)
+    spec = PriorSpec(name=prior or DEFAULT_PRIOR.get(model, "gaussian"), dim=dim)
     config = ModelConfig(model=model, prior=spec, hidden=(16,), disc_hidden=(16,),
                          n_classes=n_classes)
     net = build_model(config).eval()

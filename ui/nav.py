@@ -6,6 +6,7 @@ pages stay plain scripts in pages/, so a deep link such as /Explore?model=... op
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import unquote, urlparse
 
 import streamlit as st
@@ -22,6 +23,7 @@ PAGES = (
     ("pages/4_Classify_and_Cluster.py", "Classify and Cluster", ":material/category:"),
     ("pages/5_Train.py", "Train", ":material/model_training:"),
     ("pages/6_Watch_it_learn.py", "Watch it learn", ":material/visibility:"),
+    ("pages/7_Disentanglement.py", "Disentanglement", ":material/tune:"),
 )
 
 
@@ -38,6 +40,13 @@ def sidebar_nav() -> None:
             except StreamlitAPIException:
                 return
     st.sidebar.divider()
+
+
+def link_to(script: str, label: str, icon: str) -> None:
+    """A link to another page in the main area; none when the page runs on its own
+    (AppTest.from_file on one script knows no other pages)."""
+    with contextlib.suppress(StreamlitAPIException):
+        st.page_link(script, label=label, icon=icon)
 
 
 def unknown_page() -> None:

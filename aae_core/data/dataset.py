@@ -30,7 +30,9 @@ class Dataset:
     """Train and held-out tensors of one dataset; treat the tensors as read-only.
 
     `split` says in words which images are trained on and which are held out, so that
-    checkpoints and results tables can record it.
+    checkpoints and results tables can record it. A dataset drawn under known factors of
+    variation (synthetic-digits) also carries them, one row per image, named by
+    `factor_names`; the others have none (None and ()).
     """
 
     name: str
@@ -41,6 +43,9 @@ class Dataset:
     test_y: torch.Tensor  # (M,) int64
     class_names: tuple[str, ...]
     image_shape: tuple[int, int] = (28, 28)
+    train_factors: torch.Tensor | None = None  # (N, F) float32: what each image was drawn under
+    test_factors: torch.Tensor | None = None  # (M, F) float32
+    factor_names: tuple[str, ...] = ()  # F names
 
     def __post_init__(self) -> None:
         pixels = math.prod(self.image_shape)
@@ -58,6 +63,26 @@ class Dataset:
                     f"{self.name}: {part} labels are {y.dtype} {tuple(y.shape)}, expected "
                     f"int64 ({x.shape[0]},); give one int64 label per image"
                 )
+        self._check_factors()
+
+    def _check_factors(self) -> None:
+        given = (self.train_factors is not None, self.test_factors is not None)
+        if given == (False, False) and not self.factor_names:
+            return
+        if not all(given) or not self.factor_names:
+            raise DataError(f"{self.name}: factors need train_factors, test_factors and "
+                            f"factor_names together; give all three or none")
+        for part, x, f in (("train", self.train_x, self.train_factors),
+                           ("test", self.test_x, self.test_factors)):
+            want = (x.shape[0], len(self.factor_names))
+            if f.dtype != torch.float32 or tuple(f.shape) != want:
+                raise DataError(f"{self.name}: {part} factors are {f.dtype} {tuple(f.shape)}, "
+                                f"expected float32 {want}: one row per image, one column "
+                                f"per factor name")
+
+    @property
+    def has_factors(self) -> bool:
+        return bool(self.factor_names)
 
     @property
     def n_classes(self) -> int:
@@ -65,13 +90,10 @@ class Dataset:
 
     def to(self, device: torch.device | str) -> Dataset:
         """A new Dataset with every tensor on `device` (this one is left unchanged)."""
-        return dataclasses.replace(
-            self,
-            train_x=self.train_x.to(device),
-            train_y=self.train_y.to(device),
-            test_x=self.test_x.to(device),
-            test_y=self.test_y.to(device),
-        )
+        moved = {key: getattr(self, key).to(device)
+                 for key in ("train_x", "train_y", "test_x", "test_y", "train_factors",
+                             "test_factors") if getattr(self, key) is not None}
+        return dataclasses.replace(self, **moved)
 
 
 def official_split(name: str, title: str, train, test, class_names) -> Dataset:

@@ -21,12 +21,24 @@ _STEP = 0.04  # template units between samples along a stroke (about 0.4 px)
 _CHUNK = 5000  # images rendered at once; bounds memory for large requests
 
 
+#: The factors each synthetic digit is drawn under, in the column order of
+#: Dataset.train_factors: which variant of its digit's templates (0 or 1), the bend's
+#: amplitude (template units), rotation (degrees, clockwise on screen), slant (x shear per
+#: unit of y; negative leans right), horizontal and vertical scale, shift of the centre
+#: (pixels, right and down) and stroke weight (the ink's saturation gain). The bend's
+#: frequency and phase only shape a bend whose size is its amplitude; they are not factors.
+SYNTHETIC_FACTORS = ("variant", "bend", "rotation", "slant", "x_scale", "y_scale",
+                     "x_shift", "y_shift", "stroke_weight")
+
+
 def synthetic_digits(n_train: int = 4000, n_test: int = 1000, seed: int = 0) -> Dataset:
     """Handwriting-like 28x28 digits drawn from stroke templates, offline and seeded.
 
     Each image is one template of its digit under a smooth random bend, rotation,
     slant, scale, shift and stroke weight, roughly centred in a 20-pixel box as in
     MNIST. Labels are balanced within each split. The same seed gives the same tensors.
+    The factors each image was drawn under come with it (SYNTHETIC_FACTORS), so that a
+    model's codes can be scored against the truth.
     """
     if n_train < 1 or n_test < 1:
         raise ConfigError(
@@ -35,7 +47,7 @@ def synthetic_digits(n_train: int = 4000, n_test: int = 1000, seed: int = 0) -> 
         )
     rng = np.random.default_rng(seed)
     train_y, test_y = (rng.permutation(np.arange(n) % 10) for n in (n_train, n_test))
-    x = _draw_digits(np.concatenate([train_y, test_y]), rng)
+    x, factors = _draw_digits(np.concatenate([train_y, test_y]), rng)
     return Dataset(
         name="synthetic-digits",
         split=f"synthetic digits, seed {seed}: {n_train} train / {n_test} held out",
@@ -44,6 +56,9 @@ def synthetic_digits(n_train: int = 4000, n_test: int = 1000, seed: int = 0) -> 
         test_x=x[n_train:].contiguous(),
         test_y=torch.from_numpy(test_y).long(),
         class_names=DIGIT_NAMES,
+        train_factors=factors[:n_train].contiguous(),
+        test_factors=factors[n_train:].contiguous(),
+        factor_names=SYNTHETIC_FACTORS,
     )
 
 
@@ -119,20 +134,24 @@ def _templates() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return padded, real, np.array([digit for digit, _ in variants])
 
 
-def _draw_digits(labels: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
-    """One random rendering per label: (n, 784) float32 in [0, 1]."""
+def _draw_digits(labels: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+    """One random rendering per label: images (n, 784) float32 in [0, 1] and the factors
+    each was drawn under, (n, len(SYNTHETIC_FACTORS)) float32."""
     templates, real, template_digit = _templates()
     n = len(labels)
     choice = np.empty(n, dtype=np.int64)
+    variant = np.empty(n, dtype=np.int64)  # which of its own digit's templates
     for digit in range(10):  # a random variant of each image's own digit
         options, mine = np.flatnonzero(template_digit == digit), labels == digit
         choice[mine] = rng.choice(options, mine.sum())
+        variant[mine] = choice[mine] - options[0]
     # Per-image random parameters are drawn up front, so chunking cannot change them.
     bend = [
         rng.uniform(lo, hi, (n, 1, 2)).astype(np.float32)  # amplitude, frequency, phase
         for lo, hi in ((0, 0.1), (1.5, 3.5), (0, 2 * np.pi))
     ]
-    x_axis, y_axis, shift = _random_poses(rng, n)
+    pose = _random_pose(rng, n)
+    x_axis, y_axis, shift = _affine(pose)
     gain = rng.uniform(1.4, 4.0, n).astype(np.float32)  # ink saturation: stroke weight
     out = torch.empty(n, 784)
     for lo in range(0, n, _CHUNK):
@@ -142,25 +161,38 @@ def _draw_digits(labels: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
         points = points + amp * np.sin(freq * points[..., ::-1] + phase)  # smooth bend
         points = points[..., :1] * x_axis[c] + points[..., 1:] * y_axis[c] + shift[c]  # pixels
         out[c] = _render(points, real[choice[c]], torch.from_numpy(gain[c]))
-    return out
+    # The bend's size: the amplitude of its larger (x or y) component.
+    factors = np.stack([variant, bend[0][:, 0].max(axis=1), pose["angle"], pose["slant"],
+                        pose["sx"], pose["sy"], pose["shift"][:, 0] - 13.5,
+                        pose["shift"][:, 1] - 13.5, gain], axis=1)
+    return out, torch.from_numpy(factors.astype(np.float32))
 
 
-def _random_poses(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+def _random_pose(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Each image's rotation (degrees), slant (x += slant * y), horizontal and vertical
+    scale and the pixel its centre goes to: (n,) each, shift (n, 2)."""
+    return {
+        "angle": rng.uniform(-12, 12, n),
+        "slant": rng.uniform(-0.3, 0.25, n),  # negative leans right (y is down)
+        "sx": rng.uniform(0.7, 1.1, n),
+        "sy": rng.uniform(0.85, 1.08, n),
+        "shift": 13.5 + rng.uniform(-1.2, 1.2, (n, 2)),  # 13.5 = centre of pixels 0..27
+    }
+
+
+def _affine(pose: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
     """Affine maps from template units to pixels, as the images of the x and y unit vectors
     and a shift, each (n, 1, 2): p -> p_x * x_axis + p_y * y_axis + shift.
 
     The linear part is rotation @ slant @ scale, times _PX_PER_UNIT.
     """
-    angle = np.radians(rng.uniform(-12, 12, n))
-    slant = rng.uniform(-0.3, 0.25, n)  # x += slant * y; negative leans right (y is down)
-    sx, sy = rng.uniform(0.7, 1.1, n), rng.uniform(0.85, 1.08, n)
-    cos, sin = np.cos(angle), np.sin(angle)
+    angle, slant, sx, sy = (pose[k] for k in ("angle", "slant", "sx", "sy"))
+    cos, sin = np.cos(np.radians(angle)), np.sin(np.radians(angle))
     x_axis = np.stack([cos * sx, sin * sx], axis=-1)
     y_axis = np.stack([(cos * slant - sin) * sy, (sin * slant + cos) * sy], axis=-1)
-    shift = 13.5 + rng.uniform(-1.2, 1.2, (n, 2))  # 13.5 = centre of pixels 0..27
     return tuple(
         (a * scale)[:, None, :].astype(np.float32)
-        for a, scale in ((x_axis, _PX_PER_UNIT), (y_axis, _PX_PER_UNIT), (shift, 1.0))
+        for a, scale in ((x_axis, _PX_PER_UNIT), (y_axis, _PX_PER_UNIT), (pose["shift"], 1.0))
     )
 
 
