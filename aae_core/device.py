@@ -69,14 +69,15 @@ _heap_tuned: bool | None = None  # None: not tried; False: not glibc (nothing to
 
 
 def keep_tensors_in_the_heap() -> bool:
-    """Make glibc's malloc serve a training step's tensors from its heap. Why: by default
-    every block over 128 KB is a fresh mmap, and freed with munmap. A training step frees
-    its gradients and activations and allocates them again on the next step (a batch of 100
-    x 784 float32 is 313 KB), so each step paid page faults and the kernel's zeroing of
-    every page, on the one core: a semi-supervised AAE (2 x 256) stepped 1.4-1.5x faster
-    with the heap (bench/train_throughput.py, "allocator" rows). Results are bit-identical:
-    only where memory comes from changes. Linux with glibc only (elsewhere a no-op); once per
-    process. Returns whether it is in effect."""
+    """Make glibc's malloc serve a training step's tensors from its heap. Why: a block over
+    glibc's mmap threshold (128 KB at first, raised only as mmapped blocks are freed) is a
+    fresh mmap, freed with munmap, and a training step frees its gradients and activations
+    and allocates them again on the next step (a batch of 100 x 784 float32 is 313 KB), each
+    time paying page faults and the kernel's zeroing of every page. Measured in fresh
+    processes, one thread, CPU time per step (bench/train_throughput.py --allocator both and
+    the RESULTS.md section "CPU step"): 0-10 % less, most at 2 x 1000. Results are
+    bit-identical: only where memory comes from changes. Linux with glibc only (elsewhere a
+    no-op); once per process. Returns whether it is in effect."""
     global _heap_tuned
     if _heap_tuned is None:
         _heap_tuned = set_malloc_thresholds(HEAP_MMAP_THRESHOLD, HEAP_TRIM_THRESHOLD)
