@@ -21,6 +21,7 @@ sm = views.open_model()
 if sm is None:
     st.stop()
 views.model_caption(sm)
+views.read_link(sm)
 views.init_state(sm)
 mode, label = views.mode_and_label(sm)
 
@@ -30,6 +31,7 @@ with pad_col:
     z = views.style_pad(sm, mode, label, area)
 with side_col:
     views.where_z_sits(sm, mode, label, z, area)
+views.write_link(z, label, mode)
 if mode == "label":
     views.one_style_every_label(sm, z, label)
 

@@ -30,8 +30,7 @@ if not ckpts:
     st.stop()
 have_data = views.images_here(ckpts)
 sampled = views.sampled_toggle(have_data)
-results = views.measured(chosen, ckpts, sampled, have_data)
-
-views.packing_panels(chosen, ckpts, sampled)
-views.numbers(results, prior_name)
+views.packing_panels(chosen, ckpts, sampled)  # the figures first: the codes are stored
+views.numbers(views.measured(chosen, ckpts, sampled, have_data), prior_name)
 views.lattices(ckpts)
+views.measure_other_prior(prior_name, have_data)  # so switching the prior is quick

@@ -5,9 +5,18 @@ gaps; docs/ARCHITECTURE.md, "Decisions and their measurements").
 
 The families are aae_core.analysis.compare.FAMILIES; `chosen` maps family -> catalogue
 entry and `ckpts` family -> opened checkpoint (only those that store held-out codes).
+
+Speed: the packing panels (the codes, stored in the checkpoint) are drawn before anything
+is measured. The metrics (about 2.5 s per model on a busy 2-core machine, mostly the MMD
+and sliced Wasserstein of 2,000 codes vs 10,000 prior samples) are kept on disk per
+checkpoint (ui/first_paint.py's remember/recall, room METRICS_ROOM), so a server measures
+a checkpoint once, ever; and once a page is drawn, the other prior's default models are
+measured in one background thread, so switching the prior finds its numbers ready.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import streamlit as st
@@ -16,10 +25,11 @@ from aae_core.analysis import compare, explore
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
 from aae_core.priors import build_prior
+from aae_core.store import catalog
 from aae_core.store.catalog import Entry
-from aae_core.store.checkpoints import Checkpoint
+from aae_core.store.checkpoints import Checkpoint, load_checkpoint
 from ui import analysis_views as av
-from ui import url_state
+from ui import first_paint, url_state
 from ui.explore_views import class_names
 from ui.figures import occupancy_figure, packing_figure, shared_bounds
 from ui.loaders import cache_key, model_entries, open_checkpoint
@@ -39,20 +49,104 @@ def codes_for(name: str, key: tuple, sampled: bool) -> np.ndarray:
     return compare.held_out_codes(ckpt.model, av.held_out_data(ckpt)[0].test_x, sample=True)
 
 
-@st.cache_data(max_entries=48, show_spinner="Measuring how the codes fill the prior…")
-def measure(name: str, key: tuple, family: str, sampled: bool,
-            have_data: bool) -> compare.ModelMetrics:
-    """The family's packing metrics on its held-out codes (and its reconstruction error,
-    measured now when the model card has none and the images are here)."""
-    ckpt = open_checkpoint(name)
+METRICS_ROOM = "compare-metrics-v1"  # bump when compare.measure's numbers change
+_measuring: dict[str, threading.Event] = {}  # memo key -> set when its numbers are kept
+_measuring_lock = threading.Lock()
+_background: list[threading.Thread] = []  # at most one thread measuring ahead
+
+
+def _memo_key(name: str, family: str, sampled: bool, have_data: bool) -> str:
+    """The numbers' name on disk: the checkpoint's folder (a name can come back elsewhere),
+    its name, its family and what was measured."""
+    folder = catalog.resolve(name)
+    return f"{folder}|{name}|{family}|{'samples' if sampled else 'means'}|{int(have_data)}"
+
+
+def _measure_now(ckpt: Checkpoint, name: str, family: str, codes: np.ndarray,
+                 sampled: bool) -> compare.ModelMetrics:
+    """The family's packing metrics on its held-out codes (N, d) (and its reconstruction
+    error, measured now when the model card has none and the images are here)."""
     recon = None
     data, _ = av.held_out_data(ckpt)
     if data is not None and not isinstance(ckpt.card.get("metrics", {}).get("recon_bce"),
                                            (int, float)):
         recon = compare.reconstruction(ckpt.model, data.test_x)
-    return compare.measure(name, family, codes_for(name, key, sampled), ckpt.model.prior,
+    return compare.measure(name, family, codes, ckpt.model.prior,
                            card_metrics=ckpt.card.get("metrics"), recon=recon,
                            codes_kind="samples" if sampled else "means")
+
+
+def _kept(memo: str) -> compare.ModelMetrics | None:
+    record = first_paint.recall(memo, room=METRICS_ROOM)
+    try:
+        return None if record is None else compare.ModelMetrics.from_dict(record)
+    except (KeyError, TypeError, ValueError):
+        return None  # a damaged record is measured again
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def measure(name: str, key: tuple, family: str, sampled: bool,
+            have_data: bool) -> compare.ModelMetrics:
+    """The family's metrics: kept on disk (or being measured ahead: waited for), else
+    measured now and kept. `key` (folder, mtime) makes a retrained model count anew."""
+    memo = _memo_key(name, family, sampled, have_data)
+    with _measuring_lock:
+        ahead = _measuring.get(memo)
+    if ahead is not None:
+        ahead.wait(timeout=300)
+    if (kept := _kept(memo)) is not None:
+        return kept
+    with st.spinner("Measuring how the codes fill the prior (once per model)…"):
+        result = _measure_now(open_checkpoint(name), name, family,
+                              codes_for(name, key, sampled), sampled)
+    first_paint.remember(memo, catalog.resolve(name), result.to_dict(), key[1],
+                         room=METRICS_ROOM)
+    return result
+
+
+def measure_ahead(entries: list[Entry], have_data: bool) -> None:
+    """Measure `entries` (family models not kept on disk yet) in one background thread, so
+    a later page run finds their numbers ready. At most one such thread at a time; it opens
+    its own copies of the models and never touches Streamlit."""
+    keys = {_memo_key(e.name, e.config.model, False, have_data): e for e in entries}
+    todo = {memo: e for memo, e in keys.items() if _kept(memo) is None}
+    with _measuring_lock:
+        if any(t.is_alive() for t in _background):
+            return
+        todo = {memo: e for memo, e in todo.items() if memo not in _measuring}
+        if not todo:
+            return
+        events = {memo: threading.Event() for memo in todo}
+        _measuring.update(events)
+        thread = threading.Thread(target=_measure_in_background, args=(todo, events),
+                                  name="compare-measure-ahead", daemon=True)
+        _background[:] = [thread]
+    thread.start()
+
+
+def _measure_in_background(todo: dict[str, Entry],
+                           events: dict[str, threading.Event]) -> None:
+    for memo, e in todo.items():
+        try:
+            folder = catalog.resolve(e.name)
+            ckpt = load_checkpoint(folder)
+            if ckpt.codes is not None:
+                result = _measure_now(ckpt, e.name, e.config.model, ckpt.codes.numpy(), False)
+                first_paint.remember(memo, folder, result.to_dict(), room=METRICS_ROOM)
+        except (AAEError, OSError, ValueError, RuntimeError):
+            pass  # the page measures it when asked, and shows what went wrong there
+        finally:
+            with _measuring_lock:
+                _measuring.pop(memo, None)
+            events[memo].set()
+
+
+def measure_other_prior(prior_name: str, have_data: bool) -> None:
+    """After the page is drawn: measure ahead the models the other prior opens with."""
+    for other in compare.COMPARE_PRIORS:
+        if other != prior_name:
+            cands = compare.candidates(model_entries(), other)
+            measure_ahead([rows[0] for rows in cands.values() if rows], have_data)
 
 
 def prior_picker() -> str:

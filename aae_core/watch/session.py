@@ -156,6 +156,7 @@ class WatchSession:
         self.aae.ensure_optimizers()
         if self.vae is not None:
             self.vae = self._new_vae()
+        self.vae_since = 0  # the step the VAE started from scratch at
         self.run_id = uuid.uuid4().hex[:12]
         self.step = self.phase_steps = 0
         self.losses: dict[str, torch.Tensor | float] = {}
@@ -275,7 +276,7 @@ class WatchSession:
     def show_vae(self, on: bool) -> None:
         with self._control():
             if on and self.vae is None:
-                self.vae = self._new_vae()
+                self.vae, self.vae_since = self._new_vae(), self.step
                 self._set_prior(self.aae.prior)
             elif not on:
                 self.vae = None
@@ -387,7 +388,8 @@ class WatchSession:
         heat = phase != "train" or self.seq % self.config.heat_every == 0
         packet = {"seq": self.seq, "run": self.run_id, "step": self.step,
                   "phase_steps": self.phase_steps, "phase": phase,
-                  "prior": self.prior_choice, "vae_note": self.vae_note,
+                  "prior": self.prior_choice, "vae_note": self._vae_words(),
+                  "vae_since": self.vae_since if self.vae is not None else None,
                   "losses": {k: round(float(v), 4) for k, v in self.losses.items()},
                   "images": images,
                   "aae": self._model_view("aae", images, heat),
@@ -400,6 +402,16 @@ class WatchSession:
                                    if packet[m] else None for m in ("aae", "vae")}}
             self.ring.append(packet)
         return packet
+
+    def _vae_words(self) -> str:
+        """The VAE's note: that it started from scratch (when the AAE had trained before
+        it) and why its prior differs, when it does."""
+        if self.vae is None:
+            return ""
+        late = (f"The VAE started from scratch at step {self.vae_since:,}: it has trained "
+                f"{self.step - self.vae_since:,} steps, the AAE {self.step:,}."
+                if self.vae_since else "")
+        return " ".join(t for t in (late, self.vae_note) if t)
 
     def latest_images(self) -> dict:
         """The newest packet's images ({"seq", "run", "aae", "vae"}, each model's

@@ -209,7 +209,7 @@ class Watch {
     this.lastSeq = p.seq;
     const frame = {
       seq: p.seq, step: p.step, phaseSteps: p.phase_steps, phase: p.phase, prior: p.prior,
-      losses: p.losses, note: p.vae_note, at: now,
+      losses: p.losses, note: p.vae_note, vaeSince: p.vae_since, at: now,
       aae: decodeView(p.aae, this.meta, this.images.aae, this.lastFrame && this.lastFrame.aae),
       vae: decodeView(p.vae, this.meta, this.images.vae, this.lastFrame && this.lastFrame.vae),
     };
@@ -322,11 +322,25 @@ class Watch {
     return out;
   }
 
+  // the first step the VAE of this run was on (a replay before it shows no VAE), or null
+  vaeStart() {
+    const f = this.frames.find((fr) => fr.vae);
+    return f ? (f.vaeSince ?? f.step) : null;
+  }
+
   drawPlanes(views, from, upto) {
     for (const m of MODELS) {
       const view = views[m];
       const panel = this.panels[m];
-      if (!view || panel.el.hidden) continue;
+      if (panel.el.hidden) continue;
+      if (!view) { // a replayed moment before the VAE was switched on: say so, draw nothing
+        const start = this.vaeStart();
+        const text = start === null ? "The VAE is not on at this moment."
+          : `The VAE was not on yet: it started from scratch at step ${start}.`;
+        panel.plane.blank(text);
+        this.stats?.onBlank(m, text);
+        continue;
+      }
       panel.plane.paint = m === "aae" && this.paint.on ? { mask: this.paint.mask, G: PAINT_G, win: this.paint.win } : null;
       panel.plane.draw(view, {
         labels: this.labels, arrows: true, arrowIdx: this.meta.arrow_idx,
@@ -354,7 +368,15 @@ class Watch {
     }));
     for (const m of MODELS) {
       const view = f[m], panel = this.panels[m];
-      if (!view || panel.el.hidden) continue;
+      if (panel.el.hidden) continue;
+      if (!view) { // replay before the VAE was on: no digits of it either
+        if (panel.note) panel.note.hidden = true;
+        panel.stripKey = null;
+        panel.strip.draw([{ label: "held-out digits", images: this.originals, colored: true },
+          { label: "VAE rebuilds", images: null }, { label: "decoded prior z", images: null }],
+          this.meta.fixed_labels.length, panel.plane.side + 58, this.meta.fixed_labels);
+        continue;
+      }
       if (panel.note) {
         panel.note.textContent = m === "vae" ? (f.note || "") : "";
         panel.note.hidden = !panel.note.textContent;
