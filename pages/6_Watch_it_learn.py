@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui import present
 from ui.nav import sidebar_nav
 from ui.watch import controls
 
@@ -14,10 +15,12 @@ dataset = controls.dataset_choice()
 session = controls.open_session(dataset)
 if session is None:
     st.stop()
-st.caption(f"A 2-D code, trained live on this server. Behind the codes of "
-           f"{session.config.n_codes} held-out digits lies the discriminator's verdict: green "
-           "where it thinks “a prior sample”, purple where it thinks “a code”. The arrows show "
-           "where it pushes each code.")
+presenting = present.intro_and_switch("watch")
+with st.container(key="present_hide_caption"):
+    st.caption(f"A 2-D code, trained live on this server. Behind the codes of "
+               f"{session.config.n_codes} held-out digits lies the discriminator's verdict: "
+               "green where it thinks “a prior sample”, purple where it thinks “a code”. The "
+               "arrows show where it pushes each code.")
 with st.sidebar:
     st.caption(f"Networks 2×256, batch {session.config.batch_size}, on {session.device.type}. "
                "The run belongs to this tab: closing it stops the run (nothing is saved).")
@@ -26,4 +29,4 @@ controls.transport(session)
 controls.stepper(session)
 paint = controls.prior_and_vae(session)
 controls.show_flash()
-controls.live_view(session, paint)
+controls.live_view(session, paint, presenting)

@@ -167,15 +167,17 @@ def prior_picker() -> str:
     return prior_name
 
 
-def checkpoint_pickers(prior_name: str) -> dict[str, Entry]:
-    """One column per family: a checkpoint picker over those trained on `prior_name`."""
+def checkpoint_pickers(prior_name: str, *, compact: bool = False) -> dict[str, Entry]:
+    """One column per family: a checkpoint picker over those trained on `prior_name`
+    (`compact`: no heading, the family in the picker's label; for one projector screen)."""
     cands = compare.candidates(model_entries(), prior_name)
     chosen = {}
     for family, col in zip(compare.FAMILIES, st.columns(len(compare.FAMILIES), gap="medium"),
                            strict=True):
         title = compare.FAMILIES[family]
         with col:
-            st.subheader(title)
+            if not compact:
+                st.subheader(title)
             options = cands[family]
             if not options:
                 st.info(f"No {title} checkpoint with the {prior_name} prior. Train one on the "
@@ -183,7 +185,8 @@ def checkpoint_pickers(prior_name: str) -> dict[str, Entry]:
                         icon=":material/info:")
                 continue
             by_name = {e.name: e for e in options}
-            name = st.selectbox("Checkpoint", list(by_name),
+            name = st.selectbox(f"{title} checkpoint" if compact else "Checkpoint",
+                                list(by_name),
                                 key=f"cmp_pick::{family}::{prior_name}",
                                 format_func=lambda n, b=by_name: b[n].label,
                                 disabled=len(options) == 1)
@@ -240,7 +243,7 @@ def measured(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint], sampled: bo
 
 
 def packing_panels(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint],
-                   sampled: bool) -> None:
+                   sampled: bool, height: int = 380) -> None:
     """Each family's held-out codes over the prior's contours, on shared axes."""
     prior = build_prior(next(iter(ckpts.values())).model.config.prior)
     code_sets = {f: codes_for(chosen[f].name, cache_key(chosen[f].name), sampled)
@@ -252,49 +255,71 @@ def packing_panels(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint],
             continue
         c, codes = ckpts[family], code_sets[family]
         fig = packing_figure(codes[:, :2], c.labels.numpy(), class_names(c), c.model.prior,
-                             bounds, height=380,
+                             bounds, height=height,
                              title=f"{compare.FAMILIES[family]} · {len(codes):,} held-out codes")
         col.plotly_chart(fig, key=f"cmp_fig::{family}", config=PLOTLY)
-    st.caption("Dots: held-out codes coloured by digit; grey lines: the prior's density "
-               "contours. Same axes in every panel (at most 1.6 x the prior's range: codes "
-               "farther out are off the panels, but the metrics below count every code).")
+    with st.container(key="present_hide_panels_caption"):
+        st.caption("Dots: held-out codes coloured by digit; grey lines: the prior's density "
+                   "contours. Same axes in every panel (at most 1.6 x the prior's range: "
+                   "codes farther out are off the panels, but the metrics below count every "
+                   "code).")
 
 
-def numbers(results: dict[str, compare.ModelMetrics], prior_name: str) -> None:
-    """The metrics table, the verdict against the paper's claim, and the occupancy bars."""
-    st.subheader("Measured")
-    st.dataframe(compare.metrics_table(list(results.values())), hide_index=True,
-                 width="stretch")
-    verdict = compare.verdict(list(results.values()), prior_name)
-    box = st.success if verdict.agrees else (st.info if verdict.agrees is None else st.warning)
-    box(plain(verdict.text, limit=2000), icon=":material/straighten:")
-    for line in verdict.details:
-        st.markdown(f"- {plain(line, limit=2000)}")
-    sources = {compare.FAMILIES[f]: r.recon_source or "not known" for f, r in results.items()}
-    st.caption("Protocol: evaluate.prior_match on the held-out codes (2,000 codes vs 10,000 "
-               "prior samples, seed 0). Reconstruction from: "
-               + ", ".join(f"{k} {plain(v)}" for k, v in sources.items())
-               + ". Lower is better except the emptiest component's share.")
+def numbers(results: dict[str, compare.ModelMetrics], prior_name: str, *, table=None,
+            bars=None, verdict_at=None) -> None:
+    """The metrics table, the verdict against the paper's claim, and the occupancy bars
+    (in the containers `table`, `bars` and `verdict_at` when given: when presenting, the
+    verdict beside the prior's control and the rest side by side under the panels)."""
+    with table or st.container():
+        if verdict_at is None:
+            st.subheader("Measured")
+        st.dataframe(compare.metrics_table(list(results.values())), hide_index=True,
+                     width="stretch")
+        verdict = compare.verdict(list(results.values()), prior_name)
+        box = st.success if verdict.agrees else (st.info if verdict.agrees is None
+                                                 else st.warning)
+        with verdict_at or st.container():
+            box(plain(verdict.text, limit=2000), icon=":material/straighten:")
+        with st.container(key="present_hide_details"):
+            for line in verdict.details:
+                st.markdown(f"- {plain(line, limit=2000)}")
+            sources = {compare.FAMILIES[f]: r.recon_source or "not known"
+                       for f, r in results.items()}
+            st.caption("Protocol: evaluate.prior_match on the held-out codes (2,000 codes vs "
+                       "10,000 prior samples, seed 0). Reconstruction from: "
+                       + ", ".join(f"{k} {plain(v)}" for k, v in sources.items())
+                       + ". Lower is better except the emptiest component's share.")
     occ = {compare.FAMILIES[f]: np.asarray(r.occupancy) for f, r in results.items()
            if r.occupancy}
     if occ:
-        st.plotly_chart(occupancy_figure(occ), key="cmp_occupancy", config=PLOTLY)
-        st.caption("Share of held-out codes nearest to each mixture component; the dotted line "
-                   "is a perfectly even split.")
+        with bars or st.container():
+            st.plotly_chart(occupancy_figure(occ), key="cmp_occupancy", config=PLOTLY)
+            st.caption("Share of held-out codes nearest to each mixture component; the "
+                       "dotted line is a perfectly even split.")
 
 
-def lattices(ckpts: dict[str, Checkpoint]) -> None:
-    """What each decoder draws on an n x n lattice over the prior's range."""
-    st.subheader("What each decoder draws over the prior's range")
-    n = st.slider("Lattice size (n x n)", 6, 20, 12, key="cmp_lattice")
+def lattices(ckpts: dict[str, Checkpoint], *, compact: bool = False) -> None:
+    """What each decoder draws on an n x n lattice over the prior's range (`compact`: the
+    lattices of the families shown, side by side in a narrow column, no slider)."""
+    if compact:
+        st.markdown("**What each decoder draws**")
+    else:
+        st.subheader("What each decoder draws over the prior's range")
+    if compact:
+        n = int(st.session_state.get("cmp_lattice", 12))
+    else:
+        n = st.slider("Lattice size (n x n)", 6, 20, 12, key="cmp_lattice")
     box = build_prior(next(iter(ckpts.values())).model.config.prior).bounds()
-    for family, col in zip(compare.FAMILIES, st.columns(len(compare.FAMILIES), gap="medium"),
-                           strict=True):
+    families = [f for f in compare.FAMILIES if f in ckpts] if compact else list(
+        compare.FAMILIES)
+    for family, col in zip(families, st.columns(len(families), gap="small"), strict=True):
         if family not in ckpts:
             continue
         images = explore.decode_lattice(ckpts[family].model, box, n)
-        col.image(to_png_bytes(tile(images, cols=n, pad=0), scale=1), width="stretch",
+        col.image(to_png_bytes(tile(images, cols=n, pad=0), scale=1),
+                  width=230 if compact else "stretch",
                   caption=f"{compare.FAMILIES[family]}: z over x, y in "
                           f"{box[0]:.1f}..{box[1]:.1f}")
-    st.caption("Where a model's codes leave gaps, its decoder was never trained: lattice cells "
-               "there tend to be blurry or in-between digits.")
+    if not compact:
+        st.caption("Where a model's codes leave gaps, its decoder was never trained: lattice "
+                   "cells there tend to be blurry or in-between digits.")

@@ -246,11 +246,13 @@ def where_z_sits(sm: StyleModel, mode: str, label: int, z: list[float],
     av.hold_report(sm.ckpt, area.hold_map, z, sits, [plain(n) for n in names], area.box)
 
 
-def one_style_every_label(sm: StyleModel, z: list[float], label: int) -> None:
-    """The style at z decoded with every label, the chosen one marked."""
+def one_style_every_label(sm: StyleModel, z: list[float], label: int, *,
+                          compact: bool = False) -> None:
+    """The style at z decoded with every label, the chosen one marked (`compact`: smaller
+    digits, so the row fits one projector screen with the pad)."""
     st.subheader("One style, every digit")
     row = style.style_label_grid(sm.model, np.asarray([z], np.float32))[0]  # (L, 28, 28)
-    av.image_row(row, sm.names, scale=3, highlight=label)
+    av.image_row(row, sm.names, scale=3, highlight=label, width_px=110 if compact else None)
     if sm.in_prior:
         st.caption("Each digit is z moved to the same radial/tangential offset inside that "
                    "digit's component (aae_core.analysis.style.move_to_component).")

@@ -101,8 +101,9 @@ _component = st.components.v2.component("aae_watch", html=HTML, css=CSS, js=JS)
 
 
 def watch_component(*, key: str, session: WatchSession, paint: bool,
-                    on_painted: Callable[[], None]) -> None:
-    """Draw the session's newest packets (those this tab has not been sent yet)."""
+                    on_painted: Callable[[], None], present: bool = False) -> None:
+    """Draw the session's newest packets (those this tab has not been sent yet);
+    `present`: the planes are sized so that the page ends at the window's bottom."""
     mem = st.session_state.setdefault(f"_aae_watch::{key}", {"seq": 0, "run": None})
     packets = session.packets_after(mem["seq"], mem["run"], limit=MAX_PACKETS_A_CALL) \
         or [session.latest()]
@@ -112,6 +113,6 @@ def watch_component(*, key: str, session: WatchSession, paint: bool,
         key=key,
         data={"meta": session.meta(), "packets": packets, "images": images,
               "playing": session.playing, "vae": session.vae is not None, "paint": paint,
-              "palette": list(PALETTE)},
+              "present": bool(present), "palette": list(PALETTE)},
         on_painted_change=on_painted,
     )

@@ -165,15 +165,16 @@ def prior_and_vae(session: WatchSession) -> bool:
     return st.session_state.get("watch_prior") == "painted"
 
 
-def live_view(session: WatchSession, paint: bool) -> None:
-    """The component, in a fragment that polls for packets while the model plays."""
+def live_view(session: WatchSession, paint: bool, present: bool = False) -> None:
+    """The component, in a fragment that polls for packets while the model plays
+    (`present`: it sizes its planes so that the page fits the window)."""
     @st.fragment(run_every=FRAGMENT_PERIOD_S if session.playing else None)
     def view() -> None:
         notice = session.take_notice()
         if notice:  # the models diverged and were started again, paused: the whole page
             _flash(notice)  # shows it, with Play instead of Pause
             st.rerun(scope="app")
-        watch_component(key=VIEW_KEY, session=session, paint=paint,
+        watch_component(key=VIEW_KEY, session=session, paint=paint, present=present,
                         on_painted=lambda: _on_painted(session))
 
     view()

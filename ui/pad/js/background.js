@@ -163,7 +163,7 @@ function drawAxisLabels(ctx, geom, th, xt, yt, dims, scale) {
   // the bounds' own labels, unless they would touch a tick's label (on a small pad the
   // bound can sit a few pixels from the nearest tick): the ticks are the ones to read
   ctx.globalAlpha = 0.5;
-  const lineH = 12 * scale + 2, gapPx = 4;
+  const lineH = 12 * scale + 2, gapPx = 8;
   const ypx = (v) => geom.toPx(x0, v)[1], xpx = (v) => geom.toPx(v, y0)[0];
   for (const v of yt.ends) {
     if (yt.ticks.some((t) => Math.abs(ypx(t) - ypx(v)) < lineH)) continue;

@@ -20,6 +20,9 @@ const MODELS = ["aae", "vae"];
 const MIN_FRAME_MS = 40; // between two drawings while tweening (25 a second at most)
 const MAX_QUEUE = 40; // packets waiting to play; beyond, the player skips to the newest few
 const RATE_WINDOW_MS = 3000; // the packet rate is measured over this much of the past
+const PRESENT_SIDE_W = 330; // present mode: the phase diagram's column (watch.css .ww-present)
+const MIN_PRESENT_SIDE = 220; // present mode: the smallest plane, in CSS px
+const MIN_WHOLE_SIDE = 400; // present mode: below this, only the planes are fitted
 
 // images: the last {recon, samples} decoded for this model, for a packet without them;
 // last: the view decoded before, whose heatmap a packet without one keeps (Python sends
@@ -154,6 +157,8 @@ class Watch {
     if (data.meta && data.meta.run !== (this.meta && this.meta.run)) this.newRun(data.meta);
     this.playing = !!data.playing;
     this.vae = !!data.vae;
+    this.present = !!data.present;
+    this.root.classList.toggle("ww-present", this.present);
     this.setPaintMode(!!data.paint);
     if (data.images && data.images.run === this.run) this.takeImages(data.images);
     const fresh = (data.packets || []).filter((p) => p.run === this.run &&
@@ -413,12 +418,48 @@ class Watch {
     const extra = 58 + 24;
     // the plane, its legend and its digits fit the window's height (projectors are short)
     const tall = Math.max(300, window.innerHeight - 300);
-    const side = Math.min(tall, vaeShown
+    const side = this.present ? this.presentSide(width, vaeShown, extra) : Math.min(tall, vaeShown
       ? Math.max(260, Math.min(560, Math.floor((width - 2 * extra - 24) / 2)))
       : Math.max(300, Math.min(620, width - extra - 420)));
+    this.applySide(side);
+  }
+
+  applySide(side) {
     for (const m of MODELS) this.panels[m].plane.resize(side);
     this.root.style.setProperty("--ww-side", `${side + 58}px`);
     this.render();
+  }
+
+  // Present mode: the planes (both, with the VAE on), the phase diagram beside them and
+  // the digit strips and timeline below end at the window's bottom: the largest side that
+  // fits, found by measuring (the strips grow with the side). On a short window (the
+  // whole would leave planes under MIN_WHOLE_SIDE) only the planes must fit: the strips
+  // and the timeline may scroll. Kept until the window or the controls above change.
+  presentSide(width, vaeShown, extra) {
+    const top = Math.round(this.root.getBoundingClientRect().top); // controls above may grow
+    const key = [window.innerWidth, window.innerHeight, width, vaeShown, top].join();
+    if (this.fit && this.fit.key === key) return this.fit.side;
+    const across = vaeShown ? Math.floor((width - PRESENT_SIDE_W - 2 * 24) / 2) - extra
+      : width - PRESENT_SIDE_W - 24 - extra;
+    const start = Math.max(MIN_PRESENT_SIDE, Math.min(across, 900));
+    const whole = () => this.root.getBoundingClientRect().bottom;
+    const planes = () => this.panels.aae.plane.canvas.getBoundingClientRect().bottom;
+    let side = this.fitTo(start, whole);
+    if (side < MIN_WHOLE_SIDE) side = this.fitTo(start, planes);
+    this.fit = { key, side };
+    return side;
+  }
+
+  // the largest side from `start` down for which bottom() ends inside the window
+  fitTo(start, bottom) {
+    let side = start;
+    for (let i = 0; i < 8; i++) { // a narrower panel can wrap its legend: measure again
+      this.applySide(side);
+      const over = bottom() - (window.innerHeight - 8);
+      if (over <= 0 || side === MIN_PRESENT_SIDE) break;
+      side = Math.max(MIN_PRESENT_SIDE, Math.floor(side - Math.max(4, over / 1.3)));
+    }
+    return side;
   }
 
   // --- painting ------------------------------------------------------------------------
