@@ -4,12 +4,17 @@ import streamlit as st
 
 from ui import present
 from ui.nav import sidebar_nav
-from ui.watch import controls
+from ui.watch import controls, share
 
 st.set_page_config(page_title="Watch it learn · AAE Latent Explorer", page_icon="👀",
                    layout="wide")
 sidebar_nav()
 st.title("Watch an adversarial autoencoder learn")
+
+token = share.shared_token()
+if token:  # a student's link: the lecturer's run, read-only; no model of this tab's own
+    share.viewer(token, present.intro_and_switch("watch"))
+    st.stop()
 
 dataset = controls.dataset_choice()
 session = controls.open_session(dataset)
@@ -25,7 +30,7 @@ with st.sidebar:
     st.caption(f"Networks 2×256, batch {session.config.batch_size}, on {session.device.type}. "
                "The run belongs to this tab: closing it stops the run (nothing is saved).")
 
-controls.transport(session)
+share.share_popover(session, controls.transport(session))
 controls.stepper(session)
 paint = controls.prior_and_vae(session)
 controls.show_flash()

@@ -106,8 +106,10 @@ class WatchSession:
     def __init__(self, config: WatchConfig = WatchConfig(), dataset: Dataset | None = None):
         with _Live.lock:
             if _Live.count >= MAX_LIVE:
-                raise ConfigError(f"{MAX_LIVE} models are already being watched on this "
-                                  "server; close another tab and try again")
+                raise ConfigError(f"This server trains at most {MAX_LIVE} Watch it learn runs "
+                                  f"at once, and all {MAX_LIVE} are in use. You can watch a "
+                                  "shared run (ask the lecturer for its link), or try again "
+                                  "when a tab with a run of its own is closed")
             _Live.count += 1
         self._counted = True
         self.config, self.device = config, resolve_device(config.device)
@@ -215,7 +217,12 @@ class WatchSession:
 
     @property
     def playing(self) -> bool:
-        return self._playing.is_set()
+        return self._playing.is_set() and not self._stop.is_set()
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called (the tab that owned it went)."""
+        return self._stop.is_set()
 
     def play(self) -> None:
         self._playing.set()
@@ -387,6 +394,7 @@ class WatchSession:
         images = phase != "train" or self._since_images >= self.config.images_every
         heat = phase != "train" or self.seq % self.config.heat_every == 0
         packet = {"seq": self.seq, "run": self.run_id, "step": self.step,
+                  "t": round(time.time(), 3),  # when it was built: a viewer's lag
                   "phase_steps": self.phase_steps, "phase": phase,
                   "prior": self.prior_choice, "vae_note": self._vae_words(),
                   "vae_since": self.vae_since if self.vae is not None else None,

@@ -126,9 +126,11 @@ def _on_painted(session: WatchSession) -> None:
         _flash("the painted prior could not be read; paint again")
 
 
-def transport(session: WatchSession) -> None:
-    """Play/pause, reset, speed, slow motion."""
-    play, reset, speed, slow = st.columns([1.1, 1, 3, 2], vertical_alignment="center")
+def transport(session: WatchSession):
+    """Play/pause, reset, speed, slow motion; returns the row's last column (free for the
+    share popover)."""
+    play, reset, speed, slow, last = st.columns([1.1, 1, 2.6, 2, 1.6],
+                                                vertical_alignment="center")
     playing = session.playing
     play.button("Pause" if playing else "Play", type="primary", width="stretch",
                 icon=":material/pause:" if playing else ":material/play_arrow:",
@@ -141,6 +143,7 @@ def transport(session: WatchSession) -> None:
                             label_visibility="collapsed")
     slow.toggle("Slow motion: one phase at a time", key="watch_slow", value=session.slow_motion,
                 on_change=lambda: session.set_slow_motion(st.session_state["watch_slow"]))
+    return last
 
 
 def stepper(session: WatchSession) -> None:
