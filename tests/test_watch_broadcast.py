@@ -64,7 +64,9 @@ def test_a_closed_or_unshared_run_ends_its_broadcast_and_frees_its_place(session
 
 def component_data(at: AppTest) -> dict:
     (element,) = [e for e in at.main if getattr(e, "type", "") == "bidi_component"]
-    return json.loads(element.proto.json)
+    data = json.loads(element.proto.json)
+    data["packets"] = json.loads(data["packets"])  # sent as one JSON text (encoded once)
+    return data
 
 
 @pytest.mark.slow

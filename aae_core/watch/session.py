@@ -17,6 +17,7 @@ session ends: a watched run is a demonstration, nothing is saved).
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 import uuid
@@ -122,6 +123,7 @@ class WatchSession:
         self._stop, self._playing = threading.Event(), threading.Event()
         self.speed, self.slow_motion = "fast", False
         self.ring: deque[dict] = deque(maxlen=RING)
+        self._texts: dict[int, str] = {}  # seq -> the packet as JSON, for the ring's packets
         self.seq = 0
         self.build_s = 0.0  # seconds the thread spent building packets (the benchmark reads it)
         self._since_images = 0  # training packets built since the last with images
@@ -409,6 +411,11 @@ class WatchSession:
                                 **{m: {k: packet[m][k] for k in ("recon", "samples")}
                                    if packet[m] else None for m in ("aae", "vae")}}
             self.ring.append(packet)
+            # encoded once, sent to every reader as is (a shared run has many)
+            self._texts[packet["seq"]] = json.dumps(packet, separators=(",", ":"))
+            if len(self._texts) > RING:
+                kept = {p["seq"] for p in self.ring}
+                self._texts = {k: v for k, v in self._texts.items() if k in kept}
         return packet
 
     def _vae_words(self) -> str:
@@ -438,6 +445,14 @@ class WatchSession:
             fresh = [p for p in self.ring if p["run"] == self.run_id
                      and (p["seq"] > seq or run != self.run_id)]
         return fresh[-limit:]
+
+    def packets_json(self, packets: list[dict]) -> str:
+        """`packets` (from packets_after or latest) as one JSON array, from the texts each
+        packet was encoded to when it was built."""
+        with self._ring_lock:
+            texts = [self._texts.get(p["seq"]) for p in packets]
+        return "[" + ",".join(t if t is not None else json.dumps(p, separators=(",", ":"))
+                              for t, p in zip(texts, packets, strict=True)) + "]"
 
     def snapshot_now(self, phase: str = "train") -> dict:
         """Publish a packet of the models as they are now."""

@@ -111,7 +111,8 @@ def watch_component(*, key: str, session: WatchSession, paint: bool,
     images = None if any(p["images"] for p in packets) else session.latest_images()
     _component(
         key=key,
-        data={"meta": session.meta(), "packets": packets, "images": images,
+        data={"meta": session.meta(), "packets": session.packets_json(packets),
+              "images": images,
               "playing": session.playing, "vae": session.vae is not None, "paint": paint,
               "present": bool(present), "palette": list(PALETTE)},
         on_painted_change=on_painted,

@@ -161,7 +161,9 @@ class Watch {
     this.root.classList.toggle("ww-present", this.present);
     this.setPaintMode(!!data.paint);
     if (data.images && data.images.run === this.run) this.takeImages(data.images);
-    const fresh = (data.packets || []).filter((p) => p.run === this.run &&
+    // data.packets: one JSON text (Python encodes each packet once, for every reader)
+    const packets = typeof data.packets === "string" ? JSON.parse(data.packets) : (data.packets || []);
+    const fresh = packets.filter((p) => p.run === this.run &&
       (!this.lastSeq || p.seq > this.lastSeq));
     for (const p of fresh) this.receive(p);
     this.stats?.onCall(data, fresh.length);
