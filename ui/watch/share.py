@@ -25,6 +25,9 @@ from ui.watch.component import watch_component
 
 PARAM = "watch"  # ?watch=TOKEN: a shared run, read-only
 VIEW_PERIOD_S = 1.0  # a viewer's fragment asks for new packets this often (as the owner's)
+# a viewer is sent one training packet in two (~6 a second on a CPU; the browser tweens
+# between them): half the bytes of the lecturer's own view, for each of many viewers
+VIEW_EVERY = 2
 PAGE = "pages/6_Watch_it_learn.py"
 
 
@@ -122,6 +125,6 @@ def viewer(token: str, present: bool) -> None:
                     "the lecturer's tab closed).", icon=":material/cast:")
             return
         watch_component(key="watch_shared_view", session=broadcast.session, paint=False,
-                        present=present, on_painted=lambda: None)
+                        present=present, on_painted=lambda: None, every=VIEW_EVERY)
 
     view()
