@@ -4,7 +4,7 @@ import streamlit as st
 
 from aae_core.models import MODELS
 from aae_core.paths import DEFAULT_MODEL
-from ui.home_views import map_and_digits, phases_svg
+from ui.home_views import map_and_digits, phases_svg, train_step_words
 from ui.loaders import cache_key, model_entries, pick_model
 from ui.nav import sidebar_nav, unknown_page
 
@@ -27,12 +27,12 @@ LECTURE = (  # (page, the step, model, extra URL parameters)
      DEFAULT_MODEL, {"view": "draw"}),
     ("pages/2_Style_vs_Label.py", "Style vs label: one digit in every handwriting",
      "aae-supervised", {}),
-    ("pages/3_AAE_vs_VAE.py", "AAE vs VAE: who fills the prior?", None, {"prior": "gaussian"}),
+    ("pages/3_AAE_vs_VAE.py", "AAE vs VAE: who fills the prior?", None, {"prior": "mixture"}),
     ("pages/6_Watch_it_learn.py", "Watch it learn: the adversarial game, one phase at a time",
      None, {}),
     ("pages/7_Disentanglement.py", "Disentanglement: which direction is slant, which is the "
      "digit, measured", "aae-supervised", {}),
-    ("pages/5_Train.py", "Train your own: synthetic digits, about a minute", None, {}),
+    ("pages/5_Train.py", train_step_words(), None, {}),
 )
 ICONS = (":material/explore:", ":material/draw:", ":material/edit:", ":material/balance:",
          ":material/visibility:", ":material/tune:", ":material/model_training:")

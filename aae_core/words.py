@@ -31,3 +31,13 @@ def a_or_an(word: str | int) -> str:
 def with_article(word: str | int) -> str:
     """'an aae-mixture', 'a 30 x 30'."""
     return f"{a_or_an(word)} {word}"
+
+
+def all_of(n: int) -> str:
+    """'Both' for two, 'All 3' for more (the start of "... were trained on ...")."""
+    return "Both" if n == 2 else f"All {n}"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 epoch', '2 epochs', '1,000 batches' (give `plural` where an s is wrong)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

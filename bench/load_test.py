@@ -27,6 +27,14 @@ The default mode (burst) is the following:
    rerun. Health: /_stcore/health answers "ok" at the end.
 
 Everything is bounded by --budget seconds (each wait has a deadline).
+
+--mode broadcast: the lecturer's broadcast (aae_core/watch/broadcast.py). A lecturer in
+chromium opens Watch it learn, presses Play and shares the run; then, for each count in
+--viewers (20,50,100 by default), that many websocket viewers open the shared link and
+poll it as a browser's fragment timer does (every second). Printed for each count: the
+lecturer's updates a second (packets reaching its browser) against alone (goal >= 0.8x),
+each viewer's lag behind the run (receipt time - the newest packet's build time: p50,
+p95, max; goal: none over 2 s), and the server's health.
 """
 
 from __future__ import annotations
@@ -39,7 +47,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.args import CHECKPOINT, MAX_EPOCHS, MAX_SECONDS, Number, Whole, parser, run_script
+from bench.args import (
+    CHECKPOINT,
+    MAX_EPOCHS,
+    MAX_SECONDS,
+    Number,
+    Whole,
+    Wholes,
+    parser,
+    run_script,
+)
 from bench.browser import (
     DONE_JS,
     ELAPSED_JS,
@@ -364,6 +381,134 @@ async def classroom(args) -> int:
     return 0 if ok and alone and loaded else 1
 
 
+# a packet's build time in the data (the packets travel as a JSON text: quotes escaped)
+T_FIELD = re.compile(rb'\\?"t\\?": ?([0-9]{9,11}\.[0-9]+)')
+T_KEYS = (b'\\"t\\":', b'"t":')
+
+
+def newest_build_time(raw: bytes) -> float | None:
+    """The build time of the last packet in a message (the newest: packets go in order),
+    found from the end: the client must not spend the machine's CPU reading every byte."""
+    at = max(raw.rfind(key) for key in T_KEYS)
+    match = T_FIELD.match(raw, at) if at >= 0 else None
+    return float(match.group(1)) if match else None
+
+
+async def ws_viewer(url: str, token: str, stop: asyncio.Event, lags: list[float],
+                    counts: list[int], i: int, deadline: float) -> None:
+    """A student's tab on the shared link at the protocol level: it runs the page, then
+    reruns its fragment every interval the server asks for (auto_rerun), as the browser's
+    timer does, and notes how far behind the run each answer is."""
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    def request(fragment: str | None = None) -> bytes:
+        msg = BackMsg()
+        msg.rerun_script.query_string = f"watch={token}"
+        msg.rerun_script.page_name = "Watch_it_learn"
+        if fragment:
+            msg.rerun_script.fragment_id = fragment
+            msg.rerun_script.is_auto_rerun = True
+        return msg.SerializeToString()
+
+    fragment, interval = None, 1.0
+    try:
+        async with websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream",
+                                      subprotocols=["streamlit"], max_size=None) as ws:
+            await ws.send(request())
+            next_poll = None
+            while not stop.is_set() and time.monotonic() < deadline:
+                timeout = 0.2 if next_poll is None else max(0.01, next_poll - time.monotonic())
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), timeout)
+                except asyncio.TimeoutError:
+                    raw = None
+                if raw is not None:
+                    if fragment is None and len(raw) < 2000:  # find the fragment's timer
+                        reply = ForwardMsg()
+                        reply.ParseFromString(raw)
+                        if reply.WhichOneof("type") == "auto_rerun":
+                            fragment = reply.auto_rerun.fragment_id
+                            interval = reply.auto_rerun.interval or 1.0
+                            next_poll = time.monotonic() + interval
+                    built = newest_build_time(raw)
+                    if built is not None:
+                        lags.append(time.time() - built)
+                        counts[i] += 1
+                if next_poll is not None and time.monotonic() >= next_poll:
+                    await ws.send(request(fragment))
+                    next_poll += interval
+    except Exception as exc:
+        if not stop.is_set():
+            print(f"  viewer #{i}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+
+
+WATCH_RECEIVED_JS = "() => globalThis.__aaeWatch ? globalThis.__aaeWatch.received : 0"
+
+
+async def lecturer_rate(page, seconds: float) -> float:
+    """Packets reaching the lecturer's browser a second, over `seconds`."""
+    before = await page.evaluate(WATCH_RECEIVED_JS)
+    await asyncio.sleep(seconds)
+    return (await page.evaluate(WATCH_RECEIVED_JS) - before) / seconds
+
+
+async def broadcast(args) -> int:
+    """The lecturer's updates a second alone and beside each count of viewers."""
+    from playwright.async_api import async_playwright
+
+    t_start = time.monotonic()
+    deadline = t_start + args.budget
+    ms = lambda: max(1_000, (deadline - time.monotonic()) * 1e3)  # noqa: E731
+    rows, ok = [], True
+    with streamlit_server("app.py", timeout=120) as url:
+        async with async_playwright() as pw:
+            browser = await launch_chromium(pw)
+            page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+            await page.add_init_script("globalThis.__aaeWatchStats = true;")
+            await page.goto(f"{url}/Watch_it_learn", timeout=ms())
+            await page.wait_for_function(IDLE_JS, timeout=ms())
+            await page.get_by_role("button", name="Play").click()
+            await page.get_by_role("button", name="Share with the class").click()
+            await page.get_by_text("Share this run, read-only").click()
+            code = page.get_by_test_id("stCode").filter(has_text="watch=")
+            await code.wait_for(timeout=ms())
+            token = (await code.inner_text()).strip().split("watch=")[1]
+            await page.keyboard.press("Escape")  # close the popover
+            await asyncio.sleep(args.settle)
+            alone = await lecturer_rate(page, args.window)
+            print(f"lecturer alone: {alone:.1f} updates/s")
+            for n in args.viewers:
+                stop, lags, counts = asyncio.Event(), [], [0] * n
+                viewers = [asyncio.create_task(ws_viewer(url, token, stop, lags, counts, i,
+                                                         deadline)) for i in range(n)]
+                await asyncio.sleep(args.settle)
+                lags.clear()
+                rate = await lecturer_rate(page, args.window)
+                healthy_now = healthy(url, timeout=10)
+                window_lags = list(lags)
+                stop.set()
+                await asyncio.gather(*viewers)
+                served = sum(c > 0 for c in counts)
+                rows.append((n, rate, window_lags, served, healthy_now))
+                ok = ok and healthy_now
+                lag_text = (f"lag p50 {pct(window_lags, 50):.2f}s, p95 {pct(window_lags, 95):.2f}s"
+                            f", max {max(window_lags):.2f}s" if window_lags else "no answers")
+                print(f"{n:>4} viewers ({served} answered): lecturer {rate:.1f} updates/s "
+                      f"({rate / max(alone, 1e-9):.2f}x alone); {lag_text}; health "
+                      f"{'ok' if healthy_now else 'NOT OK'}")
+            await browser.close()
+    print(f"\nLecturer's broadcast, Watch it learn (synthetic digits, 2x256, 'fast'): alone "
+          f"{alone:.1f} updates/s; goals: >= 0.8x alone, no viewer over 2 s behind")
+    for n, rate, lags, served, healthy_now in rows:
+        print(f"  {n:>4} viewers: {rate / max(alone, 1e-9):.2f}x alone, "
+              + (f"max lag {max(lags):.2f}s" if lags else "no answers")
+              + f", {served}/{n} served, health {'ok' if healthy_now else 'NOT OK'}")
+    print(f"total wall time {time.monotonic() - t_start:.1f}s")
+    return 0 if ok else 1
+
+
 def build_parser():
     p = parser("python -m bench.load_test", __doc__)
     p.add_argument("--sessions", type=Whole(1, 40), default=20,
@@ -373,9 +518,14 @@ def build_parser():
     p.add_argument("--no-training", action="store_true")
     p.add_argument("--budget", type=Number(1, MAX_SECONDS), default=170.0,
                    help="seconds for the whole test (every wait has this deadline)")
-    p.add_argument("--mode", choices=("burst", "classroom"), default="burst",
+    p.add_argument("--mode", choices=("burst", "classroom", "broadcast"), default="burst",
                    help="burst: every session at once, beside a training run; "
-                        "classroom: one user's loads alone vs beside active sessions")
+                        "classroom: one user's loads alone vs beside active sessions; "
+                        "broadcast: the lecturer's shared Watch run and its viewers")
+    p.add_argument("--viewers", type=Wholes(1, 150, 6), default=(20, 50, 100),
+                   help="broadcast: the counts of viewers, one after another")
+    p.add_argument("--window", type=Number(1, 600), default=15.0,
+                   help="broadcast: seconds each rate is measured over")
     p.add_argument("--crowd", choices=("ws", "browser"), default="ws",
                    help="classroom: the other sessions as websocket clients or browsers")
     p.add_argument("--probes", type=Whole(1, 100), default=6, help="classroom: loads measured")
@@ -388,7 +538,8 @@ def build_parser():
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return asyncio.run(classroom(args) if args.mode == "classroom" else main_async(args))
+    modes = {"classroom": classroom, "broadcast": broadcast, "burst": main_async}
+    return asyncio.run(modes[args.mode](args))
 
 
 if __name__ == "__main__":

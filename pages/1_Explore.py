@@ -108,14 +108,15 @@ def pad_section() -> list[float]:
     if view == "interpolate" and codes is not None:
         views.remember_picked_ends(st.session_state.get(pad_key), name)
         indices = views.default_ends(ckpt, name)
-        ends = [[float(v) for v in codes[i]] for i in indices]
+        ends = views.with_link_ends(name, [[float(v) for v in codes[i]] for i in indices])
     pad = {"decoder": pad_payload(name), "bounds": bounds, "dims": [int(d) for d in dims],
            "cond": cond, "points": pad_points(name, dims), "class_names": views.class_names(ckpt),
            "density": views.prior_background(name, bounds) if model.latent_dim == 2 else None,
-           "ends": ends, "steps": steps}
+           "ends": ends, "steps": steps,
+           "star": views.drawn_star(name) if view == "draw" else None}
     if ends is None and first_paint.eligible(model.latent_dim, model.cond_dim):
         folder, stamp = cache_key(name)
-        first_paint.remember(name, Path(folder), {**pad, "z": first_z}, stamp)
+        first_paint.remember(name, Path(folder), {**pad, "z": first_z, "star": None}, stamp)
     z = latent_pad(key=pad_key, z=[float(v) for v in start_z], **pad, **pad_look(present),
                    server_decode=lambda zz: views.server_decode(ckpt, zz, label))
     st.session_state.explore_z = z
@@ -145,6 +146,7 @@ with st.container(key="explore_hide"):
         views.sample_view(ckpt, label=label, name=name)
     elif view == "draw":
         drawn = views.draw_view(ckpt, label=label, name=name)
+        views.keep_drawn(name, drawn)  # a new code: run again, so the map shows its ★
         if drawn is not None and st.button("Put the marker on your digit's code",
                                            key=f"goto_drawn::{name}",
                                            icon=":material/my_location:"):

@@ -4,6 +4,7 @@ state: ui/style_views.py."""
 
 import streamlit as st
 
+from ui import present
 from ui import style_views as views
 from ui.nav import link_to, sidebar_nav
 
@@ -11,7 +12,8 @@ st.set_page_config(page_title="Style vs label · AAE Latent Explorer", page_icon
                    layout="wide")
 sidebar_nav()
 st.title("Style vs label")
-st.markdown(
+presenting = present.intro_and_switch(
+    "style",
     "Some AAEs keep **what digit it is** apart from **how it is written**. Fix the digit and "
     "drag the style code: one digit in every handwriting. Fix the style and change the "
     "label: every digit in one handwriting (paper, Fig. 6)."
@@ -22,7 +24,9 @@ link_to("pages/7_Disentanglement.py", "Which style direction is slant, which is 
 sm = views.open_model()
 if sm is None:
     st.stop()
-views.model_caption(sm)
+with st.container(key="present_hide_caption"):
+    views.model_caption(sm)
+views.read_link(sm)
 views.init_state(sm)
 mode, label = views.mode_and_label(sm)
 
@@ -32,7 +36,9 @@ with pad_col:
     z = views.style_pad(sm, mode, label, area)
 with side_col:
     views.where_z_sits(sm, mode, label, z, area)
+views.write_link(z, label, mode)
 if mode == "label":
-    views.one_style_every_label(sm, z, label)
+    views.one_style_every_label(sm, z, label, compact=presenting)
 
-views.styles_by_labels(sm)
+with st.container(key="present_hide_grid"):  # below the lecture's screen
+    views.styles_by_labels(sm)

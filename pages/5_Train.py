@@ -6,16 +6,20 @@ finishes and saves (see aae_core/training/runs.py for the whole policy).
 
 import streamlit as st
 
+from ui import present
 from ui import train_views as views
 from ui.nav import sidebar_nav
 
 st.set_page_config(page_title="Train · AAE Latent Explorer", page_icon="🏋️", layout="wide")
 sidebar_nav()
 st.title("Train a model")
-st.caption("Runs train in the background on this server. Closing the tab does not stop a "
-           "run: it finishes and saves to your models, where every page can open it. "
-           "Pause and stop belong to the tab that started it (or whoever reopens the page "
-           "after that tab closed).")
+# presenting keeps the sidebar: the new run's form is there
+presenting = present.intro_and_switch("train", hide_sidebar=False)
+with st.container(key="present_hide_intro_caption"):
+    st.caption("Runs train in the background on this server. Closing the tab does not stop a "
+               "run: it finishes and saves to your models, where every page can open it. "
+               "Pause and stop belong to the tab that started it (or whoever reopens the page "
+               "after that tab closed).")
 
 owner = views.owner_token()
 with st.sidebar:
@@ -35,4 +39,4 @@ if run is None:
             "the top left) and press **Start training**; a small model on synthetic digits "
             "trains in about a minute.", icon=":material/arrow_back:")
 else:
-    views.progress_panel(owner, run)
+    views.progress_panel(owner, run, present=presenting)

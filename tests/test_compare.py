@@ -62,6 +62,8 @@ def test_comparability_warnings_name_what_differs():
     assert compare.shared_budget(same) == ("All 3 were trained on synthetic-digits for 10 "
                                            "epochs of batches of 100: the same budget.")
     assert compare.shared_budget([entry("a", "aae", epochs=3), entry("v", "vae")]) is None
+    assert compare.shared_budget([entry("a", "aae", epochs=1), entry("v", "vae", epochs=1)]) \
+        == "Both were trained on synthetic-digits for 1 epoch of batches of 100: the same budget."
 
 
 # ---------------------------------------------------------------- measuring

@@ -248,3 +248,38 @@ def test_on_a_phone_the_digit_stays_visible_while_dragging(pw_browser, explore_u
     assert pad_stats(page, "frames: s.frames")["frames"] > f0 + 4
     assert inside(pad.bounding_box(), 390, 844)
     page.close()
+
+
+@needs_mixture
+def test_on_a_phone_the_views_wrap_and_a_drawn_digit_gets_its_star(pw_browser, explore_url):
+    """At 390 px the row of views wraps (Draw stays on screen); a digit drawn with the mouse
+    on the real canvas is encoded, and the map draws a ★ at its code."""
+    import re
+
+    page = open_explore(pw_browser, explore_url, "&view=draw", width=390, height=844)
+    views = page.get_by_test_id("stButtonGroup").first.locator("button")
+    for i in range(views.count()):
+        box = views.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (i, box)
+    assert pad_stats(page, "star: s.star")["star"] is None  # nothing drawn yet
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(timeout=30_000)
+    canvas.scroll_into_view_if_needed()
+    canvas.hover()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 112, box["y"] + 30)
+    page.wait_for_timeout(100)  # the canvas drops a stroke whose events share one frame
+    page.mouse.down()
+    page.wait_for_timeout(100)
+    for t in np.linspace(0, 1, 12)[1:]:
+        page.mouse.move(box["x"] + 112, box["y"] + 30 + 160 * t)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    caption = page.get_by_text(re.compile(r"code z = \(.*the ★ on the map"))
+    caption.wait_for(timeout=60_000)
+    code = [float(v) for v in re.search(r"\((.*)\)", caption.inner_text()).group(1).split(",")]
+    star = wait_until(lambda: pad_stats(page, "star: s.star")["star"], timeout=30)
+    assert np.allclose(star, code, atol=0.006)  # the caption rounds to two decimals
+    page.locator(".aae-pad").first.scroll_into_view_if_needed()
+    page.screenshot(path=artifact_path("explore_phone_star.png"))
+    page.close()

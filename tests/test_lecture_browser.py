@@ -201,7 +201,7 @@ def aae_vs_vae_and_classify(page, url: str, expect) -> None:
     page.get_by_role("link", name=re.compile(r"^4\. AAE vs VAE")).click()
     wait_for_app_run(page, timeout=120_000)
     expect(page.get_by_role("heading", name="AAE vs VAE: who fills the prior?")).to_be_visible()
-    assert query(page).get("prior") == "gaussian"
+    assert query(page).get("prior") == "mixture"  # where the lesson shows
     # (2d) Classify: switching the model kind moves the picker, with no false warning
     sidebar_link(page, "Classify and Cluster")
     expect(picker(page)).to_have_value(re.compile("^aae-semi-supervised "), timeout=30_000)

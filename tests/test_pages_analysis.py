@@ -102,6 +102,32 @@ def texts(at: AppTest, kind: str) -> str:
 # ---------------------------------------------------------------- Style vs label
 
 
+@pytest.mark.parametrize("name", shipped("aae-supervised"))
+def test_a_style_link_keeps_code_label_and_mode(real, name):
+    at = run(STYLE, model=name)
+    at.segmented_control(key="style_mode").set_value("label").run()
+    at.segmented_control(key=f"style_label::{name}").set_value(4).run()
+    at.session_state[f"style_pad::{name}"] = {"z": [0.3, -0.4]}
+    at.run()
+    ok(at)
+    link = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert (link["z"], link["label"], link["mode"]) == ("0.3,-0.4", "4", "label")
+    shared = AppTest.from_file(STYLE, default_timeout=60)  # a student opens the link
+    for key, value in link.items():
+        shared.query_params[key] = value
+    shared.run()
+    ok(shared)
+    assert shared.segmented_control(key="style_mode").value == "label"
+    assert shared.segmented_control(key=f"style_label::{name}").value == 4
+    assert np.allclose(shared.session_state[f"style_z::{name}"], [0.3, -0.4])
+    bad = AppTest.from_file(STYLE, default_timeout=60)
+    bad.query_params["model"], bad.query_params["label"] = name, "99"
+    bad.run()
+    assert "ignored label '99'" in texts(bad, "warning")
+    assert bad.segmented_control(key=f"style_label::{name}").value == 0
+    assert bad.query_params["label"] in ("0", ["0"])  # the page's own label replaced it
+
+
 @pytest.mark.parametrize("name", shipped(*style.STYLE_MODELS))
 def test_style_page_vary_style_then_vary_label(real, name):
     at = run(STYLE, model=name)
@@ -225,6 +251,34 @@ def test_compare_page_with_the_shipped_models(real, prior):
             in texts(at, "info")
     lattices = [im for im in at.image if "z over x, y in" in caption(im)]
     assert len(lattices) == len(present)
+
+
+def test_compare_numbers_are_measured_once_and_the_other_prior_ahead(real, tmp_path,
+                                                                     monkeypatch):
+    """A server measures a checkpoint once, ever (the numbers are kept on disk), and while
+    one prior is shown the other prior's models are measured in the background."""
+    import streamlit as st
+
+    from aae_core.analysis import compare
+    from ui import compare_views
+
+    if not {"aae", "vae"} <= set(SHIPPED.values()):
+        pytest.skip("no shipped AAE and VAE yet")
+    monkeypatch.setenv("AAE_CACHE_DIR", str(tmp_path / "cache"))
+    st.cache_data.clear()  # a fresh server with an empty cache folder
+    at = run(COMPARE, state={"cmp_prior": "mixture"})
+    first = at.dataframe[0].value
+    for thread in compare_views._background:  # the gaussian models, measured ahead
+        thread.join(120)
+    measured = []
+    real_measure = compare.measure
+    monkeypatch.setattr(compare, "measure", lambda *a, **k: measured.append(a[0]) or
+                        real_measure(*a, **k))
+    st.cache_data.clear()  # as a fresh server: only the disk remembers
+    again = run(COMPARE, state={"cmp_prior": "mixture"})
+    assert again.dataframe[0].value.equals(first) and measured == []
+    run(COMPARE, state={"cmp_prior": "gaussian"})
+    assert measured == []  # measured ahead while the mixture was shown
 
 
 @requires_mnist_10k

@@ -63,7 +63,8 @@ def test_start_watch_progress_stop_and_the_checkpoint_is_saved(registry, runs):
     press(at, "Stop")
     # "Stopped" is published just before the worker thread ends; the page drops the Stop
     # button and the live toggle on the first rerun after that, so wait for both
-    text = poll(at, lambda t: t.startswith("Stopped") and not at.toggle
+    text = poll(at, lambda t: t.startswith("Stopped")
+                and not any(w.key == "tr_live" for w in at.toggle)
                 and not any(b.label == "Stop" for b in at.button),
                 "the run to stop and its controls to go")
     assert "epochs" in text

@@ -97,3 +97,39 @@ def test_a_bad_link_says_what_it_did_and_drops_what_it_rejected():
     assert "outside this model's map" in warnings
     assert "label" not in at.query_params
     assert one(at, "model") == shown
+
+
+def test_the_interpolation_ends_points_are_read_and_checked():
+    url = url_state.parse({"a": "0.5,-1", "b": "2,3"}, model_names=NAMES, latent_dims=DIMS)
+    assert url.end_z == ([0.5, -1.0], [2.0, 3.0]) and not url.problems
+    url = url_state.parse({"a": "1,2,3", "b": "x"}, model_names=NAMES, latent_dims=DIMS)
+    assert url.end_z == (None, None) and url.rejected == ["a", "b"]
+    assert "ignored end a" in url.problems[0] and "dimensions" in url.problems[0]
+    assert "ignored end b" in url.problems[1]
+
+
+def test_style_vs_labels_link():
+    url = url_state.parse_style({"z": "0.25,-1", "label": "7", "mode": "label"},
+                                latent_dim=2, n_labels=10, modes=("style", "label"))
+    assert (url.z, url.label, url.mode, url.problems) == ([0.25, -1.0], 7, "label", [])
+    bad = url_state.parse_style({"z": "1", "label": "10", "mode": "<b>"},
+                                latent_dim=2, n_labels=10, modes=("style", "label"))
+    assert (bad.z, bad.label, bad.mode) == (None, None, None)
+    assert bad.rejected == ["z", "label", "mode"]
+    assert "from 0 to 9" in bad.problems[1] and "expected one of style, label" in bad.problems[2]
+
+
+@needs
+def test_a_link_keeps_where_the_interpolation_ends_were_dragged():
+    at = explore({"model": "aae-gaussian", "view": "interpolate"})
+    key = "pad::aae-gaussian"
+    at.session_state[key] = {"ends": {"ends": [[0.5, 0.25], [-1.0, 1.5]], "seq": 1}}
+    at.run()
+    assert not at.exception
+    assert (one(at, "a"), one(at, "b")) == ("0.5,0.25", "-1,1.5")
+    shared = explore({"model": "aae-gaussian", "view": "interpolate", "a": "0.5,0.25",
+                      "b": "-1,1.5"})  # a new tab opens the link
+    assert not shared.exception
+    assert shared.session_state[f"_aae_latent_pad::{key}"]["ends"] == [[0.5, 0.25],
+                                                                      [-1.0, 1.5]]
+    assert "A** = a point you chose (0.50, 0.25)" in " ".join(m.value for m in shared.markdown)

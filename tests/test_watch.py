@@ -345,6 +345,22 @@ def test_the_vae_keeps_a_prior_it_can_pull_towards(session):
     assert session.vae.config.prior.name == "mixture" and session.latest()["vae_note"] == ""
 
 
+def test_a_vae_switched_on_later_says_it_starts_from_scratch(session):
+    session.show_vae(True)  # on from step 0: nothing to say
+    assert session.latest()["vae_since"] == 0 and session.latest()["vae_note"] == ""
+    session.show_vae(False)
+    assert session.latest()["vae_since"] is None
+    session.run_for(3)
+    session.show_vae(True)
+    session.run_for(2)
+    packet = session.snapshot_now()
+    assert packet["vae_since"] == 3
+    assert packet["vae_note"] == ("The VAE started from scratch at step 3: it has trained 2 "
+                                  "steps, the AAE 5.")
+    session.reset()  # both start again together
+    assert session.latest()["vae_since"] == 0 and session.latest()["vae_note"] == ""
+
+
 def test_prior_density_peaks_where_the_prior_does():
     from aae_core.priors import PriorSpec, build_prior
 

@@ -145,8 +145,16 @@ def test_watch_page_steps_plays_changes_prior_paints_and_shows_the_vae():
             wait_for_app_run(page)
             p = wait_until(lambda: (q := last(page)) and q["vae"] and q, timeout=60)
             expect(page.locator(".ww-panel[data-model='vae'] .ww-plane")).to_be_visible()
-            expect(page.locator(".ww-panel[data-model='vae'] .ww-note")).to_contain_text(
-                "needs a prior with a density")
+            note = page.locator(".ww-panel[data-model='vae'] .ww-note")
+            expect(note).to_contain_text("needs a prior with a density")
+            expect(note).to_contain_text(f"The VAE started from scratch at step {p['step']}")
             page.screenshot(path=str(artifact_path("watch-vae.png")), full_page=True)
+            # replayed from before it was on, the VAE's plane says so and draws no codes
+            page.locator(".ww-scrub").evaluate(
+                "s => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
+            blank = wait_until(lambda: page.evaluate(
+                "() => globalThis.__aaeWatch.blank.vae"), timeout=10)
+            assert blank == f"The VAE was not on yet: it started from scratch at step {p['step']}."
+            page.screenshot(path=str(artifact_path("watch-vae-replay.png")), full_page=True)
         finally:
             browser.close()

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.slow  # builds two 2x256 models
 
 def view_data(at: AppTest) -> dict:
     (element,) = [e for e in at.main if getattr(e, "type", "") == "bidi_component"]
-    return json.loads(element.proto.json)
+    data = json.loads(element.proto.json)
+    data["packets"] = json.loads(data["packets"])  # sent as one JSON text (encoded once)
+    return data
 
 
 def newest(at: AppTest) -> dict:

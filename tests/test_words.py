@@ -2,6 +2,7 @@
 
 import pytest
 
+from aae_core import words
 from aae_core.words import a_or_an, with_article
 
 
@@ -17,3 +18,9 @@ def test_the_article_follows_how_the_word_is_read(word, article):
 def test_with_article():
     assert with_article("aae") == "an aae"
     assert with_article(30) == "a 30"
+
+
+def test_all_of_and_count():
+    assert (words.all_of(2), words.all_of(3)) == ("Both", "All 3")
+    assert (words.count(1, "epoch"), words.count(2, "epoch")) == ("1 epoch", "2 epochs")
+    assert words.count(1000, "batch", "batches") == "1,000 batches"

@@ -84,12 +84,13 @@ def held_out_data(ckpt: Checkpoint) -> tuple[Dataset | None, str]:
 
 
 def image_row(images: np.ndarray, captions: Sequence[str], *, scale: int = 3,
-              highlight: int | None = None) -> None:
-    """Images (n, 28, 28) side by side, one column each; `highlight` gets a marked caption."""
+              highlight: int | None = None, width_px: int | None = None) -> None:
+    """Images (n, 28, 28) side by side, one column each; `highlight` gets a marked caption;
+    `width_px`: each image that wide (else it fills its column)."""
     for i, (col, img, cap) in enumerate(zip(st.columns(len(images)), images, captions,
                                             strict=True)):
         mark = f"▶ {plain(cap)} ◀" if i == highlight else plain(cap)
-        col.image(to_png_bytes(img, scale=scale), caption=mark, width="stretch")
+        col.image(to_png_bytes(img, scale=scale), caption=mark, width=width_px or "stretch")
 
 
 def one_hot(label: int | None, n: int) -> list[float] | None:

@@ -20,6 +20,7 @@ from aae_core.inference import batched
 from aae_core.models import LABEL_CLASS, LABEL_CLUSTER, LABEL_HEAD, MODELS
 from aae_core.store.checkpoints import Checkpoint
 from ui import analysis_views as av
+from ui import present
 from ui.explore_views import class_names
 from ui.figures import confusion_figure, heads_figure
 from ui.loaders import cache_key, model_entries, open_checkpoint, pick_model
@@ -139,9 +140,11 @@ def semi_supervised(shown: Shown) -> None:
                 "stored when the model was trained.", icon=":material/info:")
     ours = [{"setting": used, "test error (%)": pct(error).replace(" %", ""),
              "data": f"{shown.split}; {used}"}]
-    st.markdown("**Beside the paper** (test error in %; different data, so compare with care)")
-    st.dataframe(classify.results_table("semi-supervised", ours), hide_index=True,
-                 width="stretch")
+    with st.container(key="present_hide_paper_table"):
+        st.markdown("**Beside the paper** (test error in %; different data, so compare with "
+                    "care)")
+        st.dataframe(classify.results_table("semi-supervised", ours), hide_index=True,
+                     width="stretch")
 
 
 def clustering(shown: Shown) -> None:
@@ -174,28 +177,37 @@ def clustering(shown: Shown) -> None:
     ours = [{"setting": f"{k} clusters, {rule} rule", "test error (%)":
              pct(rep[rule]["error"]).replace(" %", ""), "data": shown.split}
             for rule in ("most-confident", "majority")]
-    st.dataframe(classify.results_table("clustering", ours), hide_index=True, width="stretch")
-    st.caption(PROTOCOL)
-    _cluster_exemplars(data, rep, test_probs)
+    with st.container(key="present_hide_cluster_table"):
+        st.dataframe(classify.results_table("clustering", ours), hide_index=True,
+                     width="stretch")
+        st.caption(PROTOCOL)
+    _cluster_exemplars(data, rep, test_probs, halves=present.presenting("classify"))
 
 
-def _cluster_exemplars(data: Dataset, rep: dict, test_probs: np.ndarray) -> None:
-    """One row per cluster: the label it stands for, its size, its most confident digits."""
+def _cluster_exemplars(data: Dataset, rep: dict, test_probs: np.ndarray, *,
+                       halves: bool = False) -> None:
+    """One row per cluster: the label it stands for, its size, its most confident digits
+    (`halves`: the clusters in two columns, so all of them fit one projector screen)."""
     st.subheader("Each cluster's most confident held-out digits")
-    per = st.slider("Digits per cluster", 6, 20, 12, key="cc_per_cluster")
+    with st.container(key="present_hide_per_cluster"):
+        per = st.slider("Digits per cluster", 6, 20, 12, key="cc_per_cluster")
     mapping, majority = rep["most-confident"]["mapping"], rep["majority"]["mapping"]
     names = data.class_names  # clusters stand for the dataset's classes
     empty = []
-    for j, idx in enumerate(classify.cluster_exemplars(test_probs, per)):
+    groups = classify.cluster_exemplars(test_probs, per)
+    columns = st.columns(2, gap="large") if halves else [st.container()]
+    per_column = -(-len(groups) // len(columns))
+    for j, idx in enumerate(groups):
         if not len(idx):
             empty.append(str(j))
             continue
-        left, right = st.columns([1, 6], vertical_alignment="center")
+        left, right = columns[j // per_column].columns([1, 4 if halves else 6],
+                                                       vertical_alignment="center")
         stands = names[mapping[j]] if mapping[j] >= 0 else "—"
         other = (f" (majority: {names[majority[j]] if majority[j] >= 0 else '—'})"
                  if majority[j] != mapping[j] else "")
-        left.markdown(f"**cluster {j}** → {plain(stands)}{plain(other)}  \n"
-                      f"{rep['sizes'][j]:,} digits")
+        left.markdown(f"**cluster {j}** → {plain(stands)}{plain(other)}" +
+                      ("" if halves else f"  \n{rep['sizes'][j]:,} digits"))
         strip = tile(data.test_x[idx].view(-1, 28, 28).numpy(), cols=per)
         right.image(to_png_bytes(strip, scale=2))
     if empty:

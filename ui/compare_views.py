@@ -5,9 +5,19 @@ gaps; docs/ARCHITECTURE.md, "Decisions and their measurements").
 
 The families are aae_core.analysis.compare.FAMILIES; `chosen` maps family -> catalogue
 entry and `ckpts` family -> opened checkpoint (only those that store held-out codes).
+
+Speed: the packing panels (the codes, stored in the checkpoint) are drawn before anything
+is measured. The metrics (about 2.5 s per model on a busy 2-core machine, mostly the MMD
+and sliced Wasserstein of 2,000 codes vs 10,000 prior samples) are kept on disk per
+checkpoint (ui/first_paint.py's remember/recall, room METRICS_ROOM), so a server measures
+a checkpoint once, ever; and once a page is drawn, the other prior's default models are
+measured in one background thread, so switching the prior finds its numbers ready.
 """
 
 from __future__ import annotations
+
+import atexit
+import threading
 
 import numpy as np
 import streamlit as st
@@ -16,10 +26,11 @@ from aae_core.analysis import compare, explore
 from aae_core.errors import AAEError
 from aae_core.images import tile, to_png_bytes
 from aae_core.priors import build_prior
+from aae_core.store import catalog
 from aae_core.store.catalog import Entry
-from aae_core.store.checkpoints import Checkpoint
+from aae_core.store.checkpoints import Checkpoint, load_checkpoint
 from ui import analysis_views as av
-from ui import url_state
+from ui import first_paint, url_state
 from ui.explore_views import class_names
 from ui.figures import occupancy_figure, packing_figure, shared_bounds
 from ui.loaders import cache_key, model_entries, open_checkpoint
@@ -39,20 +50,116 @@ def codes_for(name: str, key: tuple, sampled: bool) -> np.ndarray:
     return compare.held_out_codes(ckpt.model, av.held_out_data(ckpt)[0].test_x, sample=True)
 
 
-@st.cache_data(max_entries=48, show_spinner="Measuring how the codes fill the prior…")
-def measure(name: str, key: tuple, family: str, sampled: bool,
-            have_data: bool) -> compare.ModelMetrics:
-    """The family's packing metrics on its held-out codes (and its reconstruction error,
-    measured now when the model card has none and the images are here)."""
-    ckpt = open_checkpoint(name)
+METRICS_ROOM = "compare-metrics-v1"  # bump when compare.measure's numbers change
+_measuring: dict[str, threading.Event] = {}  # memo key -> set when its numbers are kept
+_measuring_lock = threading.Lock()
+_background: list[threading.Thread] = []  # at most one thread measuring ahead
+_stopping = threading.Event()  # the process is exiting: measure nothing more
+
+
+@atexit.register
+def _finish_measuring_ahead() -> None:
+    """Let a thread measuring ahead end before the interpreter does: torch work still
+    running in a daemon thread at exit aborts the process ("terminate called ...")."""
+    _stopping.set()
+    for thread in _background:
+        thread.join(timeout=60)
+
+
+def _memo_key(name: str, family: str, sampled: bool, have_data: bool) -> str:
+    """The numbers' name on disk: the checkpoint's folder (a name can come back elsewhere),
+    its name, its family and what was measured."""
+    folder = catalog.resolve(name)
+    return f"{folder}|{name}|{family}|{'samples' if sampled else 'means'}|{int(have_data)}"
+
+
+def _measure_now(ckpt: Checkpoint, name: str, family: str, codes: np.ndarray,
+                 sampled: bool) -> compare.ModelMetrics:
+    """The family's packing metrics on its held-out codes (N, d) (and its reconstruction
+    error, measured now when the model card has none and the images are here)."""
     recon = None
     data, _ = av.held_out_data(ckpt)
     if data is not None and not isinstance(ckpt.card.get("metrics", {}).get("recon_bce"),
                                            (int, float)):
         recon = compare.reconstruction(ckpt.model, data.test_x)
-    return compare.measure(name, family, codes_for(name, key, sampled), ckpt.model.prior,
+    return compare.measure(name, family, codes, ckpt.model.prior,
                            card_metrics=ckpt.card.get("metrics"), recon=recon,
                            codes_kind="samples" if sampled else "means")
+
+
+def _kept(memo: str) -> compare.ModelMetrics | None:
+    record = first_paint.recall(memo, room=METRICS_ROOM)
+    try:
+        return None if record is None else compare.ModelMetrics.from_dict(record)
+    except (KeyError, TypeError, ValueError):
+        return None  # a damaged record is measured again
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def measure(name: str, key: tuple, family: str, sampled: bool,
+            have_data: bool) -> compare.ModelMetrics:
+    """The family's metrics: kept on disk (or being measured ahead: waited for), else
+    measured now and kept. `key` (folder, mtime) makes a retrained model count anew."""
+    memo = _memo_key(name, family, sampled, have_data)
+    with _measuring_lock:
+        ahead = _measuring.get(memo)
+    if ahead is not None:
+        ahead.wait(timeout=300)
+    if (kept := _kept(memo)) is not None:
+        return kept
+    with st.spinner("Measuring how the codes fill the prior (once per model)…"):
+        result = _measure_now(open_checkpoint(name), name, family,
+                              codes_for(name, key, sampled), sampled)
+    first_paint.remember(memo, catalog.resolve(name), result.to_dict(), key[1],
+                         room=METRICS_ROOM)
+    return result
+
+
+def measure_ahead(entries: list[Entry], have_data: bool) -> None:
+    """Measure `entries` (family models not kept on disk yet) in one background thread, so
+    a later page run finds their numbers ready. At most one such thread at a time; it opens
+    its own copies of the models and never touches Streamlit."""
+    keys = {_memo_key(e.name, e.config.model, False, have_data): e for e in entries}
+    todo = {memo: e for memo, e in keys.items() if _kept(memo) is None}
+    with _measuring_lock:
+        if any(t.is_alive() for t in _background):
+            return
+        todo = {memo: e for memo, e in todo.items() if memo not in _measuring}
+        if not todo:
+            return
+        events = {memo: threading.Event() for memo in todo}
+        _measuring.update(events)
+        thread = threading.Thread(target=_measure_in_background, args=(todo, events),
+                                  name="compare-measure-ahead", daemon=True)
+        _background[:] = [thread]
+    thread.start()
+
+
+def _measure_in_background(todo: dict[str, Entry],
+                           events: dict[str, threading.Event]) -> None:
+    for memo, e in todo.items():
+        try:
+            if _stopping.is_set():
+                continue  # the page measures it when asked
+            folder = catalog.resolve(e.name)
+            ckpt = load_checkpoint(folder)
+            if ckpt.codes is not None:
+                result = _measure_now(ckpt, e.name, e.config.model, ckpt.codes.numpy(), False)
+                first_paint.remember(memo, folder, result.to_dict(), room=METRICS_ROOM)
+        except (AAEError, OSError, ValueError, RuntimeError):
+            pass  # the page measures it when asked, and shows what went wrong there
+        finally:
+            with _measuring_lock:
+                _measuring.pop(memo, None)
+            events[memo].set()
+
+
+def measure_other_prior(prior_name: str, have_data: bool) -> None:
+    """After the page is drawn: measure ahead the models the other prior opens with."""
+    for other in compare.COMPARE_PRIORS:
+        if other != prior_name:
+            cands = compare.candidates(model_entries(), other)
+            measure_ahead([rows[0] for rows in cands.values() if rows], have_data)
 
 
 def prior_picker() -> str:
@@ -73,15 +180,17 @@ def prior_picker() -> str:
     return prior_name
 
 
-def checkpoint_pickers(prior_name: str) -> dict[str, Entry]:
-    """One column per family: a checkpoint picker over those trained on `prior_name`."""
+def checkpoint_pickers(prior_name: str, *, compact: bool = False) -> dict[str, Entry]:
+    """One column per family: a checkpoint picker over those trained on `prior_name`
+    (`compact`: no heading, the family in the picker's label; for one projector screen)."""
     cands = compare.candidates(model_entries(), prior_name)
     chosen = {}
     for family, col in zip(compare.FAMILIES, st.columns(len(compare.FAMILIES), gap="medium"),
                            strict=True):
         title = compare.FAMILIES[family]
         with col:
-            st.subheader(title)
+            if not compact:
+                st.subheader(title)
             options = cands[family]
             if not options:
                 st.info(f"No {title} checkpoint with the {prior_name} prior. Train one on the "
@@ -89,7 +198,8 @@ def checkpoint_pickers(prior_name: str) -> dict[str, Entry]:
                         icon=":material/info:")
                 continue
             by_name = {e.name: e for e in options}
-            name = st.selectbox("Checkpoint", list(by_name),
+            name = st.selectbox(f"{title} checkpoint" if compact else "Checkpoint",
+                                list(by_name),
                                 key=f"cmp_pick::{family}::{prior_name}",
                                 format_func=lambda n, b=by_name: b[n].label,
                                 disabled=len(options) == 1)
@@ -146,7 +256,7 @@ def measured(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint], sampled: bo
 
 
 def packing_panels(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint],
-                   sampled: bool) -> None:
+                   sampled: bool, height: int = 380) -> None:
     """Each family's held-out codes over the prior's contours, on shared axes."""
     prior = build_prior(next(iter(ckpts.values())).model.config.prior)
     code_sets = {f: codes_for(chosen[f].name, cache_key(chosen[f].name), sampled)
@@ -158,49 +268,71 @@ def packing_panels(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint],
             continue
         c, codes = ckpts[family], code_sets[family]
         fig = packing_figure(codes[:, :2], c.labels.numpy(), class_names(c), c.model.prior,
-                             bounds, height=380,
+                             bounds, height=height,
                              title=f"{compare.FAMILIES[family]} · {len(codes):,} held-out codes")
         col.plotly_chart(fig, key=f"cmp_fig::{family}", config=PLOTLY)
-    st.caption("Dots: held-out codes coloured by digit; grey lines: the prior's density "
-               "contours. Same axes in every panel (at most 1.6 x the prior's range: codes "
-               "farther out are off the panels, but the metrics below count every code).")
+    with st.container(key="present_hide_panels_caption"):
+        st.caption("Dots: held-out codes coloured by digit; grey lines: the prior's density "
+                   "contours. Same axes in every panel (at most 1.6 x the prior's range: "
+                   "codes farther out are off the panels, but the metrics below count every "
+                   "code).")
 
 
-def numbers(results: dict[str, compare.ModelMetrics], prior_name: str) -> None:
-    """The metrics table, the verdict against the paper's claim, and the occupancy bars."""
-    st.subheader("Measured")
-    st.dataframe(compare.metrics_table(list(results.values())), hide_index=True,
-                 width="stretch")
-    verdict = compare.verdict(list(results.values()), prior_name)
-    box = st.success if verdict.agrees else (st.info if verdict.agrees is None else st.warning)
-    box(plain(verdict.text, limit=2000), icon=":material/straighten:")
-    for line in verdict.details:
-        st.markdown(f"- {plain(line, limit=2000)}")
-    sources = {compare.FAMILIES[f]: r.recon_source or "not known" for f, r in results.items()}
-    st.caption("Protocol: evaluate.prior_match on the held-out codes (2,000 codes vs 10,000 "
-               "prior samples, seed 0). Reconstruction from: "
-               + ", ".join(f"{k} {plain(v)}" for k, v in sources.items())
-               + ". Lower is better except the emptiest component's share.")
+def numbers(results: dict[str, compare.ModelMetrics], prior_name: str, *, table=None,
+            bars=None, verdict_at=None) -> None:
+    """The metrics table, the verdict against the paper's claim, and the occupancy bars
+    (in the containers `table`, `bars` and `verdict_at` when given: when presenting, the
+    verdict beside the prior's control and the rest side by side under the panels)."""
+    with table or st.container():
+        if verdict_at is None:
+            st.subheader("Measured")
+        st.dataframe(compare.metrics_table(list(results.values())), hide_index=True,
+                     width="stretch")
+        verdict = compare.verdict(list(results.values()), prior_name)
+        box = st.success if verdict.agrees else (st.info if verdict.agrees is None
+                                                 else st.warning)
+        with verdict_at or st.container():
+            box(plain(verdict.text, limit=2000), icon=":material/straighten:")
+        with st.container(key="present_hide_details"):
+            for line in verdict.details:
+                st.markdown(f"- {plain(line, limit=2000)}")
+            sources = {compare.FAMILIES[f]: r.recon_source or "not known"
+                       for f, r in results.items()}
+            st.caption("Protocol: evaluate.prior_match on the held-out codes (2,000 codes vs "
+                       "10,000 prior samples, seed 0). Reconstruction from: "
+                       + ", ".join(f"{k} {plain(v)}" for k, v in sources.items())
+                       + ". Lower is better except the emptiest component's share.")
     occ = {compare.FAMILIES[f]: np.asarray(r.occupancy) for f, r in results.items()
            if r.occupancy}
     if occ:
-        st.plotly_chart(occupancy_figure(occ), key="cmp_occupancy", config=PLOTLY)
-        st.caption("Share of held-out codes nearest to each mixture component; the dotted line "
-                   "is a perfectly even split.")
+        with bars or st.container():
+            st.plotly_chart(occupancy_figure(occ), key="cmp_occupancy", config=PLOTLY)
+            st.caption("Share of held-out codes nearest to each mixture component; the "
+                       "dotted line is a perfectly even split.")
 
 
-def lattices(ckpts: dict[str, Checkpoint]) -> None:
-    """What each decoder draws on an n x n lattice over the prior's range."""
-    st.subheader("What each decoder draws over the prior's range")
-    n = st.slider("Lattice size (n x n)", 6, 20, 12, key="cmp_lattice")
+def lattices(ckpts: dict[str, Checkpoint], *, compact: bool = False) -> None:
+    """What each decoder draws on an n x n lattice over the prior's range (`compact`: the
+    lattices of the families shown, side by side in a narrow column, no slider)."""
+    if compact:
+        st.markdown("**What each decoder draws**")
+    else:
+        st.subheader("What each decoder draws over the prior's range")
+    if compact:
+        n = int(st.session_state.get("cmp_lattice", 12))
+    else:
+        n = st.slider("Lattice size (n x n)", 6, 20, 12, key="cmp_lattice")
     box = build_prior(next(iter(ckpts.values())).model.config.prior).bounds()
-    for family, col in zip(compare.FAMILIES, st.columns(len(compare.FAMILIES), gap="medium"),
-                           strict=True):
+    families = [f for f in compare.FAMILIES if f in ckpts] if compact else list(
+        compare.FAMILIES)
+    for family, col in zip(families, st.columns(len(families), gap="small"), strict=True):
         if family not in ckpts:
             continue
         images = explore.decode_lattice(ckpts[family].model, box, n)
-        col.image(to_png_bytes(tile(images, cols=n, pad=0), scale=1), width="stretch",
+        col.image(to_png_bytes(tile(images, cols=n, pad=0), scale=1),
+                  width=230 if compact else "stretch",
                   caption=f"{compare.FAMILIES[family]}: z over x, y in "
                           f"{box[0]:.1f}..{box[1]:.1f}")
-    st.caption("Where a model's codes leave gaps, its decoder was never trained: lattice cells "
-               "there tend to be blurry or in-between digits.")
+    if not compact:
+        st.caption("Where a model's codes leave gaps, its decoder was never trained: lattice "
+                   "cells there tend to be blurry or in-between digits.")

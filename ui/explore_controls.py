@@ -8,35 +8,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import url_state
+from ui.present import toggle as present_toggle
 
 VIEWS = {"manifold": ":material/grid_on: Manifold", "sample": ":material/casino: Sample",
          "interpolate": ":material/linear_scale: Interpolate", "draw": ":material/draw: Draw"}
 DEFAULT_VIEW = "manifold"
 
-PRESENTATION_CSS = """<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-[data-testid="stHeader"], [data-testid="stToolbar"], h1, .st-key-explore_hide,
-.st-key-explore_hide_pad { display: none; }
-html { font-size: 20px; }
-[data-testid="stMainBlockContainer"] { padding: 0.6rem 1.2rem 1rem; max-width: 100%; }
-</style>"""
-
 
 def presentation_mode() -> bool:
-    """The presentation toggle (?present=1 opens in it): larger type; the sidebar, header,
-    title and what a lecture does not need are hidden; the pad fills the window."""
-    key, link = "explore_present", url_state.PageLink("present", ("present",))
-    if key not in st.session_state:  # the link's ?present=1 counts on the first run only
-        st.session_state[key] = link.params().get("present") == "1"
-    on = st.toggle("Present", key=key, help="Larger type, only the map and the digit: "
-                   "for a projector. Also opens with ?present=1 in the link.")
-    if on:
-        link.write({"present": "1"})
-        st.html(PRESENTATION_CSS)
-    else:
-        link.drop("present")
-    return on
+    """The presentation toggle (ui/present.py; ?present=1 opens in it): larger type; the
+    sidebar, header, title and what a lecture does not need are hidden; the pad fills the
+    window."""
+    return present_toggle("explore", font_px=20, hide=("explore_hide", "explore_hide_pad"),
+                          help_text="Larger type, only the map and the digit: for a "
+                                    "projector. Also opens with ?present=1 in the link.")
 
 
 def view_controls(default_view: str | None) -> tuple[str | None, bool]:

@@ -11,6 +11,7 @@ import streamlit as st
 
 from aae_core.paths import DEFAULT_MODEL
 from ui import url_state
+from ui.pad import pad_ends
 
 _LINK = url_state.PageLink("explore", url_state.KEYS)
 _URL = "explore_url"
@@ -18,7 +19,9 @@ _URL = "explore_url"
 _SETTINGS = (("seed", "sample_seed"), ("lattice", "lattice_n"))
 _ENDS = ("interp_a", "interp_b")
 # URL keys each view owns (removed while another view is shown)
-_VIEW_KEYS = {"sample": ("seed",), "manifold": ("n",), "interpolate": ("from", "to")}
+_VIEW_KEYS = {"sample": ("seed",), "manifold": ("n",),
+              "interpolate": ("from", "to", "a", "b")}
+LINK_ENDS = "interp_link_ends"  # session key prefix: the link's end points, per model
 
 
 def read(entries) -> url_state.UrlState:
@@ -34,8 +37,9 @@ def read(entries) -> url_state.UrlState:
 
 
 def apply(url: url_state.UrlState, name: str, n_held_out: int) -> None:
-    """Put the link's seed, lattice size and interpolation ends into the views' session
-    keys for model `name`, once per link."""
+    """Put the link's seed, lattice size and interpolation ends (held-out indices, and the
+    points the ends were dragged to) into the views' session keys for model `name`, once
+    per link."""
     if url.applied_to == name:
         return
     url.applied_to = name
@@ -53,6 +57,8 @@ def apply(url: url_state.UrlState, name: str, n_held_out: int) -> None:
         else:
             url.problems.append(f"ignored interpolation end {end}: this model has "
                                 f"{n_held_out:,} held-out digits")
+    if any(p is not None for p in url.end_z):
+        st.session_state[f"{LINK_ENDS}::{name}"] = list(url.end_z)
 
 
 def write(params: dict[str, str]) -> None:
@@ -71,6 +77,8 @@ def write_view(view: str | None, name: str) -> None:
         for key, prefix in zip(("from", "to"), _ENDS, strict=True):
             if f"{prefix}::{name}" in st.session_state:
                 params[key] = str(st.session_state[f"{prefix}::{name}"])
+        for key, end in zip(("a", "b"), pad_ends(f"pad::{name}") or (), strict=False):
+            params[key] = url_state.format_z(end)  # where the ends are, dragged or not
     for other, keys in _VIEW_KEYS.items():
         if other != view:
             _LINK.drop(*keys)

@@ -187,12 +187,26 @@ def default_ends(ckpt: Checkpoint, name: str) -> list[int] | None:
 
 def remember_picked_ends(state, name: str) -> None:
     """An end the user dropped on a code (the pad reports its held-out index) becomes the
-    interpolation's end in the session (and so in the link)."""
+    interpolation's end in the session (and so in the link), instead of a link's point."""
+    from ui.explore_link import LINK_ENDS
+
     value = state.get("ends") if state else None
     picked = value.get("picked") if isinstance(value, dict) else None
-    for prefix, index in zip(("interp_a", "interp_b"), picked or (), strict=False):
+    for i, (prefix, index) in enumerate(zip(("interp_a", "interp_b"), picked or (),
+                                            strict=False)):
         if isinstance(index, int):
             st.session_state[f"{prefix}::{name}"] = index
+            if linked := st.session_state.get(f"{LINK_ENDS}::{name}"):
+                linked[i] = None
+
+
+def with_link_ends(name: str, ends: list[list[float]]) -> list[list[float]]:
+    """The interpolation's ends (two full z's): where a link put them, else `ends`."""
+    from ui.explore_link import LINK_ENDS
+
+    linked = st.session_state.get(f"{LINK_ENDS}::{name}") or (None, None)
+    return [list(k) if k is not None and len(k) == len(e) else e
+            for k, e in zip(linked, ends, strict=True)]
 
 
 def _end_words(ckpt: Checkpoint, end, index: int) -> str:
@@ -272,6 +286,21 @@ def draw_view(ckpt: Checkpoint, *, label, name: str) -> np.ndarray | None:
         b.image(to_png_bytes(recon, scale=IMAGE_SCALE), caption="its reconstruction")
         st.markdown(f"code z = ({', '.join(f'{v:.2f}' for v in code)}) — the ★ on the map")
     return code
+
+
+def drawn_star(name: str) -> list[float] | None:
+    """The code of the digit last drawn or uploaded for `name` (the pad draws it as a ★)."""
+    return st.session_state.get(f"explore_drawn::{name}")
+
+
+def keep_drawn(name: str, code: np.ndarray | None) -> None:
+    """Remember the drawn digit's code (d,) for the pad's ★; when it changed, run the page
+    again: the pad above was drawn before the code was known."""
+    key = f"explore_drawn::{name}"
+    new = None if code is None else [float(v) for v in code]
+    if new != st.session_state.get(key):
+        st.session_state[key] = new
+        st.rerun()
 
 
 def _newest_input(name: str, upload, canvas) -> str | None:

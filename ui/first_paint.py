@@ -13,6 +13,9 @@ places, so the browser keeps them, now with the rest of the page.
 Only what needs nothing else is drawn early: a 2-D model without a label input, a link
 with no state beyond model, view and presentation, a view with one marker. Anything else
 takes the page's normal path.
+
+`remember` and `recall` keep any JSON-able value per checkpoint, in a folder of its own
+(`room`): AAE vs VAE keeps its measured numbers the same way (ui/compare_views.py).
 """
 
 from __future__ import annotations
@@ -31,14 +34,14 @@ from aae_core.paths import default_cache_dir, folder_stamp
 from ui import url_state
 
 FOLDER = "first-paint"
-VERSION = 1
+VERSION = 2
 KEEP = 32  # files kept (one per model; the oldest go): at most ~50 MB for 2-D decoders
 MAX_BYTES = 16 * 2**20  # a larger file is not read (the pad's payload is ~1.5 MB)
 EARLY_PARAMS = {"model", "view", "present"}  # a link with more takes the normal path
 EARLY_VIEWS = {"manifold", "sample", "draw"}  # one marker (Interpolate has two ends)
 
 
-_kept: set[tuple[str, float]] = set()
+_kept: set[tuple[str, float]] = set()  # (file, stamp) written by this process
 
 
 def cold() -> bool:
@@ -46,9 +49,9 @@ def cold() -> bool:
     return "torch" not in sys.modules
 
 
-def _file(name: str) -> Path:
+def _file(name: str, room: str = FOLDER) -> Path:
     digest = hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:24]
-    return default_cache_dir() / FOLDER / f"{digest}.json"
+    return default_cache_dir() / room / f"{digest}.json"
 
 
 def eligible(latent_dim: int, cond_dim: int) -> bool:
@@ -56,22 +59,23 @@ def eligible(latent_dim: int, cond_dim: int) -> bool:
     return latent_dim == 2 and cond_dim == 0
 
 
-def remember(name: str, folder: Path, pad: dict, stamp: float | None = None) -> None:
-    """Keep the pad's arguments (JSON-able: payload dicts, lists, numbers) for `name`'s
-    checkpoint in `folder` (`stamp`: its folder_stamp, when the caller has it already),
-    unless they are kept already. Never raises: a cache that cannot be written only costs
-    the next cold start its head start."""
-    path = _file(name)
+def remember(name: str, folder: Path, value: dict, stamp: float | None = None, *,
+             room: str = FOLDER) -> None:
+    """Keep `value` (JSON-able: the pad's arguments, payload dicts, lists, numbers) for
+    `name`'s checkpoint in `folder` (`stamp`: its folder_stamp, when the caller has it
+    already), unless it is kept already. Never raises: a cache that cannot be written only
+    costs the next cold start its head start."""
+    path = _file(name, room)
     stamp = folder_stamp(folder) if stamp is None else stamp
-    if (name, stamp) in _kept:
+    if (str(path), stamp) in _kept:
         return
-    _kept.add((name, stamp))  # once per process: the page calls this on every run
+    _kept.add((str(path), stamp))  # once per process: the page calls this on every run
     try:
         if path.exists() and json.loads(path.read_text()).get("stamp") == stamp:
             return
     except (OSError, ValueError, AttributeError):
         pass
-    record = {"v": VERSION, "name": name, "folder": str(folder), "stamp": stamp, "pad": pad}
+    record = {"v": VERSION, "name": name, "folder": str(folder), "stamp": stamp, "value": value}
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,10 +103,10 @@ def _prune(folder: Path) -> None:
             stray.unlink(missing_ok=True)
 
 
-def recall(name: str) -> dict | None:
-    """The pad's arguments kept for `name`, or None when absent, stale (the checkpoint's
-    files changed since) or unreadable."""
-    path = _file(name)
+def recall(name: str, *, room: str = FOLDER) -> dict | None:
+    """The value kept for `name` (the pad's arguments, by default), or None when absent,
+    stale (the checkpoint's files changed since) or unreadable."""
+    path = _file(name, room)
     try:
         if path.stat().st_size > MAX_BYTES:
             return None
@@ -111,8 +115,8 @@ def recall(name: str) -> dict | None:
             return None
         if record.get("stamp") != folder_stamp(Path(record["folder"])):
             return None
-        pad = record["pad"]
-        return pad if isinstance(pad, dict) else None
+        value = record["value"]
+        return value if isinstance(value, dict) else None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 

@@ -72,3 +72,18 @@ def phases_svg() -> str:
     return ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 930 280" '
             'font-family="Helvetica, Arial, sans-serif" font-size="28">'
             f'<defs>{heads}</defs>{"".join(parts)}</svg>')
+
+
+def train_step_words() -> str:
+    """The lecture's last step, as the Train page will really start it: its first model,
+    dataset and budget (the form's defaults), so Home promises what Train does."""
+    from aae_core.settings import run_defaults
+    from aae_core.words import count
+    from ui.train_settings import default_dataset
+
+    start = run_defaults()
+    data = default_dataset()
+    digits = "real digits (mnist-10k)" if data == "mnist-10k" else f"{data}"
+    return (f"Train your own: a {start['latent_dim']}-D {start['model'].upper()} on {digits}, "
+            f"{count(start['epochs'], 'epoch')} of batches of {start['batch_size']}; a minute "
+            "or two on a laptop's CPU, the curves and the map live as it learns")

@@ -14,6 +14,12 @@ from streamlit.errors import StreamlitAPIException
 
 from ui.plain_text import plain
 
+# Rows of option buttons (segmented controls) wrap onto a second line where they do not
+# fit (a 390 px phone; a narrow column) instead of running off the screen.
+WRAP_CSS = """<style>
+[data-testid="stButtonGroup"] > div:has(> button) { flex-wrap: wrap; row-gap: 0.3rem; }
+</style>"""
+
 # (script, label, icon), in the sidebar's order
 PAGES = (
     ("app.py", "Home", ":material/home:"),
@@ -31,8 +37,9 @@ def sidebar_nav() -> None:
     """Links to every page at the top of the sidebar; the current one is highlighted.
 
     A page run on its own (AppTest.from_file on one script) knows no other pages: it then
-    draws no list rather than failing.
+    draws no list rather than failing. Also the CSS every page shares (WRAP_CSS).
     """
+    st.html(WRAP_CSS)
     with st.sidebar:
         for script, label, icon in PAGES:
             try:

@@ -5,6 +5,9 @@ label-regularized AAE).
 The page's state, per model `name` (session state):
   style_label::{name}  the label chosen (0..n_labels-1); the segmented control's key
   style_z::{name}      the full z the pad shows (a typical style until the user drags)
+  style_mode           what to vary ("style" or "label")
+The link carries the three (?z=&label=&mode=, ui/url_state.py `parse_style`): a new link
+sets them once (`read_link`), and every run writes them back (`write_link`).
 A label-regularized AAE has no label input: its label is *where* z sits, so changing the
 label moves z into that label's mixture component (set_label).
 """
@@ -22,6 +25,7 @@ from aae_core.images import side_by_side, tile, to_png_bytes
 from aae_core.models import MODELS
 from aae_core.store.checkpoints import Checkpoint
 from ui import analysis_views as av
+from ui import url_state
 from ui.explore_views import class_names, png_download
 from ui.loaders import open_checkpoint, pad_payload, pad_points, pick_model
 from ui.pad import latent_pad
@@ -110,8 +114,36 @@ def model_caption(sm: StyleModel) -> None:
                    "z only has to carry the style.")
 
 
+_LINK = url_state.PageLink("style", url_state.STYLE_KEYS)
+
+
+def read_link(sm: StyleModel) -> None:
+    """A new link's z, label and mode into the page's state (once); a bad value is said in
+    one line and leaves the URL. A link's z is for the model the link names: when another
+    model is shown (the link's is not here, or does not fit), only label and mode apply."""
+    if not _LINK.is_new():
+        return
+    url = url_state.parse_style(_LINK.params(), latent_dim=sm.model.latent_dim,
+                                n_labels=sm.n_labels, modes=tuple(MODES))
+    for problem in url.problems:
+        st.warning(f"Link: {plain(problem)}", icon=":material/link_off:")
+    _LINK.drop(*url.rejected)
+    if url.mode is not None:
+        st.session_state["style_mode"] = url.mode
+    if url.label is not None:
+        st.session_state[sm.label_key] = url.label
+    if url.z is not None and url_state.param("model") in (None, sm.name):
+        st.session_state[sm.z_key] = url.z
+
+
+def write_link(z: list[float], label: int, mode: str) -> None:
+    """The page's state into the URL: a shared link opens the same code, label and mode."""
+    _LINK.write({"z": url_state.format_z(z), "label": str(label), "mode": mode})
+
+
 def init_state(sm: StyleModel) -> None:
     """Label 0 and a typical style (the prior's centre, or part 0's centre) on first use."""
+    st.session_state.setdefault("style_mode", "style")
     st.session_state.setdefault(sm.label_key, 0)
     if sm.z_key not in st.session_state:
         start = style.sample_styles(sm.model, 1, seed=0)[0] * (1.0 if sm.in_prior else 0.0)
@@ -131,7 +163,7 @@ def set_label(sm: StyleModel, k: int | None = None, delta: int = 0) -> None:
 
 def mode_and_label(sm: StyleModel) -> tuple[str, int]:
     """What to vary ("style" or "label") and the label, with the label stepper."""
-    mode = st.segmented_control("What to vary", list(MODES), default="style", required=True,
+    mode = st.segmented_control("What to vary", list(MODES), required=True,
                                 key="style_mode", format_func=MODES.get)
     label = st.segmented_control(
         "Digit" if mode == "style" else "Step through the labels", list(range(sm.n_labels)),
@@ -214,11 +246,13 @@ def where_z_sits(sm: StyleModel, mode: str, label: int, z: list[float],
     av.hold_report(sm.ckpt, area.hold_map, z, sits, [plain(n) for n in names], area.box)
 
 
-def one_style_every_label(sm: StyleModel, z: list[float], label: int) -> None:
-    """The style at z decoded with every label, the chosen one marked."""
+def one_style_every_label(sm: StyleModel, z: list[float], label: int, *,
+                          compact: bool = False) -> None:
+    """The style at z decoded with every label, the chosen one marked (`compact`: smaller
+    digits, so the row fits one projector screen with the pad)."""
     st.subheader("One style, every digit")
     row = style.style_label_grid(sm.model, np.asarray([z], np.float32))[0]  # (L, 28, 28)
-    av.image_row(row, sm.names, scale=3, highlight=label)
+    av.image_row(row, sm.names, scale=3, highlight=label, width_px=110 if compact else None)
     if sm.in_prior:
         st.caption("Each digit is z moved to the same radial/tangential offset inside that "
                    "digit's component (aae_core.analysis.style.move_to_component).")

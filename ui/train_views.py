@@ -447,12 +447,13 @@ def header(owner: str, run: ServerRun) -> None:
     st.caption(" · ".join(plain(bit) for bit in bits))
 
 
-def progress_panel(owner: str, run: ServerRun) -> None:
+def progress_panel(owner: str, run: ServerRun, *, present: bool = False) -> None:
     """The run's live panel: two fragments that refresh while it trains, the status line
     every POLL_S and the charts every CHARTS_EVERY_S (unless switched off). Chart redraws
     cost the browser far more than the server (measured: a 3 s refresh took ~0.4 of a
     core in headless chromium, the status line alone ~0.05), and on a 2-core machine
-    that is taken from the training."""
+    that is taken from the training. `present`: the status beside the charts, not above
+    them, so both fit one projector screen."""
     polling = run.alive
     live = polling and st.session_state.get("tr_live", True)
 
@@ -470,13 +471,18 @@ def progress_panel(owner: str, run: ServerRun) -> None:
     def live_charts() -> None:
         charts(run, run.progress())
 
-    status()
-    if polling:
-        st.toggle(f"Refresh the charts every {CHARTS_EVERY_S:.0f} s", value=True, key="tr_live",
-                  help="Redrawing the charts costs the browser and the server some CPU; on a "
-                       "small machine, turning this off lets the run train faster.")
-    live_charts()
-    runs_table(owner)  # redrawn on full reruns only (a live grid costs the browser)
+    left, right = st.columns([1, 2], gap="large") if present else (st.container(),) * 2
+    with left:
+        status()
+        if polling:
+            st.toggle(f"Refresh the charts every {CHARTS_EVERY_S:.0f} s", value=True,
+                      key="tr_live", help="Redrawing the charts costs the browser and the "
+                      "server some CPU; on a small machine, turning this off lets the run "
+                      "train faster.")
+    with right:
+        live_charts()
+    with st.container(key="present_hide_runs"):  # not a lecture's: hidden when presenting
+        runs_table(owner)  # redrawn on full reruns only (a live grid costs the browser)
 
 
 def runs_table(owner: str) -> None:

@@ -2,10 +2,14 @@
 so a shared link restores what a teacher set.
 
     Explore:        ?model=NAME&z=X,Y[,...]&label=K&view=VIEW&seed=S&n=N&from=I&to=J
+                    &a=X,Y[,...]&b=X,Y[,...]
                     (model, pad position, decoder label, view, sample seed, lattice size,
-                    interpolation ends as held-out indices; ui/explore_link.py maps them to
-                    the Explore page's widgets); ?present=1 opens it in presentation mode
-    every page:     ?model=NAME, the model in view (ui/model_choice.py)
+                    interpolation ends as held-out indices, and where the two ends are:
+                    a dragged end is anywhere; ui/explore_link.py maps them to the Explore
+                    page's widgets)
+    every page:     ?model=NAME, the model in view (ui/model_choice.py); ?present=1 opens
+                    the page in presentation mode (ui/present.py)
+    Style vs Label: ?z=X,Y[,...]&label=K&mode=style|label (`parse_style`)
     AAE vs VAE:     ?prior=gaussian|mixture (`parse_prior`)
 
 Two halves. The parsers (`parse`, `parse_prior`, `clamp_note`) are pure functions of a
@@ -31,7 +35,8 @@ LATTICE_RANGE = (5, 30)  # the Manifold view's slider
 MAX_SEED = 10**6
 MAX_HELD_OUT = 10**7  # before the model (and its held-out count) is known
 # every key this module reads; the page writes the same ones back
-KEYS = ("model", "z", "label", "view", "seed", "n", "from", "to")
+KEYS = ("model", "z", "label", "view", "seed", "n", "from", "to", "a", "b")
+STYLE_KEYS = ("z", "label", "mode")
 
 
 @dataclass
@@ -43,6 +48,8 @@ class UrlState:
     seed: int | None = None
     lattice: int | None = None
     ends: tuple[int | None, int | None] = (None, None)  # interpolation: held-out indices
+    end_z: tuple[list[float] | None, list[float] | None] = (None, None)  # where the ends are
+    mode: str | None = None  # Style vs Label: what to vary
     problems: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # URL keys to remove
     applied_to: str | None = None  # the model whose views got this link's settings
@@ -87,6 +94,40 @@ def parse(params, *, model_names, latent_dims: dict[str, int], n_held_out: int |
         else:
             out.reject("view", f"ignored view {view[:20]!r}: expected one of {', '.join(VIEWS)}")
     _parse_numbers(params, out, n_held_out)
+    out.end_z = tuple(_parse_point(params, key, latent_dims.get(shown), out)
+                      for key in ("a", "b"))
+    return out
+
+
+def _parse_point(params, key: str, dim: int | None, out: UrlState) -> list[float] | None:
+    text = _one(params, key)
+    if text is None:
+        return None
+    before = len(out.problems)
+    point = _parse_z(text, dim, out)
+    if len(out.problems) > before:  # _parse_z names z: this was the interpolation end
+        out.rejected[-1] = key
+        out.problems[-1] = out.problems[-1].replace("ignored z", f"ignored end {key}", 1)
+    return point
+
+
+def parse_style(params, *, latent_dim: int, n_labels: int, modes) -> UrlState:
+    """Style vs Label's link: the style code z (latent_dim numbers), the label (0 to
+    n_labels - 1) and what to vary (one of `modes`)."""
+    out = UrlState()
+    if (z_text := _one(params, "z")) is not None:
+        out.z = _parse_z(z_text, latent_dim, out)
+    if (label := _one(params, "label")) is not None:
+        out.label = _int(label, 0, n_labels - 1)
+        if out.label is None:
+            out.reject("label", f"ignored label {label[:20]!r}: expected a label from 0 to "
+                                f"{n_labels - 1}")
+    if (mode := _one(params, "mode")) is not None:
+        if mode in modes:
+            out.mode = mode
+        else:
+            out.reject("mode", f"ignored mode {mode[:20]!r}: expected one of "
+                               f"{', '.join(modes)}")
     return out
 
 

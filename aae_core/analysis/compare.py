@@ -23,6 +23,7 @@ from aae_core.analysis.evaluate import prior_match
 from aae_core.inference import batched
 from aae_core.models import MODELS, LatentModel
 from aae_core.models.base import COMPARE_ADVERSARIAL, COMPARE_VARIATIONAL, COMPARE_WASSERSTEIN
+from aae_core.words import all_of, count
 
 #: Families compared, in column order (the registry's): model name -> display name. Which
 #: models take part is each class's `comparison_role`.
@@ -75,6 +76,22 @@ class ModelMetrics:
     recon_source: str = ""  # "card", "computed" or "" (not known)
     occupancy: tuple[float, ...] | None = None
 
+    def to_dict(self) -> dict:
+        """JSON-able fields (kept on disk beside other per-checkpoint results)."""
+        return {"name": self.name, "family": self.family, "values": dict(self.values),
+                "n_codes": self.n_codes, "codes_kind": self.codes_kind,
+                "recon_source": self.recon_source,
+                "occupancy": None if self.occupancy is None else list(self.occupancy)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelMetrics:
+        """The inverse of to_dict; KeyError, TypeError or ValueError on a damaged record."""
+        values = {str(k): float(v) for k, v in dict(d["values"]).items()}
+        occupancy = d.get("occupancy")
+        return cls(str(d["name"]), str(d["family"]), values, int(d["n_codes"]),
+                   str(d["codes_kind"]), str(d["recon_source"]),
+                   None if occupancy is None else tuple(float(v) for v in occupancy))
+
 
 def candidates(entries: Iterable, prior_name: str) -> dict[str, list]:
     """Catalogue entries per family (FAMILIES order) trained with `prior_name` and a
@@ -108,15 +125,15 @@ def comparability_warnings(entries: Sequence) -> list[str]:
 
 
 def shared_budget(entries: Sequence) -> str | None:
-    """"All N were trained on <data> for E epochs of batches of B." when the chosen
+    """"Both (All N) were trained on <data> for E epochs of batches of B." when the chosen
     checkpoints share one training budget, else None (comparability_warnings names it)."""
     budgets = {(e.train.dataset, e.train.epochs, e.train.batch_size) if e.train else None
                for e in entries}
     if len(budgets) != 1 or None in budgets or not entries:
         return None
     dataset, epochs, batch = budgets.pop()
-    return (f"All {len(entries)} were trained on {dataset} for {epochs} epochs of batches of "
-            f"{batch}: the same budget.")
+    return (f"{all_of(len(entries))} were trained on {dataset} for {count(epochs, 'epoch')} of "
+            f"batches of {batch}: the same budget.")
 
 
 def _short(value) -> str:

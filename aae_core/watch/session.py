@@ -20,6 +20,7 @@ watched models.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 import uuid
@@ -127,6 +128,7 @@ class WatchSession:
         self._stop, self._playing = threading.Event(), threading.Event()
         self.speed, self.slow_motion = "fast", False
         self.ring: deque[dict] = deque(maxlen=RING)
+        self._texts: dict[int, str] = {}  # seq -> the packet as JSON, for the ring's packets
         self.seq = 0
         self.build_s = 0.0  # seconds the thread spent building packets (the benchmark reads it)
         self._since_images = 0  # training packets built since the last with images
@@ -165,6 +167,7 @@ class WatchSession:
         self.aae.ensure_optimizers()
         if self.vae is not None:
             self.vae = self._new_vae()
+        self.vae_since = 0  # the step the VAE started from scratch at
         self.run_id = uuid.uuid4().hex[:12]
         self.step = self.phase_steps = 0
         self.losses: dict[str, torch.Tensor | float] = {}
@@ -223,7 +226,12 @@ class WatchSession:
 
     @property
     def playing(self) -> bool:
-        return self._playing.is_set()
+        return self._playing.is_set() and not self._stop.is_set()
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called (the tab that owned it went)."""
+        return self._stop.is_set()
 
     def play(self) -> None:
         self._playing.set()
@@ -284,7 +292,7 @@ class WatchSession:
     def show_vae(self, on: bool) -> None:
         with self._control():
             if on and self.vae is None:
-                self.vae = self._new_vae()
+                self.vae, self.vae_since = self._new_vae(), self.step
                 self._set_prior(self.aae.prior)
             elif not on:
                 self.vae = None
@@ -395,8 +403,10 @@ class WatchSession:
         images = phase != "train" or self._since_images >= self.config.images_every
         heat = phase != "train" or self.seq % self.config.heat_every == 0
         packet = {"seq": self.seq, "run": self.run_id, "step": self.step,
+                  "t": round(time.time(), 3),  # when it was built: a viewer's lag
                   "phase_steps": self.phase_steps, "phase": phase,
-                  "prior": self.prior_choice, "vae_note": self.vae_note,
+                  "prior": self.prior_choice, "vae_note": self._vae_words(),
+                  "vae_since": self.vae_since if self.vae is not None else None,
                   "losses": {k: round(float(v), 4) for k, v in self.losses.items()},
                   "images": images,
                   "aae": self._model_view("aae", images, heat),
@@ -408,7 +418,22 @@ class WatchSession:
                                 **{m: {k: packet[m][k] for k in ("recon", "samples")}
                                    if packet[m] else None for m in ("aae", "vae")}}
             self.ring.append(packet)
+            # encoded once, sent to every reader as is (a shared run has many)
+            self._texts[packet["seq"]] = json.dumps(packet, separators=(",", ":"))
+            if len(self._texts) > RING:
+                kept = {p["seq"] for p in self.ring}
+                self._texts = {k: v for k, v in self._texts.items() if k in kept}
         return packet
+
+    def _vae_words(self) -> str:
+        """The VAE's note: that it started from scratch (when the AAE had trained before
+        it) and why its prior differs, when it does."""
+        if self.vae is None:
+            return ""
+        late = (f"The VAE started from scratch at step {self.vae_since:,}: it has trained "
+                f"{self.step - self.vae_since:,} steps, the AAE {self.step:,}."
+                if self.vae_since else "")
+        return " ".join(t for t in (late, self.vae_note) if t)
 
     def latest_images(self) -> dict:
         """The newest packet's images ({"seq", "run", "aae", "vae"}, each model's
@@ -427,6 +452,14 @@ class WatchSession:
             fresh = [p for p in self.ring if p["run"] == self.run_id
                      and (p["seq"] > seq or run != self.run_id)]
         return fresh[-limit:]
+
+    def packets_json(self, packets: list[dict]) -> str:
+        """`packets` (from packets_after or latest) as one JSON array, from the texts each
+        packet was encoded to when it was built."""
+        with self._ring_lock:
+            texts = [self._texts.get(p["seq"]) for p in packets]
+        return "[" + ",".join(t if t is not None else json.dumps(p, separators=(",", ":"))
+                              for t, p in zip(texts, packets, strict=True)) + "]"
 
     def snapshot_now(self, phase: str = "train") -> dict:
         """Publish a packet of the models as they are now."""

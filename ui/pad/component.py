@@ -155,6 +155,7 @@ def latent_pad(
     density: dict | None = None,
     ends: list[list[float]] | None = None,
     steps: int = 10,
+    star: list[float] | None = None,
     server_decode: Callable[[list[float]], Any] | None = None,
     fit: bool = False,
     scale: float = 1.0,
@@ -171,6 +172,7 @@ def latent_pad(
     density: density_payload(...) offered as a contour background ("Prior");
     ends: two full z's: path mode (interpolation), the two ends are dragged instead of z and
     `steps` digits along the path are decoded in the browser; read them with pad_ends(key);
+    star: a full z drawn as a ★ (the code of the user's own drawn digit), None for none;
     server_decode: z -> image (side*side,), Python's authoritative decode, sent to the
     browser for tests to compare (not shown);
     fit: grow the pad and the digit to fill the window's height (presentation);
@@ -194,6 +196,7 @@ def latent_pad(
         server = {"z": current, "image": floats_b64(server_decode(current))}
     data = {"key": key, "mode": "path" if path else "point", "z": current, "ends": path,
             "steps": int(steps), "dims": list(dims), "cond": cond, "bounds": list(bounds),
+            "star": None if star is None else _floats(star, "star"),
             "seq": mem.get("seq", 0), "height": int(height), "image_px": int(image_px),
             "fit": bool(fit), "scale": float(scale), "server": server,
             "classes": _classes(class_names, points)}

@@ -94,17 +94,25 @@ _component = st.components.v2.component("aae_watch", html=HTML, css=CSS, js=JS)
 
 
 def watch_component(*, key: str, session: WatchSession, paint: bool,
-                    on_painted: Callable[[], None]) -> None:
-    """Draw the session's newest packets (those this tab has not been sent yet)."""
+                    on_painted: Callable[[], None], present: bool = False,
+                    every: int = 1) -> None:
+    """Draw the session's newest packets (those this tab has not been sent yet);
+    `present`: the planes are sized so that the page ends at the window's bottom;
+    `every`: send one training packet in this many (a shared run's viewers: the browser
+    tweens between them; packets of a control, with images, and the newest always go)."""
     mem = st.session_state.setdefault(f"_aae_watch::{key}", {"seq": 0, "run": None})
     packets = session.packets_after(mem["seq"], mem["run"], limit=MAX_PACKETS_A_CALL) \
         or [session.latest()]
     mem["seq"], mem["run"] = packets[-1]["seq"], packets[-1]["run"]
+    if every > 1:
+        packets = [p for p in packets[:-1] if p["phase"] != "train" or p["images"]
+                   or p["seq"] % every == 0] + packets[-1:]
     images = None if any(p["images"] for p in packets) else session.latest_images()
     _component(
         key=key,
-        data={"meta": session.meta(), "packets": packets, "images": images,
+        data={"meta": session.meta(), "packets": session.packets_json(packets),
+              "images": images,
               "playing": session.playing, "vae": session.vae is not None, "paint": paint,
-              "palette": list(PALETTE)},
+              "present": bool(present), "palette": list(PALETTE)},
         on_painted_change=on_painted,
     )

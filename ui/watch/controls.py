@@ -17,6 +17,7 @@ import streamlit as st
 from aae_core.data import available
 from aae_core.errors import AAEError
 from aae_core.training.capacity import train_threads
+from aae_core.training.runs import BusyError
 from aae_core.watch import (
     DATASETS,
     PHASES,
@@ -72,6 +73,10 @@ def open_session(dataset: str) -> WatchSession | None:
     st.session_state[SESSION_DATASET_KEY] = dataset
     try:
         return _session(dataset, holder)
+    except BusyError as exc:  # every training place is taken: a shared run needs none
+        st.error(plain(f"{exc}. You can still follow a shared run: ask the lecturer for "
+                       "its link."), icon=":material/error:")
+        return None
     except AAEError as exc:
         st.error(plain(str(exc)), icon=":material/error:")
         return None
@@ -139,9 +144,11 @@ def _on_painted(session: WatchSession) -> None:
         _flash("the painted prior could not be read; paint again")
 
 
-def transport(session: WatchSession) -> None:
-    """Play/pause, reset, speed, slow motion."""
-    play, reset, speed, slow = st.columns([1.1, 1, 3, 2], vertical_alignment="center")
+def transport(session: WatchSession):
+    """Play/pause, reset, speed, slow motion; returns the row's last column (free for the
+    share popover)."""
+    play, reset, speed, slow, last = st.columns([1.1, 1, 2.6, 2, 1.6],
+                                                vertical_alignment="center")
     playing = session.playing
     play.button("Pause" if playing else "Play", type="primary", width="stretch",
                 icon=":material/pause:" if playing else ":material/play_arrow:",
@@ -154,6 +161,7 @@ def transport(session: WatchSession) -> None:
                             label_visibility="collapsed")
     slow.toggle("Slow motion: one phase at a time", key="watch_slow", value=session.slow_motion,
                 on_change=lambda: session.set_slow_motion(st.session_state["watch_slow"]))
+    return last
 
 
 def stepper(session: WatchSession) -> None:
@@ -178,15 +186,16 @@ def prior_and_vae(session: WatchSession) -> bool:
     return st.session_state.get("watch_prior") == "painted"
 
 
-def live_view(session: WatchSession, paint: bool) -> None:
-    """The component, in a fragment that polls for packets while the model plays."""
+def live_view(session: WatchSession, paint: bool, present: bool = False) -> None:
+    """The component, in a fragment that polls for packets while the model plays
+    (`present`: it sizes its planes so that the page fits the window)."""
     @st.fragment(run_every=FRAGMENT_PERIOD_S if session.playing else None)
     def view() -> None:
         notice = session.take_notice()
         if notice:  # the models diverged and were started again, paused: the whole page
             _flash(notice)  # shows it, with Play instead of Pause
             st.rerun(scope="app")
-        watch_component(key=VIEW_KEY, session=session, paint=paint,
+        watch_component(key=VIEW_KEY, session=session, paint=paint, present=present,
                         on_painted=lambda: _on_painted(session))
 
     view()

@@ -160,11 +160,24 @@ function drawAxisLabels(ctx, geom, th, xt, yt, dims, scale) {
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   for (const v of yt.ticks) ctx.fillText(tickLabel(v, yt.step), r.x - 7, geom.toPx(x0, v)[1]);
+  // the bounds' own labels, unless they would touch a tick's label (on a small pad the
+  // bound can sit a few pixels from the nearest tick): the ticks are the ones to read
   ctx.globalAlpha = 0.5;
-  for (const v of yt.ends) ctx.fillText(tickLabel(v, yt.step / 10), r.x - 7, geom.toPx(x0, v)[1]);
+  const lineH = 12 * scale + 2, gapPx = 8;
+  const ypx = (v) => geom.toPx(x0, v)[1], xpx = (v) => geom.toPx(v, y0)[0];
+  for (const v of yt.ends) {
+    if (yt.ticks.some((t) => Math.abs(ypx(t) - ypx(v)) < lineH)) continue;
+    ctx.fillText(tickLabel(v, yt.step / 10), r.x - 7, ypx(v));
+  }
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  for (const v of xt.ends) ctx.fillText(tickLabel(v, xt.step / 10), geom.toPx(v, y0)[0], r.y + r.h + 6);
+  const half = (text) => ctx.measureText(text).width / 2;
+  for (const v of xt.ends) {
+    const text = tickLabel(v, xt.step / 10);
+    if (xt.ticks.some((t) => Math.abs(xpx(t) - xpx(v)) <
+        half(text) + half(tickLabel(t, xt.step)) + gapPx)) continue;
+    ctx.fillText(text, xpx(v), r.y + r.h + 6);
+  }
   ctx.globalAlpha = 0.9;
   ctx.font = `italic ${Math.round(15 * scale)}px ${th.font}`;
   ctx.textBaseline = "bottom";

@@ -50,6 +50,24 @@ function drawMarker(ctx, th, px, py, { active = false, text = "", scale = 1 } = 
   ctx.restore();
 }
 
+// a five-pointed star (the code of the user's own drawn digit), gold with a dark rim
+function drawStar(ctx, px, py, scale = 1) {
+  const outer = 11 * scale, inner = outer * 0.45;
+  ctx.save();
+  ctx.beginPath();
+  for (let i = 0; i < 10; i++) {
+    const r = i % 2 ? inner : outer, a = -Math.PI / 2 + (i * Math.PI) / 5;
+    ctx.lineTo(px + r * Math.cos(a), py + r * Math.sin(a));
+  }
+  ctx.closePath();
+  ctx.fillStyle = "#f5b700";
+  ctx.fill();
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = "#3b2f00";
+  ctx.stroke();
+  ctx.restore();
+}
+
 // ends: [[px, py], [px, py]]; the straight path with a tick at each of `steps` codes
 function drawPath(ctx, th, ends, steps, active, scale) {
   const [[ax, ay], [bx, by]] = ends;

@@ -210,6 +210,13 @@ Object.assign(Pad.prototype, {
     ctx.drawImage(this.bg, 0, 0);
     ctx.setTransform(this.geom.dpr, 0, 0, this.geom.dpr, 0, 0);
     const [d0, d1] = this.dims, scale = this.data.scale || 1;
+    const star = this.data.star;
+    const [bx0, bx1, by0, by1] = this.data.bounds;
+    if (star && star.length > Math.max(d0, d1) && star[d0] >= bx0 && star[d0] <= bx1 &&
+        star[d1] >= by0 && star[d1] <= by1) { // off the map: the caption gives its code
+      const [sx, sy] = this.geom.toPx(star[d0], star[d1]);
+      drawStar(ctx, sx, sy, scale);
+    }
     if (this.ends) {
       const px = this.ends.map((e) => this.geom.toPx(e[d0], e[d1]));
       drawPath(ctx, th, px, this.data.steps, this.dragging ? this.active : -1, scale);

@@ -69,6 +69,7 @@ class PadStats {
 
   onData(data, pad) {
     this.decoderSent = !!data.decoder;
+    this.star = data.star || null;
     if (data.server) {
       this.server = { z: data.server.z, image: AAEBase64.float32(data.server.image) };
     }

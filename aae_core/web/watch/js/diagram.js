@@ -86,11 +86,17 @@ class DigitStrip {
     this.palette = []; // class colours (aae_core.images.PALETTE), set by the Watch
   }
 
+  // rows: [{label, images (n * 784 bytes) or null, colored}]; each row's label sits left of
+  // its digits, or above them where the digits would not fit beside it (a phone)
   draw(rows, n, width, labels) {
     const dpr = window.devicePixelRatio || 1;
-    const labelW = 118, gap = 4;
-    const cell = Math.max(26, Math.min(56, Math.floor((width - labelW) / n) - gap));
-    const w = labelW + n * (cell + gap), h = rows.length * (cell + gap);
+    const gap = 4, minCell = 26;
+    const above = width - 118 < n * (minCell + gap);
+    const labelW = above ? 0 : 118, labelH = above ? 18 : 0;
+    const cell = Math.max(above ? 16 : minCell,
+      Math.min(56, Math.floor((width - labelW) / n) - gap));
+    const rowH = labelH + cell + gap;
+    const w = labelW + n * (cell + gap), h = rows.length * rowH;
     if (this.canvas.width !== Math.round(w * dpr) || this.canvas.height !== Math.round(h * dpr)) {
       this.canvas.width = Math.round(w * dpr);
       this.canvas.height = Math.round(h * dpr);
@@ -104,12 +110,13 @@ class DigitStrip {
     const style = getComputedStyle(this.canvas);
     ctx.font = `14px ${style.fontFamily}`;
     ctx.textBaseline = "middle";
-    ctx.textAlign = "right";
+    ctx.textAlign = above ? "left" : "right";
     ctx.imageSmoothingEnabled = false;
     rows.forEach((row, r) => {
-      const y = r * (cell + gap);
+      const top = r * rowH, y = top + labelH;
       ctx.fillStyle = style.color || "#31333f";
-      ctx.fillText(row.label, labelW - 10, y + cell / 2);
+      if (above) ctx.fillText(row.label, 0, top + labelH / 2);
+      else ctx.fillText(row.label, labelW - 10, y + cell / 2);
       for (let i = 0; i < n; i++) {
         const px = this.tileImage.data;
         for (let p = 0; p < 784; p++) {

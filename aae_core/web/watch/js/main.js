@@ -20,6 +20,9 @@ const MODELS = ["aae", "vae"];
 const MIN_FRAME_MS = 40; // between two drawings while tweening (25 a second at most)
 const MAX_QUEUE = 40; // packets waiting to play; beyond, the player skips to the newest few
 const RATE_WINDOW_MS = 3000; // the packet rate is measured over this much of the past
+const PRESENT_SIDE_W = 330; // present mode: the phase diagram's column (watch.css .ww-present)
+const MIN_PRESENT_SIDE = 220; // present mode: the smallest plane, in CSS px
+const MIN_WHOLE_SIDE = 400; // present mode: below this, only the planes are fitted
 
 // images: the last {recon, samples} decoded for this model, for a packet without them;
 // last: the view decoded before, whose heatmap a packet without one keeps (Python sends
@@ -154,9 +157,13 @@ class Watch {
     if (data.meta && data.meta.run !== (this.meta && this.meta.run)) this.newRun(data.meta);
     this.playing = !!data.playing;
     this.vae = !!data.vae;
+    this.present = !!data.present;
+    this.root.classList.toggle("ww-present", this.present);
     this.setPaintMode(!!data.paint);
     if (data.images && data.images.run === this.run) this.takeImages(data.images);
-    const fresh = (data.packets || []).filter((p) => p.run === this.run &&
+    // data.packets: one JSON text (Python encodes each packet once, for every reader)
+    const packets = typeof data.packets === "string" ? JSON.parse(data.packets) : (data.packets || []);
+    const fresh = packets.filter((p) => p.run === this.run &&
       (!this.lastSeq || p.seq > this.lastSeq));
     for (const p of fresh) this.receive(p);
     this.stats?.onCall(data, fresh.length);
@@ -209,7 +216,7 @@ class Watch {
     this.lastSeq = p.seq;
     const frame = {
       seq: p.seq, step: p.step, phaseSteps: p.phase_steps, phase: p.phase, prior: p.prior,
-      losses: p.losses, note: p.vae_note, at: now,
+      losses: p.losses, note: p.vae_note, vaeSince: p.vae_since, at: now,
       aae: decodeView(p.aae, this.meta, this.images.aae, this.lastFrame && this.lastFrame.aae),
       vae: decodeView(p.vae, this.meta, this.images.vae, this.lastFrame && this.lastFrame.vae),
     };
@@ -322,11 +329,25 @@ class Watch {
     return out;
   }
 
+  // the first step the VAE of this run was on (a replay before it shows no VAE), or null
+  vaeStart() {
+    const f = this.frames.find((fr) => fr.vae);
+    return f ? (f.vaeSince ?? f.step) : null;
+  }
+
   drawPlanes(views, from, upto) {
     for (const m of MODELS) {
       const view = views[m];
       const panel = this.panels[m];
-      if (!view || panel.el.hidden) continue;
+      if (panel.el.hidden) continue;
+      if (!view) { // a replayed moment before the VAE was switched on: say so, draw nothing
+        const start = this.vaeStart();
+        const text = start === null ? "The VAE is not on at this moment."
+          : `The VAE was not on yet: it started from scratch at step ${start}.`;
+        panel.plane.blank(text);
+        this.stats?.onBlank(m, text);
+        continue;
+      }
       panel.plane.paint = m === "aae" && this.paint.on ? { mask: this.paint.mask, G: PAINT_G, win: this.paint.win } : null;
       panel.plane.draw(view, {
         labels: this.labels, arrows: true, arrowIdx: this.meta.arrow_idx,
@@ -354,7 +375,15 @@ class Watch {
     }));
     for (const m of MODELS) {
       const view = f[m], panel = this.panels[m];
-      if (!view || panel.el.hidden) continue;
+      if (panel.el.hidden) continue;
+      if (!view) { // replay before the VAE was on: no digits of it either
+        if (panel.note) panel.note.hidden = true;
+        panel.stripKey = null;
+        panel.strip.draw([{ label: "held-out digits", images: this.originals, colored: true },
+          { label: "VAE rebuilds", images: null }, { label: "decoded prior z", images: null }],
+          this.meta.fixed_labels.length, panel.plane.side + 58, this.meta.fixed_labels);
+        continue;
+      }
       if (panel.note) {
         panel.note.textContent = m === "vae" ? (f.note || "") : "";
         panel.note.hidden = !panel.note.textContent;
@@ -391,12 +420,48 @@ class Watch {
     const extra = 58 + 24;
     // the plane, its legend and its digits fit the window's height (projectors are short)
     const tall = Math.max(300, window.innerHeight - 300);
-    const side = Math.min(tall, vaeShown
+    const side = this.present ? this.presentSide(width, vaeShown, extra) : Math.min(tall, vaeShown
       ? Math.max(260, Math.min(560, Math.floor((width - 2 * extra - 24) / 2)))
       : Math.max(300, Math.min(620, width - extra - 420)));
+    this.applySide(side);
+  }
+
+  applySide(side) {
     for (const m of MODELS) this.panels[m].plane.resize(side);
     this.root.style.setProperty("--ww-side", `${side + 58}px`);
     this.render();
+  }
+
+  // Present mode: the planes (both, with the VAE on), the phase diagram beside them and
+  // the digit strips and timeline below end at the window's bottom: the largest side that
+  // fits, found by measuring (the strips grow with the side). On a short window (the
+  // whole would leave planes under MIN_WHOLE_SIDE) only the planes must fit: the strips
+  // and the timeline may scroll. Kept until the window or the controls above change.
+  presentSide(width, vaeShown, extra) {
+    const top = Math.round(this.root.getBoundingClientRect().top); // controls above may grow
+    const key = [window.innerWidth, window.innerHeight, width, vaeShown, top].join();
+    if (this.fit && this.fit.key === key) return this.fit.side;
+    const across = vaeShown ? Math.floor((width - PRESENT_SIDE_W - 2 * 24) / 2) - extra
+      : width - PRESENT_SIDE_W - 24 - extra;
+    const start = Math.max(MIN_PRESENT_SIDE, Math.min(across, 900));
+    const whole = () => this.root.getBoundingClientRect().bottom;
+    const planes = () => this.panels.aae.plane.canvas.getBoundingClientRect().bottom;
+    let side = this.fitTo(start, whole);
+    if (side < MIN_WHOLE_SIDE) side = this.fitTo(start, planes);
+    this.fit = { key, side };
+    return side;
+  }
+
+  // the largest side from `start` down for which bottom() ends inside the window
+  fitTo(start, bottom) {
+    let side = start;
+    for (let i = 0; i < 8; i++) { // a narrower panel can wrap its legend: measure again
+      this.applySide(side);
+      const over = bottom() - (window.innerHeight - 8);
+      if (over <= 0 || side === MIN_PRESENT_SIDE) break;
+      side = Math.max(MIN_PRESENT_SIDE, Math.floor(side - Math.max(4, over / 1.3)));
+    }
+    return side;
   }
 
   // --- painting ------------------------------------------------------------------------

@@ -82,6 +82,29 @@ class Plane {
     this.drawAxes();
   }
 
+  // an empty plane with a sentence in its middle (a replayed moment the model did not exist)
+  blank(text) {
+    const ctx = this.ctx;
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.clearRect(0, 0, this.side + MARGIN.l + MARGIN.r, this.side + MARGIN.t + MARGIN.b);
+    ctx.fillStyle = "#f3f3f5";
+    ctx.fillRect(MARGIN.l, MARGIN.t, this.side, this.side);
+    const style = getComputedStyle(this.canvas);
+    ctx.fillStyle = style.color || "#31333f";
+    ctx.font = `15px ${style.fontFamily}`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    const words = text.split(" "), lines = [];
+    for (const w of words) { // wrap to the plane's width
+      const last = lines.length ? lines[lines.length - 1] : null;
+      if (last !== null && ctx.measureText(`${last} ${w}`).width < this.side - 24) {
+        lines[lines.length - 1] = `${last} ${w}`;
+      } else lines.push(w);
+    }
+    lines.forEach((line, i) => ctx.fillText(line, MARGIN.l + this.side / 2,
+      MARGIN.t + this.side / 2 + (i - (lines.length - 1) / 2) * 20));
+  }
+
   drawField(values, G, isHeat) {
     if (this.heatCanvas.width !== G) {
       this.heatCanvas.width = G;

@@ -32,6 +32,7 @@ class WatchStats {
     this.frameMs = []; // drawing time of each animation frame
     this.lastPacket = null; // a summary of the newest packet (seq, step, losses, ...)
     this.painted = 0; // painted priors sent to Python
+    this.blank = {}; // per model: the sentence its plane last showed instead of a view
     this.run = null;
   }
 
@@ -77,5 +78,9 @@ class WatchStats {
 
   onPainted() {
     this.painted += 1;
+  }
+
+  onBlank(model, text) {
+    this.blank[model] = text;
   }
 }

@@ -1,0 +1,97 @@
+"""The lecturer's broadcast (aae_core/watch/broadcast.py, ui/watch/share.py): a shared run
+is read by any number of viewers without a model step of theirs; links that do not (or no
+longer) lead to a shared run, a full run and a full server are said plainly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aae_core.errors import ConfigError
+from aae_core.watch import WatchConfig, WatchSession
+from aae_core.watch.broadcast import BroadcastRegistry
+from tests.test_watch import tiny_dataset
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "6_Watch_it_learn.py")
+
+
+@pytest.fixture
+def session():
+    config = WatchConfig(hidden=(16,), batch_size=8, n_codes=40, n_prior=50, n_arrows=12,
+                         grid=12, packets_per_s=0, device="cpu")
+    s = WatchSession(config, dataset=tiny_dataset())
+    yield s
+    s.close()
+
+
+def test_viewers_read_the_one_training_and_are_bounded(session):
+    registry = BroadcastRegistry(max_broadcasts=1, max_viewers=2)
+    shared = registry.share(session)
+    assert registry.share(session) is shared  # one broadcast per session
+    assert registry.join(shared.token, "a") is shared and registry.join(shared.token, "b")
+    with pytest.raises(ConfigError, match="already has 2 viewers"):
+        registry.join(shared.token, "c")
+    registry.join(shared.token, "a")  # a viewer coming back is not a new one
+    registry.leave(shared.token, "b")
+    registry.join(shared.token, "c")
+    steps = session.step
+    session.snapshot_now()
+    assert session.packets_after(0)  # what every viewer reads: the ring, no step
+    assert session.step == steps
+    with pytest.raises(ConfigError, match="not shared any more"):
+        registry.join("nope", "a")
+
+
+def test_a_closed_or_unshared_run_ends_its_broadcast_and_frees_its_place(session):
+    registry = BroadcastRegistry(max_broadcasts=1)
+    shared = registry.share(session)
+    other = WatchSession(session.config, dataset=tiny_dataset())
+    try:
+        with pytest.raises(ConfigError, match="1 runs are already shared"):
+            registry.share(other)
+        registry.stop(session)
+        with pytest.raises(ConfigError, match="not shared any more"):
+            registry.join(shared.token, "a")
+        again = registry.share(other)
+        other.close()  # the lecturer's tab went
+        assert not again.live and registry.count() == 0
+    finally:
+        other.close()
+
+
+def component_data(at: AppTest) -> dict:
+    (element,) = [e for e in at.main if getattr(e, "type", "") == "bidi_component"]
+    data = json.loads(element.proto.json)
+    data["packets"] = json.loads(data["packets"])  # sent as one JSON text (encoded once)
+    return data
+
+
+@pytest.mark.slow
+def test_a_student_opens_the_lecturers_link_and_sees_the_same_run():
+    lecturer = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not lecturer.exception, lecturer.exception
+    lecturer.toggle(key="watch_share").set_value(True).run()
+    link = next(c.value for c in lecturer.code if "watch=" in c.value)
+    token = link.split("watch=")[1]
+    lecturer.button(key="watch_step_reconstruct").click().run()
+    newest = component_data(lecturer)["packets"][-1]
+
+    student = AppTest.from_file(PAGE, default_timeout=120)
+    student.query_params["watch"] = token
+    student.run()
+    assert not student.exception, student.exception
+    seen = component_data(student)
+    assert seen["packets"][-1]["seq"] == newest["seq"] and seen["meta"]["run"] == newest["run"]
+    assert not student.button  # read-only: no Play, no stepper
+    assert "live and read-only" in " ".join(i.value for i in student.info)
+
+    lecturer.toggle(key="watch_share").set_value(False).run()
+    student.run()
+    assert "not shared any more" in " ".join(w.value for w in student.warning)
+    gone = AppTest.from_file(PAGE, default_timeout=60)
+    gone.query_params["watch"] = token
+    gone.run()
+    assert "not shared any more" in " ".join(w.value for w in gone.warning)
