@@ -112,3 +112,19 @@ def poll(at: AppTest, condition, what: str, timeout_s: float = 60.0) -> str:
             return text
         assert time.monotonic() < deadline, f"timed out waiting for {what}; last: {text!r}"
         time.sleep(0.2)
+
+
+def tiny_dataset(n_train: int = 64, n_test: int = 60):
+    """Random images (n, 784) with labels cycling 0..9: a Dataset small enough for a Watch
+    session in a test."""
+    from aae_core.data import Dataset
+
+    g = torch.Generator().manual_seed(0)
+    return Dataset(name="tiny", split="random", class_names=tuple("0123456789"),
+                   train_x=torch.rand(n_train, 784, generator=g),
+                   train_y=torch.arange(n_train) % 10,
+                   test_x=torch.rand(n_test, 784, generator=g), test_y=torch.arange(n_test) % 10)
+
+
+#: A title that would run script or fill a template if it were not shown as text.
+HOSTILE_TITLE = '<img src=x onerror="alert(1)"></script><script>alert(2)</script>&amp;{{css}}'

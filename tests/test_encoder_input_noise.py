@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aae_core.cli import _new_settings, build_parser
+from aae_core.cli import train_configs
 from aae_core.config import ModelConfig, TrainConfig
 from aae_core.errors import ConfigError
 from aae_core.models import MODELS, Batch, build_model
@@ -55,9 +55,9 @@ def test_training_sees_noise_and_inference_does_not(model):
 
 
 def test_the_cli_passes_it_and_a_checkpoint_keeps_it(tmp_path):
-    args = build_parser().parse_args(["train", "--model", "aae-clustering", "--labels", "0",
-                                      "--input-noise", "0.3", "--out", str(tmp_path / "x")])
-    cfg, _ = _new_settings(args)  # the flags given, the run defaults for the rest
+    cfg, _ = train_configs(["train", "--model", "aae-clustering", "--labels", "0",
+                            "--input-noise", "0.3", "--out", str(tmp_path / "x")])
+    # the flags given, the run defaults for the rest
     assert cfg.encoder_input_noise == 0.3
     save_checkpoint(tmp_path / "ck", build_model(config("aae-clustering", 0.3)), TrainConfig())
     assert load_checkpoint(tmp_path / "ck").model.config.encoder_input_noise == 0.3

@@ -117,3 +117,13 @@ def test_importing_all_of_aae_core_loads_neither_streamlit_nor_ui():
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert "aae_core" in loaded
     assert not loaded & set(FORBIDDEN), sorted(loaded & set(FORBIDDEN))
+
+
+def test_no_test_module_imports_another():
+    """Shared test code lives in tests/helpers.py, tests/conftest.py or tests/tiny_checkpoints.py;
+    a test module imported by another would run its tests twice and tie the two together."""
+    tests = ROOT / "tests"
+    bad = [f"{p.relative_to(ROOT)}: import {name}" for p in sorted(tests.glob("test_*.py"))
+           for name in imports_of(p) if name.split(".")[:2][-1].startswith("test_")
+           and name.startswith("tests.")]
+    assert not bad, "\n".join(bad)

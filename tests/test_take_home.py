@@ -27,11 +27,11 @@ from aae_core.watch.recording import check_recording, read_recording, record_run
 from aae_core.web.pad import assets as pad_assets
 from aae_core.web.take_home import MAX_PAGE_BYTES, build_take_home
 from aae_core.web.watch import assets as watch_assets
+from tests.helpers import HOSTILE_TITLE as HOSTILE
 from tests.tiny_checkpoints import make_tiny
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p for p in (ROOT / "checkpoints").iterdir() if (p / "config.json").exists())
-HOSTILE = '<img src=x onerror="alert(1)"></script><script>alert(2)</script>&amp;{{css}}'
 NETWORK = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//|https?://|url\(\s*["']?\s*(?:https?:)?//""",
                      re.IGNORECASE)
 

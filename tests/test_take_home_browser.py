@@ -190,7 +190,7 @@ def test_phone_touch_drag_fits_390_px(chromium, page_url):
 
 
 def test_hostile_checkpoint_text_shows_as_text(chromium, tmp_path):
-    from tests.test_take_home import HOSTILE
+    from tests.helpers import HOSTILE_TITLE as HOSTILE
     from tests.tiny_checkpoints import make_tiny
 
     folder = make_tiny(tmp_path, "aae-supervised")

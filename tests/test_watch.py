@@ -20,7 +20,6 @@ import pytest
 import torch
 from torch import nn
 
-from aae_core.data import Dataset
 from aae_core.errors import ConfigError
 from aae_core.nets import Discriminator
 from aae_core.watch import PHASES, PaintedPrior, WatchConfig, WatchSession, mask_from_b64
@@ -34,17 +33,9 @@ from aae_core.watch.fields import (
     square_window,
 )
 from tests.helpers import PHASES as CONTRACT_PHASES
-from tests.helpers import module_of
+from tests.helpers import module_of, tiny_dataset
 
 WINDOW = (-3.0, 3.0, -2.0, 4.0)
-
-
-def tiny_dataset(n_train: int = 64, n_test: int = 60) -> Dataset:
-    g = torch.Generator().manual_seed(0)
-    return Dataset(name="tiny", split="random", class_names=tuple("0123456789"),
-                   train_x=torch.rand(n_train, 784, generator=g),
-                   train_y=torch.arange(n_train) % 10,
-                   test_x=torch.rand(n_test, 784, generator=g), test_y=torch.arange(n_test) % 10)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from aae_core.errors import ConfigError
 from aae_core.watch import WatchConfig, WatchSession
 from aae_core.watch.broadcast import BroadcastRegistry
-from tests.test_watch import tiny_dataset
+from tests.helpers import tiny_dataset
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "6_Watch_it_learn.py")
 
