@@ -132,3 +132,15 @@ def test_a_killed_worker_is_one_line_and_the_last_checkpoint_survives(cluster_re
     at.run()  # the server is still up: the page keeps working
     assert not at.exception and progress_text(at).startswith("Failed")
     assert cluster_registry.active_count() == 0
+
+
+def test_a_local_rays_workers_run_at_the_ordinary_priority(ray_address):
+    """Ray starts its workers at nice 15 unless told otherwise: on a busy machine a sweep's
+    runs then starved. remote.connect starts the local Ray with niceness 0."""
+    import ray
+
+    @ray.remote(num_cpus=1)
+    def niceness() -> int:
+        return os.nice(0)
+
+    assert ray.get(niceness.remote(), timeout=REMOTE_START_S) == os.nice(0)
