@@ -393,12 +393,15 @@ def _wae_measure(dataset, ckpts):
 #: and these epochs: 10 of synthetic-digits' 4,000 images (400 steps), 2 of MNIST's 60,000
 #: (1,200 steps; mnist-10k: 15 of 8,000, the same steps). The arithmetic for the 50-run
 #: sweep (5 models x 5 seeds x 2 datasets, one thread a run), from steps timed on this
-#: 2-core machine while shared (load average 10): a VAE step of 100 digits took 94 ms, an
-#: AAE's (three phases) 194 ms, so a run of the three VAE-like and two AAE-like models
-#: averages (3 x 94 + 2 x 194) / 5 = 134 ms a step: 54 s on synthetic digits and 160 s on
-#: MNIST, plus about 10 s and 40 s of scoring (the DCI trees on 500 and 5,000 held-out
-#: codes) and about 15 s to start each run: 25 x 80 s + 25 x 215 s = about 2 hours in all
-#: (the machine unshared: well under one).
+#: 2-core machine at its busiest (load average 10): a VAE step of 100 digits took 94 ms, an
+#: AAE's (three phases) 194 ms, so the three VAE-like and two AAE-like models average
+#: (3 x 94 + 2 x 194) / 5 = 134 ms a step: 54 s a run on synthetic digits and 160 s on
+#: MNIST, plus the scoring (about 7 s and 18 s a model: the DCI trees on 1,000 and 10,000
+#: held-out codes) and about 15 s to start each run: 25 x 76 s + 25 x 193 s = about 2 hours.
+#: Measured (RESULTS.md, "Disentanglement"): with a core to itself a run took 3-8 s on
+#: synthetic digits and 7-14 s on MNIST (6 and 11 ms a step), and the two sweeps 624 s and
+#: 707 s. At those speeds 5x these epochs would take about an hour (about 8 at the busiest):
+#: the budget is sized for the busiest.
 DISENTANGLEMENT_EPOCHS = {"synthetic-digits": 10, "mnist-10k": 15, "mnist": 2,
                           "mnist-val": 2}
 #: (run name, the model's flags) of the comparison; the beta-VAE is the VAE with its KL
