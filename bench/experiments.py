@@ -51,7 +51,7 @@ RUNS = ROOT / "runs" / "experiments"
 RECORDS = ROOT / "bench" / "results"
 RESULTS_MD = ROOT / "RESULTS.md"
 TABLE_BEGIN, TABLE_END = "<!-- results:begin -->", "<!-- results:end -->"
-DATASETS = ("mnist-10k", "fashion-mnist", "mnist", "mnist-val")
+DATASETS = ("mnist-10k", "fashion-mnist", "mnist", "mnist-val", "synthetic-digits")
 
 
 @dataclass(frozen=True)
@@ -388,6 +388,81 @@ def _wae_measure(dataset, ckpts):
     return rows
 
 
+#: The disentanglement comparison's budget, the same for every model of a dataset: 8-D
+#: codes, 256x256 networks (encoder, decoder and discriminator), batches of 100, lr 1e-3,
+#: and these epochs: 10 of synthetic-digits' 4,000 images (400 steps), 2 of MNIST's 60,000
+#: (1,200 steps; mnist-10k: 15 of 8,000, the same steps). The arithmetic for the 50-run
+#: sweep (5 models x 5 seeds x 2 datasets, one thread a run), from steps timed on this
+#: 2-core machine at its busiest (load average 10): a VAE step of 100 digits took 94 ms, an
+#: AAE's (three phases) 194 ms, so the three VAE-like and two AAE-like models average
+#: (3 x 94 + 2 x 194) / 5 = 134 ms a step: 54 s a run on synthetic digits and 160 s on
+#: MNIST, plus the scoring (about 7 s and 18 s a model: the DCI trees on 1,000 and 10,000
+#: held-out codes) and about 15 s to start each run: 25 x 76 s + 25 x 193 s = about 2 hours.
+#: Measured (RESULTS.md, "Disentanglement"): with a core to itself a run took 3-8 s on
+#: synthetic digits and 7-14 s on MNIST (6 and 11 ms a step), and the two sweeps 624 s and
+#: 707 s. At those speeds 5x these epochs would take about an hour (about 8 at the busiest):
+#: the budget is sized for the busiest.
+DISENTANGLEMENT_EPOCHS = {"synthetic-digits": 10, "mnist-10k": 15, "mnist": 2,
+                          "mnist-val": 2}
+#: (run name, the model's flags) of the comparison; the beta-VAE is the VAE with its KL
+#: weighted 4 (reg_weight is the VAE's beta), beta = 4 as in Higgins et al. 2017.
+DISENTANGLEMENT_MODELS = (
+    ("dis-aae", ("--model", "aae", "--lr-adv", "1e-3")),
+    ("dis-vae", ("--model", "vae")),
+    ("dis-beta-vae", ("--model", "vae", "--reg-weight", "4")),
+    ("dis-wae-mmd", ("--model", "wae-mmd", "--reg-weight", "10")),
+    ("dis-aae-supervised", ("--model", "aae-supervised", "--labels", "-1", "--lr-adv", "1e-3")),
+)
+DISENTANGLEMENT_SETTINGS = {"dis-aae": "AAE (gaussian prior)", "dis-vae": "VAE",
+                            "dis-beta-vae": "beta-VAE (beta = 4)", "dis-wae-mmd": "WAE-MMD",
+                            "dis-aae-supervised": "supervised AAE (style code)"}
+
+
+def _disentanglement_plan(dataset, paper):
+    common = ("--prior", "gaussian", "--latent-dim", "8", *_nets(paper), "--lr", "1e-3",
+              "--batch-size", "100")
+    # --paper: the paper's 1000-unit networks and a GPU's 100 epochs; a folder of digits:
+    # MNIST's epochs
+    epochs = 100 if paper else DISENTANGLEMENT_EPOCHS.get(dataset, 2)
+    return [Run(name, (*flags, *common), epochs) for name, flags in DISENTANGLEMENT_MODELS]
+
+
+_FACTORS_CACHE: dict = {}
+
+
+def _digit_factors(dataset: str):
+    """(values (N, K), factors) of the dataset's held-out digits, once per process: the
+    true factors of synthetic digits, else the label and the six morphometrics (measured
+    once and cached on disk by aae_core.analysis.morphometry; held here as well so that
+    each run's scoring neither hashes nor reads the 10,000 digits again)."""
+    from aae_core.analysis.disentanglement import digit_factors
+
+    if dataset not in _FACTORS_CACHE:
+        _FACTORS_CACHE[dataset] = digit_factors(_data(dataset))
+    return _FACTORS_CACHE[dataset]
+
+
+def _disentanglement_measure(dataset, ckpts):
+    """Per model: MIG, DCI, SAP against the dataset's factors and the label leakage of its
+    code, all on the held-out digits, with the probes seeded alike for every run (so the
+    spread over seeds is the models')."""
+    from aae_core.analysis.disentanglement import score_model
+
+    data, measured = _data(dataset), _digit_factors(dataset)
+    against = ("the true factors" if data.has_factors
+               else "the label and six morphometrics")
+    rows = []
+    for name, ckpt in ckpts.items():
+        scores = score_model(ckpt.model.to("cpu"), data, seed=0, measured=measured).scores()
+        rows.append(Row(f"{DISENTANGLEMENT_SETTINGS.get(name, name)}, 8-D code",
+                        "MIG {mig}, DCI D {dci_disentanglement} / C {dci_completeness} / "
+                        "I {dci_informativeness}, SAP {sap}; label leakage {label_leakage}",
+                        "no published figures for this setting", [name],
+                        f"against {against}; label probe accuracy {{label_accuracy}} vs "
+                        "chance {label_chance}", scores, dict.fromkeys(scores, 3)))
+    return rows
+
+
 EXPERIMENTS = {e.name: e for e in (
     Experiment("semi-supervised", "Semi-supervised classification (paper §5)",
                _semi_plan, _semi_measure),
@@ -401,6 +476,8 @@ EXPERIMENTS = {e.name: e for e in (
                _packing_measure),
     Experiment("wae", "VAE vs WAE-MMD vs WAE-GAN (Tolstikhin et al. 2017)", _wae_plan,
                _wae_measure),
+    Experiment("disentanglement", "Disentanglement of 8-D codes: AAE vs VAE vs beta-VAE vs "
+               "WAE-MMD vs supervised AAE", _disentanglement_plan, _disentanglement_measure),
 )}
 
 

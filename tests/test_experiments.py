@@ -273,3 +273,83 @@ def test_only_one_packing_run_is_measured_alone():
     assert row.setting == "aae, gaussian prior (2-D)" and row.runs == ["pack-aae-gaussian"]
     assert "aae_wins" not in row.figures and row.note == ""
     assert 0 <= row.figures["holes"] <= 1 and 0 <= row.figures["knn"] <= 1
+
+
+# ---------------------------------------------------------------- disentanglement
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "synthetic-digits"])
+def test_every_disentanglement_model_gets_the_same_budget_and_an_8d_code(dataset, tmp_path):
+    from aae_core.cli import train_configs
+
+    runs = experiments.EXPERIMENTS["disentanglement"].plan(dataset, False)
+    configs = {run.name: train_configs(run.argv(dataset, tmp_path / run.name))
+               for run in runs}
+    models = {name: model.model for name, (model, _) in configs.items()}
+    assert sorted(models.values()) == ["aae", "aae-supervised", "vae", "vae", "wae-mmd"]
+    budgets = {(train.epochs, train.batch_size, model.hidden, model.disc_hidden, model.lr,
+                model.latent_dim, model.prior.name) for model, train in configs.values()}
+    assert budgets == {(experiments.DISENTANGLEMENT_EPOCHS[dataset], 100, (256, 256),
+                        (256, 256), 1e-3, 8, "gaussian")}
+    beta = {name: configs[name][0].reg_weight for name, model in models.items()
+            if model == "vae"}
+    assert beta == {"dis-vae": 1.0, "dis-beta-vae": 4.0}  # reg_weight is the VAE's beta
+    assert configs["dis-aae-supervised"][1].labels == -1  # every digit's label
+
+
+def test_the_disentanglement_sweep_gives_both_datasets_the_same_steps_per_run():
+    steps = {d: experiments.DISENTANGLEMENT_EPOCHS[d] * n // 100
+             for d, n in (("mnist", 60_000), ("mnist-10k", 8000))}
+    assert steps == {"mnist": 1200, "mnist-10k": 1200}
+
+
+@pytest.fixture(scope="module")
+def tiny_disentanglement_checkpoints(tmp_path_factory):
+    """The comparison's plain VAE and supervised AAE as planned for synthetic digits, with
+    32-unit networks and one epoch: {run name: Checkpoint}."""
+    from aae_core.cli import main
+    from aae_core.store.checkpoints import load_checkpoint
+
+    folder = tmp_path_factory.mktemp("dis")
+    out = {}
+    for run in experiments.EXPERIMENTS["disentanglement"].plan("synthetic-digits", False):
+        if run.name in ("dis-vae", "dis-aae-supervised"):
+            tiny = experiments.Run(run.name, (*run.args, "--hidden", "32", "--disc-hidden",
+                                              "32"), 1)
+            assert main(tiny.argv("synthetic-digits", folder / run.name)) == 0
+            out[run.name] = load_checkpoint(folder / run.name)
+    return out
+
+
+def test_the_disentanglement_measure_gives_every_score_of_every_model(
+        tiny_disentanglement_checkpoints, monkeypatch):
+    from aae_core.analysis import disentanglement
+    from aae_core.data import synthetic_digits
+
+    # 120 held-out digits (the probes' time), their factors looked up once for both calls
+    monkeypatch.setitem(experiments._DATA_CACHE, "synthetic-digits",
+                        synthetic_digits(n_train=100, n_test=120))
+    monkeypatch.setattr(experiments, "_FACTORS_CACHE", {})
+    looked_up = []
+    real = disentanglement.digit_factors
+    monkeypatch.setattr(disentanglement, "digit_factors",
+                        lambda data, **kw: looked_up.append(data.name) or real(data, **kw))
+    ckpts = tiny_disentanglement_checkpoints
+    rows = {seed: experiments._disentanglement_measure("synthetic-digits", ckpts)
+            for seed in (0, 1)}  # two seeds' measures, as a sweep makes them
+    assert looked_up == ["synthetic-digits"]
+    assert [r.setting for r in rows[0]] == ["VAE, 8-D code",
+                                            "supervised AAE (style code), 8-D code"]
+    names = {"mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap",
+             "label_accuracy", "label_chance", "label_leakage"}
+    for row in rows[0]:
+        assert set(row.figures) == names and row.runs[0] in ckpts
+        assert all(np.isfinite(v) for v in row.figures.values())
+        assert all(0 <= row.figures[k] <= 1 for k in names - {"dci_informativeness",
+                                                                "label_leakage"})
+        assert row.figures["label_chance"] < 0.25  # ten digits drawn alike
+        assert "against the true factors" in row.note
+    aggregated = experiments.aggregate_seeds(rows)
+    assert all(" ± " in row["ours"] and "{" not in row["ours"] + row["note"]
+               for row in aggregated)
+    assert aggregated[0]["figures"]["mig"]["per_seed"] == [rows[0][0].figures["mig"]] * 2

@@ -320,12 +320,15 @@ def digit_factors(data, *, limit: int = MAX_ROWS, setting=None, cache_dir=None,
 
 
 def score_model(model, data, *, seed: int = 0, limit: int = MAX_ROWS, setting=None,
-                cache_dir=None, workers: int | None = None) -> DisentanglementReport:
+                cache_dir=None, workers: int | None = None,
+                measured=None) -> DisentanglementReport:
     """Every score of a model's codes of `data`'s first `limit` held-out digits against
     their factors (digit_factors, measured with `setting`), and the label leakage of those
-    codes. A digit whose shape cannot be measured (a blank image) is left out."""
-    values, factors = digit_factors(data, limit=limit, setting=setting, cache_dir=cache_dir,
-                                    workers=workers)
+    codes. A digit whose shape cannot be measured (a blank image) is left out. `measured`:
+    digit_factors(data, ...)'s (values, factors), when several models are scored against
+    the same digits (looked up once instead of once per model)."""
+    values, factors = measured if measured is not None else digit_factors(
+        data, limit=limit, setting=setting, cache_dir=cache_dir, workers=workers)
     was_training = model.training
     model.eval()
     with torch.no_grad():
