@@ -15,7 +15,6 @@ Prints
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from aae_core.analysis.morphometry import MEASURES, REFERENCE, measure_digits
 from aae_core.data import available, load_dataset, synthetic_digits
+from bench.args import MAX_THREADS, Whole, parser, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -59,12 +59,19 @@ def shipped_traversal(n_digits: int):
     return walk, time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--digits", type=int, default=200)
-    parser.add_argument("--traversal", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    args = parser.parse_args()
+def build_parser():
+    p = parser("python -m bench.morphometry", __doc__)
+    p.add_argument("--digits", type=Whole(1, 70_000), default=200,
+                   help="digits measured the reference way")
+    p.add_argument("--traversal", type=Whole(15, 3_000), default=300,
+                   help="decoded digits in the page's traversal")
+    p.add_argument("--workers", type=Whole(1, MAX_THREADS), default=os.cpu_count() or 1,
+                   help="processes measuring at once")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     source, digits = dataset_digits(args.digits)
     start = time.perf_counter()
@@ -90,7 +97,8 @@ def main() -> None:
         f"|d|={np.abs(fast[:, j] - reference[:, j]).mean():.3f}"
         for j, name in enumerate(MEASURES))
     print(f"fast vs reference on those digits: {agreement}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)
