@@ -18,8 +18,9 @@ presenting = present.intro_and_switch(
     "drag the style code: one digit in every handwriting. Fix the style and change the "
     "label: every digit in one handwriting (paper, Fig. 6)."
 )
-link_to("pages/7_Disentanglement.py", "Which style direction is slant, which is thickness? "
-        "Measure it on the Disentanglement page", ":material/tune:")
+if not presenting:  # the projector's screen keeps the pad and its controls
+    link_to("pages/7_Disentanglement.py", "Which style direction is slant, which is "
+            "thickness? Measure it on the Disentanglement page", ":material/tune:")
 
 sm = views.open_model()
 if sm is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from aae_core.images import PALETTE
@@ -36,11 +37,12 @@ def newest(at: AppTest) -> dict:
 
 def test_without_a_free_training_place_the_page_says_so_plainly(monkeypatch, tmp_path):
     """Watch sessions take their place from the run service's budget (runs included).
-    First in this module: the AppTests here share one session-scoped cache, so a session
-    built by a later test would be reused without a place."""
+    The AppTests of the whole run share one session-scoped cache, so a session built by an
+    earlier test (any page visit) would be reused without a place: the cache is cleared."""
     from aae_core.training.runs import RunService
     from ui.watch import controls
 
+    st.cache_resource.clear()  # earlier modules' AppTests may have left a session cached
     full = RunService(max_runs=1)
     held = full.take_place("another-tab")
     monkeypatch.setattr(controls, "SERVICE", full)
@@ -49,7 +51,8 @@ def test_without_a_free_training_place_the_page_says_so_plainly(monkeypatch, tmp
         assert not at.exception, at.exception
         assert [e.value for e in at.error] == [
             "all 1 training place on this server are taken (0 runs training, 1 watched "
-            "live); a Watch it learn session needs one: try again when one ends"]
+            "live); a Watch it learn session needs one: try again when one ends. You can "
+            "still follow a shared run: ask the lecturer for its link."]
         assert not [e for e in at.main if getattr(e, "type", "") == "bidi_component"]
     finally:
         held.release()

@@ -118,7 +118,7 @@ def replay_data(recording: dict | None, frames: int) -> dict | None:
         out.append({"step": packets[i]["step"], "losses": packets[i].get("losses", {}),
                     "aae": view})
     return {"dataset": recording.get("dataset"), "steps": recording.get("steps"),
-            "meta": recording["meta"], "packets": out}
+            "meta": recording["meta"], "packets": out, "palette": list(PALETTE)}
 
 
 def _card_line(ckpt: Checkpoint) -> str:

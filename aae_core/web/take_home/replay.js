@@ -17,7 +17,7 @@ function takeHomeReplay() {
     return;
   }
   const meta = rec.meta;
-  const labels = new Uint8Array(b64Bytes(meta.labels));
+  const labels = AAEBase64.bytes(meta.labels);
   const originals = unpackImages(meta.originals, meta.fixed_labels.length, 784);
   // carry density and prior samples forward, then decode each packet once, when shown
   let carried = {};
@@ -35,6 +35,7 @@ function takeHomeReplay() {
   };
   const plane = new Plane(document.querySelector(".th-plane"));
   const strip = new DigitStrip(document.querySelector(".th-strip"));
+  plane.palette = strip.palette = rec.palette; // aae_core.images.PALETTE, as the Watch gets it
   const scrub = document.querySelector(".th-scrub");
   const timeLabel = document.querySelector(".th-time");
   const statsEl = document.querySelector(".th-stats");
