@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", default=None,
                    help="continue this checkpoint, with its settings, to --epochs in all")
     t.add_argument("--threads", type=int, default=None,
-                   help="torch threads on a CPU (default $AAE_TORCH_THREADS, else 1: a second "
+                   help="torch threads on a CPU (default $AAE_TRAIN_THREADS, else 1: a second "
                         "thread collapses when anything else runs; bench/thread_policy.py)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--cuda-graph", choices=["auto", "on", "off"], default=None,

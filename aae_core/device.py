@@ -25,30 +25,34 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-#: Overrides the torch threads of a CPU training run (the CLI's --threads wins over it).
-THREADS_ENV = "AAE_TORCH_THREADS"
+#: The torch threads of every CPU training run (the command line, the app's runs, Watch it
+#: learn, the sweeps); the command line's --threads wins over it. 0: torch's own default.
+THREADS_ENV = "AAE_TRAIN_THREADS"
 MAX_THREADS = 256
 
 
 def cpu_threads(requested: int | None = None) -> int:
-    """Intra-op torch threads for one CPU training run: `requested`, else $AAE_TORCH_THREADS,
-    else 1.
+    """Intra-op torch threads for one CPU training run: `requested` (1..MAX_THREADS), else
+    $AAE_TRAIN_THREADS (0..MAX_THREADS; 0 leaves torch's default), else 1.
 
     Why 1 (bench/thread_policy.py, 2 cores): the networks are small (batch 50-100, 2 x 256 to
     2 x 1000), so a second thread buys little even on an idle machine, and as soon as any
     other process runs, every step waits at OpenMP's barriers for the thread that lost its
-    core: two threads beside one busy process train 4x slower than one thread does, where one
-    thread keeps its fair share (a whole core). Runs scale out instead: the run limit
-    (training/capacity.py) lets half the cores train at once, one thread each.
+    core: two threads beside other work trained many times slower than one thread, which
+    keeps about its fair share. Runs scale out instead: the run limit (training/capacity.py)
+    lets half the cores train at once, one thread each.
     """
-    raw = requested if requested is not None else os.environ.get(THREADS_ENV, "").strip() or 1
+    if requested is not None:
+        raw, low, where = requested, 1, "--threads"
+    else:
+        raw, low, where = os.environ.get(THREADS_ENV, "").strip() or 1, 0, THREADS_ENV
     try:
         threads = int(raw)
     except (TypeError, ValueError):
-        threads = 0
-    if not 1 <= threads <= MAX_THREADS:
-        where = "--threads" if requested is not None else f"${THREADS_ENV}"
-        raise ConfigError(f"{where} must be a whole number from 1 to {MAX_THREADS}, got {raw!r}")
+        threads = -1
+    if not low <= threads <= MAX_THREADS or str(raw).strip() != str(threads):
+        raise ConfigError(f"{where} must be a whole number from {low} to {MAX_THREADS}, "
+                          f"got {raw!r}")
     return threads
 
 
@@ -56,9 +60,10 @@ def use_cpu_threads(requested: int | None = None) -> int:
     """Set this thread's torch intra-op threads by the policy above, and keep the step's
     tensors in the heap (`keep_tensors_in_the_heap`); returns the count."""
     threads = cpu_threads(requested)
-    torch.set_num_threads(threads)
+    if threads:  # 0: torch's own default
+        torch.set_num_threads(threads)
     keep_tensors_in_the_heap()
-    return threads
+    return torch.get_num_threads()
 
 
 #: glibc's mallopt parameters (malloc.h) and the sizes set for a training process.

@@ -1,7 +1,7 @@
 """Torch threads for CPU training: images/s idle and beside a busy process, 1 vs all threads.
 
 The policy under test (aae_core/device.py, cpu_threads): one intra-op thread per CPU run,
-unless --threads or $AAE_TORCH_THREADS says otherwise. It must cost a run at most its fair
+unless --threads or $AAE_TRAIN_THREADS says otherwise. It must cost a run at most its fair
 share on a busy machine (the app trains next to its own server and a browser; a sweep next
 to another run). Each figure is one fresh worker process training the shipped 2-D AAE
 setting (2 x 256 networks, batches of 50) on real digits for --seconds after a warm-up,

@@ -84,6 +84,7 @@ def test_train_writes_a_loadable_checkpoint_that_records_its_command(trained):
     assert loaded.card["command"] == "python -m aae_core " + " ".join(
         [*TRAIN_ARGS, "--out", str(ckpt)])
     assert loaded.card["epochs"] == 1
+    assert loaded.card["cpu_threads"] == 1  # the thread policy's default, recorded
     assert printed.startswith("finished: 1 epochs")
     assert "knn_accuracy" in printed
 
@@ -164,6 +165,10 @@ BAD = {
     "batch size text": (["train", "--batch-size", "many"], "invalid int value"),
     "unknown dataset": (["train", "--dataset", "no-such-data"], "unknown dataset"),
     "missing --out": (["train", "--epochs", "1", "--no-progress"], "--out"),
+    "no threads": (["train", "--threads", "0", "--out", "{png}"],
+                   "--threads must be a whole number from 1 to 256"),
+    "too many threads": (["train", "--threads", "100000", "--out", "{png}"],
+                         "--threads must be a whole number from 1 to 256"),
     "eval missing folder": (["eval", "{missing}"], "no checkpoint folder"),
     "eval corrupt checkpoint": (["eval", "{corrupt}"], "not a valid safetensors file"),
     "sample label on a model without parts": (

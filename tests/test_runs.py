@@ -144,7 +144,7 @@ def test_the_defaults_are_half_the_cores_and_one_thread_per_run(monkeypatch):
     monkeypatch.delenv("AAE_MAX_RUNS", raising=False)
     monkeypatch.delenv("AAE_TRAIN_THREADS", raising=False)
     assert capacity.server_run_limit() == max(1, (os.cpu_count() or 1) // 2)
-    assert capacity.train_threads() == 1
+    assert RunService().threads() == 1
     monkeypatch.setenv("AAE_TRAIN_THREADS", "3")
     assert RunService().threads() == 3 and RunService(threads=2).threads() == 2
 
@@ -502,3 +502,14 @@ def test_a_training_run_leaves_no_place_to_watch_and_closing_a_session_frees_its
         assert finish(queued).state == RunState.FINISHED  # its place went to the queue
     finally:
         service.stop_all()
+
+
+def test_one_threads_setting_serves_the_command_line_and_the_server(monkeypatch):
+    from aae_core.device import cpu_threads
+
+    monkeypatch.delenv("AAE_TRAIN_THREADS", raising=False)
+    assert cpu_threads() == 1 and cpu_threads(3) == 3  # --threads wins
+    monkeypatch.setenv("AAE_TRAIN_THREADS", "2")
+    assert cpu_threads() == 2 == RunService().threads() and cpu_threads(1) == 1
+    monkeypatch.setenv("AAE_TRAIN_THREADS", "0")  # torch's own default
+    assert cpu_threads() == 0

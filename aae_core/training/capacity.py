@@ -12,8 +12,9 @@
 - A Ray cluster ($AAE_RAY_ADDRESS, aae_core/training/remote.py): $AAE_MAX_RUNS, sized to it.
 
 Everything takes a `DeviceInfo`, so the rules are tested with made-up devices. The other
-settings of the run service live here too: its queue ($AAE_MAX_QUEUE), the torch threads
-of each run ($AAE_TRAIN_THREADS) and the quota of the runs folder ($AAE_RUNS_QUOTA_MB).
+settings of the run service live here too: its queue ($AAE_MAX_QUEUE) and the quota of the
+runs folder ($AAE_RUNS_QUOTA_MB); the torch threads of each run ($AAE_TRAIN_THREADS) are
+aae_core.device.cpu_threads, shared with the command line.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from aae_core.errors import ConfigError
 RUN_GPU_MEMORY = 1 << 30  # bytes of GPU memory set aside per run (mnist: ~0.25 GiB used)
 SMS_PER_RUN = 4  # streaming multiprocessors per run
 CPU_ENV, GPU_ENV = "AAE_MAX_RUNS", "AAE_MAX_GPU_RUNS"
-QUEUE_ENV, THREADS_ENV = "AAE_MAX_QUEUE", "AAE_TRAIN_THREADS"
+QUEUE_ENV = "AAE_MAX_QUEUE"
 QUOTA_ENV, DEFAULT_QUOTA_MB = "AAE_RUNS_QUOTA_MB", 2048  # about 290 runs of a 2x256 AAE
 
 
@@ -94,11 +95,6 @@ def max_queue() -> int:
 def runs_quota_bytes() -> int:
     """$AAE_RUNS_QUOTA_MB: how much the runs folder may hold (default 2048 MB)."""
     return env_whole(QUOTA_ENV, DEFAULT_QUOTA_MB) * 2**20
-
-
-def train_threads() -> int:
-    """$AAE_TRAIN_THREADS: torch threads of each run (default 1; 0: torch's default)."""
-    return env_whole(THREADS_ENV, 1, 0)
 
 
 def default_run_limit(info: DeviceInfo) -> int:

@@ -45,6 +45,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from aae_core.config import ModelConfig, TrainConfig
+from aae_core.device import cpu_threads
 from aae_core.errors import AAEError, CheckpointError, ConfigError
 from aae_core.store.catalog import APP_MADE, delete_app_run, resolve_run, runs_dir, runs_usage_bytes
 from aae_core.store.checkpoints import check_name, epochs_done, read_config
@@ -198,7 +199,7 @@ class RunService:
 
     def threads(self) -> int:
         """torch intra-op threads of each run's worker (0: torch's default)."""
-        return self._threads if self._threads is not None else capacity.train_threads()
+        return self._threads if self._threads is not None else cpu_threads()
 
     # --- starting --------------------------------------------------------------------
     def start(self, owner: str, model_cfg: ModelConfig | None, train_cfg: TrainConfig,

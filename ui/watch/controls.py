@@ -15,8 +15,8 @@ import uuid
 import streamlit as st
 
 from aae_core.data import available
+from aae_core.device import cpu_threads
 from aae_core.errors import AAEError
-from aae_core.training.capacity import train_threads
 from aae_core.training.runs import BusyError
 from aae_core.watch import (
     DATASETS,
@@ -55,7 +55,7 @@ def _session(dataset: str, _holder: str) -> WatchSession:
     switches its digits holds one place throughout)."""
     place = SERVICE.take_place(_holder)
     try:
-        return WatchSession(WatchConfig(dataset=dataset, threads=train_threads()), place=place)
+        return WatchSession(WatchConfig(dataset=dataset, threads=cpu_threads()), place=place)
     except BaseException:
         place.release()
         raise
