@@ -40,7 +40,20 @@ STYLE_KEYS = ("z", "label", "mode")
 
 
 @dataclass
-class UrlState:
+class Rejections:
+    """What a link's parser refused: one message each (`problems`) and the URL keys to
+    remove (`rejected`). Every page's URL state builds on it."""
+
+    problems: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # URL keys to remove
+
+    def reject(self, key: str, problem: str) -> None:
+        self.problems.append(problem)
+        self.rejected.append(key)
+
+
+@dataclass
+class UrlState(Rejections):
     model: str | None = None
     z: list[float] | None = None
     label: int | None = None
@@ -50,23 +63,19 @@ class UrlState:
     ends: tuple[int | None, int | None] = (None, None)  # interpolation: held-out indices
     end_z: tuple[list[float] | None, list[float] | None] = (None, None)  # where the ends are
     mode: str | None = None  # Style vs Label: what to vary
-    problems: list[str] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)  # URL keys to remove
     applied_to: str | None = None  # the model whose views got this link's settings
 
-    def reject(self, key: str, problem: str) -> None:
-        self.problems.append(problem)
-        self.rejected.append(key)
 
-
-def _one(params, key):
+def one_param(params, key: str) -> str | None:
+    """The value of `key` in a link's parameters (the last one when it is repeated)."""
     value = params.get(key)
     if isinstance(value, (list, tuple)):
         value = value[-1] if value else None
-    return value
+    return None if value is None else str(value)
 
 
-def _int(text, low: int, high: int) -> int | None:
+def whole_param(text, low: int, high: int) -> int | None:
+    """`text` as a whole number from `low` to `high`, else None."""
     try:
         value = int(str(text).strip())
     except ValueError:
@@ -79,15 +88,15 @@ def parse(params, *, model_names, latent_dims: dict[str, int], n_held_out: int |
     """params: a mapping like st.query_params. `fallback`: the model shown when the link
     names none (or one that is not here), so z is checked against its latent size."""
     out = UrlState()
-    model = _one(params, "model")
+    model = one_param(params, "model")
     if model is not None and model in model_names:
         out.model = model
     shown = out.model or fallback or (list(model_names)[0] if model_names else "")
-    z_text = _one(params, "z")
+    z_text = one_param(params, "z")
     if z_text is not None:
         out.z = _parse_z(z_text, latent_dims.get(shown), out)
-    _parse_label(_one(params, "label"), out)
-    view = _one(params, "view")
+    _parse_label(one_param(params, "label"), out)
+    view = one_param(params, "view")
     if view is not None:
         if view in VIEWS:
             out.view = view
@@ -100,7 +109,7 @@ def parse(params, *, model_names, latent_dims: dict[str, int], n_held_out: int |
 
 
 def _parse_point(params, key: str, dim: int | None, out: UrlState) -> list[float] | None:
-    text = _one(params, key)
+    text = one_param(params, key)
     if text is None:
         return None
     before = len(out.problems)
@@ -115,14 +124,14 @@ def parse_style(params, *, latent_dim: int, n_labels: int, modes) -> UrlState:
     """Style vs Label's link: the style code z (latent_dim numbers), the label (0 to
     n_labels - 1) and what to vary (one of `modes`)."""
     out = UrlState()
-    if (z_text := _one(params, "z")) is not None:
+    if (z_text := one_param(params, "z")) is not None:
         out.z = _parse_z(z_text, latent_dim, out)
-    if (label := _one(params, "label")) is not None:
-        out.label = _int(label, 0, n_labels - 1)
+    if (label := one_param(params, "label")) is not None:
+        out.label = whole_param(label, 0, n_labels - 1)
         if out.label is None:
             out.reject("label", f"ignored label {label[:20]!r}: expected a label from 0 to "
                                 f"{n_labels - 1}")
-    if (mode := _one(params, "mode")) is not None:
+    if (mode := one_param(params, "mode")) is not None:
         if mode in modes:
             out.mode = mode
         else:
@@ -134,29 +143,29 @@ def parse_style(params, *, latent_dim: int, n_labels: int, modes) -> UrlState:
 def _parse_label(label, out: UrlState) -> None:
     if label is None:
         return
-    out.label = _int(label, 0, 999)
+    out.label = whole_param(label, 0, 999)
     if out.label is None:
         out.reject("label", f"ignored label {label[:20]!r}: expected a class number")
 
 
 def _parse_numbers(params, out: UrlState, n_held_out: int | None) -> None:
-    seed = _one(params, "seed")
+    seed = one_param(params, "seed")
     if seed is not None:
-        out.seed = _int(seed, 0, MAX_SEED)
+        out.seed = whole_param(seed, 0, MAX_SEED)
         if out.seed is None:
             out.reject("seed", f"ignored seed {seed[:20]!r}: expected a whole number from 0 "
                                f"to {MAX_SEED:,}")
-    n = _one(params, "n")
+    n = one_param(params, "n")
     if n is not None:
-        out.lattice = _int(n, *LATTICE_RANGE)
+        out.lattice = whole_param(n, *LATTICE_RANGE)
         if out.lattice is None:
             out.reject("n", f"ignored lattice size {n[:20]!r}: expected {LATTICE_RANGE[0]} to "
                             f"{LATTICE_RANGE[1]}")
     ends = []
     for key in ("from", "to"):
-        text = _one(params, key)
+        text = one_param(params, key)
         last = n_held_out - 1 if n_held_out else MAX_HELD_OUT
-        value = None if text is None else _int(text, 0, last)
+        value = None if text is None else whole_param(text, 0, last)
         if text is not None and value is None:
             out.reject(key, f"ignored {key}={text[:20]!r}: expected a held-out digit number "
                             f"from 0 to {last:,}")
@@ -196,7 +205,7 @@ def clamp_note(z, bounds, dims=(0, 1)) -> tuple[list[float], str | None]:
 
 def parse_prior(params, priors) -> tuple[str | None, str | None]:
     """?prior= for the comparison page: (prior or None, a problem or None)."""
-    prior = _one(params, "prior")
+    prior = one_param(params, "prior")
     if prior is None or prior in priors:
         return prior, None
     return None, f"ignored prior {prior[:20]!r}: expected one of {', '.join(priors)}"
