@@ -139,7 +139,8 @@ def _nets(paper: bool, hidden: str = "256,256") -> tuple[str, ...]:
 #: 23.8 to 17.1 %, 1000 labels from 20.7 to 19.2 %). With 100 labelled digits a 5-D style
 #: beat the 2-D one on 4 of 5 seeds (10.0 +- 3.9 vs 13.4 +- 4.9 %); at 1000 it did not
 #: (seed 0: 5.15 vs 4.35 %). RESULTS.md, "Style size at 100 labels, and the last trials".
-SEMI_STYLE_DIM = {"mnist-10k": {100: 5}, "fashion-mnist": {100: 10, 1000: 10, -1: 10}}
+SEMI_STYLE_DIM = {"mnist-10k": {100: 5}, "mnist": {100: 5}, "mnist-val": {100: 5},
+                  "fashion-mnist": {100: 10, 1000: 10, -1: 10}}
 
 
 def semi_style_dim(dataset: str, labels: int) -> int:
@@ -390,20 +391,16 @@ def _wae_measure(dataset, ckpts):
 
 #: The disentanglement comparison's budget, the same for every model of a dataset: 8-D
 #: codes, 256x256 networks (encoder, decoder and discriminator), batches of 100, lr 1e-3,
-#: and these epochs: 10 of synthetic-digits' 4,000 images (400 steps), 2 of MNIST's 60,000
-#: (1,200 steps; mnist-10k: 15 of 8,000, the same steps). The arithmetic for the 50-run
-#: sweep (5 models x 5 seeds x 2 datasets, one thread a run), from steps timed on this
-#: 2-core machine at its busiest (load average 10): a VAE step of 100 digits took 94 ms, an
-#: AAE's (three phases) 194 ms, so the three VAE-like and two AAE-like models average
-#: (3 x 94 + 2 x 194) / 5 = 134 ms a step: 54 s a run on synthetic digits and 160 s on
-#: MNIST, plus the scoring (about 7 s and 18 s a model: the DCI trees on 1,000 and 10,000
-#: held-out codes) and about 15 s to start each run: 25 x 76 s + 25 x 193 s = about 2 hours.
-#: Measured (RESULTS.md, "Disentanglement"): with a core to itself a run took 3-8 s on
-#: synthetic digits and 7-14 s on MNIST (6 and 11 ms a step), and the two sweeps 624 s and
-#: 707 s. At those speeds 5x these epochs would take about an hour (about 8 at the busiest):
-#: the budget is sized for the busiest.
-DISENTANGLEMENT_EPOCHS = {"synthetic-digits": 10, "mnist-10k": 15, "mnist": 2,
-                          "mnist-val": 2}
+#: and 6,000 optimizer steps a run: 150 epochs of synthetic-digits' 4,000 images, 10 of
+#: MNIST's 60,000 (mnist-10k: 75 of 8,000; mnist-val: 12 of 50,000). The first sweep ran a
+#: fifth of that (400 and 1,200 steps; RESULTS.md keeps its figures as the short budget):
+#: with a core to itself a run then took 3-8 s on synthetic digits and 7-14 s on MNIST (6 and
+#: 11 ms a step), so 6,000 steps cost about 40-70 s of training a run, plus about 7 s and
+#: 18 s of scoring (the DCI trees on 1,000 and 10,000 held-out codes) and about 15 s to start:
+#: the 50-run sweep (5 models x 5 seeds x 2 datasets, one thread a run) is about 1 hour 10
+#: minutes of one idle core, 2 to 3 hours beside other work on this 2-core machine.
+DISENTANGLEMENT_EPOCHS = {"synthetic-digits": 150, "mnist-10k": 75, "mnist": 10,
+                          "mnist-val": 12}
 #: (run name, the model's flags) of the comparison; the beta-VAE is the VAE with its KL
 #: weighted 4 (reg_weight is the VAE's beta), beta = 4 as in Higgins et al. 2017.
 DISENTANGLEMENT_MODELS = (
