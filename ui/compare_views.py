@@ -30,9 +30,9 @@ from aae_core.store import catalog
 from aae_core.store.catalog import Entry
 from aae_core.store.checkpoints import Checkpoint, load_checkpoint
 from ui import analysis_views as av
-from ui import first_paint, url_state
+from ui import first_paint, packing, url_state
 from ui.explore_views import class_names
-from ui.figures import occupancy_figure, packing_figure, shared_bounds
+from ui.figures import occupancy_figure, shared_bounds
 from ui.loaders import cache_key, model_entries, open_checkpoint
 from ui.plain_text import plain
 
@@ -255,27 +255,44 @@ def measured(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint], sampled: bo
             for f in ckpts}
 
 
+@st.cache_data(max_entries=48, show_spinner=False)
+def _panel(name: str, key: tuple, sampled: bool, title: str) -> dict:
+    """A family's packing panel (its codes as the browser's payload), built once per
+    checkpoint and code kind."""
+    ckpt = open_checkpoint(name)
+    return packing.slot(title, codes_for(name, key, sampled), ckpt.labels.numpy())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _prior_density(name: str, key: tuple, bounds: tuple) -> dict:
+    """The prior's density over `bounds` as the panels' background (the prior of `name`'s
+    checkpoint; the compared models share it)."""
+    _, _, dens = explore.prior_density(open_checkpoint(name).model.prior, bounds, n=96)
+    return packing.density(dens)
+
+
 def packing_panels(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint],
-                   sampled: bool, height: int = 380) -> None:
-    """Each family's held-out codes over the prior's contours, on shared axes."""
+                   sampled: bool, height: int = 380, scale: float = 1.0) -> None:
+    """Each family's held-out codes over the prior's density, on shared axes: one canvas
+    component (ui/packing.py), a slot per family, empty where the family has no model."""
     prior = build_prior(next(iter(ckpts.values())).model.config.prior)
-    code_sets = {f: codes_for(chosen[f].name, cache_key(chosen[f].name), sampled)
-                 for f in ckpts}
+    keys = {f: cache_key(chosen[f].name) for f in ckpts}
+    code_sets = {f: codes_for(chosen[f].name, keys[f], sampled) for f in ckpts}
     bounds = shared_bounds(prior.bounds(), code_sets.values())
-    for family, col in zip(compare.FAMILIES, st.columns(len(compare.FAMILIES), gap="medium"),
-                           strict=True):
-        if family not in ckpts:
-            continue
-        c, codes = ckpts[family], code_sets[family]
-        fig = packing_figure(codes[:, :2], c.labels.numpy(), class_names(c), c.model.prior,
-                             bounds, height=height,
-                             title=f"{compare.FAMILIES[family]} · {len(codes):,} held-out codes")
-        col.plotly_chart(fig, key=f"cmp_fig::{family}", config=PLOTLY)
+    slots = [_panel(chosen[f].name, keys[f], sampled,
+                    f"{compare.FAMILIES[f]} · {len(code_sets[f]):,} held-out codes")
+             if f in ckpts else None for f in compare.FAMILIES]
+    first = next(iter(ckpts))
+    packing.packing_panels(key="cmp_panels", slots=slots, bounds=bounds,
+                           class_names=class_names(ckpts[first]), height=height, scale=scale,
+                           prior_density=_prior_density(chosen[first].name, keys[first],
+                                                        bounds))
     with st.container(key="present_hide_panels_caption"):
-        st.caption("Dots: held-out codes coloured by digit; grey lines: the prior's density "
-                   "contours. Same axes in every panel (at most 1.6 x the prior's range: "
-                   "codes farther out are off the panels, but the metrics below count every "
-                   "code).")
+        st.caption("Dots: held-out codes coloured by digit (click a digit below the panels to "
+                   "hide or show its codes; point at a code to name it); grey bands: the "
+                   "prior's density, darker lines its contours. Same axes in every panel (at "
+                   "most 1.6 x the prior's range: codes farther out are off the panels, but "
+                   "the metrics below count every code).")
 
 
 def numbers(results: dict[str, compare.ModelMetrics], prior_name: str, *, table=None,

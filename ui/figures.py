@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from aae_core.analysis.explore import prior_density
 from aae_core.images import PALETTE
 from ui.plain_text import plain_html
 
@@ -61,21 +60,6 @@ def latent_scatter(codes: np.ndarray, labels: np.ndarray, class_names, bounds, *
             marker=dict(size=16, symbol="star", color="black", line=dict(color="white", width=1)),
         ))
     return _square_layout(fig, bounds, height=height, title=title)
-
-
-def packing_figure(codes, labels, class_names, prior, bounds, *, title: str,
-                   height: int = 420) -> go.Figure:
-    """Codes over the prior's density contours, on the prior's own axes (AAE vs VAE)."""
-    xs, ys, dens = prior_density(prior, bounds)
-    fig = latent_scatter(codes, labels, class_names, bounds, title=title, height=height,
-                         marker_size=3)
-    fig.add_trace(go.Contour(
-        x=xs, y=ys, z=dens, showscale=False, hoverinfo="skip", name="prior density",
-        contours=dict(coloring="lines", start=0.05, end=0.95, size=0.15),
-        line=dict(width=1.2), colorscale=[[0, "#555"], [1, "#555"]], opacity=0.8,
-    ))
-    fig.update_layout(showlegend=False)
-    return fig
 
 
 def shared_bounds(prior_box, code_sets, *, max_zoom_out: float = 1.6) -> tuple:
