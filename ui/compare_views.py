@@ -32,12 +32,11 @@ from aae_core.store.checkpoints import Checkpoint, load_checkpoint
 from ui import analysis_views as av
 from ui import first_paint, packing, url_state
 from ui.explore_views import class_names
-from ui.figures import occupancy_figure, shared_bounds
+from ui.figures import occupancy_svg, shared_bounds
 from ui.loaders import cache_key, model_entries, open_checkpoint
 from ui.plain_text import plain
 
 PRIOR_LABELS = {"gaussian": "Gaussian N(0, I)", "mixture": "Mixture of 10 Gaussians"}
-PLOTLY = {"displaylogo": False}
 
 
 @st.cache_data(max_entries=48, show_spinner=False)
@@ -272,9 +271,10 @@ def _prior_density(name: str, key: tuple, bounds: tuple) -> dict:
 
 
 def packing_panels(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint],
-                   sampled: bool, height: int = 380, scale: float = 1.0) -> None:
+                   sampled: bool, *, presenting: bool = False) -> None:
     """Each family's held-out codes over the prior's density, on shared axes: one canvas
-    component (ui/packing.py), a slot per family, empty where the family has no model."""
+    component (ui/packing.py), a slot per family, empty where the family has no model.
+    Presenting: smaller, larger text, and fitted to the window's height."""
     prior = build_prior(next(iter(ckpts.values())).model.config.prior)
     keys = {f: cache_key(chosen[f].name) for f in ckpts}
     code_sets = {f: codes_for(chosen[f].name, keys[f], sampled) for f in ckpts}
@@ -284,7 +284,9 @@ def packing_panels(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint],
              if f in ckpts else None for f in compare.FAMILIES]
     first = next(iter(ckpts))
     packing.packing_panels(key="cmp_panels", slots=slots, bounds=bounds,
-                           class_names=class_names(ckpts[first]), height=height, scale=scale,
+                           class_names=class_names(ckpts[first]),
+                           height=300 if presenting else 380, fit=presenting,
+                           scale=1.2 if presenting else 1.0,
                            prior_density=_prior_density(chosen[first].name, keys[first],
                                                         bounds))
     with st.container(key="present_hide_panels_caption"):
@@ -323,7 +325,10 @@ def numbers(results: dict[str, compare.ModelMetrics], prior_name: str, *, table=
            if r.occupancy}
     if occ:
         with bars or st.container():
-            st.plotly_chart(occupancy_figure(occ), key="cmp_occupancy", config=PLOTLY)
+            with st.container(key="cmp_occupancy"):
+                # markdown keeps inline SVG (st.html's sanitizer drops it); the SVG's text
+                # is escaped (figures.occupancy_svg)
+                st.markdown(occupancy_svg(occ), unsafe_allow_html=True)
             st.caption("Share of held-out codes nearest to each mixture component; the "
                        "dotted line is a perfectly even split.")
 

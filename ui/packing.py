@@ -9,7 +9,7 @@ the pad's canvas drawing shows thousands of codes in milliseconds.
 Wire protocol (data = Python -> JS; nothing comes back):
   {"key", "slots": [{"title", "points_id", "points"} | None, ...], "classes": [{"name",
    "color"}], "bounds": [xmin, xmax, ymin, ymax], "density_id", "density", "height",
-   "scale"}
+   "fit", "scale"}
 A None slot keeps its place (the page's column of a family with no model).
 """
 
@@ -43,9 +43,11 @@ def density(grid: np.ndarray) -> dict:
 
 def packing_panels(*, key: str, slots: Sequence[dict | None], class_names: Sequence[str],
                    bounds: Sequence[float], prior_density: dict | None, height: int = 380,
-                   scale: float = 1.0) -> None:
+                   fit: bool = False, scale: float = 1.0) -> None:
     """Draw `slots` (slot(...) or None) side by side, each at most `height` CSS px square
-    (one a row where the page is too narrow), with a class legend under them."""
+    (one a row where the page is too narrow), with a class legend under them; `fit`
+    (presenting) shrinks them until they and the legend end inside the window; `scale`
+    multiplies the text's size."""
     xmin, xmax, ymin, ymax = (float(b) for b in bounds)
     if not (xmin < xmax and ymin < ymax):
         raise ValueError(f"bounds must be (xmin, xmax, ymin, ymax) with min < max, got {bounds}")
@@ -53,5 +55,6 @@ def packing_panels(*, key: str, slots: Sequence[dict | None], class_names: Seque
             "classes": [{"name": str(n), "color": PALETTE[k % len(PALETTE)]}
                         for k, n in enumerate(class_names)],
             "density_id": prior_density["id"] if prior_density else None,
-            "density": prior_density, "height": int(height), "scale": float(scale)}
+            "density": prior_density, "height": int(height), "fit": bool(fit),
+            "scale": float(scale)}
     _component(key=key, data=data)

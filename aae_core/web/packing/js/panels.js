@@ -2,12 +2,12 @@
 // square canvas per slot, same axes in every slot, one class legend for all of them (a
 // click hides or shows a digit's codes in every panel). The drawing is the latent pad's
 // static layer (pad/js/background.js: grid, density bands, dots, axis labels); pointing at
-// a code names it in the panel's readout line.
+// a code names it in a readout over the panel's top left corner.
 
 const SLOT_GAP = 16; // CSS px between slots
 const MIN_SLOT = 240; // a narrower slot stacks the panels, one a row (phones)
 const HOVER_RADIUS = 10; // CSS px: the nearest shown code this close is named
-const HINT = "Point at a code to name it.";
+const FIT_MIN = 200; // fit (presenting): the smallest side the window's height may leave
 
 // what tests and benchmarks read: window.__aaePacking[key] (a few numbers, set after each
 // draw; cheap, so always on)
@@ -33,10 +33,17 @@ class PackingPanels {
     });
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(root);
+    // fit: what is above the panels may grow after they are drawn (the page's later
+    // elements), and the window's height may change
+    const main = document.querySelector("[data-testid='stMainBlockContainer']");
+    if (main) this.resizeObserver.observe(main);
+    this.onWindowResize = () => this.layout();
+    globalThis.addEventListener("resize", this.onWindowResize);
   }
 
   destroy() {
     this.resizeObserver.disconnect();
+    globalThis.removeEventListener("resize", this.onWindowResize);
     if (this.data && packingRegistry()[this.data.key]) delete packingRegistry()[this.data.key];
     delete this.root.__aaePacking;
   }
@@ -90,8 +97,11 @@ class PackingPanels {
     canvas.setAttribute("role", "img");
     const readout = document.createElement("div");
     readout.className = "aae-panel-readout";
-    readout.textContent = HINT;
-    el.append(title, canvas, readout);
+    readout.hidden = true;
+    const stage = document.createElement("div");
+    stage.className = "aae-panel-stage";
+    stage.append(canvas, readout);
+    el.append(title, stage);
     const slot = { el, title, canvas, readout, bg: document.createElement("canvas"),
       geom: new PlotGeometry(), points: null, pointsId: null, drawn: 0, hover: -1 };
     canvas.addEventListener("pointermove", (e) => this.hover(slot, e));
@@ -108,7 +118,8 @@ class PackingPanels {
   }
 
   // slot width and panel side from the root's width: side by side when every slot gets at
-  // least MIN_SLOT px, else one panel a row (empty slots dropped)
+  // least MIN_SLOT px, else one panel a row (empty slots dropped); `fit` (presenting) also
+  // keeps the panels, their titles and the legend inside the window's height
   layout() {
     const data = this.data;
     if (!data) return;
@@ -116,7 +127,9 @@ class PackingPanels {
     const n = Math.max(1, data.slots.length);
     const slotW = Math.floor((width - SLOT_GAP * (n - 1)) / n);
     const stacked = slotW < MIN_SLOT && n > 1;
-    const side = Math.max(160, Math.floor(Math.min(data.height, stacked ? width : slotW)));
+    let side = Math.min(data.height, stacked ? width : slotW);
+    if (data.fit && !stacked) side = Math.min(side, Math.max(FIT_MIN, this.heightLeft()));
+    side = Math.max(160, Math.floor(side));
     const dpr = globalThis.devicePixelRatio || 1;
     const key = JSON.stringify([side, stacked, dpr, slotW]);
     if (key === this.layoutKey && !this.dirty) return;
@@ -131,11 +144,19 @@ class PackingPanels {
       for (const c of [slot.canvas, slot.bg]) c.width = c.height = Math.round(side * dpr);
       slot.canvas.style.width = slot.canvas.style.height = `${side}px`;
     }
-    this.legend.container.style.maxWidth = stacked ? "" : `${Math.max(side, 2 * MIN_SLOT)}px`;
     this.side = side;
     this.stacked = stacked;
     this.dirty = true;
     this.draw();
+  }
+
+  // CSS px from the root's top to the window's bottom, less what is not a canvas (a title,
+  // the legend, the gaps)
+  heightLeft() {
+    const top = Math.max(0, this.root.getBoundingClientRect().top);
+    const title = this.row.querySelector(".aae-panel-title")?.getBoundingClientRect().height || 0;
+    const legend = this.legend.container.getBoundingClientRect().height || 0;
+    return globalThis.innerHeight - top - title - legend - 24;
   }
 
   draw() {
@@ -188,9 +209,8 @@ class PackingPanels {
     }
     if (best === slot.hover) return;
     slot.hover = best;
-    if (best < 0) {
-      slot.readout.textContent = HINT;
-    } else {
+    slot.readout.hidden = best < 0;
+    if (best >= 0) {
       const name = classes[labels[best] % nc]?.name ?? String(labels[best]);
       const number = index ? index[best] : best;
       slot.readout.textContent = `${name} · held-out #${number} · z = (${fmt(xy[2 * best])}, ` +
@@ -202,7 +222,7 @@ class PackingPanels {
   unhover(slot) {
     if (slot.hover < 0) return;
     slot.hover = -1;
-    slot.readout.textContent = HINT;
+    slot.readout.hidden = true;
     this.paint(slot);
   }
 
