@@ -9,6 +9,7 @@ The latent pad (a CCv2 component) is driven by putting its value in session stat
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -97,6 +98,17 @@ def caption(image) -> str:
 
 def texts(at: AppTest, kind: str) -> str:
     return "\n".join(el.value for el in at.get(kind))
+
+
+def packing_data(at: AppTest) -> dict:
+    """What the AAE vs VAE page sent its packing panels (ui/packing.py's data)."""
+    (panels,) = [el for el in at.get("bidi_component")
+                 if el.proto.component_name.endswith("aae_packing_panels")]
+    return json.loads(panels.proto.json)
+
+
+def occupancy_svgs(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("<svg")]
 
 
 # ---------------------------------------------------------------- Style vs label
@@ -244,8 +256,16 @@ def test_compare_page_with_the_shipped_models(real, prior):
     assert "MMD² to the prior (IMQ)" in list(table["metric"])
     assert sum(c.startswith(("AAE ·", "VAE ·", "WAE-MMD ·")) for c in table.columns) == \
         len(present)
-    charts = at.get("plotly_chart")
-    assert len(charts) == len(present) + (prior == "mixture")  # + the occupancy bars
+    panels = packing_data(at)  # one canvas component: a slot per family, empty if none
+    assert [slot is not None for slot in panels["slots"]] == [
+        f in present for f in ("aae", "vae", "wae-mmd")]
+    for slot in filter(None, panels["slots"]):
+        assert re.fullmatch(r"(AAE|VAE|WAE-MMD) · [\d,]+ held-out codes", slot["title"])
+        assert slot["points"]["n"] == int(slot["title"].split(" · ")[1].split()[0]
+                                          .replace(",", ""))
+    assert panels["density"]["nx"] > 2 and len(panels["classes"]) == 10
+    assert not at.get("plotly_chart")  # no chart library on the page
+    assert len(occupancy_svgs(at)) == (prior == "mixture")
     for family in families - present:
         assert f"No {dict(aae='AAE', vae='VAE')[family] if family != 'wae-mmd' else 'WAE-MMD'}" \
             in texts(at, "info")
@@ -286,13 +306,15 @@ def test_compare_page_sampled_codes_toggle(real):
     if not {"aae", "vae"} <= set(SHIPPED.values()):
         pytest.skip("no shipped AAE and VAE yet")
     at = run(COMPARE, state={"cmp_prior": "gaussian"})
-    before = at.dataframe[0].value
+    before, drawn = at.dataframe[0].value, packing_data(at)["slots"]
     assert not at.toggle(key="cmp_sampled").disabled
     at.toggle(key="cmp_sampled").set_value(True).run()
     ok(at)
     after = at.dataframe[0].value
     vae_col = next(c for c in after.columns if c.startswith("VAE ·"))
     assert list(after[vae_col]) != list(before[vae_col])  # the VAE's draws differ from means
+    vae = [s for s in packing_data(at)["slots"] if s and s["title"].startswith("VAE")][0]
+    assert vae["points_id"] not in {s["points_id"] for s in drawn if s}  # the draws are drawn
     assert not any("means of q(z|x)" in m.value for m in at.markdown)
 
 
