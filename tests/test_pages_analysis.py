@@ -252,7 +252,7 @@ def test_compare_page_with_the_shipped_models(real, prior):
                    if a.value.startswith("Measured:"))
     assert ("agrees with the paper" in verdict) or ("disagree" in verdict) or (
         "do not confirm" in verdict)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert "MMD² to the prior (IMQ)" in list(table["metric"])
     assert sum(c.startswith(("AAE ·", "VAE ·", "WAE-MMD ·")) for c in table.columns) == \
         len(present)
@@ -264,7 +264,7 @@ def test_compare_page_with_the_shipped_models(real, prior):
         assert slot["points"]["n"] == int(slot["title"].split(" · ")[1].split()[0]
                                           .replace(",", ""))
     assert panels["density"]["nx"] > 2 and len(panels["classes"]) == 10
-    assert not at.get("plotly_chart")  # no chart library on the page
+    assert not at.get("plotly_chart") and not at.dataframe  # no chart library, no data grid
     assert len(occupancy_svgs(at)) == (prior == "mixture")
     for family in families - present:
         assert f"No {dict(aae='AAE', vae='VAE')[family] if family != 'wae-mmd' else 'WAE-MMD'}" \
@@ -287,7 +287,7 @@ def test_compare_numbers_are_measured_once_and_the_other_prior_ahead(real, tmp_p
     monkeypatch.setenv("AAE_CACHE_DIR", str(tmp_path / "cache"))
     st.cache_data.clear()  # a fresh server with an empty cache folder
     at = run(COMPARE, state={"cmp_prior": "mixture"})
-    first = at.dataframe[0].value
+    first = at.table[0].value
     for thread in compare_views._background:  # the gaussian models, measured ahead
         thread.join(120)
     measured = []
@@ -296,7 +296,7 @@ def test_compare_numbers_are_measured_once_and_the_other_prior_ahead(real, tmp_p
                         real_measure(*a, **k))
     st.cache_data.clear()  # as a fresh server: only the disk remembers
     again = run(COMPARE, state={"cmp_prior": "mixture"})
-    assert again.dataframe[0].value.equals(first) and measured == []
+    assert again.table[0].value.equals(first) and measured == []
     run(COMPARE, state={"cmp_prior": "gaussian"})
     assert measured == []  # measured ahead while the mixture was shown
 
@@ -306,11 +306,11 @@ def test_compare_page_sampled_codes_toggle(real):
     if not {"aae", "vae"} <= set(SHIPPED.values()):
         pytest.skip("no shipped AAE and VAE yet")
     at = run(COMPARE, state={"cmp_prior": "gaussian"})
-    before, drawn = at.dataframe[0].value, packing_data(at)["slots"]
+    before, drawn = at.table[0].value, packing_data(at)["slots"]
     assert not at.toggle(key="cmp_sampled").disabled
     at.toggle(key="cmp_sampled").set_value(True).run()
     ok(at)
-    after = at.dataframe[0].value
+    after = at.table[0].value
     vae_col = next(c for c in after.columns if c.startswith("VAE ·"))
     assert list(after[vae_col]) != list(before[vae_col])  # the VAE's draws differ from means
     vae = [s for s in packing_data(at)["slots"] if s and s["title"].startswith("VAE")][0]
@@ -330,7 +330,7 @@ def test_compare_page_missing_families_and_choice_of_candidates(tiny_root, no_da
     assert pick.options == ["aae-a — aae, mixture prior, 2-D", "aae-b — aae, mixture prior, 2-D"]
     pick.set_value("aae-b").run()
     ok(at)
-    assert any(c.endswith("aae-b") for c in at.dataframe[0].value.columns)
+    assert any(c.endswith("aae-b") for c in at.table[0].value.columns)
     assert at.toggle(key="cmp_sampled").disabled  # needs the images
 
 
@@ -338,7 +338,7 @@ def test_compare_page_with_no_model_for_the_prior(tiny_root):
     make_tiny(tiny_root, "aae-supervised", name="sup")
     at = run(COMPARE)
     assert texts(at, "info").count("checkpoint with the gaussian prior") == 3
-    assert not at.dataframe
+    assert not at.table and not at.dataframe
 
 
 def test_compare_page_reads_its_link_once_and_writes_the_choice_back(tiny_root):

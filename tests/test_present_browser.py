@@ -100,7 +100,7 @@ def test_aae_vs_vae(server, size):
     keys = {"prior": group(page, "Mixture of 10 Gaussians"),
             "panels": page.locator(".aae-panel-plot")}
     if size == BIG:
-        keys |= {"table": page.get_by_test_id("stDataFrame"),
+        keys |= {"table": page.get_by_test_id("stTable"),
                  "verdict": page.get_by_test_id("stAlert").filter(has_text="Measured:"),
                  "occupancy": page.locator(".st-key-cmp_occupancy svg"),
                  "lattices": page.get_by_test_id("stImage")}

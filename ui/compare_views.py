@@ -305,8 +305,9 @@ def numbers(results: dict[str, compare.ModelMetrics], prior_name: str, *, table=
     with table or st.container():
         if verdict_at is None:
             st.subheader("Measured")
-        st.dataframe(compare.metrics_table(list(results.values())), hide_index=True,
-                     width="stretch")
+        # a static table: the numbers need no sorting, and a data grid is ~30 scripts for
+        # the browser to load before the page is done (bench/compare_page.py)
+        st.table(compare.metrics_table(list(results.values())), hide_index=True)
         verdict = compare.verdict(list(results.values()), prior_name)
         box = st.success if verdict.agrees else (st.info if verdict.agrees is None
                                                  else st.warning)
