@@ -98,6 +98,56 @@ def test_measure_on_a_mixture_adds_occupancy_and_computed_recon_wins():
     assert r.values["occupancy_tv"] == pytest.approx(compare.occupancy_tv(r.occupancy))
 
 
+def _trained_card(codes, prior, device: str = "cpu") -> dict:
+    """A model card as training writes it: evaluate's figures of the saved codes."""
+    from aae_core.analysis.evaluate import prior_match
+
+    return {"metrics": {**prior_match(torch.as_tensor(codes), prior, seed=0),
+                        "recon_bce": 120.5, "knn_accuracy": 0.9},
+            "metrics_device": device}
+
+
+@pytest.mark.parametrize("prior", [GaussianPrior(), MixturePrior()], ids=["gaussian", "mixture"])
+def test_a_training_card_gives_the_numbers_a_measurement_gives(prior):
+    codes = (prior.sample(600, generator=torch.Generator().manual_seed(1)) * 0.7).numpy()
+    card = _trained_card(codes, prior)
+    read = compare.from_card("m", "aae", card, len(codes), prior)
+    measured = compare.measure("m", "aae", codes, prior, card_metrics=card["metrics"])
+    assert read.values == pytest.approx(measured.values, rel=1e-6)
+    assert read.occupancy == measured.occupancy and read.n_codes == 600
+    assert (read.numbers_from, measured.numbers_from) == ("card", "measured")
+    assert read.recon_source == measured.recon_source == "card"
+    again = compare.ModelMetrics.from_dict(read.to_dict())  # kept on disk as it is
+    assert again == read
+    old = {k: v for k, v in measured.to_dict().items() if k != "numbers_from"}
+    assert compare.ModelMetrics.from_dict(old).numbers_from == "measured"  # an older record
+
+
+def test_a_card_that_cannot_stand_in_is_measured_instead():
+    prior = MixturePrior()
+    codes = prior.sample(300, generator=torch.Generator().manual_seed(2)).numpy()
+    card = _trained_card(codes, prior)
+    assert compare.from_card("m", "vae", card, 300, prior) is not None
+    broken = [
+        {**card, "metrics_device": "cuda"},  # prior samples differ between devices
+        {**card, "metrics_device": None},
+        {"metrics": {k: v for k, v in card["metrics"].items() if k != "holes"},
+         "metrics_device": "cpu"},
+        {"metrics": {**card["metrics"], "recon_bce": float("nan")}, "metrics_device": "cpu"},
+        {"metrics": {**card["metrics"], "prior_mmd": True}, "metrics_device": "cpu"},
+        {"metrics": {**card["metrics"], "occupancy": [0.5, 0.5]}, "metrics_device": "cpu"},
+        {"metrics": {}, "metrics_device": "cpu"},  # a run stopped before its last save
+        {},
+    ]
+    for bad in broken:
+        assert compare.from_card("m", "vae", bad, 300, prior) is None, bad
+    # a Gaussian prior needs no occupancy
+    gauss = GaussianPrior()
+    plain = _trained_card(codes, gauss)
+    assert "occupancy" not in plain["metrics"]
+    assert compare.from_card("m", "vae", plain, 300, gauss).occupancy is None
+
+
 def test_occupancy_tv():
     assert compare.occupancy_tv([0.25] * 4) == 0.0
     assert compare.occupancy_tv([1, 0, 0, 0]) == pytest.approx(0.75)

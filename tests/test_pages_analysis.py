@@ -285,6 +285,7 @@ def test_compare_numbers_are_measured_once_and_the_other_prior_ahead(real, tmp_p
     if not {"aae", "vae"} <= set(SHIPPED.values()):
         pytest.skip("no shipped AAE and VAE yet")
     monkeypatch.setenv("AAE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(compare, "from_card", lambda *a, **k: None)  # cards without figures
     st.cache_data.clear()  # a fresh server with an empty cache folder
     at = run(COMPARE, state={"cmp_prior": "mixture"})
     first = at.table[0].value
@@ -299,6 +300,32 @@ def test_compare_numbers_are_measured_once_and_the_other_prior_ahead(real, tmp_p
     assert again.table[0].value.equals(first) and measured == []
     run(COMPARE, state={"cmp_prior": "gaussian"})
     assert measured == []  # measured ahead while the mixture was shown
+
+
+def test_compare_page_reads_a_training_card_instead_of_measuring(real, tmp_path, monkeypatch):
+    """A shipped model's card holds the protocol's figures of its stored codes (measured by
+    training on the CPU): the page shows them and measures nothing, and says so."""
+    import streamlit as st
+
+    from aae_core.analysis import compare
+    from aae_core.store.checkpoints import load_checkpoint
+
+    pair = {k: n for n, k in SHIPPED.items() if k in ("aae", "vae")
+            and read_config(ROOT / "checkpoints" / n)[0].prior.name == "mixture"}
+    cards = {k: load_checkpoint(ROOT / "checkpoints" / n) for k, n in pair.items()}
+    if len(cards) < 2 or not all(compare.from_card(n, k, c.card, len(c.codes), c.model.prior)
+                                 for k, c in cards.items() for n in [pair[k]]):
+        pytest.skip("no shipped AAE and VAE on the mixture with a complete CPU card")
+    monkeypatch.setenv("AAE_CACHE_DIR", str(tmp_path / "cache"))
+    st.cache_data.clear()
+    monkeypatch.setattr(compare, "measure", lambda *a, **k: pytest.fail("measured"))
+    at = run(COMPARE, state={"cmp_prior": "mixture"})
+    table = at.table[0].value
+    mmd = table[table["metric"] == "MMD² to the prior (IMQ)"]
+    for family, ckpt in cards.items():
+        column = next(c for c in table.columns if c.endswith(f" · {pair[family]}"))
+        assert mmd[column].iloc[0] == f"{ckpt.card['metrics']['prior_mmd']:.3f}"
+    assert "AAE, VAE: read from the model card" in texts(at, "caption")
 
 
 @requires_mnist_10k

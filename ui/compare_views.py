@@ -6,12 +6,15 @@ gaps; docs/ARCHITECTURE.md, "Decisions and their measurements").
 The families are aae_core.analysis.compare.FAMILIES; `chosen` maps family -> catalogue
 entry and `ckpts` family -> opened checkpoint (only those that store held-out codes).
 
-Speed: the packing panels (the codes, stored in the checkpoint) are drawn before anything
-is measured. The metrics (about 2.5 s per model on a busy 2-core machine, mostly the MMD
-and sliced Wasserstein of 2,000 codes vs 10,000 prior samples) are kept on disk per
-checkpoint (ui/first_paint.py's remember/recall, room METRICS_ROOM), so a server measures
-a checkpoint once, ever; and once a page is drawn, the other prior's default models are
-measured in one background thread, so switching the prior finds its numbers ready.
+Speed (bench/compare_page.py): the packing panels (the codes, stored in the checkpoint) are
+canvases (ui/packing.py) drawn before anything is measured; the page loads no chart library
+and no data grid. The metrics of the stored codes are usually on the model card already
+(compare.from_card: training measured them on the same codes by the same protocol);
+otherwise (about 2.5 s per model on a busy 2-core machine, mostly the MMD and sliced
+Wasserstein) they are measured once and kept on disk per checkpoint (ui/first_paint.py's
+remember/recall, room METRICS_ROOM), so a server measures a checkpoint once, ever; and once
+a page is drawn, the other prior's default models are measured in one background thread, so
+switching the prior finds its numbers ready.
 """
 
 from __future__ import annotations
@@ -74,8 +77,13 @@ def _memo_key(name: str, family: str, sampled: bool, have_data: bool) -> str:
 
 def _measure_now(ckpt: Checkpoint, name: str, family: str, codes: np.ndarray,
                  sampled: bool) -> compare.ModelMetrics:
-    """The family's packing metrics on its held-out codes (N, d) (and its reconstruction
-    error, measured now when the model card has none and the images are here)."""
+    """The family's packing metrics on its held-out codes (N, d): the model card's when it
+    holds this protocol's for the stored codes (compare.from_card: no measuring at all),
+    else measured now (with the reconstruction error, measured now when the model card has
+    none and the images are here)."""
+    if not sampled and (card := compare.from_card(name, family, ckpt.card, len(codes),
+                                                  ckpt.model.prior)) is not None:
+        return card
     recon = None
     data, _ = av.held_out_data(ckpt)
     if data is not None and not isinstance(ckpt.card.get("metrics", {}).get("recon_bce"),
@@ -318,8 +326,13 @@ def numbers(results: dict[str, compare.ModelMetrics], prior_name: str, *, table=
                 st.markdown(f"- {plain(line, limit=2000)}")
             sources = {compare.FAMILIES[f]: r.recon_source or "not known"
                        for f, r in results.items()}
-            st.caption("Protocol: evaluate.prior_match on the held-out codes (2,000 codes vs "
-                       "10,000 prior samples, seed 0). Reconstruction from: "
+            from_card = [compare.FAMILIES[f] for f, r in results.items()
+                         if r.numbers_from == "card"]
+            st.caption("Protocol: evaluate.prior_match on the held-out codes (at most 2,000 "
+                       "of them for the MMD; 10,000 prior samples, seed 0)"
+                       + (f"; {', '.join(from_card)}: read from the model card, where "
+                          "training measured these codes by this protocol" if from_card else "")
+                       + ". Reconstruction from: "
                        + ", ".join(f"{k} {plain(v)}" for k, v in sources.items())
                        + ". Lower is better except the emptiest component's share.")
     occ = {compare.FAMILIES[f]: np.asarray(r.occupancy) for f, r in results.items()
