@@ -9,8 +9,9 @@ round opens /AAE_vs_VAE?prior=mixture in a new browser page and times:
            ui/packing.py)
   done     the script has finished (numbers, occupancy bars and lattices below)
   switch   a click on "Gaussian N(0, I)" until that run has finished
-Round 1 measures each model once (the first visit of a server that never measured them);
-later rounds find the numbers kept on disk. Explore, timed the same way on the same server
+Round 1 is the first visit of a server that kept no numbers on disk: it reads them from the
+model cards when they hold them (compare.from_card), else measures each model once; later
+rounds find the numbers kept on disk. Explore, timed the same way on the same server
 (goto until the pad has drawn its map) right after each round, so both see the same load,
 is printed beside it, with each time as a multiple of Explore's.
 """
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     base = statistics.median(explore)
     kept_med = {k: statistics.median(r[k] for r in kept) for k in first}
     print("AAE vs VAE page (warm server, 1440x900, seconds from opening the link):")
-    print(f"  first visit (measures each model once): first figures {first['figures']:.1f}, "
+    print(f"  first visit (nothing kept on disk yet): first figures {first['figures']:.1f}, "
           f"done {first['done']:.1f}, switch prior {first['switch']:.1f}")
     print(f"  numbers kept on disk ({len(kept)} rounds, median): first figures "
           f"{kept_med['figures']:.1f}, done {kept_med['done']:.1f}, switch prior "

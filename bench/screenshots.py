@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.screenshots [--pages home,style,...] [--widths 1920,1366,390]
 
 One Streamlit server, one Chromium; each page is opened fresh at each size and captured
-as the viewer sees it (the viewport, not the whole scroll height). Prints the seconds each
-page took to be ready.
+as the viewer sees it (the viewport, not the whole scroll height). A page with a focus
+(FOCUS) whose focus lies below the window is captured a second time scrolled to it
+(<page>-<width>-<name>.png). Prints the seconds each page took to be ready.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ PAGES = {"home": "", "explore": f"Explore?model={DEFAULT_MODEL}",
          "train": "Train"}
 SIZES = ((1440, 900), (1280, 720), (390, 844))  # the default widths' viewports
 VIEWPORTS = {1920: 1080, 1440: 900, 1366: 768, 1280: 720, 390: 844}  # width -> height
+FOCUS = {"aae-vs-vae": ("panels", ".aae-packing-root")}  # page -> (name, what to scroll to)
 PRESENTING = (1280, 720)  # the projector: pages that have a presentation mode open in it
 
 
@@ -69,6 +71,17 @@ def main(argv: list[str] | None = None) -> int:
                     page.screenshot(path=str(path))
                     print(f"{key:>10} {width}x{height}: ready in {time.perf_counter() - t0:.1f} s"
                           f" -> {path.relative_to(REPO_ROOT)}")
+                    if key in FOCUS:
+                        name, selector = FOCUS[key]
+                        focus = page.locator(selector).first
+                        box = focus.bounding_box()
+                        if box is not None and box["y"] + box["height"] > height:
+                            focus.scroll_into_view_if_needed()
+                            page.wait_for_timeout(300)
+                            extra = out / f"{key}-{width}-{name}.png"
+                            page.screenshot(path=str(extra))
+                            print(f"{'':>10} scrolled to the {name} -> "
+                                  f"{extra.relative_to(REPO_ROOT)}")
                     page.close()
         finally:
             browser.close()

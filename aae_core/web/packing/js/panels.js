@@ -81,6 +81,8 @@ class PackingPanels {
       if (spec.points_id !== slot.pointsId) {
         slot.points = spec.points ? decodePoints(spec.points) : null;
         slot.pointsId = spec.points_id;
+        slot.hover = -1; // an index into the old codes
+        slot.readout.hidden = true;
       }
     });
     // DOM order = slot order (an empty slot keeps its place in the row as a spacer)
