@@ -365,8 +365,10 @@ def lattices(ckpts: dict[str, Checkpoint], *, compact: bool = False) -> None:
         if family not in ckpts:
             continue
         images = explore.decode_lattice(ckpts[family].model, box, n)
+        # compact: 230 px each, or their column's width when three share it (the projector's
+        # narrow column would not hold three)
         col.image(to_png_bytes(tile(images, cols=n, pad=0), scale=1),
-                  width=230 if compact else "stretch",
+                  width=230 if compact and len(families) < 3 else "stretch",
                   caption=f"{compare.FAMILIES[family]}: z over x, y in "
                           f"{box[0]:.1f}..{box[1]:.1f}")
     if not compact:
