@@ -3,7 +3,7 @@ density, side by side on the same axes, drawn on canvases in the browser (a Cust
 Components v2 component, inline, no iframe; its browser side: aae_core/web/packing/).
 
 Why not Plotly: a page of Plotly scatters waits for Plotly's bundle and WebGL before its
-first figure (bench/compare_page.py measured 6-9 s on a busy machine, Explore's pad 2-3 s);
+first figure (bench/compare_page.py: 4.6-8.3 s on a busy machine, Explore's map 2.0-3.1 s);
 the pad's canvas drawing shows thousands of codes in milliseconds.
 
 Wire protocol (data = Python -> JS; nothing comes back):
