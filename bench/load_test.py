@@ -31,16 +31,19 @@ Everything is bounded by --budget seconds (each wait has a deadline).
 --mode broadcast: the lecturer's broadcast (aae_core/watch/broadcast.py). A lecturer in
 chromium opens Watch it learn, presses Play and shares the run; then, for each count in
 --viewers (20,50,100 by default), that many websocket viewers open the shared link and
-poll it as a browser's fragment timer does (every second). Printed for each count: the
-lecturer's updates a second (packets reaching its browser) against alone (goal >= 0.8x),
-each viewer's lag behind the run (receipt time - the newest packet's build time: p50,
-p95, max; goal: none over 2 s), and the server's health.
+poll it as a browser's fragment timer does (at the interval the server asks for). Printed
+for each count: the lecturer's updates a second (packets reaching its browser) against
+alone, measured just before the viewers come (goal >= 0.8x), each viewer's lag behind the
+run (receipt time - the newest packet's build time: p50, p95, max; goal: none over 2 s),
+the server's CPU seconds a second (so its CPU a viewer), the load average and the server's
+health.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import statistics
 import tempfile
@@ -425,7 +428,7 @@ async def ws_viewer(url: str, token: str, stop: asyncio.Event, lags: list[float]
                 except asyncio.TimeoutError:
                     raw = None
                 if raw is not None:
-                    if fragment is None and len(raw) < 2000:  # find the fragment's timer
+                    if len(raw) < 2000:  # the fragment's timer (again when it changes)
                         reply = ForwardMsg()
                         reply.ParseFromString(raw)
                         if reply.WhichOneof("type") == "auto_rerun":
@@ -454,8 +457,41 @@ async def lecturer_rate(page, seconds: float) -> float:
     return (await page.evaluate(WATCH_RECEIVED_JS) - before) / seconds
 
 
+def server_pid(url: str) -> int | None:
+    """The process id of the Streamlit server listening at `url` (found by its --server.port
+    in /proc), or None where /proc cannot tell."""
+    port = url.rsplit(":", 1)[1]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            args = cmdline.read_bytes().split(b"\0")
+            if b"streamlit" in b" ".join(args) and b"--server.port" in args and \
+                    args[args.index(b"--server.port") + 1] == port.encode():
+                return int(cmdline.parent.name)
+    return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU seconds (user + system, all threads) the process has used so far; 0 if unknown."""
+    if pid is None:
+        return 0.0
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+async def measured(page, pid: int | None, seconds: float) -> tuple[float, float, float]:
+    """(lecturer's updates a second, server CPU seconds a second, load average) over
+    `seconds`."""
+    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    rate = await lecturer_rate(page, seconds)
+    cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+    return rate, cpu, os.getloadavg()[0]  # the machine is shared: say how busy it was
+
+
 async def broadcast(args) -> int:
-    """The lecturer's updates a second alone and beside each count of viewers."""
+    """The lecturer's updates a second beside each count of viewers, each against its rate
+    alone measured just before (the machine is shared: its load drifts)."""
     from playwright.async_api import async_playwright
 
     t_start = time.monotonic()
@@ -463,6 +499,7 @@ async def broadcast(args) -> int:
     ms = lambda: max(1_000, (deadline - time.monotonic()) * 1e3)  # noqa: E731
     rows, ok = [], True
     with streamlit_server("app.py", timeout=120) as url:
+        pid = server_pid(url)
         async with async_playwright() as pw:
             browser = await launch_chromium(pw)
             page = await browser.new_page(viewport={"width": 1600, "height": 1000})
@@ -477,36 +514,46 @@ async def broadcast(args) -> int:
             token = (await code.inner_text()).strip().split("watch=")[1]
             await page.keyboard.press("Escape")  # close the popover
             await asyncio.sleep(args.settle)
-            alone = await lecturer_rate(page, args.window)
-            print(f"lecturer alone: {alone:.1f} updates/s")
             for n in args.viewers:
+                alone = await measured(page, pid, args.window)
+                print(f"lecturer alone: {alone[0]:.1f} updates/s, server {alone[1]:.2f} CPU "
+                      f"s/s, load average {alone[2]:.1f}")
                 stop, lags, counts = asyncio.Event(), [], [0] * n
                 viewers = [asyncio.create_task(ws_viewer(url, token, stop, lags, counts, i,
                                                          deadline)) for i in range(n)]
                 await asyncio.sleep(args.settle)
                 lags.clear()
-                rate = await lecturer_rate(page, args.window)
+                beside = await measured(page, pid, args.window)
                 healthy_now = healthy(url, timeout=10)
                 window_lags = list(lags)
                 stop.set()
                 await asyncio.gather(*viewers)
                 served = sum(c > 0 for c in counts)
-                rows.append((n, rate, window_lags, served, healthy_now))
+                rows.append((n, alone, beside, window_lags, served, healthy_now))
                 ok = ok and healthy_now
-                lag_text = (f"lag p50 {pct(window_lags, 50):.2f}s, p95 {pct(window_lags, 95):.2f}s"
-                            f", max {max(window_lags):.2f}s" if window_lags else "no answers")
-                print(f"{n:>4} viewers ({served} answered): lecturer {rate:.1f} updates/s "
-                      f"({rate / max(alone, 1e-9):.2f}x alone); {lag_text}; health "
+                print(f"{n:>4} viewers ({served} answered): "
+                      f"{row_text(alone, beside, window_lags, n)}; health "
                       f"{'ok' if healthy_now else 'NOT OK'}")
             await browser.close()
-    print(f"\nLecturer's broadcast, Watch it learn (synthetic digits, 2x256, 'fast'): alone "
-          f"{alone:.1f} updates/s; goals: >= 0.8x alone, no viewer over 2 s behind")
-    for n, rate, lags, served, healthy_now in rows:
-        print(f"  {n:>4} viewers: {rate / max(alone, 1e-9):.2f}x alone, "
-              + (f"max lag {max(lags):.2f}s" if lags else "no answers")
-              + f", {served}/{n} served, health {'ok' if healthy_now else 'NOT OK'}")
+    print("\nLecturer's broadcast, Watch it learn (synthetic digits, 2x256, 'fast'); goals: "
+          ">= 0.8x alone, no viewer over 2 s behind")
+    for n, alone, beside, lags, served, healthy_now in rows:
+        print(f"  {n:>4} viewers: {row_text(alone, beside, lags, n)}, {served}/{n} served, "
+              f"health {'ok' if healthy_now else 'NOT OK'}")
     print(f"total wall time {time.monotonic() - t_start:.1f}s")
     return 0 if ok else 1
+
+
+def row_text(alone: tuple, beside: tuple, lags: list[float], n: int) -> str:
+    """One count's figures: the lecturer's rate against alone, the viewers' lag at receipt,
+    the server's CPU a viewer (ms a second), the load averages."""
+    lag = (f"lag p50 {pct(lags, 50):.2f}s, p95 {pct(lags, 95):.2f}s, max {max(lags):.2f}s"
+           if lags else "no answers")
+    per_viewer_ms = 1e3 * (beside[1] - alone[1]) / n
+    return (f"lecturer {beside[0]:.1f} vs {alone[0]:.1f} updates/s alone "
+            f"({beside[0] / max(alone[0], 1e-9):.2f}x); {lag}; server CPU "
+            f"{beside[1]:.2f} vs {alone[1]:.2f} s/s ({per_viewer_ms:.1f} ms a viewer-second); "
+            f"load average {beside[2]:.1f} (alone {alone[2]:.1f})")
 
 
 def build_parser():

@@ -12,7 +12,13 @@ from streamlit.testing.v1 import AppTest
 
 from aae_core.errors import ConfigError
 from aae_core.watch import WatchConfig, WatchSession
-from aae_core.watch.broadcast import BroadcastRegistry
+from aae_core.watch.broadcast import (
+    MAX_VIEWERS,
+    PERIOD_HYSTERESIS,
+    VIEW_PERIODS_S,
+    BroadcastRegistry,
+    view_period_s,
+)
 from tests.helpers import tiny_dataset
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "6_Watch_it_learn.py")
@@ -60,6 +66,18 @@ def test_a_closed_or_unshared_run_ends_its_broadcast_and_frees_its_place(session
         assert not again.live and registry.count() == 0
     finally:
         other.close()
+
+
+def test_a_fuller_room_is_polled_less_often_without_flapping_at_a_step():
+    periods = [view_period_s(n) for n in range(1, MAX_VIEWERS + 1)]
+    assert periods == sorted(periods) and periods[0] == 1.0 and periods[-1] == 1.5
+    most, step_s = VIEW_PERIODS_S[0]
+    longer = view_period_s(most + 1)
+    assert longer > step_s
+    # back under the step: the longer interval stays until the room is clearly smaller
+    assert view_period_s(most, longer) == longer
+    assert view_period_s(most - PERIOD_HYSTERESIS, longer) == step_s
+    assert view_period_s(most + 1, step_s) == longer  # a growing room: at once
 
 
 def component_data(at: AppTest) -> dict:

@@ -20,6 +20,26 @@ from aae_core.watch.session import WatchSession
 
 MAX_BROADCASTS = 4  # shared runs at once (each one a live session, which holds a training place)
 MAX_VIEWERS = 150  # viewers of one shared run
+#: How often a viewer asks for what is new, by how many watch: (up to this many viewers,
+#: seconds). A viewer's ask is a script run of its own, most of what a viewer costs the
+#: server, so a full room asks less often; each answer carries everything since the last
+#: (the browser plays it over the next interval), so its lag at receipt stays the server's
+#: answer time (bench/load_test.py --mode broadcast).
+VIEW_PERIODS_S = ((30, 1.0), (80, 1.25), (MAX_VIEWERS, 1.5))
+PERIOD_HYSTERESIS = 5  # viewers past a step before the interval goes back down
+
+
+def view_period_s(viewers: int, current: float | None = None) -> float:
+    """A viewer's interval for `viewers` watching; from `current`, it shortens only once
+    the count is PERIOD_HYSTERESIS below a step (viewers coming and going at a step
+    would otherwise switch every viewer back and forth)."""
+    def at(n: int) -> float:
+        return next((s for most, s in VIEW_PERIODS_S if n <= most), VIEW_PERIODS_S[-1][1])
+
+    wanted = at(viewers)
+    if current is not None and wanted < current:
+        return max(at(viewers + PERIOD_HYSTERESIS), wanted)
+    return wanted
 
 
 @dataclass

@@ -17,16 +17,16 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from aae_core.errors import AAEError
-from aae_core.watch.broadcast import REGISTRY
+from aae_core.watch.broadcast import REGISTRY, view_period_s
 from aae_core.watch.session import WatchSession
 from ui import url_state
 from ui.plain_text import plain
 from ui.watch.component import watch_component
 
 PARAM = "watch"  # ?watch=TOKEN: a shared run, read-only
-VIEW_PERIOD_S = 1.0  # a viewer's fragment asks for new packets this often (as the owner's)
 # a viewer is sent one training packet in two (~6 a second on a CPU; the browser tweens
-# between them): half the bytes of the lecturer's own view, for each of many viewers
+# between them), each bare (the still parts come once a call): a fifth of the bytes of the
+# lecturer's own view, for each of many viewers
 VIEW_EVERY = 2
 PAGE = "pages/6_Watch_it_learn.py"
 
@@ -118,13 +118,18 @@ def viewer(token: str, present: bool) -> None:
                 "lecturer plays, steps a phase or changes the prior.", icon=":material/cast:")
         _own_run_link("Start a run of my own instead (it is yours to control)")
 
-    @st.fragment(run_every=VIEW_PERIOD_S)
+    period = view_period_s(len(broadcast.viewers))
+
+    @st.fragment(run_every=period)
     def view() -> None:
         if not broadcast.live or REGISTRY.of(broadcast.session) is None:
             st.info("The lecturer's run is not shared any more (sharing was switched off or "
                     "the lecturer's tab closed).", icon=":material/cast:")
             return
+        if view_period_s(len(broadcast.viewers), period) != period:
+            st.rerun(scope="app")  # the room grew or emptied: the fragment's new interval
         watch_component(key="watch_shared_view", session=broadcast.session, paint=False,
-                        present=present, on_painted=lambda: None, every=VIEW_EVERY)
+                        present=present, on_painted=lambda: None, every=VIEW_EVERY,
+                        bare=True)
 
     view()
