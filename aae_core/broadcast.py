@@ -1,11 +1,14 @@
-"""A lecturer's Watch it learn run, shared read-only: one training, any number of viewers.
+"""A lecturer's run shared read-only: one training, any number of viewers.
 
-The lecturer's WatchSession already keeps its newest packets in a ring (session.py); a
-Broadcast only gives that session a token for a link and counts who watches. A viewer
-reads the packets it has not seen (`WatchSession.packets_after`) and sends them on: the
-training runs once however many watch, and a viewer costs the server the packets it is
-sent, never a model step. Bounded: at most MAX_BROADCASTS shared runs, MAX_VIEWERS viewers
-each (docs/ARCHITECTURE.md, "The lecturer's broadcast").
+A page shares a run it already shows live, its source: a Watch it learn session (its ring
+holds the newest packets, aae_core/watch/session.py) or a Train run's share from the tab
+that started it (ui/train_share.py). A Broadcast only gives the source a token for a link,
+says which page shows it (KINDS) and counts who watches; a viewer reads what the source
+already has and sends it on: the training runs once however many watch, and a viewer costs
+the server what it is sent, never a model step. A source says when it `closed` (the
+lecturer's tab went); its broadcast ends then. Bounded: at most MAX_BROADCASTS shared runs
+on the server, MAX_VIEWERS viewers each (docs/ARCHITECTURE.md, "The lecturer's
+broadcast").
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from aae_core.errors import ConfigError
-from aae_core.watch.session import WatchSession
 
-MAX_BROADCASTS = 4  # shared runs at once (each one a live session, which holds a training place)
+MAX_BROADCASTS = 4  # shared runs at once, of both pages (each one a live run)
+#: The pages a run is shared from: each opens only its own links.
+KINDS = {"watch": "Watch it learn", "train": "Train"}
 MAX_VIEWERS = 150  # viewers of one shared run
 #: How often a viewer asks for what is new, by how many watch: (up to this many viewers,
 #: seconds). A viewer's ask is a script run of its own, most of what a viewer costs the
@@ -42,17 +47,25 @@ def view_period_s(viewers: int, current: float | None = None) -> float:
     return wanted
 
 
+class Source(Protocol):
+    """What a page shares: closed once the lecturer's tab went (or it stopped)."""
+
+    @property
+    def closed(self) -> bool: ...
+
+
 @dataclass
 class Broadcast:
     token: str
-    session: WatchSession
+    source: Source
+    kind: str  # the page that shows it (KINDS)
     started: float = field(default_factory=time.time)
     viewers: set[str] = field(default_factory=set)
 
     @property
     def live(self) -> bool:
-        """False once the lecturer's session has closed (the tab went)."""
-        return not self.session.closed
+        """False once the source has closed (the lecturer's tab went)."""
+        return not self.source.closed
 
 
 class BroadcastRegistry:
@@ -67,41 +80,47 @@ class BroadcastRegistry:
         for token in [t for t, b in self._by_token.items() if not b.live]:
             del self._by_token[token]
 
-    def share(self, session: WatchSession) -> Broadcast:
-        """The broadcast of `session` (made on the first call)."""
+    def share(self, source: Source, kind: str) -> Broadcast:
+        """The broadcast of `source`, shown on the `kind` page (made on the first call)."""
+        if kind not in KINDS:
+            raise ConfigError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
         with self._lock:
             self._prune()
             for b in self._by_token.values():
-                if b.session is session:
+                if b.source is source:
                     return b
             if len(self._by_token) >= self.max_broadcasts:
                 raise ConfigError(f"{self.max_broadcasts} runs are already shared on this "
                                   "server, the most it shares at once; stop sharing one "
                                   "first")
             token = secrets.token_urlsafe(9)
-            self._by_token[token] = b = Broadcast(token, session)
+            self._by_token[token] = b = Broadcast(token, source, kind)
             return b
 
-    def stop(self, session: WatchSession) -> None:
-        """Stop sharing `session` (its viewers are told the run is no longer shared)."""
+    def stop(self, source: Source) -> None:
+        """Stop sharing `source` (its viewers are told the run is no longer shared)."""
         with self._lock:
-            for token in [t for t, b in self._by_token.items() if b.session is session]:
+            for token in [t for t, b in self._by_token.items() if b.source is source]:
                 del self._by_token[token]
 
-    def of(self, session: WatchSession) -> Broadcast | None:
+    def of(self, source: Source) -> Broadcast | None:
         with self._lock:
             return next((b for b in self._by_token.values()
-                         if b.session is session and b.live), None)
+                         if b.source is source and b.live), None)
 
-    def join(self, token: str, viewer: str) -> Broadcast:
-        """Count `viewer` in on the run shared as `token`; ConfigError (one plain line)
-        when that run is not shared (any more) or has its most viewers."""
+    def join(self, token: str, viewer: str, kind: str) -> Broadcast:
+        """Count `viewer` in on the run shared as `token` on the `kind` page; ConfigError
+        (one plain line) when that run is not shared (any more), is another page's or has
+        its most viewers."""
         with self._lock:
             self._prune()
             b = self._by_token.get(token)
             if b is None:
                 raise ConfigError("This link's run is not shared any more: the lecturer "
                                   "stopped sharing it, or closed the tab")
+            if b.kind != kind:
+                raise ConfigError(f"This link is of a run shared on the {KINDS[b.kind]} "
+                                  "page: open the link as the lecturer gave it")
             if viewer not in b.viewers and len(b.viewers) >= self.max_viewers:
                 raise ConfigError(f"This shared run already has {self.max_viewers} viewers, "
                                   "the most one run serves")
