@@ -28,15 +28,15 @@ The default mode (burst) is the following:
 
 Everything is bounded by --budget seconds (each wait has a deadline).
 
---mode broadcast: the lecturer's broadcast (aae_core/watch/broadcast.py). A lecturer in
+--mode broadcast: the lecturer's broadcast (aae_core/broadcast.py). A lecturer in
 chromium opens Watch it learn, presses Play and shares the run; then, for each count in
 --viewers (20,50,100 by default), that many websocket viewers open the shared link and
 poll it as a browser's fragment timer does (at the interval the server asks for). Printed
 for each count: the lecturer's updates a second (packets reaching its browser) against
 alone, measured just before the viewers come (goal >= 0.8x), each viewer's lag behind the
 run (receipt time - the newest packet's build time: p50, p95, max; goal: none over 2 s),
-the server's CPU seconds a second (so its CPU a viewer), the load average and the server's
-health.
+the server's CPU seconds a second (its training thread's, and the rest's: so the rest's
+a viewer), the load average and the server's health.
 """
 
 from __future__ import annotations
@@ -470,23 +470,38 @@ def server_pid(url: str) -> int | None:
     return None
 
 
-def cpu_seconds(pid: int | None) -> float:
-    """CPU seconds (user + system, all threads) the process has used so far; 0 if unknown."""
+def _ticks(stat: Path) -> float:
+    """User + system CPU seconds in a /proc .../stat file."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int | None) -> tuple[float, dict[str, float]]:
+    """CPU seconds the process has used so far (all its threads, those ended included),
+    and each of its live threads' by thread id; (0, {}) if unknown."""
     if pid is None:
-        return 0.0
+        return 0.0, {}
+    threads = {}
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            threads[stat.parent.name] = _ticks(stat)
     with contextlib.suppress(OSError, IndexError, ValueError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return 0.0
+        return _ticks(Path(f"/proc/{pid}/stat")), threads
+    return 0.0, {}
 
 
-async def measured(page, pid: int | None, seconds: float) -> tuple[float, float, float]:
-    """(lecturer's updates a second, server CPU seconds a second, load average) over
-    `seconds`."""
-    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+async def measured(page, pid: int | None, seconds: float) -> dict:
+    """Over `seconds`: the lecturer's updates a second; the server's CPU seconds a second,
+    all of it and its busiest thread's (the lecturer's training thread: the viewers' script
+    runs each have a short-lived thread of their own); the load average."""
+    (cpu0, threads0), t0 = cpu_seconds(pid), time.monotonic()
     rate = await lecturer_rate(page, seconds)
-    cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
-    return rate, cpu, os.getloadavg()[0]  # the machine is shared: say how busy it was
+    cpu1, threads1 = cpu_seconds(pid)
+    wall = time.monotonic() - t0
+    busiest = max((threads1[t] - threads0[t] for t in threads1.keys() & threads0.keys()),
+                  default=0.0)
+    return {"rate": rate, "cpu": (cpu1 - cpu0) / wall, "trainer_cpu": busiest / wall,
+            "load": os.getloadavg()[0]}  # the machine is shared: say how busy it was
 
 
 async def broadcast(args) -> int:
@@ -516,8 +531,9 @@ async def broadcast(args) -> int:
             await asyncio.sleep(args.settle)
             for n in args.viewers:
                 alone = await measured(page, pid, args.window)
-                print(f"lecturer alone: {alone[0]:.1f} updates/s, server {alone[1]:.2f} CPU "
-                      f"s/s, load average {alone[2]:.1f}")
+                print(f"lecturer alone: {alone['rate']:.1f} updates/s, server {alone['cpu']:.2f}"
+                      f" CPU s/s (its training thread {alone['trainer_cpu']:.2f}), load "
+                      f"average {alone['load']:.1f}")
                 stop, lags, counts = asyncio.Event(), [], [0] * n
                 viewers = [asyncio.create_task(ws_viewer(url, token, stop, lags, counts, i,
                                                          deadline)) for i in range(n)]
@@ -544,16 +560,18 @@ async def broadcast(args) -> int:
     return 0 if ok else 1
 
 
-def row_text(alone: tuple, beside: tuple, lags: list[float], n: int) -> str:
+def row_text(alone: dict, beside: dict, lags: list[float], n: int) -> str:
     """One count's figures: the lecturer's rate against alone, the viewers' lag at receipt,
-    the server's CPU a viewer (ms a second), the load averages."""
+    the server's CPU (the training thread's, the rest's, so the rest's a viewer), the load
+    averages."""
     lag = (f"lag p50 {pct(lags, 50):.2f}s, p95 {pct(lags, 95):.2f}s, max {max(lags):.2f}s"
            if lags else "no answers")
-    per_viewer_ms = 1e3 * (beside[1] - alone[1]) / n
-    return (f"lecturer {beside[0]:.1f} vs {alone[0]:.1f} updates/s alone "
-            f"({beside[0] / max(alone[0], 1e-9):.2f}x); {lag}; server CPU "
-            f"{beside[1]:.2f} vs {alone[1]:.2f} s/s ({per_viewer_ms:.1f} ms a viewer-second); "
-            f"load average {beside[2]:.1f} (alone {alone[2]:.1f})")
+    rest = beside["cpu"] - beside["trainer_cpu"], alone["cpu"] - alone["trainer_cpu"]
+    return (f"lecturer {beside['rate']:.1f} vs {alone['rate']:.1f} updates/s alone "
+            f"({beside['rate'] / max(alone['rate'], 1e-9):.2f}x); {lag}; server CPU s/s: "
+            f"training thread {beside['trainer_cpu']:.2f} vs {alone['trainer_cpu']:.2f}, the "
+            f"rest {rest[0]:.2f} vs {rest[1]:.2f} ({1e3 * (rest[0] - rest[1]) / n:.1f} ms a "
+            f"viewer-second); load average {beside['load']:.1f} (alone {alone['load']:.1f})")
 
 
 def build_parser():

@@ -462,3 +462,24 @@ def test_bad_settings_are_refused():
         WatchConfig(grid=500)
     with pytest.raises(ConfigError, match="n_arrows cannot exceed n_codes"):
         WatchConfig(n_codes=10, n_arrows=20)
+
+
+def test_a_watched_run_takes_the_gil_back_quickly():
+    """Its training thread asks for the GIL back after each torch call: beside the page's
+    other threads (a shared run's viewers) it must not wait Python's 5 ms each time."""
+    import sys
+
+    from aae_core.device import GIL_SWITCH_S
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    s = WatchSession(WatchConfig(hidden=(16,), batch_size=8, n_codes=40, n_prior=50,
+                                 n_arrows=12, grid=12, packets_per_s=0, device="cpu"),
+                     dataset=tiny_dataset())
+    try:
+        s.play()
+        wait_for(lambda: s.step > 0)
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_S)
+    finally:
+        s.close()
+        sys.setswitchinterval(before)

@@ -13,6 +13,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -31,6 +32,9 @@ from ui import train_settings as ts
 from ui.figures import latent_scatter, loss_curves
 from ui.plain_text import plain
 from ui.run_service import SERVICE
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 POLL_S = 1.0  # the status line's refresh interval while a run is active
 CHARTS_EVERY_S = 5.0  # the charts' (latent map, losses, samples) refresh interval
@@ -421,8 +425,8 @@ class ChartParts:
     (plotly figures, None until there is something to draw) and the decoded samples (PNG).
     Never changed after they are built (a shared run's viewers are handed the same)."""
 
-    latent_map: object | None
-    losses: object | None
+    latent_map: go.Figure | None
+    losses: go.Figure | None
     samples_png: bytes | None
 
 

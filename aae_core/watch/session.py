@@ -36,7 +36,7 @@ import torch
 
 from aae_core.config import ModelConfig
 from aae_core.data import Dataset, load_dataset
-from aae_core.device import resolve_device
+from aae_core.device import resolve_device, take_the_gil_back_quickly
 from aae_core.errors import ConfigError
 from aae_core.models import Batch, build_model
 from aae_core.priors import PRIOR_NAMES, Prior, PriorSpec, build_prior
@@ -521,6 +521,7 @@ class WatchSession:
     def _work(self) -> None:
         if self.config.threads:
             torch.set_num_threads(self.config.threads)
+        take_the_gil_back_quickly()  # a watched run trains beside the page's viewers
         next_packet = 0.0
         while not self._stop.is_set():
             if not self._playing.wait(0.1):
