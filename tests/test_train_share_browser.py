@@ -55,9 +55,11 @@ def test_a_student_follows_the_lecturers_train_run(tmp_path):
             wait_for_app_run(lecturer)
             start_a_run(lecturer)
             open_share(lecturer).get_by_text("Share this run, read-only").click()
+            wait_for_app_run(lecturer, timeout=60_000)
             code = lecturer.get_by_test_id("stCode").filter(has_text="watch=")
             expect(code).to_be_visible(timeout=30_000)
-            expect(open_share(lecturer).get_by_test_id("stImage")).to_be_visible()  # QR
+            body = lecturer.get_by_test_id("stPopoverBody")
+            expect(body.get_by_test_id("stImage")).to_be_visible()  # the QR code
             link = code.inner_text().strip()
             lecturer.screenshot(path=str(artifact_path("train-share-1920.png")))
             lecturer.set_viewport_size(PHONE)

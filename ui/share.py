@@ -64,8 +64,10 @@ def share_popover(source: Source, kind: str, where, *, key: str, what: str) -> N
     for the room; `what`: the switch's help (what the students see)."""
     shared = REGISTRY.of(source)
     st.session_state[key] = shared is not None
+    # keyed: it stays open across the rerun its switch causes, even when the page above it
+    # changed (a flash message gone)
     with where.popover("Share with the class", icon=":material/qr_code_2:",
-                       width="stretch"):
+                       width="stretch", key=f"{key}_popover"):
         st.toggle("Share this run, read-only", key=key, on_change=_on_share,
                   args=(key, source, kind), help=what)
         problem = st.session_state.pop(f"_{key}_problem", None)
