@@ -28,7 +28,7 @@ PAGE = "pages/5_Train.py"
 
 class SharedRun:
     """A Train run as one tab shares it: the broadcast's source, closed when that tab goes
-    (or when the tab shares another run in its place)."""
+    (or when the tab has shared more than MAX_BROADCASTS runs: its oldest share ends)."""
 
     def __init__(self, run: ServerRun):
         self.run = run
