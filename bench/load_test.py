@@ -34,7 +34,8 @@ chromium opens Watch it learn, presses Play and shares the run; then, for each c
 poll it as a browser's fragment timer does (at the interval the server asks for). Printed
 for each count: the lecturer's updates a second (packets reaching its browser) against
 alone, measured just before the viewers come (goal >= 0.8x), each viewer's lag behind the
-run (receipt time - the newest packet's build time: p50, p95, max; goal: none over 2 s),
+run (receipt time - the newest packet's build time: p50, p95, max; goal: none over 2 s)
+and the seconds between two answers of one viewer (its screen is about both behind),
 the server's CPU seconds a second (its training thread's, and the rest's: so the rest's
 a viewer), the load average and the server's health.
 """
@@ -398,10 +399,12 @@ def newest_build_time(raw: bytes) -> float | None:
 
 
 async def ws_viewer(url: str, token: str, stop: asyncio.Event, lags: list[float],
-                    counts: list[int], i: int, deadline: float) -> None:
+                    gaps: list[float], counts: list[int], i: int, deadline: float) -> None:
     """A student's tab on the shared link at the protocol level: it runs the page, then
     reruns its fragment every interval the server asks for (auto_rerun), as the browser's
-    timer does, and notes how far behind the run each answer is."""
+    timer does, and notes how far behind the run each answer is (`lags`) and the seconds
+    between two of its answers (`gaps`: its screen shows the run about a gap plus a lag
+    behind)."""
     import websockets
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -415,7 +418,7 @@ async def ws_viewer(url: str, token: str, stop: asyncio.Event, lags: list[float]
             msg.rerun_script.is_auto_rerun = True
         return msg.SerializeToString()
 
-    fragment, interval = None, 1.0
+    fragment, interval, answered = None, 1.0, None
     try:
         async with websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream",
                                       subprotocols=["streamlit"], max_size=None) as ws:
@@ -439,6 +442,9 @@ async def ws_viewer(url: str, token: str, stop: asyncio.Event, lags: list[float]
                     if built is not None:
                         lags.append(time.time() - built)
                         counts[i] += 1
+                        if answered is not None:
+                            gaps.append(time.monotonic() - answered)
+                        answered = time.monotonic()
                 if next_poll is not None and time.monotonic() >= next_poll:
                     await ws.send(request(fragment))
                     next_poll += interval
@@ -534,38 +540,42 @@ async def broadcast(args) -> int:
                 print(f"lecturer alone: {alone['rate']:.1f} updates/s, server {alone['cpu']:.2f}"
                       f" CPU s/s (its training thread {alone['trainer_cpu']:.2f}), load "
                       f"average {alone['load']:.1f}")
-                stop, lags, counts = asyncio.Event(), [], [0] * n
-                viewers = [asyncio.create_task(ws_viewer(url, token, stop, lags, counts, i,
+                stop, lags, gaps, counts = asyncio.Event(), [], [], [0] * n
+                viewers = [asyncio.create_task(ws_viewer(url, token, stop, lags, gaps, counts, i,
                                                          deadline)) for i in range(n)]
                 await asyncio.sleep(args.settle)
                 lags.clear()
+                gaps.clear()
                 beside = await measured(page, pid, args.window)
                 healthy_now = healthy(url, timeout=10)
-                window_lags = list(lags)
+                window_lags, window_gaps = list(lags), list(gaps)
                 stop.set()
                 await asyncio.gather(*viewers)
                 served = sum(c > 0 for c in counts)
-                rows.append((n, alone, beside, window_lags, served, healthy_now))
+                rows.append((n, alone, beside, window_lags, window_gaps, served, healthy_now))
                 ok = ok and healthy_now
                 print(f"{n:>4} viewers ({served} answered): "
-                      f"{row_text(alone, beside, window_lags, n)}; health "
+                      f"{row_text(alone, beside, window_lags, window_gaps, n)}; health "
                       f"{'ok' if healthy_now else 'NOT OK'}")
             await browser.close()
     print("\nLecturer's broadcast, Watch it learn (synthetic digits, 2x256, 'fast'); goals: "
           ">= 0.8x alone, no viewer over 2 s behind")
-    for n, alone, beside, lags, served, healthy_now in rows:
-        print(f"  {n:>4} viewers: {row_text(alone, beside, lags, n)}, {served}/{n} served, "
+    for n, alone, beside, lags, gaps, served, healthy_now in rows:
+        print(f"  {n:>4} viewers: {row_text(alone, beside, lags, gaps, n)}, {served}/{n} served, "
               f"health {'ok' if healthy_now else 'NOT OK'}")
     print(f"total wall time {time.monotonic() - t_start:.1f}s")
     return 0 if ok else 1
 
 
-def row_text(alone: dict, beside: dict, lags: list[float], n: int) -> str:
-    """One count's figures: the lecturer's rate against alone, the viewers' lag at receipt,
-    the server's CPU (the training thread's, the rest's, so the rest's a viewer), the load
-    averages."""
+def row_text(alone: dict, beside: dict, lags: list[float], gaps: list[float], n: int) -> str:
+    """One count's figures: the lecturer's rate against alone, the viewers' lag at receipt
+    and the gaps between a viewer's answers, the server's CPU (the training thread's, the
+    rest's, so the rest's a viewer), the load averages."""
     lag = (f"lag p50 {pct(lags, 50):.2f}s, p95 {pct(lags, 95):.2f}s, max {max(lags):.2f}s"
            if lags else "no answers")
+    if gaps:
+        lag += (f"; answered every p50 {pct(gaps, 50):.2f}s, p95 {pct(gaps, 95):.2f}s, max "
+                f"{max(gaps):.2f}s")
     rest = beside["cpu"] - beside["trainer_cpu"], alone["cpu"] - alone["trainer_cpu"]
     return (f"lecturer {beside['rate']:.1f} vs {alone['rate']:.1f} updates/s alone "
             f"({beside['rate'] / max(alone['rate'], 1e-9):.2f}x); {lag}; server CPU s/s: "
