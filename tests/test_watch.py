@@ -401,7 +401,7 @@ def test_training_packets_carry_images_every_nth_and_controls_always(session):
 
 def test_a_viewer_gets_training_packets_bare_and_controls_whole(session):
     """Each packet is encoded once whole and once bare; a shared run's viewer reads the bare
-    training packets (a third of the bytes) and every control's packet whole."""
+    training packets (less than half the bytes) and every control's packet whole."""
     every = session.config.images_every
     train = [session.snapshot_now("train") for _ in range(every)]
     stepped = session.step_phase("discriminator") and session.latest()

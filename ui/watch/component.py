@@ -103,8 +103,7 @@ def watch_component(*, key: str, session: WatchSession, paint: bool,
     `present`: the planes are sized so that the page ends at the window's bottom;
     `every`: send one training packet in this many (a shared run's viewers: the browser
     tweens between them; packets of a control and the newest always go); `bare`: training
-    packets without their still parts, which come once a call (a shared run's viewers:
-    a third of the bytes)."""
+    packets without their still parts, which come once a call (a shared run's viewers)."""
     mem = st.session_state.setdefault(f"_aae_watch::{key}", {"seq": 0, "run": None})
     first = mem["run"] != session.run_id  # a new reader, or a reset since its last call
     packets = session.packets_after(mem["seq"], mem["run"], limit=MAX_PACKETS_A_CALL) \

@@ -18,8 +18,8 @@ from ui.watch.component import watch_component
 
 KIND = "watch"
 # a viewer is sent one training packet in two (~6 a second on a CPU; the browser tweens
-# between them), each bare (the still parts come once a call): a fifth of the bytes of the
-# lecturer's own view, for each of many viewers
+# between them), each bare (the still parts come once a call): less than half the bytes of
+# the lecturer's own view, for each of many viewers
 VIEW_EVERY = 2
 PAGE = "pages/6_Watch_it_learn.py"
 
