@@ -499,14 +499,17 @@ def cpu_seconds(pid: int | None) -> tuple[float, dict[str, float]]:
 async def measured(page, pid: int | None, seconds: float) -> dict:
     """Over `seconds`: the lecturer's updates a second; the server's CPU seconds a second,
     all of it and its busiest thread's (the lecturer's training thread: the viewers' script
-    runs each have a short-lived thread of their own); the load average."""
-    (cpu0, threads0), t0 = cpu_seconds(pid), time.monotonic()
+    runs each have a short-lived thread of their own); this process's (the websocket
+    viewers', on the same cores as the server); the load average."""
+    (cpu0, threads0), t0, mine0 = cpu_seconds(pid), time.monotonic(), time.process_time()
     rate = await lecturer_rate(page, seconds)
     cpu1, threads1 = cpu_seconds(pid)
     wall = time.monotonic() - t0
+    clients = (time.process_time() - mine0) / wall  # this process: the websocket viewers
     busiest = max((threads1[t] - threads0[t] for t in threads1.keys() & threads0.keys()),
                   default=0.0)
     return {"rate": rate, "cpu": (cpu1 - cpu0) / wall, "trainer_cpu": busiest / wall,
+            "clients_cpu": clients,
             "load": os.getloadavg()[0]}  # the machine is shared: say how busy it was
 
 
@@ -581,7 +584,8 @@ def row_text(alone: dict, beside: dict, lags: list[float], gaps: list[float], n:
             f"({beside['rate'] / max(alone['rate'], 1e-9):.2f}x); {lag}; server CPU s/s: "
             f"training thread {beside['trainer_cpu']:.2f} vs {alone['trainer_cpu']:.2f}, the "
             f"rest {rest[0]:.2f} vs {rest[1]:.2f} ({1e3 * (rest[0] - rest[1]) / n:.1f} ms a "
-            f"viewer-second); load average {beside['load']:.1f} (alone {alone['load']:.1f})")
+            f"viewer-second); the viewers' clients {beside['clients_cpu']:.2f}; load average "
+            f"{beside['load']:.1f} (alone {alone['load']:.1f})")
 
 
 def build_parser():
