@@ -81,8 +81,8 @@ def take_the_gil_back_quickly() -> None:
     server's page runs: a shared run's viewers are a script run each, every second), each
     ask waits for the holder's switch interval, so the step waits up to that per call.
     Measured (bench/load_test.py --mode broadcast, README "Benchmarks", a busy 2-core
-    machine): beside 100 viewers the lecturer's training kept 0.69-1.01x of its updates
-    alone over six runs at 1 ms, 0.56x in a run at 5 ms with all else the same.
+    machine): beside 100 viewers the lecturer's training kept 0.64-1.01x of its updates
+    alone over seven runs at 1 ms, 0.56x in a run at 5 ms with all else the same.
     Process-wide (it never raises the interval); a thread that holds the GIL while nobody
     asks keeps it as before, and threads that do contend trade a little throughput for the
     hand-overs."""
