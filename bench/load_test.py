@@ -28,19 +28,23 @@ The default mode (burst) is the following:
 
 Everything is bounded by --budget seconds (each wait has a deadline).
 
---mode broadcast: the lecturer's broadcast (aae_core/watch/broadcast.py). A lecturer in
+--mode broadcast: the lecturer's broadcast (aae_core/broadcast.py). A lecturer in
 chromium opens Watch it learn, presses Play and shares the run; then, for each count in
 --viewers (20,50,100 by default), that many websocket viewers open the shared link and
-poll it as a browser's fragment timer does (every second). Printed for each count: the
-lecturer's updates a second (packets reaching its browser) against alone (goal >= 0.8x),
-each viewer's lag behind the run (receipt time - the newest packet's build time: p50,
-p95, max; goal: none over 2 s), and the server's health.
+poll it as a browser's fragment timer does (at the interval the server asks for). Printed
+for each count: the lecturer's updates a second (packets reaching its browser) against
+alone, measured just before the viewers come (goal >= 0.8x), each viewer's lag behind the
+run (receipt time - the newest packet's build time: p50, p95, max; goal: none over 2 s)
+and the seconds between two answers of one viewer (its screen is about both behind),
+the server's CPU seconds a second (its training thread's, and the rest's: so the rest's
+a viewer), the load average and the server's health.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import statistics
 import tempfile
@@ -395,10 +399,12 @@ def newest_build_time(raw: bytes) -> float | None:
 
 
 async def ws_viewer(url: str, token: str, stop: asyncio.Event, lags: list[float],
-                    counts: list[int], i: int, deadline: float) -> None:
+                    gaps: list[float], counts: list[int], i: int, deadline: float) -> None:
     """A student's tab on the shared link at the protocol level: it runs the page, then
     reruns its fragment every interval the server asks for (auto_rerun), as the browser's
-    timer does, and notes how far behind the run each answer is."""
+    timer does, and notes how far behind the run each answer is (`lags`) and the seconds
+    between two of its answers (`gaps`: its screen shows the run about a gap plus a lag
+    behind)."""
     import websockets
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -412,7 +418,7 @@ async def ws_viewer(url: str, token: str, stop: asyncio.Event, lags: list[float]
             msg.rerun_script.is_auto_rerun = True
         return msg.SerializeToString()
 
-    fragment, interval = None, 1.0
+    fragment, interval, answered = None, 1.0, None
     try:
         async with websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream",
                                       subprotocols=["streamlit"], max_size=None) as ws:
@@ -425,7 +431,7 @@ async def ws_viewer(url: str, token: str, stop: asyncio.Event, lags: list[float]
                 except asyncio.TimeoutError:
                     raw = None
                 if raw is not None:
-                    if fragment is None and len(raw) < 2000:  # find the fragment's timer
+                    if len(raw) < 2000:  # the fragment's timer (again when it changes)
                         reply = ForwardMsg()
                         reply.ParseFromString(raw)
                         if reply.WhichOneof("type") == "auto_rerun":
@@ -436,6 +442,9 @@ async def ws_viewer(url: str, token: str, stop: asyncio.Event, lags: list[float]
                     if built is not None:
                         lags.append(time.time() - built)
                         counts[i] += 1
+                        if answered is not None:
+                            gaps.append(time.monotonic() - answered)
+                        answered = time.monotonic()
                 if next_poll is not None and time.monotonic() >= next_poll:
                     await ws.send(request(fragment))
                     next_poll += interval
@@ -454,8 +463,59 @@ async def lecturer_rate(page, seconds: float) -> float:
     return (await page.evaluate(WATCH_RECEIVED_JS) - before) / seconds
 
 
+def server_pid(url: str) -> int | None:
+    """The process id of the Streamlit server listening at `url` (found by its --server.port
+    in /proc), or None where /proc cannot tell."""
+    port = url.rsplit(":", 1)[1]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            args = cmdline.read_bytes().split(b"\0")
+            if b"streamlit" in b" ".join(args) and b"--server.port" in args and \
+                    args[args.index(b"--server.port") + 1] == port.encode():
+                return int(cmdline.parent.name)
+    return None
+
+
+def _ticks(stat: Path) -> float:
+    """User + system CPU seconds in a /proc .../stat file."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int | None) -> tuple[float, dict[str, float]]:
+    """CPU seconds the process has used so far (all its threads, those ended included),
+    and each of its live threads' by thread id; (0, {}) if unknown."""
+    if pid is None:
+        return 0.0, {}
+    threads = {}
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            threads[stat.parent.name] = _ticks(stat)
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        return _ticks(Path(f"/proc/{pid}/stat")), threads
+    return 0.0, {}
+
+
+async def measured(page, pid: int | None, seconds: float) -> dict:
+    """Over `seconds`: the lecturer's updates a second; the server's CPU seconds a second,
+    all of it and its busiest thread's (the lecturer's training thread: the viewers' script
+    runs each have a short-lived thread of their own); this process's (the websocket
+    viewers', on the same cores as the server); the load average."""
+    (cpu0, threads0), t0, mine0 = cpu_seconds(pid), time.monotonic(), time.process_time()
+    rate = await lecturer_rate(page, seconds)
+    cpu1, threads1 = cpu_seconds(pid)
+    wall = time.monotonic() - t0
+    clients = (time.process_time() - mine0) / wall  # this process: the websocket viewers
+    busiest = max((threads1[t] - threads0[t] for t in threads1.keys() & threads0.keys()),
+                  default=0.0)
+    return {"rate": rate, "cpu": (cpu1 - cpu0) / wall, "trainer_cpu": busiest / wall,
+            "clients_cpu": clients,
+            "load": os.getloadavg()[0]}  # the machine is shared: say how busy it was
+
+
 async def broadcast(args) -> int:
-    """The lecturer's updates a second alone and beside each count of viewers."""
+    """The lecturer's updates a second beside each count of viewers, each against its rate
+    alone measured just before (the machine is shared: its load drifts)."""
     from playwright.async_api import async_playwright
 
     t_start = time.monotonic()
@@ -463,6 +523,7 @@ async def broadcast(args) -> int:
     ms = lambda: max(1_000, (deadline - time.monotonic()) * 1e3)  # noqa: E731
     rows, ok = [], True
     with streamlit_server("app.py", timeout=120) as url:
+        pid = server_pid(url)
         async with async_playwright() as pw:
             browser = await launch_chromium(pw)
             page = await browser.new_page(viewport={"width": 1600, "height": 1000})
@@ -477,36 +538,54 @@ async def broadcast(args) -> int:
             token = (await code.inner_text()).strip().split("watch=")[1]
             await page.keyboard.press("Escape")  # close the popover
             await asyncio.sleep(args.settle)
-            alone = await lecturer_rate(page, args.window)
-            print(f"lecturer alone: {alone:.1f} updates/s")
             for n in args.viewers:
-                stop, lags, counts = asyncio.Event(), [], [0] * n
-                viewers = [asyncio.create_task(ws_viewer(url, token, stop, lags, counts, i,
+                alone = await measured(page, pid, args.window)
+                print(f"lecturer alone: {alone['rate']:.1f} updates/s, server {alone['cpu']:.2f}"
+                      f" CPU s/s (its training thread {alone['trainer_cpu']:.2f}), load "
+                      f"average {alone['load']:.1f}")
+                stop, lags, gaps, counts = asyncio.Event(), [], [], [0] * n
+                viewers = [asyncio.create_task(ws_viewer(url, token, stop, lags, gaps, counts, i,
                                                          deadline)) for i in range(n)]
                 await asyncio.sleep(args.settle)
                 lags.clear()
-                rate = await lecturer_rate(page, args.window)
+                gaps.clear()
+                beside = await measured(page, pid, args.window)
                 healthy_now = healthy(url, timeout=10)
-                window_lags = list(lags)
+                window_lags, window_gaps = list(lags), list(gaps)
                 stop.set()
                 await asyncio.gather(*viewers)
                 served = sum(c > 0 for c in counts)
-                rows.append((n, rate, window_lags, served, healthy_now))
+                rows.append((n, alone, beside, window_lags, window_gaps, served, healthy_now))
                 ok = ok and healthy_now
-                lag_text = (f"lag p50 {pct(window_lags, 50):.2f}s, p95 {pct(window_lags, 95):.2f}s"
-                            f", max {max(window_lags):.2f}s" if window_lags else "no answers")
-                print(f"{n:>4} viewers ({served} answered): lecturer {rate:.1f} updates/s "
-                      f"({rate / max(alone, 1e-9):.2f}x alone); {lag_text}; health "
+                print(f"{n:>4} viewers ({served} answered): "
+                      f"{row_text(alone, beside, window_lags, window_gaps, n)}; health "
                       f"{'ok' if healthy_now else 'NOT OK'}")
             await browser.close()
-    print(f"\nLecturer's broadcast, Watch it learn (synthetic digits, 2x256, 'fast'): alone "
-          f"{alone:.1f} updates/s; goals: >= 0.8x alone, no viewer over 2 s behind")
-    for n, rate, lags, served, healthy_now in rows:
-        print(f"  {n:>4} viewers: {rate / max(alone, 1e-9):.2f}x alone, "
-              + (f"max lag {max(lags):.2f}s" if lags else "no answers")
-              + f", {served}/{n} served, health {'ok' if healthy_now else 'NOT OK'}")
+    print("\nLecturer's broadcast, Watch it learn (synthetic digits, 2x256, 'fast'); goals: "
+          ">= 0.8x alone, no viewer over 2 s behind")
+    for n, alone, beside, lags, gaps, served, healthy_now in rows:
+        print(f"  {n:>4} viewers: {row_text(alone, beside, lags, gaps, n)}, {served}/{n} served, "
+              f"health {'ok' if healthy_now else 'NOT OK'}")
     print(f"total wall time {time.monotonic() - t_start:.1f}s")
     return 0 if ok else 1
+
+
+def row_text(alone: dict, beside: dict, lags: list[float], gaps: list[float], n: int) -> str:
+    """One count's figures: the lecturer's rate against alone, the viewers' lag at receipt
+    and the gaps between a viewer's answers, the server's CPU (the training thread's, the
+    rest's, so the rest's a viewer), the load averages."""
+    lag = (f"lag p50 {pct(lags, 50):.2f}s, p95 {pct(lags, 95):.2f}s, max {max(lags):.2f}s"
+           if lags else "no answers")
+    if gaps:
+        lag += (f"; answered every p50 {pct(gaps, 50):.2f}s, p95 {pct(gaps, 95):.2f}s, max "
+                f"{max(gaps):.2f}s")
+    rest = beside["cpu"] - beside["trainer_cpu"], alone["cpu"] - alone["trainer_cpu"]
+    return (f"lecturer {beside['rate']:.1f} vs {alone['rate']:.1f} updates/s alone "
+            f"({beside['rate'] / max(alone['rate'], 1e-9):.2f}x); {lag}; server CPU s/s: "
+            f"training thread {beside['trainer_cpu']:.2f} vs {alone['trainer_cpu']:.2f}, the "
+            f"rest {rest[0]:.2f} vs {rest[1]:.2f} ({1e3 * (rest[0] - rest[1]) / n:.1f} ms a "
+            f"viewer-second); the viewers' clients {beside['clients_cpu']:.2f}; load average "
+            f"{beside['load']:.1f} (alone {alone['load']:.1f})")
 
 
 def build_parser():

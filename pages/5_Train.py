@@ -6,15 +6,20 @@ finishes and saves (see aae_core/training/runs.py for the whole policy).
 
 import streamlit as st
 
-from ui import present
+from ui import present, train_share
 from ui import train_views as views
 from ui.nav import sidebar_nav
+from ui.share import shared_token
 
 st.set_page_config(page_title="Train · AAE Latent Explorer", page_icon="🏋️", layout="wide")
 sidebar_nav()
 st.title("Train a model")
 # presenting keeps the sidebar: the new run's form is there
 presenting = present.intro_and_switch("train", hide_sidebar=False)
+token = shared_token()
+if token:  # a student's link: the lecturer's run, read-only; no forms, no controls
+    train_share.viewer(token, presenting)
+    st.stop()
 with st.container(key="present_hide_intro_caption"):
     st.caption("Runs train in the background on this server. Closing the tab does not stop a "
                "run: it finishes and saves to your models, where every page can open it. "
@@ -39,4 +44,5 @@ if run is None:
             "the top left) and press **Start training**; a small model on synthetic digits "
             "trains in about a minute.", icon=":material/arrow_back:")
 else:
-    views.progress_panel(owner, run, present=presenting)
+    share_slot = views.progress_panel(owner, run, present=presenting)
+    train_share.share_popover(owner, run, share_slot)

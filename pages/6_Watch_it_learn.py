@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import present
 from ui.nav import sidebar_nav
+from ui.share import shared_token
 from ui.watch import controls, share
 
 st.set_page_config(page_title="Watch it learn · AAE Latent Explorer", page_icon="👀",
@@ -11,7 +12,7 @@ st.set_page_config(page_title="Watch it learn · AAE Latent Explorer", page_icon
 sidebar_nav()
 st.title("Watch an adversarial autoencoder learn")
 
-token = share.shared_token()
+token = shared_token()
 if token:  # a student's link: the lecturer's run, read-only; no model of this tab's own
     share.viewer(token, present.intro_and_switch("watch"))
     st.stop()

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 import time
 from dataclasses import replace
@@ -32,6 +33,7 @@ from aae_core.watch.fields import (
     prior_density,
     square_window,
 )
+from aae_core.watch.session import STILL_KEYS
 from tests.helpers import PHASES as CONTRACT_PHASES
 from tests.helpers import module_of, tiny_dataset
 
@@ -383,17 +385,36 @@ def test_training_packets_carry_images_every_nth_and_controls_always(session):
     assert [p["images"] for p in train] == ([False] * (every - 1) + [True]) * 2
     for p in train:
         for model in ("aae", "vae"):
-            assert ("recon" in p[model]) == ("samples" in p[model]) == p["images"]
+            # the still parts (images, the prior's drawing) travel together
+            assert all((key in p[model]) == p["images"] for key in STILL_KEYS)
             assert "codes" in p[model]  # the codes move: in every packet
     # D's map in every heat_every-th training packet (the browser keeps the last one)
     heat_every = session.config.heat_every
     assert [p["seq"] % heat_every == 0 for p in train] == ["heat" in p["aae"] for p in train]
     assert "heat" in stepped["aae"]  # a phase's packet always shows D
-    # a reader whose packets have none gets the newest images, exactly as their packet had
+    # a reader whose packets have none gets the newest still parts, as their packet had
     images = session.latest_images()
     assert images["seq"] == train[-1]["seq"] and images["run"] == session.run_id
     for model in ("aae", "vae"):
-        assert images[model] == {k: train[-1][model][k] for k in ("recon", "samples")}
+        assert images[model] == {k: train[-1][model][k] for k in ("window", *STILL_KEYS)}
+
+
+def test_a_viewer_gets_training_packets_bare_and_controls_whole(session):
+    """Each packet is encoded once whole and once bare; a shared run's viewer reads the bare
+    training packets (less than half the bytes) and every control's packet whole."""
+    every = session.config.images_every
+    train = [session.snapshot_now("train") for _ in range(every)]
+    stepped = session.step_phase("discriminator") and session.latest()
+    packets = train + [stepped]
+    whole = json.loads(session.packets_json(packets))
+    bare = json.loads(session.packets_json(packets, bare=True))
+    assert whole == packets  # the texts built with the packets, read back
+    assert train[-1]["images"] and not bare[every - 1]["images"]
+    for sent, p in zip(bare[:every], train, strict=True):
+        assert not set(STILL_KEYS) & (set(sent["aae"]) | set(sent["vae"] or {}))
+        assert {k: v for k, v in p["aae"].items() if k not in STILL_KEYS} == sent["aae"]
+    assert bare[-1] == stepped and "density" in stepped["aae"]  # a control's: whole
+    assert len(session.packets_json(train, bare=True)) < len(session.packets_json(train)) / 2
 
 
 def test_latest_images_after_a_reset_are_of_the_new_run(session):
@@ -441,3 +462,24 @@ def test_bad_settings_are_refused():
         WatchConfig(grid=500)
     with pytest.raises(ConfigError, match="n_arrows cannot exceed n_codes"):
         WatchConfig(n_codes=10, n_arrows=20)
+
+
+def test_a_watched_run_takes_the_gil_back_quickly():
+    """Its training thread asks for the GIL back after each torch call: beside the page's
+    other threads (a shared run's viewers) it must not wait Python's 5 ms each time."""
+    import sys
+
+    from aae_core.device import GIL_SWITCH_S
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    s = WatchSession(WatchConfig(hidden=(16,), batch_size=8, n_codes=40, n_prior=50,
+                                 n_arrows=12, grid=12, packets_per_s=0, device="cpu"),
+                     dataset=tiny_dataset())
+    try:
+        s.play()
+        wait_for(lambda: s.step > 0)
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_S)
+    finally:
+        s.close()
+        sys.setswitchinterval(before)

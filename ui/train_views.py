@@ -12,6 +12,8 @@ import sys
 import time
 import traceback
 import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -30,6 +32,9 @@ from ui import train_settings as ts
 from ui.figures import latent_scatter, loss_curves
 from ui.plain_text import plain
 from ui.run_service import SERVICE
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 POLL_S = 1.0  # the status line's refresh interval while a run is active
 CHARTS_EVERY_S = 5.0  # the charts' (latent map, losses, samples) refresh interval
@@ -380,7 +385,7 @@ def controls(owner: str, run: ServerRun, p: Progress) -> None:
         c.caption("Started in another tab: you can watch it; only that tab can pause or stop it.")
 
 
-def outcome(owner: str, run: ServerRun, p: Progress) -> None:
+def outcome(owner: str | None, run: ServerRun, p: Progress) -> None:
     """What became of a finished run, with where its checkpoint is."""
     saved = f"runs/{run.name}"
     if p.state == RunState.FINISHED:
@@ -414,56 +419,79 @@ def _map(run: ServerRun, p: Progress):
                           webgl=False)
 
 
-def charts(run: ServerRun, p: Progress) -> None:
+@dataclass(frozen=True)
+class ChartParts:
+    """A run's charts as of one Progress, built: the latent map and the loss curves
+    (plotly figures, None until there is something to draw) and the decoded samples (PNG).
+    Never changed after they are built (a shared run's viewers are handed the same)."""
+
+    latent_map: go.Figure | None
+    losses: go.Figure | None
+    samples_png: bytes | None
+
+
+def chart_parts(run: ServerRun, p: Progress) -> ChartParts:
+    losses = None
+    if p.history_steps:
+        losses = loss_curves(p.history_steps, p.history, height=300)
+        losses.update_yaxes(dtick=1)  # log axis: label the powers of ten only
+    return ChartParts(
+        latent_map=_map(run, p) if p.codes is not None else None, losses=losses,
+        samples_png=to_png_bytes(tile(p.samples, cols=8), scale=3)
+        if p.samples is not None else None)
+
+
+def show_charts(run: ServerRun, parts: ChartParts) -> None:
     """Loss curves, the live latent map and decoded prior samples."""
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        if p.codes is not None:
-            st.plotly_chart(_map(run, p), key=f"tr_map::{run.name}",
+        if parts.latent_map is not None:
+            st.plotly_chart(parts.latent_map, key=f"tr_map::{run.name}",
                             config={"displaylogo": False})
         else:
             st.caption("The latent map appears after the first steps.")
     with right:
         st.markdown("**Losses** (log scale)")
-        if p.history_steps:
-            fig = loss_curves(p.history_steps, p.history, height=300)
-            fig.update_yaxes(dtick=1)  # log axis: label the powers of ten only
-            st.plotly_chart(fig, key=f"tr_loss::{run.name}", config={"displaylogo": False})
+        if parts.losses is not None:
+            st.plotly_chart(parts.losses, key=f"tr_loss::{run.name}",
+                            config={"displaylogo": False})
         else:
             st.caption("Waiting for the first logged steps…")
-        if p.samples is not None:
-            st.image(to_png_bytes(tile(p.samples, cols=8), scale=3),
-                     caption="Decoded prior samples (the same z throughout)")
+        if parts.samples_png is not None:
+            st.image(parts.samples_png, caption="Decoded prior samples (the same z throughout)")
 
 
-def header(owner: str, run: ServerRun) -> None:
+def charts(run: ServerRun, p: Progress) -> None:
+    show_charts(run, chart_parts(run, p))
+
+
+def header(owner: str | None, run: ServerRun) -> None:
+    """The run's name and settings; `owner`: the tab looking (None: a viewer of a shared
+    run, who is told whose it is)."""
     c = run.model_config
     st.subheader(run.name, anchor=False)
     bits = [c.model, f"{c.prior.name} prior", f"{c.latent_dim}-D", run.train_config.dataset,
             f"hidden {','.join(map(str, c.hidden))}", f"batch {run.train_config.batch_size}",
-            f"owner: {run.owner_label(owner)}"]
+            f"owner: {run.owner_label(owner)}" if owner else "shared by the lecturer"]
     if run.resumed_from:
         bits.append(f"continued from {run.resumed_from} (epoch {run.start_epoch})")
     st.caption(" · ".join(plain(bit) for bit in bits))
 
 
-def progress_panel(owner: str, run: ServerRun, *, present: bool = False) -> None:
+def progress_panel(owner: str, run: ServerRun, *, present: bool = False):
     """The run's live panel: two fragments that refresh while it trains, the status line
     every POLL_S and the charts every CHARTS_EVERY_S (unless switched off). Chart redraws
     cost the browser far more than the server (measured: a 3 s refresh took ~0.4 of a
     core in headless chromium, the status line alone ~0.05), and on a 2-core machine
     that is taken from the training. `present`: the status beside the charts, not above
-    them, so both fit one projector screen."""
+    them, so both fit one projector screen. Returns a slot under the status line (for the
+    owner's share popover, ui/train_share.py)."""
     polling = run.alive
     live = polling and st.session_state.get("tr_live", True)
 
     @st.fragment(run_every=POLL_S if polling else None)
     def status() -> None:
-        p = run.progress()
-        header(owner, run)
-        st.progress(fraction_done(run, p), text=progress_text(run, p))
-        controls(owner, run, p)
-        outcome(owner, run, p)
+        status_parts(owner, run, run.progress())
         if polling and not run.alive:
             st.rerun()  # done: redraw the whole page once (charts, forms), then stop polling
 
@@ -479,10 +507,22 @@ def progress_panel(owner: str, run: ServerRun, *, present: bool = False) -> None
                       key="tr_live", help="Redrawing the charts costs the browser and the "
                       "server some CPU; on a small machine, turning this off lets the run "
                       "train faster.")
+        share_slot = st.container()  # the owner's share popover (ui/train_share.py)
     with right:
         live_charts()
     with st.container(key="present_hide_runs"):  # not a lecture's: hidden when presenting
         runs_table(owner)  # redrawn on full reruns only (a live grid costs the browser)
+    return share_slot
+
+
+def status_parts(owner: str | None, run: ServerRun, p: Progress) -> None:
+    """The header, the progress line, the controls (for `owner`; a viewer, None, gets
+    none) and what became of the run."""
+    header(owner, run)
+    st.progress(fraction_done(run, p), text=progress_text(run, p))
+    if owner is not None:
+        controls(owner, run, p)
+    outcome(owner, run, p)
 
 
 def runs_table(owner: str) -> None:

@@ -3,10 +3,14 @@
 One background thread trains both models on the same batches; every 1/packets_per_s
 seconds it builds a snapshot packet (aae_core/watch/packet.py) behind the lock and keeps
 the newest few in a ring, from which a page hands the browser those it has not seen.
-A training packet carries the digit images (reconstructions, decoded prior samples) only
-every `images_every`-th time (the browser keeps the last ones): they are half a packet's
-bytes and they change slowly. A packet a control publishes (a phase, a prior, a reset)
-always carries them; `latest_images()` gives the newest for a reader that has none.
+A training packet carries its still parts, the digit images (reconstructions, decoded prior
+samples) and the prior's drawing (density, samples), only every `images_every`-th time (the
+browser keeps the last ones): they are two thirds of a packet's bytes and change slowly or
+not at all. A packet a control publishes (a phase, a prior, a reset) always carries them;
+`latest_images()` gives the newest for a reader that has none. Each packet is encoded to
+JSON once, twice over: whole, and bare (without its still parts) for a shared run's many
+viewers, who get the still parts once a call instead (docs/ARCHITECTURE.md, "The
+lecturer's broadcast").
 The page controls it from its own thread: play/pause, speed, slow motion, the phase
 stepper, the prior, reset. The model lock serialises training, stepping and snapshots.
 
@@ -32,7 +36,7 @@ import torch
 
 from aae_core.config import ModelConfig
 from aae_core.data import Dataset, load_dataset
-from aae_core.device import resolve_device
+from aae_core.device import resolve_device, take_the_gil_back_quickly
 from aae_core.errors import ConfigError
 from aae_core.models import Batch, build_model
 from aae_core.priors import PRIOR_NAMES, Prior, PriorSpec, build_prior
@@ -58,6 +62,8 @@ SPEEDS = {"slow": 3.0, "steady": 12.0, "fast": 40.0, "full": None}
 #: The digits a watched model may learn (the page offers those that load without a download).
 DATASETS = ("synthetic-digits", "mnist-10k")
 RING = 32  # packets kept for late readers
+#: A packet view's still parts: the digit images and the prior's drawing (see above).
+STILL_KEYS = ("recon", "samples", "density", "prior")
 DIGITS_SHOWN = 10  # fixed held-out digits with reconstructions (one per class when possible)
 #: The watched models are the command line's 2-D models (aae_core/settings.py), but for the
 #: departures of WATCHED_DEPARTURES.
@@ -128,11 +134,13 @@ class WatchSession:
         self._stop, self._playing = threading.Event(), threading.Event()
         self.speed, self.slow_motion = "fast", False
         self.ring: deque[dict] = deque(maxlen=RING)
-        self._texts: dict[int, str] = {}  # seq -> the packet as JSON, for the ring's packets
+        # seq -> the packet as JSON, whole and bare (no still parts), for the ring's packets
+        self._texts: dict[int, tuple[str, str]] = {}
         self.seq = 0
         self.build_s = 0.0  # seconds the thread spent building packets (the benchmark reads it)
         self._since_images = 0  # training packets built since the last with images
-        self._images: dict | None = None  # the newest packet's images: {"seq", "aae", "vae"}
+        # the newest packet's still parts: {"seq", "run", "aae", "vae"}
+        self._images: dict | None = None
         self._pick_watched_examples()
         self.prior_choice, self._painted = "gaussian", None
         self.vae = None
@@ -354,11 +362,11 @@ class WatchSession:
         model, view = getattr(self, name), self._views[name]  # name: "aae" or "vae"
         window = view["window"]
         codes = model.encode(self.x_codes)  # (N, 2)
-        out = {"window": list(window), "density": view["density"], "prior": view["prior"],
-               "codes": pk.positions(codes, window),
+        out = {"window": list(window), "codes": pk.positions(codes, window),
                "fixed_codes": pk.positions(model.encode(self.x_fixed), window)}
-        if images:
-            out |= self._model_images(name)
+        if images:  # the still parts (the prior's drawing changes only with the prior)
+            out |= {"density": view["density"], "prior": view["prior"],
+                    **self._model_images(name)}
         pick = self.x_codes[self.arrow_idx]
         if model.has_adversary:
             push = adversarial_push(model.discriminator, codes[self.arrow_idx])
@@ -411,15 +419,17 @@ class WatchSession:
                   "images": images,
                   "aae": self._model_view("aae", images, heat),
                   "vae": self._model_view("vae", images) if self.vae is not None else None}
+        # encoded once, sent to every reader as is (a shared run has many)
+        whole = json.dumps(packet, separators=(",", ":"))
+        bare = json.dumps(_bare(packet), separators=(",", ":")) if images else whole
         with self._ring_lock:
             if images:
                 self._since_images = 0
                 self._images = {"seq": self.seq, "run": self.run_id,
-                                **{m: {k: packet[m][k] for k in ("recon", "samples")}
+                                **{m: {k: packet[m][k] for k in ("window", *STILL_KEYS)}
                                    if packet[m] else None for m in ("aae", "vae")}}
             self.ring.append(packet)
-            # encoded once, sent to every reader as is (a shared run has many)
-            self._texts[packet["seq"]] = json.dumps(packet, separators=(",", ":"))
+            self._texts[packet["seq"]] = (whole, bare)
             if len(self._texts) > RING:
                 kept = {p["seq"] for p in self.ring}
                 self._texts = {k: v for k, v in self._texts.items() if k in kept}
@@ -436,8 +446,9 @@ class WatchSession:
         return " ".join(t for t in (late, self.vae_note) if t)
 
     def latest_images(self) -> dict:
-        """The newest packet's images ({"seq", "run", "aae", "vae"}, each model's
-        {"recon", "samples"}): for a reader whose packets carry none."""
+        """The newest packet's still parts ({"seq", "run", "aae", "vae"}, each model's
+        {"window", "recon", "samples", "density", "prior"}): for a reader whose packets
+        carry none."""
         with self._ring_lock:
             if self._images is not None and self._images["run"] == self.run_id:
                 return self._images
@@ -453,13 +464,20 @@ class WatchSession:
                      and (p["seq"] > seq or run != self.run_id)]
         return fresh[-limit:]
 
-    def packets_json(self, packets: list[dict]) -> str:
+    def packets_json(self, packets: list[dict], bare: bool = False) -> str:
         """`packets` (from packets_after or latest) as one JSON array, from the texts each
-        packet was encoded to when it was built."""
+        packet was encoded to when it was built; `bare`: training packets without their
+        still parts (a viewer of a shared run gets those from latest_images once a call)."""
         with self._ring_lock:
             texts = [self._texts.get(p["seq"]) for p in packets]
-        return "[" + ",".join(t if t is not None else json.dumps(p, separators=(",", ":"))
-                              for t, p in zip(texts, packets, strict=True)) + "]"
+        out = []
+        for text, p in zip(texts, packets, strict=True):
+            if text is None:  # fell out of the ring since it was read
+                out.append(json.dumps(_bare(p) if bare and p["phase"] == "train" else p,
+                                      separators=(",", ":")))
+            else:  # a control's packet goes whole: it shows what the control changed
+                out.append(text[1] if bare and p["phase"] == "train" else text[0])
+        return "[" + ",".join(out) + "]"
 
     def snapshot_now(self, phase: str = "train") -> dict:
         """Publish a packet of the models as they are now."""
@@ -503,6 +521,7 @@ class WatchSession:
     def _work(self) -> None:
         if self.config.threads:
             torch.set_num_threads(self.config.threads)
+        take_the_gil_back_quickly()  # a watched run trains beside the page's viewers
         next_packet = 0.0
         while not self._stop.is_set():
             if not self._playing.wait(0.1):
@@ -551,3 +570,10 @@ class WatchSession:
         with self._control():
             for _ in range(steps):
                 self._train_step()
+
+
+def _bare(packet: dict) -> dict:
+    """`packet` without its still parts (STILL_KEYS), marked as having no images."""
+    views = {m: {k: v for k, v in packet[m].items() if k not in STILL_KEYS}
+             if packet[m] else None for m in ("aae", "vae")}
+    return packet | {"images": False} | views

@@ -10,10 +10,13 @@ Wire protocol (data = Python -> JS, state = JS -> Python):
          so a remounted component always has something to draw), oldest first: one call
          carries the ~5 packets built since the last fragment run, and the browser plays
          them in order, each tweened from the one before, at the rate they were built.
-         A training packet has its digit images only now and then ("images": false, no
-         "recon"/"samples"); the browser keeps the last ones it got.
-         images: WatchSession.latest_images() when no packet of this call has images
-         (a remounted component has none yet), else null
+         A training packet has its still parts (digit images, the prior's density and
+         samples) only now and then ("images": false, no "recon"/"samples"/"density"/
+         "prior"); the browser keeps the last ones it got. A shared run's viewer gets
+         every training packet bare (WatchSession.packets_json(bare=True)).
+         images: WatchSession.latest_images(), the newest still parts, on a reader's
+         first call, when no packet of this call has images, and on every call of a
+         bare reader; else null
          palette: aae_core.images.PALETTE, the class colours (the JS holds none of its own)
   state  "painted": {"mask": base64 (side * side bytes), "side", "window", "seq"}
 """
@@ -95,23 +98,25 @@ _component = st.components.v2.component("aae_watch", html=HTML, css=CSS, js=JS)
 
 def watch_component(*, key: str, session: WatchSession, paint: bool,
                     on_painted: Callable[[], None], present: bool = False,
-                    every: int = 1) -> None:
+                    every: int = 1, bare: bool = False) -> None:
     """Draw the session's newest packets (those this tab has not been sent yet);
     `present`: the planes are sized so that the page ends at the window's bottom;
     `every`: send one training packet in this many (a shared run's viewers: the browser
-    tweens between them; packets of a control, with images, and the newest always go)."""
+    tweens between them; packets of a control and the newest always go); `bare`: training
+    packets without their still parts, which come once a call (a shared run's viewers)."""
     mem = st.session_state.setdefault(f"_aae_watch::{key}", {"seq": 0, "run": None})
+    first = mem["run"] != session.run_id  # a new reader, or a reset since its last call
     packets = session.packets_after(mem["seq"], mem["run"], limit=MAX_PACKETS_A_CALL) \
         or [session.latest()]
     mem["seq"], mem["run"] = packets[-1]["seq"], packets[-1]["run"]
     if every > 1:
-        packets = [p for p in packets[:-1] if p["phase"] != "train" or p["images"]
-                   or p["seq"] % every == 0] + packets[-1:]
-    images = None if any(p["images"] for p in packets) else session.latest_images()
+        packets = [p for p in packets[:-1] if p["phase"] != "train" or p["seq"] % every == 0] \
+            + packets[-1:]
+    stills = bare or first or not any(p["images"] for p in packets)
     _component(
         key=key,
-        data={"meta": session.meta(), "packets": session.packets_json(packets),
-              "images": images,
+        data={"meta": session.meta(), "packets": session.packets_json(packets, bare=bare),
+              "images": session.latest_images() if stills else None,
               "playing": session.playing, "vae": session.vae is not None, "paint": paint,
               "present": bool(present), "palette": list(PALETTE)},
         on_painted_change=on_painted,

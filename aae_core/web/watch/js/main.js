@@ -24,16 +24,19 @@ const PRESENT_SIDE_W = 330; // present mode: the phase diagram's column (watch.c
 const MIN_PRESENT_SIDE = 220; // present mode: the smallest plane, in CSS px
 const MIN_WHOLE_SIDE = 400; // present mode: below this, only the planes are fitted
 
-// images: the last {recon, samples} decoded for this model, for a packet without them;
-// last: the view decoded before, whose heatmap a packet without one keeps (Python sends
-// D's map with every other training packet: it is the costliest part to build)
+// images: the last still parts decoded for this model ({recon, samples, density,
+// densityKey, densityWindow, prior}), for a packet without them; last: the view decoded
+// before, whose heatmap and prior drawing a packet without them keeps (Python sends D's map
+// with every other training packet, the prior's drawing with the images)
 function decodeView(v, meta, images, last) {
   if (!v) return null;
   const s = meta.pos_scale, n = meta.fixed_labels.length;
+  const drawn = v.density ? priorDrawing(v, s)
+    : (last && last.density ? last : (images && images.density ? images : {}));
   return {
     window: v.window, grid: meta.grid, densityGrid: meta.density_grid,
-    density: unpackField(v.density), densityKey: v.density, densityWindow: v.window,
-    prior: unpackPositions(v.prior, v.window, s),
+    density: drawn.density || null, densityKey: drawn.densityKey || null,
+    densityWindow: drawn.densityWindow || v.window, prior: drawn.prior || null,
     codes: unpackPositions(v.codes, v.window, s),
     fixed: unpackPositions(v.fixed_codes, v.window, s),
     heat: v.heat ? unpackField(v.heat) : (last ? last.heat : null),
@@ -41,6 +44,12 @@ function decodeView(v, meta, images, last) {
     recon: v.recon ? unpackImages(v.recon, n, 784) : (images ? images.recon : null),
     samples: v.samples ? unpackImages(v.samples, n, 784) : (images ? images.samples : null),
   };
+}
+
+// the prior's drawing of a view that carries one: its density and samples, decoded
+function priorDrawing(v, scale) {
+  return { density: unpackField(v.density), densityKey: v.density, densityWindow: v.window,
+    prior: unpackPositions(v.prior, v.window, scale) };
 }
 
 function tweenView(a, b, t) {
@@ -171,13 +180,17 @@ class Watch {
     this.schedule();
   }
 
-  // images of a packet, or of data.images: {aae, vae}, each null or {recon, samples} base64
+  // the still parts of data.images: {aae, vae}, each null or {window, recon, samples,
+  // density, prior} base64
   takeImages(src) {
     const n = this.meta.fixed_labels.length;
     for (const m of MODELS) {
       const v = src[m];
       if (v && v.recon) {
-        this.images[m] = { recon: unpackImages(v.recon, n, 784), samples: unpackImages(v.samples, n, 784) };
+        const drawn = v.density ? priorDrawing(v, this.meta.pos_scale) : {};
+        this.images[m] = { recon: unpackImages(v.recon, n, 784), samples: unpackImages(v.samples, n, 784),
+          density: drawn.density, densityKey: drawn.densityKey, densityWindow: drawn.densityWindow,
+          prior: drawn.prior };
       }
     }
   }
@@ -220,8 +233,12 @@ class Watch {
       aae: decodeView(p.aae, this.meta, this.images.aae, this.lastFrame && this.lastFrame.aae),
       vae: decodeView(p.vae, this.meta, this.images.vae, this.lastFrame && this.lastFrame.vae),
     };
-    for (const m of MODELS) {
-      if (frame[m] && frame[m].recon) this.images[m] = { recon: frame[m].recon, samples: frame[m].samples };
+    for (const m of MODELS) { // the newest still parts, for a packet without them
+      const f = frame[m];
+      if (f && f.recon) {
+        this.images[m] = { recon: f.recon, samples: f.samples, density: f.density,
+          densityKey: f.densityKey, densityWindow: f.densityWindow, prior: f.prior };
+      }
     }
     this.lastFrame = frame;
     this.queue.push(frame);

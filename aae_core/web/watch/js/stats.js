@@ -58,7 +58,8 @@ class WatchStats {
     this.keep(this.bytes, JSON.stringify(p).length);
     const last = this.lastPacket;
     this.lastPacket = { seq: p.seq, step: p.step, phase: p.phase, phase_steps: p.phase_steps,
-      prior: p.prior, losses: p.losses, vae: !!p.vae, density: p.aae.density,
+      prior: p.prior, losses: p.losses, vae: !!p.vae,
+      density: p.aae.density || (last && last.density),
       heat: p.aae.heat || (last && last.heat), codes: p.aae.codes,
       vae_codes: p.vae ? p.vae.codes : null };
   }
