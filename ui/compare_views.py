@@ -7,8 +7,9 @@ The families are aae_core.analysis.compare.FAMILIES; `chosen` maps family -> cat
 entry and `ckpts` family -> opened checkpoint (only those that store held-out codes).
 
 Speed: the packing panels (the codes, stored in the checkpoint) are drawn before anything
-is measured. The metrics (about 2.5 s per model on a busy 2-core machine, mostly the MMD
-and sliced Wasserstein of 2,000 codes vs 10,000 prior samples) are kept on disk per
+is measured. The metrics (seconds per model on a busy 2-core machine, mostly the MMD of
+2,000 codes vs as many prior samples and the sliced Wasserstein and holes of all held-out
+codes vs 10,000 prior samples) are kept on disk per
 checkpoint (ui/first_paint.py's remember/recall, room METRICS_ROOM), so a server measures
 a checkpoint once, ever; and once a page is drawn, the other prior's default models are
 measured in one background thread, so switching the prior finds its numbers ready.
@@ -298,8 +299,10 @@ def numbers(results: dict[str, compare.ModelMetrics], prior_name: str, *, table=
                 st.markdown(f"- {plain(line, limit=2000)}")
             sources = {compare.FAMILIES[f]: r.recon_source or "not known"
                        for f, r in results.items()}
-            st.caption("Protocol: evaluate.prior_match on the held-out codes (2,000 codes vs "
-                       "10,000 prior samples, seed 0). Reconstruction from: "
+            n_codes = " / ".join(sorted({f"{r.n_codes:,}" for r in results.values()}))
+            st.caption(f"Protocol: evaluate.prior_match on the held-out codes ({n_codes} "
+                       "codes vs 10,000 prior samples, seed 0; MMD on up to 2,000 of each). "
+                       "Reconstruction from: "
                        + ", ".join(f"{k} {plain(v)}" for k, v in sources.items())
                        + ". Lower is better except the emptiest component's share.")
     occ = {compare.FAMILIES[f]: np.asarray(r.occupancy) for f, r in results.items()
