@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -11,7 +13,6 @@ from aae_core.analysis.label_hold import hold_of, label_hold_map, safe_bounds
 from aae_core.config import ModelConfig
 from aae_core.models import build_model
 from aae_core.priors import PriorSpec
-from tests.conftest import requires_mnist_10k
 
 
 class PixelJudge(nn.Module):
@@ -64,17 +65,48 @@ def test_the_label_regularized_aae_holds_where_z_sits_in_its_digits_component(mo
     assert hold.tolist() == [1.0 if k == 3 else 0.0 for k in range(10)]
 
 
-@requires_mnist_10k
-def test_the_shipped_supervised_aae_holds_at_the_centre_not_far_out():
-    from aae_core.analysis.sample_quality import train_judge
-    from aae_core.data import load_dataset
-    from aae_core.store import catalog
-    from aae_core.store.checkpoints import load_checkpoint
+SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"
 
-    if "aae-supervised" not in {e.name for e in catalog.entries()}:
+
+@pytest.fixture(scope="module")
+def shipped_supervised(tmp_path_factory):
+    """The shipped supervised AAE and the judge its pages use (checkpoints/.judges): both
+    load without MNIST's files."""
+    from aae_core.analysis.sample_quality import stored_judge
+    from aae_core.store.checkpoints import load_checkpoint
+    from ui.analysis_views import JUDGES
+
+    if not (SHIPPED / "aae-supervised" / "config.json").is_file():
         pytest.skip("no shipped aae-supervised")
-    model = load_checkpoint(catalog.resolve("aae-supervised")).model
-    data = load_dataset("mnist-10k", download=False)
-    judge = train_judge(data.train_x, data.train_y, epochs=3)
-    hold = hold_of(model, judge, np.array([[0.0, 0.0], [-2.5, -2.5]], np.float32))
+    ckpt = load_checkpoint(SHIPPED / "aae-supervised")
+    empty_cache = tmp_path_factory.mktemp("fresh-cache")  # the shipped judge, not a cached one
+    judge = stored_judge(ckpt.train.dataset, empty_cache, shipped_dir=SHIPPED / JUDGES)
+    assert judge is not None, f"no shipped judge for {ckpt.train.dataset}"
+    return ckpt, judge
+
+
+def test_the_shipped_supervised_aae_holds_at_the_centre_not_far_out(shipped_supervised):
+    ckpt, judge = shipped_supervised
+    hold = hold_of(ckpt.model, judge, np.array([[0.0, 0.0], [-2.5, -2.5]], np.float32))
     assert hold[0] >= 0.9 > hold[1]
+
+
+def test_the_style_pad_offers_the_shipped_supervised_aae_where_its_label_holds(
+        shipped_supervised):
+    """The Style page's promise (ui/style_views.pad_area): on the pad it offers, every label
+    drawn at a style is the digit the judge reads, in at least 95 % of the pad's cells; and
+    the pad keeps most real digits' styles (their stored held-out codes) on it."""
+    from aae_core.analysis.explore import view_bounds
+
+    ckpt, judge = shipped_supervised
+    codes = ckpt.codes.numpy()
+    hold_map = label_hold_map(ckpt.model, judge, view_bounds(ckpt.model, codes))
+    xmin, xmax, ymin, ymax = safe_bounds(hold_map)
+    xs = np.linspace(hold_map.bounds[0], hold_map.bounds[1], hold_map.n)
+    ys = np.linspace(hold_map.bounds[3], hold_map.bounds[2], hold_map.n)  # row 0 = top
+    gx, gy = np.meshgrid(xs, ys)
+    offered = (gx >= xmin - 1e-9) & (gx <= xmax + 1e-9) & (gy >= ymin - 1e-9) & (gy <= ymax + 1e-9)
+    assert (hold_map.hold[offered] >= 0.9).mean() >= 0.95
+    on_pad = ((codes[:, 0] >= xmin) & (codes[:, 0] <= xmax) & (codes[:, 1] >= ymin)
+              & (codes[:, 1] <= ymax)).mean()
+    assert on_pad >= 0.5, f"only {on_pad:.0%} of the held-out styles are on the offered pad"
