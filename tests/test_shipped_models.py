@@ -4,9 +4,13 @@ MNIST (its official t10k test images; training used the 60,000 train images, and
 vote uses the codes of the first 10,000 of them: aae_core/analysis/evaluate.py).
 
 - every model on the comparison page had the same budget: data, epochs, batch size;
-- the unsupervised AAEs pack their prior closer than the VAE with the same prior and
-  budget (MMD, sliced W1), leave no more holes, and keep the digits apart at least as well
-  (5-NN): the lesson of the "AAE vs VAE" page;
+- on the mixture prior the AAE packs its prior closer than the VAE of the same budget
+  (MMD, sliced W1) and leaves fewer holes: the lesson of the "AAE vs VAE" page; on the
+  gaussian prior it leaves no more holes, but the VAE's codes sit closer (written down as a
+  strict expected failure: over 5 seeds on the full MNIST the two are level on the gaussian,
+  RESULTS.md, "The full MNIST");
+- the AAE keeps the digits apart at least as well as the VAE (5-NN): true on the gaussian
+  prior, a strict expected failure on the mixture (0.788 vs 0.806);
 - the full target (5-NN at least 0.85 *and* no more holes than the VAE, the
   paper's figure 2) is written down as a strict expected failure: not met at this budget.
 
@@ -58,8 +62,18 @@ def measured() -> dict[str, dict]:
             ("aae-gaussian", "vae-gaussian", "aae-mixture", "vae-mixture")}
 
 
+def missed(prior: str, why: str):
+    """A prior for which the shipped checkpoints miss the statement: a strict expected failure
+    (it turns into a failure when a rebuild meets it, so the note is updated)."""
+    return pytest.param(prior, marks=pytest.mark.xfail(strict=True, reason=why))
+
+
 @requires_full_mnist
-@pytest.mark.parametrize("prior", ["gaussian", "mixture"])
+@pytest.mark.parametrize("prior", [missed("gaussian", (
+    "on the full MNIST the shipped VAE's codes sit closer to the gaussian prior (MMD 0.018 "
+    "vs 0.034, SW 0.099 vs 0.145), though the AAE leaves fewer holes (1.6 vs 2.9 %); over 5 "
+    "seeds at the packing budget the two are level: RESULTS.md, 'The full MNIST'")),
+    "mixture"])
 def test_the_shipped_aae_packs_the_prior_closer_than_the_vae(prior, measured):
     """What the shipped AAEs teach (same budget as the VAE): their held-out codes sit closer
     to the prior, by MMD and by sliced Wasserstein distance."""
@@ -69,11 +83,14 @@ def test_the_shipped_aae_packs_the_prior_closer_than_the_vae(prior, measured):
 
 
 @requires_full_mnist
-@pytest.mark.parametrize("prior", ["gaussian", "mixture"])
+@pytest.mark.parametrize("prior", ["gaussian", missed("mixture", (
+    "on the full MNIST the shipped mixture AAE keeps the digits apart a little less well "
+    "than the VAE of its budget (5-NN 0.788 vs 0.806), while packing the prior far closer "
+    "(MMD 0.050 vs 0.852, holes 0.0 vs 4.5 %): RESULTS.md, 'The shipped 2-D models'"))])
 def test_the_shipped_aae_keeps_the_digits_apart_at_least_as_well_as_the_vae(prior, measured):
     """The paper's point: the AAE fills the prior *and* keeps the data's structure (before
     the generator phase was weighed, the shipped AAEs' 5-NN was 0.56 / 0.59 to the VAE's
-    0.77 / 0.70: they taught the opposite)."""
+    0.77 / 0.70 on mnist-10k: they taught the opposite)."""
     aae, vae = measured[f"aae-{prior}"], measured[f"vae-{prior}"]
     assert aae["knn_accuracy"] >= vae["knn_accuracy"], summary(prior, aae, vae)
 
@@ -81,18 +98,17 @@ def test_the_shipped_aae_keeps_the_digits_apart_at_least_as_well_as_the_vae(prio
 @requires_full_mnist
 def test_the_shipped_aae_leaves_no_more_holes_than_the_vae(measured):
     """Holes: fewer for the mixture prior (the VAE cannot put codes into ten separate
-    components); a tie for the gaussian, within one point (over 5 seeds the two are level:
-    RESULTS.md, "Does the AAE fill a gaussian prior better than the VAE?")."""
+    components); no more for the gaussian, within one point (over 5 seeds the two are level:
+    RESULTS.md, "The full MNIST")."""
     assert measured["aae-mixture"]["holes"] < measured["vae-mixture"]["holes"]
     assert measured["aae-gaussian"]["holes"] <= measured["vae-gaussian"]["holes"] + 0.01
 
 
 @requires_full_mnist
 @pytest.mark.xfail(strict=True, reason=(
-    "the 5-NN target is not met at this budget (24 epochs, 8,000 images, 2 x 256 "
-    "nets): the shipped AAEs reach 5-NN 0.78 / 0.77 with the VAE's holes or fewer; the "
-    "settings that go past 0.80 leave more holes than the VAE; RESULTS.md, "
-    "'The shipped 2-D models'"))
+    "the 5-NN target is not met at this budget (the full MNIST, 20 epochs of batches of "
+    "100, 2 x 512 nets): the shipped AAEs reach 5-NN 0.816 (gaussian) / 0.788 (mixture), "
+    "with fewer holes than the VAE; RESULTS.md, 'The shipped 2-D models'"))
 @pytest.mark.parametrize("prior", ["gaussian", "mixture"])
 def test_target_the_aae_keeps_the_digits_apart_and_fills_the_prior(prior, measured):
     aae, vae = measured[f"aae-{prior}"], measured[f"vae-{prior}"]
