@@ -91,22 +91,46 @@ def test_the_shipped_supervised_aae_holds_at_the_centre_not_far_out(shipped_supe
     assert hold[0] >= 0.9 > hold[1]
 
 
-def test_the_style_pad_offers_the_shipped_supervised_aae_where_its_label_holds(
-        shipped_supervised):
-    """The Style page's promise (ui/style_views.pad_area): on the pad it offers, every label
-    drawn at a style is the digit the judge reads, in at least 95 % of the pad's cells; and
-    the pad keeps most real digits' styles (their stored held-out codes) on it."""
+def offered_pad(ckpt, judge):
+    """The pad the Style page offers the model (ui/style_views.pad_area): the hold map over
+    its stored codes' range, and the box narrowed to where the label holds."""
     from aae_core.analysis.explore import view_bounds
 
+    hold_map = label_hold_map(ckpt.model, judge, view_bounds(ckpt.model, ckpt.codes.numpy()))
+    return hold_map, safe_bounds(hold_map)
+
+
+def test_the_style_pad_offers_the_shipped_supervised_aae_where_its_label_holds(
+        shipped_supervised):
+    """The Style page's promise: on the pad it offers, the judge reads at least 9 of the 10
+    labels drawn at a style as asked (HOLD_THRESHOLD), in at least 95 % of the pad's cells;
+    and the pad keeps most real digits' styles (their stored held-out codes) on it."""
     ckpt, judge = shipped_supervised
-    codes = ckpt.codes.numpy()
-    hold_map = label_hold_map(ckpt.model, judge, view_bounds(ckpt.model, codes))
-    xmin, xmax, ymin, ymax = safe_bounds(hold_map)
+    hold_map, (xmin, xmax, ymin, ymax) = offered_pad(ckpt, judge)
     xs = np.linspace(hold_map.bounds[0], hold_map.bounds[1], hold_map.n)
     ys = np.linspace(hold_map.bounds[3], hold_map.bounds[2], hold_map.n)  # row 0 = top
     gx, gy = np.meshgrid(xs, ys)
     offered = (gx >= xmin - 1e-9) & (gx <= xmax + 1e-9) & (gy >= ymin - 1e-9) & (gy <= ymax + 1e-9)
     assert (hold_map.hold[offered] >= 0.9).mean() >= 0.95
+    codes = ckpt.codes.numpy()
     on_pad = ((codes[:, 0] >= xmin) & (codes[:, 0] <= xmax) & (codes[:, 1] >= ymin)
               & (codes[:, 1] <= ymax)).mean()
     assert on_pad >= 0.5, f"only {on_pad:.0%} of the held-out styles are on the offered pad"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the shipped supervised AAE (full MNIST, 3 epochs) draws a 1 the judge reads as a 1 in "
+    "only 27 % of the offered pad (elsewhere blobs read as 3, 2, 5 or 6; its other labels "
+    "94-100 %); the mnist-10k model shipped before: 76 %. RESULTS.md, 'The shipped 2-D "
+    "models'"))
+def test_on_the_offered_pad_the_judge_reads_each_label_as_asked(shipped_supervised):
+    """The stronger promise, label by label: whichever digit the user picks, dragging the
+    style over the offered pad keeps drawing that digit (in at least 90 % of its cells)."""
+    from aae_core.analysis.explore import lattice_points
+    from aae_core.analysis.label_hold import judge_labels
+
+    ckpt, judge = shipped_supervised
+    _, box = offered_pad(ckpt, judge)
+    reads = judge_labels(ckpt.model, judge, lattice_points(box, 25).astype(np.float32))
+    read_as_asked = (reads == np.arange(reads.shape[1])[None, :]).mean(axis=0)  # (labels,)
+    assert read_as_asked.min() >= 0.9, np.round(read_as_asked, 3).tolist()
