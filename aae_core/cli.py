@@ -143,6 +143,10 @@ def _add_setting_flags(p: argparse.ArgumentParser) -> None:
                    help=f"-1 all, 0 none, N labelled ({_default('labels')})")
     p.add_argument("--lr", type=float, help=_default("lr"))
     p.add_argument("--lr-adv", type=float, help=_default("lr_adv"))
+    p.add_argument("--lr-decay-to", type=float,
+                   help="both rates fall along a half cosine, epoch by epoch, to this factor "
+                        f"of themselves at the last epoch; 1 keeps them constant "
+                        f"({_default('lr_decay_to')})")
     p.add_argument("--beta1", type=float, help=_default("beta1"))
     p.add_argument("--reg-weight", type=float,
                    help=f"WAE lambda / VAE beta ({_default('reg_weight')})")

@@ -51,6 +51,7 @@ RUN_SETTINGS = {
     "batch_size": lambda m, t: t.batch_size,
     "labels": lambda m, t: t.labels,
     "seed": lambda m, t: t.seed,
+    "lr_decay_to": lambda m, t: t.lr_decay_to,
 }
 #: Every setting of a new run: the experiment's, and how long it trains.
 SETTING_NAMES = (*RUN_SETTINGS, "epochs")
@@ -115,7 +116,7 @@ def configs_from(given: dict, *, device: str = "auto",
     extra = {} if log_every is None else {"log_every": log_every}
     train_cfg = TrainConfig(dataset=s["dataset"], epochs=s["epochs"],
                             batch_size=s["batch_size"], labels=s["labels"], seed=s["seed"],
-                            device=device, **extra)
+                            lr_decay_to=s["lr_decay_to"], device=device, **extra)
     return model_cfg, train_cfg
 
 

@@ -5,12 +5,15 @@
 One server (warmed first on Home, so `import torch` is not counted: Explore's "about 2 s"
 is a warm server's too), a fresh disk cache (AAE_CACHE_DIR in a temporary folder). Each
 round opens /AAE_vs_VAE?prior=mixture in a new browser page and times:
-  figures  both packing panels drawn (two Plotly charts in the page)
+  figures  both packing panels drawn (the AAE's and the VAE's codes on their canvases,
+           ui/packing.py)
   done     the script has finished (numbers, occupancy bars and lattices below)
   switch   a click on "Gaussian N(0, I)" until that run has finished
-Round 1 measures each model once (the first visit of a server that never measured them);
-later rounds find the numbers kept on disk. Explore, timed the same way on the same server
-(goto until the pad has drawn its map), is printed beside it.
+Round 1 is the first visit of a server that kept no numbers on disk: it reads them from the
+model cards when they hold them (compare.from_card), else measures each model once; later
+rounds find the numbers kept on disk. Explore, timed the same way on the same server
+(goto until the pad has drawn its map) right after each round, so both see the same load,
+is printed beside it, with each time as a multiple of Explore's.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from bench.browser import (
 )
 from bench.cold_start import PAD_READY
 
-TWO_FIGURES = "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2"
+# the packing component reports the dots it drew per panel (aae_core/web/packing/js/panels.js)
+TWO_FIGURES = ("() => { const r = globalThis.__aaePacking && globalThis.__aaePacking.cmp_panels;"
+               " return !!r && r.drawn.filter((n) => n > 0).length >= 2; }")
 
 
 def one_visit(browser, url: str) -> dict[str, float]:
@@ -85,19 +90,27 @@ def main(argv: list[str] | None = None) -> int:
         warm.goto(url)
         wait_for_app_run(warm, timeout=120_000)  # torch imported, shipped models listed
         warm.close()
-        rounds = [one_visit(browser, url) for _ in range(args.rounds)]
-        explore = [explore_visit(browser, url) for _ in range(args.rounds)]
+        rounds, explore = [], []
+        for _ in range(args.rounds):  # interleaved: a change of load hits both pages
+            rounds.append(one_visit(browser, url))
+            explore.append(explore_visit(browser, url))
         browser.close()
     first, kept = rounds[0], rounds[1:]
+    base = statistics.median(explore)
+    kept_med = {k: statistics.median(r[k] for r in kept) for k in first}
     print("AAE vs VAE page (warm server, 1440x900, seconds from opening the link):")
-    print(f"  first visit (measures each model once): first figures {first['figures']:.1f}, "
+    print(f"  first visit (nothing kept on disk yet): first figures {first['figures']:.1f}, "
           f"done {first['done']:.1f}, switch prior {first['switch']:.1f}")
     print(f"  numbers kept on disk ({len(kept)} rounds, median): first figures "
-          f"{statistics.median(r['figures'] for r in kept):.1f}, done "
-          f"{statistics.median(r['done'] for r in kept):.1f}, switch prior "
-          f"{statistics.median(r['switch'] for r in kept):.1f}")
-    print(f"  Explore on the same server, map drawn (median of {len(explore)}): "
-          f"{statistics.median(explore):.1f}")
+          f"{kept_med['figures']:.1f}, done {kept_med['done']:.1f}, switch prior "
+          f"{kept_med['switch']:.1f}")
+    print(f"  Explore on the same server, map drawn (median of {len(explore)}): {base:.1f}")
+    print(f"  as multiples of Explore's: first figures {first['figures'] / base:.1f}x "
+          f"(first visit), {kept_med['figures'] / base:.1f}x (kept); switch prior "
+          f"{first['switch'] / base:.1f}x, {kept_med['switch'] / base:.1f}x")
+    figures = ", ".join(f"{r['figures']:.1f}" for r in rounds)
+    print(f"  per round: first figures {figures}; Explore "
+          f"{', '.join(f'{s:.1f}' for s in explore)}")
     return 0
 
 

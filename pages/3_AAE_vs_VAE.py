@@ -39,7 +39,7 @@ with st.container(key="present_hide_sampled"):
     sampled = views.sampled_toggle(have_data)
 # the figures first (the codes are stored); presenting, one screen: the panels, then the
 # numbers, the occupancy bars and the lattices side by side below them
-views.packing_panels(chosen, ckpts, sampled, height=350 if presenting else 380)
+views.packing_panels(chosen, ckpts, sampled, presenting=presenting)
 results = views.measured(chosen, ckpts, sampled, have_data)
 if presenting:
     table, bars, grids = st.columns([5, 3, 4], gap="medium")

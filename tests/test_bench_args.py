@@ -38,7 +38,7 @@ BY_HAND = {
     "train_throughput": [["--models", "bogus"]],
     "ray_overhead": [["--runs", "0"]],
     "cold_start": [["--rounds", "0"]],
-    "screenshots": [["--pages", "bogus"]],
+    "screenshots": [["--pages", "bogus"], ["--widths", "1024"]],
     "watch_learn": [["--dataset", "nope"], []],  # [] : mnist-10k without AAE_DATA_DIR
     "gpu_check": [["--hidden", "8192,8192,8192"]],
 }

@@ -157,6 +157,8 @@ BAD = {
     "latent dim 0": (["train", "--latent-dim", "0"], "latent dimension must be"),
     "epochs -1": (["train", "--epochs", "-1"], "epochs must be a whole number"),
     "lr nan": (["train", "--lr", "nan"], "lr must be a finite number"),
+    "decay to 0": (["train", "--lr-decay-to", "0"], "lr_decay_to must be a finite number > 0"),
+    "decay above 1": (["train", "--lr-decay-to", "2"], "and <= 1, got 2.0"),
     "hidden a,b": (["train", "--hidden", "a,b"], "expected sizes like 256,256"),
     "model too big": (["train", "--hidden", "8192,8192,8192"],
                       "parameters, more than the limit of 50,000,000"),

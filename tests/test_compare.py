@@ -1,12 +1,15 @@
 """AAE vs VAE comparison (aae_core.analysis.compare): candidates, measurements, the table, the
-measured verdict; and the figure builders the AAE vs VAE page draws with."""
+measured verdict; and what the AAE vs VAE page draws with: the packing panels' data
+(ui/packing.py) and the occupancy bars (ui/figures.occupancy_svg)."""
 
 from __future__ import annotations
 
+import base64
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 import torch
 
@@ -15,7 +18,8 @@ from aae_core.config import ModelConfig, TrainConfig
 from aae_core.models import build_model
 from aae_core.priors import GaussianPrior, MixturePrior
 from aae_core.store.catalog import Entry
-from ui.figures import occupancy_figure, packing_figure, shared_bounds
+from ui import packing
+from ui.figures import MODEL_COLORS, occupancy_svg, shared_bounds
 
 
 def entry(name: str, model: str, prior: str = "gaussian", *, source: str = "shipped",
@@ -92,6 +96,56 @@ def test_measure_on_a_mixture_adds_occupancy_and_computed_recon_wins():
     assert len(r.occupancy) == 10 and r.occupancy[0] > 0.9
     assert r.values["occupancy_min"] == 0.0
     assert r.values["occupancy_tv"] == pytest.approx(compare.occupancy_tv(r.occupancy))
+
+
+def _trained_card(codes, prior, device: str = "cpu") -> dict:
+    """A model card as training writes it: evaluate's figures of the saved codes."""
+    from aae_core.analysis.evaluate import prior_match
+
+    return {"metrics": {**prior_match(torch.as_tensor(codes), prior, seed=0),
+                        "recon_bce": 120.5, "knn_accuracy": 0.9},
+            "metrics_device": device}
+
+
+@pytest.mark.parametrize("prior", [GaussianPrior(), MixturePrior()], ids=["gaussian", "mixture"])
+def test_a_training_card_gives_the_numbers_a_measurement_gives(prior):
+    codes = (prior.sample(600, generator=torch.Generator().manual_seed(1)) * 0.7).numpy()
+    card = _trained_card(codes, prior)
+    read = compare.from_card("m", "aae", card, len(codes), prior)
+    measured = compare.measure("m", "aae", codes, prior, card_metrics=card["metrics"])
+    assert read.values == pytest.approx(measured.values, rel=1e-6)
+    assert read.occupancy == measured.occupancy and read.n_codes == 600
+    assert (read.numbers_from, measured.numbers_from) == ("card", "measured")
+    assert read.recon_source == measured.recon_source == "card"
+    again = compare.ModelMetrics.from_dict(read.to_dict())  # kept on disk as it is
+    assert again == read
+    old = {k: v for k, v in measured.to_dict().items() if k != "numbers_from"}
+    assert compare.ModelMetrics.from_dict(old).numbers_from == "measured"  # an older record
+
+
+def test_a_card_that_cannot_stand_in_is_measured_instead():
+    prior = MixturePrior()
+    codes = prior.sample(300, generator=torch.Generator().manual_seed(2)).numpy()
+    card = _trained_card(codes, prior)
+    assert compare.from_card("m", "vae", card, 300, prior) is not None
+    broken = [
+        {**card, "metrics_device": "cuda"},  # prior samples differ between devices
+        {**card, "metrics_device": None},
+        {"metrics": {k: v for k, v in card["metrics"].items() if k != "holes"},
+         "metrics_device": "cpu"},
+        {"metrics": {**card["metrics"], "recon_bce": float("nan")}, "metrics_device": "cpu"},
+        {"metrics": {**card["metrics"], "prior_mmd": True}, "metrics_device": "cpu"},
+        {"metrics": {**card["metrics"], "occupancy": [0.5, 0.5]}, "metrics_device": "cpu"},
+        {"metrics": {}, "metrics_device": "cpu"},  # a run stopped before its last save
+        {},
+    ]
+    for bad in broken:
+        assert compare.from_card("m", "vae", bad, 300, prior) is None, bad
+    # a Gaussian prior needs no occupancy
+    gauss = GaussianPrior()
+    plain = _trained_card(codes, gauss)
+    assert "occupancy" not in plain["metrics"]
+    assert compare.from_card("m", "vae", plain, 300, gauss).occupancy is None
 
 
 def test_occupancy_tv():
@@ -183,27 +237,68 @@ def test_verdict_details_rank_the_wae_and_compare_reconstruction():
 # ---------------------------------------------------------------- figures
 
 
-def test_packing_figures_share_axes_and_draw_the_prior():
-    prior = MixturePrior()
-    codes = prior.sample(300, generator=torch.Generator().manual_seed(0)).numpy()
-    labels = np.arange(300) % 10
-    bounds = (-6.0, 6.0, -6.0, 6.0)
-    figs = [packing_figure(codes * s, labels, [str(k) for k in range(10)], prior, bounds,
-                           title=t) for s, t in ((1.0, "AAE"), (0.5, "VAE"))]
-    for fig in figs:
-        assert isinstance(fig, go.Figure)
-        assert list(fig.layout.xaxis.range) == [-6.0, 6.0]
-        assert list(fig.layout.yaxis.range) == [-6.0, 6.0]
-        kinds = [type(t).__name__ for t in fig.data]
-        assert kinds.count("Scattergl") == 10 and kinds[-1] == "Contour"
-        assert np.asarray(fig.data[-1].z).max() == pytest.approx(1.0)  # normalised density
-    assert figs[0].layout.title.text == "AAE"
+def test_a_packing_slot_carries_its_codes_labels_and_title():
+    """What the browser draws: the first two dimensions of every finite code, its label and
+    its held-out number; a different set of codes gets a different id (redrawn)."""
+    codes = np.array([[0.5, -1.0, 9.0], [2.0, 3.0, 9.0], [np.nan, 0.0, 9.0]], np.float32)
+    labels = np.array([7, 1, 4])
+    panel = packing.slot("AAE · 3 held-out codes", codes, labels)
+    points = panel["points"]
+    assert panel["title"] == "AAE · 3 held-out codes" and points["n"] == 2
+    xy = np.frombuffer(base64.b64decode(points["xy"]), "<f4").reshape(-1, 2)
+    assert xy.tolist() == [[0.5, -1.0], [2.0, 3.0]]  # the NaN row left out
+    assert list(base64.b64decode(points["labels"])) == [7, 1]
+    assert np.frombuffer(base64.b64decode(points["index"]), "<u4").tolist() == [0, 1]
+    assert panel["points_id"] == points["id"]
+    assert packing.slot("AAE", codes * 2, labels)["points_id"] != panel["points_id"]
 
 
-def test_occupancy_figure_one_bar_trace_per_model():
-    fig = occupancy_figure({"AAE": np.full(10, 0.1), "VAE": np.eye(10)[0]})
-    assert [t.name for t in fig.data] == ["AAE", "VAE"]
-    assert fig.layout.shapes[0].y0 == pytest.approx(0.1)  # the uniform 1/K line
+def test_the_prior_background_is_its_density_scaled_to_its_peak():
+    """(ny, nx), row 0 at ymin, kept as it is (no flip): the browser reads it that way."""
+    dens = np.zeros((8, 6))
+    dens[0, 1], dens[5, 4] = 2.0, 1.0
+    payload = packing.density(dens)
+    grid = np.frombuffer(base64.b64decode(payload["grid"]), np.uint8).reshape(8, 6)
+    assert (payload["nx"], payload["ny"]) == (6, 8)
+    assert grid[0, 1] == 255 and grid[5, 4] == 128 and grid.sum() == 255 + 128
+
+
+def test_packing_panels_refuse_an_empty_box():
+    with pytest.raises(ValueError, match="min < max"):
+        packing.packing_panels(key="k", slots=[], class_names=[], bounds=(1, 1, 0, 1),
+                               prior_density=None)
+
+
+def _svg(rows: dict) -> ET.Element:
+    return ET.fromstring(occupancy_svg(rows))
+
+
+def test_occupancy_bars_one_bar_per_model_and_component_and_the_uniform_line():
+    aae, vae = np.full(10, 0.1), np.eye(10)[0]
+    svg = _svg({"AAE": aae, "VAE": vae})
+    ns = "{http://www.w3.org/2000/svg}"
+    bars = [r for r in svg.iter(f"{ns}rect") if r.find(f"{ns}title") is not None]
+    assert len(bars) == 20
+    tips = [b.find(f"{ns}title").text for b in bars]
+    assert tips[:2] == ["AAE · component 0: 10.0 %", "VAE · component 0: 100.0 %"]
+    assert {b.get("fill") for b in bars} == set(MODEL_COLORS[:2])
+    heights = {t: float(b.get("height")) for t, b in zip(tips, bars, strict=True)}
+    assert heights["VAE · component 0: 100.0 %"] == pytest.approx(
+        10 * heights["AAE · component 0: 10.0 %"], rel=1e-2)  # bars to scale
+    assert heights["VAE · component 1: 0.0 %"] == 0
+    texts = [el.text for el in svg.iter(f"{ns}text")]
+    assert "uniform 1/K" in texts and "mixture component" in texts
+    assert [str(c) for c in range(10)] == [x for x in texts if x and x.isdigit()][-10:]
+    dotted = [ln for ln in svg.iter(f"{ns}line") if ln.get("stroke-dasharray")]
+    bar_bottom = float(bars[0].get("y")) + float(bars[0].get("height"))
+    line_y = float(dotted[0].get("y1"))  # 1/K = 0.1: the AAE's bars reach it exactly
+    assert line_y == pytest.approx(float(bars[0].get("y")), abs=0.2) and line_y < bar_bottom
+
+
+def test_occupancy_bars_escape_names_and_keep_their_text_plain():
+    svg = occupancy_svg({"<b>A&B</b>": np.full(3, 1 / 3)})
+    assert "<b>" not in svg and "&lt;b&gt;A&amp;B&lt;/b&gt;" in svg
+    assert not re.search(r"<(script|foreignObject|a)\b", svg)
 
 
 def test_shared_bounds_widen_for_codes_but_cap_far_outliers():

@@ -9,6 +9,7 @@ The latent pad (a CCv2 component) is driven by putting its value in session stat
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -97,6 +98,17 @@ def caption(image) -> str:
 
 def texts(at: AppTest, kind: str) -> str:
     return "\n".join(el.value for el in at.get(kind))
+
+
+def packing_data(at: AppTest) -> dict:
+    """What the AAE vs VAE page sent its packing panels (ui/packing.py's data)."""
+    (panels,) = [el for el in at.get("bidi_component")
+                 if el.proto.component_name.endswith("aae_packing_panels")]
+    return json.loads(panels.proto.json)
+
+
+def occupancy_svgs(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("<svg")]
 
 
 # ---------------------------------------------------------------- Style vs label
@@ -240,12 +252,20 @@ def test_compare_page_with_the_shipped_models(real, prior):
                    if a.value.startswith("Measured:"))
     assert ("agrees with the paper" in verdict) or ("disagree" in verdict) or (
         "do not confirm" in verdict)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert "MMD² to the prior (IMQ)" in list(table["metric"])
     assert sum(c.startswith(("AAE ·", "VAE ·", "WAE-MMD ·")) for c in table.columns) == \
         len(present)
-    charts = at.get("plotly_chart")
-    assert len(charts) == len(present) + (prior == "mixture")  # + the occupancy bars
+    panels = packing_data(at)  # one canvas component: a slot per family, empty if none
+    assert [slot is not None for slot in panels["slots"]] == [
+        f in present for f in ("aae", "vae", "wae-mmd")]
+    for slot in filter(None, panels["slots"]):
+        assert re.fullmatch(r"(AAE|VAE|WAE-MMD) · [\d,]+ held-out codes", slot["title"])
+        assert slot["points"]["n"] == int(slot["title"].split(" · ")[1].split()[0]
+                                          .replace(",", ""))
+    assert panels["density"]["nx"] > 2 and len(panels["classes"]) == 10
+    assert not at.get("plotly_chart") and not at.dataframe  # no chart library, no data grid
+    assert len(occupancy_svgs(at)) == (prior == "mixture")
     for family in families - present:
         assert f"No {dict(aae='AAE', vae='VAE')[family] if family != 'wae-mmd' else 'WAE-MMD'}" \
             in texts(at, "info")
@@ -265,9 +285,10 @@ def test_compare_numbers_are_measured_once_and_the_other_prior_ahead(real, tmp_p
     if not {"aae", "vae"} <= set(SHIPPED.values()):
         pytest.skip("no shipped AAE and VAE yet")
     monkeypatch.setenv("AAE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(compare, "from_card", lambda *a, **k: None)  # cards without figures
     st.cache_data.clear()  # a fresh server with an empty cache folder
     at = run(COMPARE, state={"cmp_prior": "mixture"})
-    first = at.dataframe[0].value
+    first = at.table[0].value
     for thread in compare_views._background:  # the gaussian models, measured ahead
         thread.join(120)
     measured = []
@@ -276,9 +297,35 @@ def test_compare_numbers_are_measured_once_and_the_other_prior_ahead(real, tmp_p
                         real_measure(*a, **k))
     st.cache_data.clear()  # as a fresh server: only the disk remembers
     again = run(COMPARE, state={"cmp_prior": "mixture"})
-    assert again.dataframe[0].value.equals(first) and measured == []
+    assert again.table[0].value.equals(first) and measured == []
     run(COMPARE, state={"cmp_prior": "gaussian"})
     assert measured == []  # measured ahead while the mixture was shown
+
+
+def test_compare_page_reads_a_training_card_instead_of_measuring(real, tmp_path, monkeypatch):
+    """A shipped model's card holds the protocol's figures of its stored codes (measured by
+    training on the CPU): the page shows them and measures nothing, and says so."""
+    import streamlit as st
+
+    from aae_core.analysis import compare
+    from aae_core.store.checkpoints import load_checkpoint
+
+    pair = {k: n for n, k in SHIPPED.items() if k in ("aae", "vae")
+            and read_config(ROOT / "checkpoints" / n)[0].prior.name == "mixture"}
+    cards = {k: load_checkpoint(ROOT / "checkpoints" / n) for k, n in pair.items()}
+    if len(cards) < 2 or not all(compare.from_card(n, k, c.card, len(c.codes), c.model.prior)
+                                 for k, c in cards.items() for n in [pair[k]]):
+        pytest.skip("no shipped AAE and VAE on the mixture with a complete CPU card")
+    monkeypatch.setenv("AAE_CACHE_DIR", str(tmp_path / "cache"))
+    st.cache_data.clear()
+    monkeypatch.setattr(compare, "measure", lambda *a, **k: pytest.fail("measured"))
+    at = run(COMPARE, state={"cmp_prior": "mixture"})
+    table = at.table[0].value
+    mmd = table[table["metric"] == "MMD² to the prior (IMQ)"]
+    for family, ckpt in cards.items():
+        column = next(c for c in table.columns if c.endswith(f" · {pair[family]}"))
+        assert mmd[column].iloc[0] == f"{ckpt.card['metrics']['prior_mmd']:.3f}"
+    assert "AAE, VAE: read from the model card" in texts(at, "caption")
 
 
 @requires_full_mnist
@@ -286,13 +333,15 @@ def test_compare_page_sampled_codes_toggle(real):
     if not {"aae", "vae"} <= set(SHIPPED.values()):
         pytest.skip("no shipped AAE and VAE yet")
     at = run(COMPARE, state={"cmp_prior": "gaussian"})
-    before = at.dataframe[0].value
+    before, drawn = at.table[0].value, packing_data(at)["slots"]
     assert not at.toggle(key="cmp_sampled").disabled
     at.toggle(key="cmp_sampled").set_value(True).run()
     ok(at)
-    after = at.dataframe[0].value
+    after = at.table[0].value
     vae_col = next(c for c in after.columns if c.startswith("VAE ·"))
     assert list(after[vae_col]) != list(before[vae_col])  # the VAE's draws differ from means
+    vae = [s for s in packing_data(at)["slots"] if s and s["title"].startswith("VAE")][0]
+    assert vae["points_id"] not in {s["points_id"] for s in drawn if s}  # the draws are drawn
     assert not any("means of q(z|x)" in m.value for m in at.markdown)
 
 
@@ -308,7 +357,7 @@ def test_compare_page_missing_families_and_choice_of_candidates(tiny_root, no_da
     assert pick.options == ["aae-a — aae, mixture prior, 2-D", "aae-b — aae, mixture prior, 2-D"]
     pick.set_value("aae-b").run()
     ok(at)
-    assert any(c.endswith("aae-b") for c in at.dataframe[0].value.columns)
+    assert any(c.endswith("aae-b") for c in at.table[0].value.columns)
     assert at.toggle(key="cmp_sampled").disabled  # needs the images
 
 
@@ -316,7 +365,7 @@ def test_compare_page_with_no_model_for_the_prior(tiny_root):
     make_tiny(tiny_root, "aae-supervised", name="sup")
     at = run(COMPARE)
     assert texts(at, "info").count("checkpoint with the gaussian prior") == 3
-    assert not at.dataframe
+    assert not at.table and not at.dataframe
 
 
 def test_compare_page_reads_its_link_once_and_writes_the_choice_back(tiny_root):

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import math
 import traceback
+from dataclasses import replace
 
 import pytest
 import torch
@@ -341,3 +342,84 @@ def test_optimizer_state_moves_like_torch_places_it():
     step_module.move_optimizer_state(opt, torch.device("meta"))
     assert state["exp_avg"].device.type == "meta"
     assert state["step"].device.type == "meta" and state["step"].dtype == torch.float32
+
+
+# ---------------------------------------------------------------- the learning-rate schedule
+
+
+def test_the_schedule_falls_along_a_half_cosine_from_the_set_rates_to_the_last_factor():
+    cfg = TrainConfig(epochs=5, lr_decay_to=0.01)
+    factors = [cfg.lr_factor(e) for e in range(5)]
+    assert factors[0] == 1 and math.isclose(factors[-1], 0.01)
+    assert math.isclose(factors[2], (1 + 0.01) / 2)  # half way: the mean of both ends
+    assert all(a > b for a, b in zip(factors, factors[1:], strict=False))
+    assert [TrainConfig(epochs=5).lr_factor(e) for e in range(5)] == [1.0] * 5  # constant
+    assert TrainConfig(epochs=1, lr_decay_to=0.1).lr_factor(0) == 1.0
+
+
+@pytest.mark.parametrize("bad", [0, -0.5, 1.5, math.nan, math.inf, True, "0.1"])
+def test_a_bad_decay_factor_is_refused_in_one_line(bad):
+    with pytest.raises(ConfigError, match=r"^lr_decay_to must be a finite number > 0 and <= 1"):
+        TrainConfig(lr_decay_to=bad)
+
+
+def optimizer_rates(model) -> dict[str, list[float]]:
+    return {name: [g["lr"] for g in opt.param_groups] for name, opt in model.optimizers.items()}
+
+
+def test_a_decayed_run_ends_at_the_factor_of_each_rate_and_a_constant_one_never_moves(data):
+    config = replace(tiny("aae", "gaussian"), lr=2e-3, lr_adv=5e-4)  # paper's form: 3 Adams
+    seen = []  # each optimizer's rates at each epoch's first step
+    decayed = make_trainer(config, train_cfg(epochs=3, lr_decay_to=0.1), dataset=data)
+    real = decayed.model.train_step
+
+    def step(batch):
+        if not seen or len(seen) < decayed.progress.epoch + 1:
+            seen.append(optimizer_rates(decayed.model))
+        return real(batch)
+
+    decayed.model.train_step = step
+    decayed.run()
+    assert [rates["reconstruction"][0] for rates in seen] == pytest.approx([2e-3, 1.1e-3, 2e-4])
+    assert [rates["discriminator"][0] for rates in seen] == pytest.approx([5e-4, 2.75e-4, 5e-5])
+    assert seen[-1]["generator"] == pytest.approx([5e-5])
+    constant = make_trainer(config, train_cfg(epochs=3), dataset=data)
+    constant.run()
+    assert optimizer_rates(constant.model) == {"reconstruction": [2e-3],
+                                               "discriminator": [5e-4], "generator": [5e-4]}
+
+
+def test_the_first_epoch_of_a_decayed_run_is_the_constant_runs_exactly(data):
+    """The schedule starts at the set rates: one epoch of either run gives the same weights,
+    so a run without the schedule trains exactly as every run before it did."""
+    weights = []
+    for decay in (1.0, 0.1):
+        trainer = make_trainer(tiny("vae", "gaussian"), train_cfg(epochs=1, lr_decay_to=decay),
+                               dataset=data)
+        trainer.run()
+        weights.append(trainer.model.state_dict())
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_a_rate_change_makes_the_graph_runner_capture_again(monkeypatch):
+    """A captured graph holds the rates as constants: after a change the runner warms up and
+    captures anew, and every batch still trains exactly once."""
+    fake = FakeCuda(monkeypatch)
+    model, seen = counted_model(monkeypatch)
+    runner = GraphedStep(model)
+    data = batches(12)
+    for b in data[:6]:
+        runner(b)
+    assert step_module.scale_learning_rates(model, 0.5)
+    runner.rates_changed()
+    for b in data[6:]:
+        runner(b)
+    assert fake.captures == 2
+    warm = step_module.WARMUP_STEPS
+    assert fake.replays == (6 - warm) * 2
+    # seen: the first warm-up's batches, the first capture's static copy, then the new
+    # warm-up's batches (real steps on the real batches) and the new capture's copy
+    assert [b is d for b, d in zip(seen[warm + 1:2 * warm + 1], data[6:6 + warm],
+                                   strict=True)] == [True] * warm
+    assert seen[-1] is runner.static and len(seen) == 2 * (warm + 1)
+    assert not step_module.scale_learning_rates(model, 0.5)  # the same factor: no change

@@ -6,13 +6,15 @@ gaps; docs/ARCHITECTURE.md, "Decisions and their measurements").
 The families are aae_core.analysis.compare.FAMILIES; `chosen` maps family -> catalogue
 entry and `ckpts` family -> opened checkpoint (only those that store held-out codes).
 
-Speed: the packing panels (the codes, stored in the checkpoint) are drawn before anything
-is measured. The metrics (seconds per model on a busy 2-core machine, mostly the MMD of
-2,000 codes vs as many prior samples and the sliced Wasserstein and holes of all held-out
-codes vs 10,000 prior samples) are kept on disk per
-checkpoint (ui/first_paint.py's remember/recall, room METRICS_ROOM), so a server measures
-a checkpoint once, ever; and once a page is drawn, the other prior's default models are
-measured in one background thread, so switching the prior finds its numbers ready.
+Speed (bench/compare_page.py): the packing panels (the codes, stored in the checkpoint) are
+canvases (ui/packing.py) drawn before anything is measured; the page loads no chart library
+and no data grid. The metrics of the stored codes are usually on the model card already
+(compare.from_card: training measured them on the same codes by the same protocol);
+otherwise (about 2.5 s per model on a busy 2-core machine, mostly the MMD and sliced
+Wasserstein) they are measured once and kept on disk per checkpoint (ui/first_paint.py's
+remember/recall, room METRICS_ROOM), so a server measures a checkpoint once, ever; and once
+a page is drawn, the other prior's default models are measured in one background thread, so
+switching the prior finds its numbers ready.
 """
 
 from __future__ import annotations
@@ -31,14 +33,13 @@ from aae_core.store import catalog
 from aae_core.store.catalog import Entry
 from aae_core.store.checkpoints import Checkpoint, load_checkpoint
 from ui import analysis_views as av
-from ui import first_paint, url_state
+from ui import first_paint, packing, url_state
 from ui.explore_views import class_names
-from ui.figures import occupancy_figure, packing_figure, shared_bounds
+from ui.figures import occupancy_svg, shared_bounds
 from ui.loaders import cache_key, model_entries, open_checkpoint
 from ui.plain_text import plain
 
 PRIOR_LABELS = {"gaussian": "Gaussian N(0, I)", "mixture": "Mixture of 10 Gaussians"}
-PLOTLY = {"displaylogo": False}
 
 
 @st.cache_data(max_entries=48, show_spinner=False)
@@ -76,8 +77,13 @@ def _memo_key(name: str, family: str, sampled: bool, have_data: bool) -> str:
 
 def _measure_now(ckpt: Checkpoint, name: str, family: str, codes: np.ndarray,
                  sampled: bool) -> compare.ModelMetrics:
-    """The family's packing metrics on its held-out codes (N, d) (and its reconstruction
-    error, measured now when the model card has none and the images are here)."""
+    """The family's packing metrics on its held-out codes (N, d): the model card's when it
+    holds this protocol's for the stored codes (compare.from_card: no measuring at all),
+    else measured now (with the reconstruction error, measured now when the model card has
+    none and the images are here)."""
+    if not sampled and (card := compare.from_card(name, family, ckpt.card, len(codes),
+                                                  ckpt.model.prior)) is not None:
+        return card
     recon = None
     data, _ = av.held_out_data(ckpt)
     if data is not None and not isinstance(ckpt.card.get("metrics", {}).get("recon_bce"),
@@ -256,27 +262,47 @@ def measured(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint], sampled: bo
             for f in ckpts}
 
 
+@st.cache_data(max_entries=48, show_spinner=False)
+def _panel(name: str, key: tuple, sampled: bool, title: str) -> dict:
+    """A family's packing panel (its codes as the browser's payload), built once per
+    checkpoint and code kind."""
+    ckpt = open_checkpoint(name)
+    return packing.slot(title, codes_for(name, key, sampled), ckpt.labels.numpy())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _prior_density(name: str, key: tuple, bounds: tuple) -> dict:
+    """The prior's density over `bounds` as the panels' background (the prior of `name`'s
+    checkpoint; the compared models share it)."""
+    _, _, dens = explore.prior_density(open_checkpoint(name).model.prior, bounds, n=96)
+    return packing.density(dens)
+
+
 def packing_panels(chosen: dict[str, Entry], ckpts: dict[str, Checkpoint],
-                   sampled: bool, height: int = 380) -> None:
-    """Each family's held-out codes over the prior's contours, on shared axes."""
+                   sampled: bool, *, presenting: bool = False) -> None:
+    """Each family's held-out codes over the prior's density, on shared axes: one canvas
+    component (ui/packing.py), a slot per family, empty where the family has no model.
+    Presenting: smaller, larger text, and fitted to the window's height."""
     prior = build_prior(next(iter(ckpts.values())).model.config.prior)
-    code_sets = {f: codes_for(chosen[f].name, cache_key(chosen[f].name), sampled)
-                 for f in ckpts}
+    keys = {f: cache_key(chosen[f].name) for f in ckpts}
+    code_sets = {f: codes_for(chosen[f].name, keys[f], sampled) for f in ckpts}
     bounds = shared_bounds(prior.bounds(), code_sets.values())
-    for family, col in zip(compare.FAMILIES, st.columns(len(compare.FAMILIES), gap="medium"),
-                           strict=True):
-        if family not in ckpts:
-            continue
-        c, codes = ckpts[family], code_sets[family]
-        fig = packing_figure(codes[:, :2], c.labels.numpy(), class_names(c), c.model.prior,
-                             bounds, height=height,
-                             title=f"{compare.FAMILIES[family]} · {len(codes):,} held-out codes")
-        col.plotly_chart(fig, key=f"cmp_fig::{family}", config=PLOTLY)
+    slots = [_panel(chosen[f].name, keys[f], sampled,
+                    f"{compare.FAMILIES[f]} · {len(code_sets[f]):,} held-out codes")
+             if f in ckpts else None for f in compare.FAMILIES]
+    first = next(iter(ckpts))
+    packing.packing_panels(key="cmp_panels", slots=slots, bounds=bounds,
+                           class_names=class_names(ckpts[first]),
+                           height=300 if presenting else 380, fit=presenting,
+                           scale=1.2 if presenting else 1.0,
+                           prior_density=_prior_density(chosen[first].name, keys[first],
+                                                        bounds))
     with st.container(key="present_hide_panels_caption"):
-        st.caption("Dots: held-out codes coloured by digit; grey lines: the prior's density "
-                   "contours. Same axes in every panel (at most 1.6 x the prior's range: "
-                   "codes farther out are off the panels, but the metrics below count every "
-                   "code).")
+        st.caption("Dots: held-out codes coloured by digit (click a digit below the panels to "
+                   "hide or show its codes; point at a code to name it); grey bands: the "
+                   "prior's density, darker lines its contours. Same axes in every panel (at "
+                   "most 1.6 x the prior's range: codes farther out are off the panels, but "
+                   "the metrics below count every code).")
 
 
 def numbers(results: dict[str, compare.ModelMetrics], prior_name: str, *, table=None,
@@ -287,8 +313,9 @@ def numbers(results: dict[str, compare.ModelMetrics], prior_name: str, *, table=
     with table or st.container():
         if verdict_at is None:
             st.subheader("Measured")
-        st.dataframe(compare.metrics_table(list(results.values())), hide_index=True,
-                     width="stretch")
+        # a static table: the numbers need no sorting, and a data grid is ~30 scripts for
+        # the browser to load before the page is done (bench/compare_page.py)
+        st.table(compare.metrics_table(list(results.values())), hide_index=True)
         verdict = compare.verdict(list(results.values()), prior_name)
         box = st.success if verdict.agrees else (st.info if verdict.agrees is None
                                                  else st.warning)
@@ -299,17 +326,23 @@ def numbers(results: dict[str, compare.ModelMetrics], prior_name: str, *, table=
                 st.markdown(f"- {plain(line, limit=2000)}")
             sources = {compare.FAMILIES[f]: r.recon_source or "not known"
                        for f, r in results.items()}
-            n_codes = " / ".join(sorted({f"{r.n_codes:,}" for r in results.values()}))
-            st.caption(f"Protocol: evaluate.prior_match on the held-out codes ({n_codes} "
-                       "codes vs 10,000 prior samples, seed 0; MMD on up to 2,000 of each). "
-                       "Reconstruction from: "
+            from_card = [compare.FAMILIES[f] for f, r in results.items()
+                         if r.numbers_from == "card"]
+            st.caption("Protocol: evaluate.prior_match on the held-out codes (at most 2,000 "
+                       "of them for the MMD; 10,000 prior samples, seed 0)"
+                       + (f"; {', '.join(from_card)}: read from the model card, where "
+                          "training measured these codes by this protocol" if from_card else "")
+                       + ". Reconstruction from: "
                        + ", ".join(f"{k} {plain(v)}" for k, v in sources.items())
                        + ". Lower is better except the emptiest component's share.")
     occ = {compare.FAMILIES[f]: np.asarray(r.occupancy) for f, r in results.items()
            if r.occupancy}
     if occ:
         with bars or st.container():
-            st.plotly_chart(occupancy_figure(occ), key="cmp_occupancy", config=PLOTLY)
+            with st.container(key="cmp_occupancy"):
+                # markdown keeps inline SVG (st.html's sanitizer drops it); the SVG's text
+                # is escaped (figures.occupancy_svg)
+                st.markdown(occupancy_svg(occ), unsafe_allow_html=True)
             st.caption("Share of held-out codes nearest to each mixture component; the "
                        "dotted line is a perfectly even split.")
 
@@ -332,8 +365,10 @@ def lattices(ckpts: dict[str, Checkpoint], *, compact: bool = False) -> None:
         if family not in ckpts:
             continue
         images = explore.decode_lattice(ckpts[family].model, box, n)
+        # compact: 230 px each, or their column's width when three share it (the projector's
+        # narrow column would not hold three)
         col.image(to_png_bytes(tile(images, cols=n, pad=0), scale=1),
-                  width=230 if compact else "stretch",
+                  width=230 if compact and len(families) < 3 else "stretch",
                   caption=f"{compare.FAMILIES[family]}: z over x, y in "
                           f"{box[0]:.1f}..{box[1]:.1f}")
     if not compact:

@@ -1,11 +1,11 @@
-"""Plotly figure builders. Pure functions: numpy in, go.Figure out; never import streamlit."""
+"""Figure builders. Pure functions: numpy in, go.Figure out (or, for the AAE vs VAE page's
+occupancy bars, an SVG string); never import streamlit."""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
-from aae_core.analysis.explore import prior_density
 from aae_core.images import PALETTE
 from ui.plain_text import plain_html
 
@@ -63,21 +63,6 @@ def latent_scatter(codes: np.ndarray, labels: np.ndarray, class_names, bounds, *
     return _square_layout(fig, bounds, height=height, title=title)
 
 
-def packing_figure(codes, labels, class_names, prior, bounds, *, title: str,
-                   height: int = 420) -> go.Figure:
-    """Codes over the prior's density contours, on the prior's own axes (AAE vs VAE)."""
-    xs, ys, dens = prior_density(prior, bounds)
-    fig = latent_scatter(codes, labels, class_names, bounds, title=title, height=height,
-                         marker_size=3)
-    fig.add_trace(go.Contour(
-        x=xs, y=ys, z=dens, showscale=False, hoverinfo="skip", name="prior density",
-        contours=dict(coloring="lines", start=0.05, end=0.95, size=0.15),
-        line=dict(width=1.2), colorscale=[[0, "#555"], [1, "#555"]], opacity=0.8,
-    ))
-    fig.update_layout(showlegend=False)
-    return fig
-
-
 def shared_bounds(prior_box, code_sets, *, max_zoom_out: float = 1.6) -> tuple:
     """One square box for side-by-side panels: the prior's box widened to hold 99 % of
     every set of codes (N, >=2), but never more than `max_zoom_out` times the prior's
@@ -119,20 +104,66 @@ def confusion_figure(matrix: np.ndarray, class_names, *, height=380) -> go.Figur
     return fig
 
 
-def occupancy_figure(rows: dict[str, np.ndarray], *, height=260) -> go.Figure:
-    """Per-component share of codes for each model (bars); the ideal 1/K as a line."""
-    fig = go.Figure()
-    k = 0
-    for name, occ in rows.items():
-        k = len(occ)
-        fig.add_trace(go.Bar(x=list(range(k)), y=occ, name=name))
-    if k:
-        fig.add_hline(y=1 / k, line_dash="dot", annotation_text="uniform 1/K")
-    fig.update_layout(height=height, barmode="group", margin=dict(l=40, r=10, t=10, b=30),
-                      xaxis_title="mixture component", yaxis_title="share of codes",
-                      plot_bgcolor="white")
-    fig.update_xaxes(dtick=1)  # every component numbered
-    return fig
+MODEL_COLORS = ("#0068c9", "#ff2b2b", "#29b09d")  # one a compared model, in order
+
+
+def occupancy_svg(rows: dict[str, np.ndarray], *, width: int = 480, height: int = 260) -> str:
+    """Per-component share of codes for each model (K groups of bars, one bar a model) and
+    the ideal 1/K as a dotted line, as an inline SVG (scales to its container's width).
+
+    SVG rather than Plotly: the AAE vs VAE page then loads no chart library at all (its
+    packing panels are canvases, ui/packing.py). Each bar's <title> gives its value."""
+    models = list(rows)[:len(MODEL_COLORS)]
+    k = max((len(rows[m]) for m in models), default=0)
+    left, right, top, bottom = 52, 10, 30, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max([1 / k if k else 0.1] + [float(np.max(rows[m])) for m in models if len(rows[m])])
+    step = next(s for s in (0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0) if peak / s <= 6)
+    y_top = step * np.ceil(peak * 1.05 / step)
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - v / y_top)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+           f'width="100%" role="img" aria-label="Share of held-out codes per mixture '
+           f'component" style="font-size: 12px; font-family: inherit; fill: currentColor; '
+           f'max-width: {width * 1.5}px">']
+    for i in range(int(round(y_top / step)) + 1):  # the y grid and its labels
+        v = i * step
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+                   f'stroke="currentColor" stroke-opacity="{0.3 if i == 0 else 0.1}"/>'
+                   f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" '
+                   f'fill-opacity="0.75">{v:g}</text>')
+    group = plot_w / max(k, 1)
+    bar = group * 0.8 / max(len(models), 1)
+    for c in range(k):
+        x0 = left + c * group + group * 0.1
+        out.append(f'<text x="{left + (c + 0.5) * group:.1f}" y="{top + plot_h + 15}" '
+                   f'text-anchor="middle" fill-opacity="0.75">{c}</text>')
+        for j, m in enumerate(models):
+            if c >= len(rows[m]):
+                continue
+            v = float(rows[m][c])
+            out.append(f'<rect x="{x0 + j * bar:.1f}" y="{y(v):.1f}" width="{bar:.1f}" '
+                       f'height="{max(y(0) - y(v), 0):.1f}" fill="{MODEL_COLORS[j]}">'
+                       f'<title>{plain_html(m)} · component {c}: {100 * v:.1f} %</title></rect>')
+    if k:  # the ideal, named in the legend's row
+        dotted = 'stroke="currentColor" stroke-dasharray="3 3" stroke-opacity="0.8"'
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(1 / k):.1f}" '
+                   f'y2="{y(1 / k):.1f}" {dotted}/><line x1="{width - right - 96}" '
+                   f'x2="{width - right - 76}" y1="13.5" y2="13.5" {dotted}/><text '
+                   f'x="{width - right}" y="18" text-anchor="end">uniform 1/K</text>')
+    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">'
+               f'mixture component</text><text transform="translate(13 {top + plot_h / 2:.1f}) '
+               f'rotate(-90)" text-anchor="middle">share of codes</text>')
+    x = left
+    for j, m in enumerate(models):  # the legend, above the plot
+        name = plain_html(m, limit=30)
+        out.append(f'<rect x="{x}" y="8" width="11" height="11" fill="{MODEL_COLORS[j]}"/>'
+                   f'<text x="{x + 16}" y="18">{name}</text>')
+        x += 28 + 7 * len(m[:30])
+    out.append("</svg>")
+    return "".join(out)
 
 
 def heads_figure(codes: np.ndarray, labels: np.ndarray, class_names, heads: np.ndarray, bounds,

@@ -23,6 +23,7 @@ from aae_core.analysis.evaluate import prior_match
 from aae_core.inference import batched
 from aae_core.models import MODELS, LatentModel
 from aae_core.models.base import COMPARE_ADVERSARIAL, COMPARE_VARIATIONAL, COMPARE_WASSERSTEIN
+from aae_core.priors import MixturePrior
 from aae_core.words import all_of, count
 
 #: Families compared, in column order (the registry's): model name -> display name. Which
@@ -75,13 +76,15 @@ class ModelMetrics:
     codes_kind: str = "means"  # "means" (stored codes) or "samples" (one draw of q(z|x))
     recon_source: str = ""  # "card", "computed" or "" (not known)
     occupancy: tuple[float, ...] | None = None
+    numbers_from: str = "measured"  # the prior-match figures: "measured" or "card" (from_card)
 
     def to_dict(self) -> dict:
         """JSON-able fields (kept on disk beside other per-checkpoint results)."""
         return {"name": self.name, "family": self.family, "values": dict(self.values),
                 "n_codes": self.n_codes, "codes_kind": self.codes_kind,
                 "recon_source": self.recon_source,
-                "occupancy": None if self.occupancy is None else list(self.occupancy)}
+                "occupancy": None if self.occupancy is None else list(self.occupancy),
+                "numbers_from": self.numbers_from}
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelMetrics:
@@ -90,7 +93,8 @@ class ModelMetrics:
         occupancy = d.get("occupancy")
         return cls(str(d["name"]), str(d["family"]), values, int(d["n_codes"]),
                    str(d["codes_kind"]), str(d["recon_source"]),
-                   None if occupancy is None else tuple(float(v) for v in occupancy))
+                   None if occupancy is None else tuple(float(v) for v in occupancy),
+                   str(d.get("numbers_from", "measured")))
 
 
 def candidates(entries: Iterable, prior_name: str) -> dict[str, list]:
@@ -167,6 +171,36 @@ def measure(name: str, family: str, codes, prior, *, card_metrics: dict | None =
     elif isinstance(card_metrics.get("recon_bce"), (int, float)):
         values["recon_bce"], source = float(card_metrics["recon_bce"]), "card"
     return ModelMetrics(name, family, values, len(codes_t), codes_kind, source, occupancy)
+
+
+def from_card(name: str, family: str, card: dict, n_codes: int, prior) -> ModelMetrics | None:
+    """The numbers `measure` would give on the stored codes (their means), read from the
+    model card instead, or None when the card cannot stand in for a measurement.
+
+    Training saves the held-out codes and, beside them, evaluate.evaluate's figures of the
+    same model: prior_match on those very codes at seed 0 (aae_core/training/train.py,
+    `_save`). They are this protocol's numbers when they were computed on the CPU (prior
+    samples differ slightly between devices) and every figure `measure` reports is there,
+    the reconstruction error included; n_codes: how many codes are stored."""
+    values_in = card.get("metrics") if isinstance(card, dict) else None
+    if not isinstance(values_in, dict) or card.get("metrics_device") != "cpu":
+        return None
+    mixture = isinstance(prior, MixturePrior)
+    keys = ("prior_mmd", "sliced_wasserstein", "holes", "recon_bce") + (
+        ("occupancy_min",) if mixture else ())
+    if not all(isinstance(values_in.get(k), (int, float)) and not isinstance(
+            values_in.get(k), bool) and math.isfinite(values_in[k]) for k in keys):
+        return None
+    values = {k: float(values_in[k]) for k in keys}
+    occupancy = None
+    if mixture:
+        shares = values_in.get("occupancy")
+        if not isinstance(shares, list) or len(shares) != len(prior.means) or not all(
+                isinstance(v, (int, float)) and math.isfinite(v) for v in shares):
+            return None
+        occupancy = tuple(float(v) for v in shares)
+        values["occupancy_tv"] = occupancy_tv(occupancy)
+    return ModelMetrics(name, family, values, int(n_codes), "means", "card", occupancy, "card")
 
 
 def held_out_codes(model: LatentModel, x: torch.Tensor, *, sample: bool,

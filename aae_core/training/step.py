@@ -139,6 +139,9 @@ class EagerStep:
     def describe(self) -> str:
         return self.mode
 
+    def rates_changed(self) -> None:
+        """Nothing to do: an eager step reads the optimizers' rates on every call."""
+
 
 class GraphedStep:
     """The model's train_step captured once in a CUDA graph, then replayed per batch.
@@ -176,6 +179,12 @@ class GraphedStep:
         if self.calls <= WARMUP_STEPS:
             return self._side_stream_step(batch)
         return self._capture_and_replay(batch)
+
+    def rates_changed(self) -> None:
+        """The optimizers' learning rates changed: a captured graph holds the old ones as
+        constants, so drop it; the next calls warm up and capture again (once an epoch at
+        most, against thousands of replays)."""
+        self.graph, self.static, self.losses, self.calls = None, None, {}, 0
 
     def _side_stream_step(self, batch: Batch) -> dict[str, torch.Tensor]:
         device = batch.x.device
@@ -221,6 +230,19 @@ def _copy_batch(static: Batch, batch: Batch) -> None:
             raise ConfigError(f"a CUDA-graph step needs batches of one shape; {name} changed")
         if dst is not None:
             dst.copy_(src, non_blocking=True)
+
+
+def scale_learning_rates(model: LatentModel, factor: float) -> bool:
+    """Set each optimizer group's rate to `factor` x its rate when first scaled (the config's
+    lr or lr_adv: optimizers are built from the config, and a resumed run rebuilds them).
+    True when a rate changed (then a captured step must be captured again)."""
+    changed = False
+    for opt in model.ensure_optimizers().values():
+        for group in opt.param_groups:
+            rate = group.setdefault("initial_lr", group["lr"]) * factor
+            if group["lr"] != rate:
+                group["lr"], changed = rate, True
+    return changed
 
 
 def make_capturable(model: LatentModel) -> None:

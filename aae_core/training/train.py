@@ -43,6 +43,7 @@ from aae_core.training.step import (
     graph_setting,
     make_step_runner,
     move_optimizer_state,
+    scale_learning_rates,
     wants_graph,
 )
 
@@ -273,6 +274,8 @@ class Trainer(ProgressBoard):
         epoch = self.start_epoch
         try:
             for epoch in range(self.start_epoch, cfg.epochs):
+                if scale_learning_rates(model, cfg.lr_factor(epoch)):
+                    self.step_runner.rates_changed()
                 for batch in self._batches(generator):
                     if not self.controls.running.is_set():
                         self._hold(step, meter, t0, total)

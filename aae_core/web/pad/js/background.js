@@ -6,6 +6,19 @@
 const BAND_LEVELS = [0.05, 0.2, 0.4, 0.6, 0.8]; // density contours, as a share of the peak
 const LATTICE_N = 11; // digits per side of the lattice background
 
+// the theme the static layer is drawn in: Streamlit's --st-* variables on `root`
+function padTheme(root) {
+  const cs = getComputedStyle(root);
+  const get = (name, fallback) => cs.getPropertyValue(name).trim() || fallback;
+  return {
+    text: get("--st-text-color", "#31333f"),
+    panel: get("--st-secondary-background-color", "#f0f2f6"),
+    bg: get("--st-background-color", "#ffffff"),
+    primary: get("--st-primary-color", "#ff4b4b"),
+    font: get("--st-font", "'Source Sans', sans-serif"),
+  };
+}
+
 // a CSS colour -> [r, g, b] (through a 1x1 canvas, so any CSS syntax works)
 function rgbOf(css) {
   const c = document.createElement("canvas");

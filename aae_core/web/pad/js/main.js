@@ -4,18 +4,6 @@
 // calls only the cleanup returned last, at unmount: so one Pad lives on the root element and
 // Pad.update() is idempotent.
 
-function padTheme(root) {
-  const cs = getComputedStyle(root);
-  const get = (name, fallback) => cs.getPropertyValue(name).trim() || fallback;
-  return {
-    text: get("--st-text-color", "#31333f"),
-    panel: get("--st-secondary-background-color", "#f0f2f6"),
-    bg: get("--st-background-color", "#ffffff"),
-    primary: get("--st-primary-color", "#ff4b4b"),
-    font: get("--st-font", "'Source Sans', sans-serif"),
-  };
-}
-
 export default function (component) {
   const { data, parentElement, setStateValue, setTriggerValue } = component;
   const root = parentElement.querySelector(".aae-pad-root");
