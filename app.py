@@ -74,9 +74,10 @@ with right:
     if picture is not None:
         st.subheader("Codes become a map; the map becomes digits")
         a, b = st.columns(2)
-        a.image(picture[0], caption=f"2,000 held-out digits encoded by {DEFAULT_MODEL}, coloured "
-                "by digit: ten arms, as the mixture prior asks", width="stretch")
-        b.image(picture[1], caption="the decoder over the same square: each point of the map "
+        map_image, lattice_image, n_codes = picture
+        a.image(map_image, caption=f"{n_codes:,} held-out digits encoded by {DEFAULT_MODEL}, "
+                "coloured by digit: ten arms, as the mixture prior asks", width="stretch")
+        b.image(lattice_image, caption="the decoder over the same square: each point of the map "
                 "draws a digit", width="stretch")
 phases_diagram()
 

@@ -3,12 +3,12 @@
 The policy under test (aae_core/device.py, cpu_threads): one intra-op thread per CPU run,
 unless --threads or $AAE_TRAIN_THREADS says otherwise. It must cost a run at most its fair
 share on a busy machine (the app trains next to its own server and a browser; a sweep next
-to another run). Each figure is one fresh worker process training the shipped 2-D AAE
-setting (2 x 256 networks, batches of 50) on real digits for --seconds after a warm-up,
-with `torch.set_num_threads(N)` and OMP_WAIT_POLICY as named, alone ("idle") or beside one
-process that spins on a core ("busy", like `yes > /dev/null`). Rows are interleaved over
---rounds rounds; the median is printed, and each ratio is taken against the policy's own
-idle figure of the same run.
+to another run). Each figure is one fresh worker process training the default 2-D AAE
+setting (2 x 256 networks, batches of 50; --hidden 512: the shipped models' networks) on
+real digits for --seconds after a warm-up, with `torch.set_num_threads(N)` and
+OMP_WAIT_POLICY as named, alone ("idle") or beside one process that spins on a core
+("busy", like `yes > /dev/null`). Rows are interleaved over --rounds rounds; the median is
+printed, and each ratio is taken against the policy's own idle figure of the same run.
 
     .venv/bin/python -m bench.thread_policy [--seconds 6] [--rounds 3] [--hidden 256]
 """

@@ -17,9 +17,9 @@ from bench.browser import (
     streamlit_server,
     wait_for_app_run,
 )
-from tests.conftest import requires_mnist_10k
+from tests.conftest import requires_full_mnist
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, requires_mnist_10k]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, requires_full_mnist]
 
 LINK = "/Disentanglement?model=aae-supervised&at=5&label=3&steps=7"
 

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aae_core.data.synthetic import SYNTHETIC_FACTORS
-from tests.conftest import requires_mnist_10k
+from tests.conftest import requires_full_mnist
 from tests.tiny_checkpoints import make_tiny
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "7_Disentanglement.py")
@@ -115,7 +115,7 @@ def test_without_the_dataset_the_traversals_still_show(tiny_root, monkeypatch, t
     assert all("label flips" not in s for s in strips(at))  # no judge without the data
 
 
-@requires_mnist_10k
+@requires_full_mnist
 def test_a_shipped_model_on_mnist_shows_its_slant_dimension(monkeypatch, tmp_path):
     monkeypatch.delenv("AAE_SHIPPED_DIR", raising=False)
     monkeypatch.setenv("AAE_RUNS_DIR", str(tmp_path / "runs"))

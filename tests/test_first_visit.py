@@ -4,7 +4,9 @@ shipped label judge (checkpoints/.judges/) are all a page needs on first paint.
 Each page runs as a user first opens it (AppTest through app.py, default widgets), with an
 empty cache folder (a fresh machine) and every way of training made to fail the test: the
 judge classifier's training and the trainer's loop. Watch it learn trains only when the
-user presses play or steps, so its first paint counts too.
+user presses play or steps, so its first paint counts too. Each runs twice: with MNIST's
+files here and on a machine without any data folder (the offline default of a fresh clone:
+the shipped models were trained on the full MNIST, whose files a fresh clone lacks).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from ui.nav import PAGES
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def nothing_trains(tmp_path, monkeypatch):
+@pytest.fixture(params=["data here", "no data"])
+def nothing_trains(request, tmp_path, monkeypatch):
     from aae_core.analysis import sample_quality
+    from aae_core.data import downloads
     from aae_core.training import train
 
     trained = []
@@ -29,12 +32,16 @@ def nothing_trains(tmp_path, monkeypatch):
     def refuse(what):
         def call(*args, **kwargs):
             trained.append(what)
-            raise AssertionError(f"a first visit trained {what}")
+            raise AssertionError(f"a first visit started {what}")
         return call
 
     monkeypatch.setenv("AAE_CACHE_DIR", str(tmp_path / "fresh-cache"))
-    monkeypatch.setattr(sample_quality, "train_judge", refuse("the judge classifier"))
-    monkeypatch.setattr(train.Trainer, "run", refuse("a model"))
+    if request.param == "no data":  # no files anywhere, and no download (the cache is empty)
+        (tmp_path / "no-data").mkdir()
+        monkeypatch.setenv("AAE_DATA_DIR", str(tmp_path / "no-data"))
+        monkeypatch.setattr(downloads, "_fetch", refuse("a download"))  # the one network call
+    monkeypatch.setattr(sample_quality, "train_judge", refuse("training the judge classifier"))
+    monkeypatch.setattr(train.Trainer, "run", refuse("training a model"))
     return trained
 
 

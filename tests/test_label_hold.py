@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -11,7 +13,6 @@ from aae_core.analysis.label_hold import hold_of, label_hold_map, safe_bounds
 from aae_core.config import ModelConfig
 from aae_core.models import build_model
 from aae_core.priors import PriorSpec
-from tests.conftest import requires_mnist_10k
 
 
 class PixelJudge(nn.Module):
@@ -64,17 +65,72 @@ def test_the_label_regularized_aae_holds_where_z_sits_in_its_digits_component(mo
     assert hold.tolist() == [1.0 if k == 3 else 0.0 for k in range(10)]
 
 
-@requires_mnist_10k
-def test_the_shipped_supervised_aae_holds_at_the_centre_not_far_out():
-    from aae_core.analysis.sample_quality import train_judge
-    from aae_core.data import load_dataset
-    from aae_core.store import catalog
-    from aae_core.store.checkpoints import load_checkpoint
+SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"
 
-    if "aae-supervised" not in {e.name for e in catalog.entries()}:
+
+@pytest.fixture(scope="module")
+def shipped_supervised(tmp_path_factory):
+    """The shipped supervised AAE and the judge its pages use (checkpoints/.judges): both
+    load without MNIST's files."""
+    from aae_core.analysis.sample_quality import stored_judge
+    from aae_core.store.checkpoints import load_checkpoint
+    from ui.analysis_views import JUDGES
+
+    if not (SHIPPED / "aae-supervised" / "config.json").is_file():
         pytest.skip("no shipped aae-supervised")
-    model = load_checkpoint(catalog.resolve("aae-supervised")).model
-    data = load_dataset("mnist-10k", download=False)
-    judge = train_judge(data.train_x, data.train_y, epochs=3)
-    hold = hold_of(model, judge, np.array([[0.0, 0.0], [-2.5, -2.5]], np.float32))
+    ckpt = load_checkpoint(SHIPPED / "aae-supervised")
+    empty_cache = tmp_path_factory.mktemp("fresh-cache")  # the shipped judge, not a cached one
+    judge = stored_judge(ckpt.train.dataset, empty_cache, shipped_dir=SHIPPED / JUDGES)
+    assert judge is not None, f"no shipped judge for {ckpt.train.dataset}"
+    return ckpt, judge
+
+
+def test_the_shipped_supervised_aae_holds_at_the_centre_not_far_out(shipped_supervised):
+    ckpt, judge = shipped_supervised
+    hold = hold_of(ckpt.model, judge, np.array([[0.0, 0.0], [-2.5, -2.5]], np.float32))
     assert hold[0] >= 0.9 > hold[1]
+
+
+def offered_pad(ckpt, judge):
+    """The pad the Style page offers the model (ui/style_views.pad_area): the hold map over
+    its stored codes' range, and the box narrowed to where the label holds."""
+    from aae_core.analysis.explore import view_bounds
+
+    hold_map = label_hold_map(ckpt.model, judge, view_bounds(ckpt.model, ckpt.codes.numpy()))
+    return hold_map, safe_bounds(hold_map)
+
+
+def test_the_style_pad_offers_the_shipped_supervised_aae_where_its_label_holds(
+        shipped_supervised):
+    """The Style page's promise: on the pad it offers, the judge reads at least 9 of the 10
+    labels drawn at a style as asked (HOLD_THRESHOLD), in at least 95 % of the pad's cells;
+    and the pad keeps most real digits' styles (their stored held-out codes) on it."""
+    ckpt, judge = shipped_supervised
+    hold_map, (xmin, xmax, ymin, ymax) = offered_pad(ckpt, judge)
+    xs = np.linspace(hold_map.bounds[0], hold_map.bounds[1], hold_map.n)
+    ys = np.linspace(hold_map.bounds[3], hold_map.bounds[2], hold_map.n)  # row 0 = top
+    gx, gy = np.meshgrid(xs, ys)
+    offered = (gx >= xmin - 1e-9) & (gx <= xmax + 1e-9) & (gy >= ymin - 1e-9) & (gy <= ymax + 1e-9)
+    assert (hold_map.hold[offered] >= 0.9).mean() >= 0.95
+    codes = ckpt.codes.numpy()
+    on_pad = ((codes[:, 0] >= xmin) & (codes[:, 0] <= xmax) & (codes[:, 1] >= ymin)
+              & (codes[:, 1] <= ymax)).mean()
+    assert on_pad >= 0.5, f"only {on_pad:.0%} of the held-out styles are on the offered pad"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the shipped supervised AAE (full MNIST, 3 epochs) draws a 1 the judge reads as a 1 in "
+    "only 27 % of the offered pad (elsewhere blobs read as 3, 2, 5 or 6; its other labels "
+    "94-100 %); the mnist-10k model shipped before: 76 %. RESULTS.md, 'The shipped 2-D "
+    "models'"))
+def test_on_the_offered_pad_the_judge_reads_each_label_as_asked(shipped_supervised):
+    """The stronger promise, label by label: whichever digit the user picks, dragging the
+    style over the offered pad keeps drawing that digit (in at least 90 % of its cells)."""
+    from aae_core.analysis.explore import lattice_points
+    from aae_core.analysis.label_hold import judge_labels
+
+    ckpt, judge = shipped_supervised
+    _, box = offered_pad(ckpt, judge)
+    reads = judge_labels(ckpt.model, judge, lattice_points(box, 25).astype(np.float32))
+    read_as_asked = (reads == np.arange(reads.shape[1])[None, :]).mean(axis=0)  # (labels,)
+    assert read_as_asked.min() >= 0.9, np.round(read_as_asked, 3).tolist()

@@ -21,7 +21,7 @@ from aae_core.analysis import style
 from aae_core.analysis.compare import COMPARE_PRIORS
 from aae_core.priors import build_prior
 from aae_core.store.checkpoints import list_checkpoints, read_config
-from tests.conftest import mnist_10k_available, requires_mnist_10k
+from tests.conftest import full_mnist_available, requires_full_mnist
 from tests.tiny_checkpoints import make_tiny
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -328,7 +328,7 @@ def test_compare_page_reads_a_training_card_instead_of_measuring(real, tmp_path,
     assert "AAE, VAE: read from the model card" in texts(at, "caption")
 
 
-@requires_mnist_10k
+@requires_full_mnist
 def test_compare_page_sampled_codes_toggle(real):
     if not {"aae", "vae"} <= set(SHIPPED.values()):
         pytest.skip("no shipped AAE and VAE yet")
@@ -402,7 +402,7 @@ def test_classify_semi_supervised(real, name):
     assert list(table["test error (%)"])[:3] == ["1.90 ± 0.10", "1.60 ± 0.08", "0.85 ± 0.02"]
     assert list(table["source"])[-1] == "this app"
     metric = at.get("metric")[0]
-    if mnist_10k_available():
+    if full_mnist_available():
         assert metric.proto.label == "Held-out test error"
         assert at.get("plotly_chart")  # the confusion matrix
     assert metric.proto.body.endswith("%")
@@ -416,7 +416,7 @@ def test_classify_without_the_dataset_uses_the_card(real, no_data, name):
     assert not at.get("plotly_chart")
 
 
-@requires_mnist_10k
+@requires_full_mnist
 @pytest.mark.parametrize("name", shipped("aae-clustering"))
 def test_classify_clustering_exemplars(real, name):
     at = run(CLASSIFY, model=name)

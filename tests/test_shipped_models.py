@@ -1,15 +1,20 @@
 """The shipped 2-D comparison models, measured the way a user measures them:
-`python -m aae_core eval <checkpoint> --json` on the 2,000 held-out digits of mnist-10k
-(MNIST t10k images 8000..9999; training used images 0..7999).
+`python -m aae_core eval <checkpoint> --json` on the 10,000 held-out digits of the full
+MNIST (its official t10k test images; training used the 60,000 train images, and the 5-NN
+vote uses the codes of the first 10,000 of them: aae_core/analysis/evaluate.py).
 
 - every model on the comparison page had the same budget: data, epochs, batch size;
-- the unsupervised AAEs pack their prior closer than the VAE with the same prior and
-  budget (MMD, sliced W1), leave no more holes, and keep the digits apart at least as well
-  (5-NN): the lesson of the "AAE vs VAE" page;
+- on the mixture prior the AAE packs its prior closer than the VAE of the same budget
+  (MMD, sliced W1) and leaves fewer holes: the lesson of the "AAE vs VAE" page; on the
+  gaussian prior it leaves no more holes, but the VAE's codes sit closer (written down as a
+  strict expected failure: over 5 seeds on the full MNIST the two are level on the gaussian,
+  RESULTS.md, "The full MNIST");
+- the AAE keeps the digits apart at least as well as the VAE (5-NN): true on the gaussian
+  prior, a strict expected failure on the mixture (0.788 vs 0.806);
 - the full target (5-NN at least 0.85 *and* no more holes than the VAE, the
   paper's figure 2) is written down as a strict expected failure: not met at this budget.
 
-Reads the real MNIST files only (no synthetic fallback): skipped without them.
+Reads the real MNIST files only (all four; no synthetic fallback): skipped without them.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ import pytest
 
 from aae_core.cli import main
 from aae_core.store.checkpoints import load_checkpoint
-from tests.conftest import requires_mnist_10k
+from tests.conftest import requires_full_mnist
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 KNN_MIN = 0.85  # the target held-out 5-NN accuracy of the shipped AAEs
 #: The models of the "AAE vs VAE" comparison: trained with one budget.
 COMPARED = ("aae-gaussian", "aae-mixture", "vae-gaussian", "vae-mixture", "wae-mmd")
+#: Every shipped model's card names its split (aae_core/data/dataset.py, official_split).
+SPLIT = "MNIST official split: 60000 train images / 10000 t10k images held out"
 
 
 def shipped(name: str) -> Path:
@@ -45,7 +52,7 @@ def eval_metrics(name: str) -> dict:
     with contextlib.redirect_stdout(out):
         assert main(["eval", str(shipped(name)), "--json", "--device", "cpu"]) == 0
     result = json.loads(out.getvalue())
-    assert result["dataset"] == "mnist-10k", result["split"]
+    assert result["dataset"] == "mnist", result["split"]
     return result["metrics"]
 
 
@@ -55,8 +62,18 @@ def measured() -> dict[str, dict]:
             ("aae-gaussian", "vae-gaussian", "aae-mixture", "vae-mixture")}
 
 
-@requires_mnist_10k
-@pytest.mark.parametrize("prior", ["gaussian", "mixture"])
+def missed(prior: str, why: str):
+    """A prior for which the shipped checkpoints miss the statement: a strict expected failure
+    (it turns into a failure when a rebuild meets it, so the note is updated)."""
+    return pytest.param(prior, marks=pytest.mark.xfail(strict=True, reason=why))
+
+
+@requires_full_mnist
+@pytest.mark.parametrize("prior", [missed("gaussian", (
+    "on the full MNIST the shipped VAE's codes sit closer to the gaussian prior (MMD 0.018 "
+    "vs 0.034, SW 0.099 vs 0.145), though the AAE leaves fewer holes (1.6 vs 2.9 %); over 5 "
+    "seeds at the packing budget the two are level: RESULTS.md, 'The full MNIST'")),
+    "mixture"])
 def test_the_shipped_aae_packs_the_prior_closer_than_the_vae(prior, measured):
     """What the shipped AAEs teach (same budget as the VAE): their held-out codes sit closer
     to the prior, by MMD and by sliced Wasserstein distance."""
@@ -65,31 +82,33 @@ def test_the_shipped_aae_packs_the_prior_closer_than_the_vae(prior, measured):
         assert aae[key] < vae[key], (key, summary(prior, aae, vae))
 
 
-@requires_mnist_10k
-@pytest.mark.parametrize("prior", ["gaussian", "mixture"])
+@requires_full_mnist
+@pytest.mark.parametrize("prior", ["gaussian", missed("mixture", (
+    "on the full MNIST the shipped mixture AAE keeps the digits apart a little less well "
+    "than the VAE of its budget (5-NN 0.788 vs 0.806), while packing the prior far closer "
+    "(MMD 0.050 vs 0.852, holes 0.0 vs 4.5 %): RESULTS.md, 'The shipped 2-D models'"))])
 def test_the_shipped_aae_keeps_the_digits_apart_at_least_as_well_as_the_vae(prior, measured):
     """The paper's point: the AAE fills the prior *and* keeps the data's structure (before
     the generator phase was weighed, the shipped AAEs' 5-NN was 0.56 / 0.59 to the VAE's
-    0.77 / 0.70: they taught the opposite)."""
+    0.77 / 0.70 on mnist-10k: they taught the opposite)."""
     aae, vae = measured[f"aae-{prior}"], measured[f"vae-{prior}"]
     assert aae["knn_accuracy"] >= vae["knn_accuracy"], summary(prior, aae, vae)
 
 
-@requires_mnist_10k
+@requires_full_mnist
 def test_the_shipped_aae_leaves_no_more_holes_than_the_vae(measured):
     """Holes: fewer for the mixture prior (the VAE cannot put codes into ten separate
-    components); a tie for the gaussian, within one point (over 5 seeds the two are level:
-    RESULTS.md, "Does the AAE fill a gaussian prior better than the VAE?")."""
+    components); no more for the gaussian, within one point (over 5 seeds the two are level:
+    RESULTS.md, "The full MNIST")."""
     assert measured["aae-mixture"]["holes"] < measured["vae-mixture"]["holes"]
     assert measured["aae-gaussian"]["holes"] <= measured["vae-gaussian"]["holes"] + 0.01
 
 
-@requires_mnist_10k
+@requires_full_mnist
 @pytest.mark.xfail(strict=True, reason=(
-    "the 5-NN target is not met at this budget (24 epochs, 8,000 images, 2 x 256 "
-    "nets): the shipped AAEs reach 5-NN 0.78 / 0.77 with the VAE's holes or fewer; the "
-    "settings that go past 0.80 leave more holes than the VAE; RESULTS.md, "
-    "'The shipped 2-D models'"))
+    "the 5-NN target is not met at this budget (the full MNIST, 20 epochs of batches of "
+    "100, 2 x 512 nets): the shipped AAEs reach 5-NN 0.816 (gaussian) / 0.788 (mixture), "
+    "with fewer holes than the VAE; RESULTS.md, 'The shipped 2-D models'"))
 @pytest.mark.parametrize("prior", ["gaussian", "mixture"])
 def test_target_the_aae_keeps_the_digits_apart_and_fills_the_prior(prior, measured):
     aae, vae = measured[f"aae-{prior}"], measured[f"vae-{prior}"]
@@ -102,7 +121,7 @@ def summary(prior: str, aae: dict, vae: dict) -> str:
             f"{aae['holes']:.4f}; VAE 5-NN {vae['knn_accuracy']:.3f}, holes {vae['holes']:.4f}")
 
 
-@requires_mnist_10k
+@requires_full_mnist
 def test_the_cards_hold_what_eval_measures(measured):
     """A card's figures are the ones `eval` gives again (same CPU, same protocol)."""
     for name, metrics in measured.items():
@@ -117,5 +136,33 @@ def test_the_compared_models_share_one_budget():
                for name, c in trained.items()}
     assert len(set(budgets.values())) == 1, budgets
     for name, c in trained.items():
-        assert c.card["split"].startswith("MNIST t10k images 0..7999 train"), name
         assert {"knn_accuracy", "holes"} <= set(c.card["metrics"]), name
+
+
+ALL_SHIPPED = sorted(p.parent.name for p in CHECKPOINTS.glob("*/config.json"))
+
+
+@pytest.mark.parametrize("name", ALL_SHIPPED)
+def test_each_shipped_model_is_a_full_mnist_model_whose_card_says_its_split(name):
+    ckpt = load_checkpoint(shipped(name))
+    assert (ckpt.train.dataset, ckpt.card["dataset"], ckpt.card["split"]) == \
+        ("mnist", "mnist", SPLIT)
+    assert ckpt.codes is not None and ckpt.codes.shape == (10_000, ckpt.model.latent_dim)
+
+
+@requires_full_mnist
+@pytest.mark.parametrize("name", ALL_SHIPPED)
+def test_each_shipped_model_stores_the_codes_of_the_10000_test_images(name):
+    """The maps and pads draw the stored codes without the images: they must be the model's
+    own codes of MNIST's t10k images, in order, with their labels."""
+    import torch
+
+    from aae_core.data import load_dataset
+    from aae_core.inference import batched
+
+    ckpt = load_checkpoint(shipped(name))
+    data = load_dataset("mnist", download=False)
+    assert torch.equal(ckpt.labels, data.test_y.cpu())
+    with torch.no_grad():
+        codes = batched(ckpt.model.eval().encode, data.test_x).cpu()
+    torch.testing.assert_close(ckpt.codes, codes, atol=1e-5, rtol=1e-5)

@@ -31,8 +31,8 @@ TRAIN = TrainConfig(dataset="mnist-10k", epochs=DEFAULTS["epochs"],
                     batch_size=DEFAULTS["batch_size"], seed=0, device="cpu")
 
 # Seed 0 gives 5-NN 0.784, holes 12.4 %, MMD 0.069 (a VAE with this budget: 0.769, 12.0 %,
-# 0.095; RESULTS.md, "The shipped 2-D models"; the target of 0.85 is not reached by any
-# setting we tried). The bounds leave room for a platform's different float rounding.
+# 0.095; RESULTS.md, "The shipped 2-D models", its mnist-10k part; the target of 0.85 is not
+# reached by any setting we tried). The bounds leave room for a platform's different float rounding.
 KNN_MIN = 0.75
 HOLES_MAX = 0.15  # share of prior samples with no held-out code nearby
 MMD_RATIO_MAX = 0.25  # prior MMD of the trained codes / that of an untrained encoder's

@@ -74,8 +74,8 @@ def held_out_data(ckpt: Checkpoint) -> tuple[Dataset | None, str]:
     except (AAEError, OSError, ValueError) as exc:
         return None, (f"The held-out images of **{name}** are not on this machine "
                       f"({plain(exc)}). "
-                      "Point the environment variable AAE_DATA_DIR at the folder with MNIST's "
-                      "t10k files to see them.")
+                      "Put those files in one of the folders named (for MNIST, the one the "
+                      "environment variable AAE_DATA_DIR points at) to see them.")
     if ckpt.labels is not None and (len(data.test_y) != len(ckpt.labels)
                                     or not torch.equal(data.test_y.cpu(), ckpt.labels.cpu())):
         return None, (f"The {name} files on this machine do not match the checkpoint's held-out "

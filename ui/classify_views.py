@@ -36,14 +36,21 @@ SECTIONS = {name: TITLES[cls.label_meaning] for name, cls in MODELS.items()
 _KINDS = [f"`{name}`" for name in SECTIONS]
 NEEDS = (f"This page needs an {', '.join(_KINDS[:-1])} or {_KINDS[-1]} model: their "
          "encoders output a class (or cluster) beside the style code.")
-PROTOCOL = (
-    "Protocol: each cluster gets a label from the 8,000 *training* images, then the 2,000 "
-    "held-out images are scored. **most-confident** (the paper's rule): cluster k takes the "
-    "label of the training image with the highest q(y=k|x). **majority**: the most frequent "
-    "label among the training images assigned to k (ties: the lowest label; stored in the "
-    "model card). A held-out image in a cluster no training image landed in counts as wrong."
-)
 PLOTLY = {"displaylogo": False}
+
+
+def protocol(data: Dataset | None) -> str:
+    """How clusters are named and scored, with the image counts when the images are here."""
+    n_train, n_held = ("", "") if data is None else \
+        (f"{len(data.train_y):,} ", f"{len(data.test_y):,} ")
+    return (
+        f"Protocol: each cluster gets a label from the {n_train}*training* images, then the "
+        f"{n_held}held-out images are scored. **most-confident** (the paper's rule): cluster k "
+        "takes the label of the training image with the highest q(y=k|x). **majority**: the "
+        "most frequent label among the training images assigned to k (ties: the lowest label; "
+        "stored in the model card). A held-out image in a cluster no training image landed in "
+        "counts as wrong."
+    )
 
 
 def fits(entry) -> bool:
@@ -164,7 +171,7 @@ def clustering(shown: Shown) -> None:
                  "test error (%)": pct(error).replace(" %", ""), "data": shown.split}]
         st.dataframe(classify.results_table("clustering", ours), hide_index=True,
                      width="stretch")
-        st.caption(PROTOCOL)
+        st.caption(protocol(None))
         return
     key = cache_key(name)
     test_probs = probs_for(name, key, "test")
@@ -180,7 +187,7 @@ def clustering(shown: Shown) -> None:
     with st.container(key="present_hide_cluster_table"):
         st.dataframe(classify.results_table("clustering", ours), hide_index=True,
                      width="stretch")
-        st.caption(PROTOCOL)
+        st.caption(protocol(data))
     _cluster_exemplars(data, rep, test_probs, halves=present.presenting("classify"))
 
 

@@ -28,16 +28,17 @@ def map_png(codes: np.ndarray, labels: np.ndarray, bounds, *, size: int = 420) -
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def map_and_digits(name: str, key: tuple) -> tuple[bytes, bytes] | None:
+def map_and_digits(name: str, key: tuple) -> tuple[bytes, bytes, int] | None:
     """(the held-out codes coloured by digit, a 10 x 10 lattice of decoded digits over the
-    same box) as PNGs, for a 2-D model without a label input; `key` = (folder, mtime)."""
+    same box) as PNGs and the number of codes drawn, for a 2-D model without a label input;
+    `key` = (folder, mtime)."""
     ckpt = open_checkpoint(name)
     if ckpt.codes is None or ckpt.model.latent_dim != 2 or ckpt.model.cond_dim:
         return None
     codes, labels = ckpt.codes.numpy(), ckpt.labels.numpy()
     bounds = explore.view_bounds(ckpt.model, codes)
     lattice = tile(explore.decode_lattice(ckpt.model, bounds, 10), cols=10, pad=0)
-    return map_png(codes, labels, bounds), to_png_bytes(lattice, scale=2)
+    return map_png(codes, labels, bounds), to_png_bytes(lattice, scale=2), len(codes)
 
 
 def _box(x: float, y: float, w: float, text: str, fill: str, *, round_: bool = True) -> str:

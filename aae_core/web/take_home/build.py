@@ -36,7 +36,9 @@ from aae_core.web.watch import assets as watch_assets
 from aae_core.words import with_article
 
 HERE = Path(__file__).parent
-MAX_PAGE_BYTES = 4 * 1024 * 1024  # the whole file (a 2-D 256x256 model: about 2.5 MB)
+# The whole file: a 2-D model of 2 x 256 units makes about 2.5 MB, the shipped 2 x 512 ones
+# 3.9 MB before a replay's frames (thinned to fit: 10 of 40 frames of a 300-step run).
+MAX_PAGE_BYTES = 4 * 1024 * 1024
 MAX_CODES = 10_000  # held-out codes drawn on the pad (evenly subsampled beyond): ~170 KB
 POOL = 1024  # prior samples the Sample button draws from
 REPLAY_FRAMES = 40  # timeline stops kept from a recording (fewer if the page would not fit)
