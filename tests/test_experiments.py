@@ -354,3 +354,21 @@ def test_the_disentanglement_measure_gives_every_score_of_every_model(
     assert all(" ± " in row["ours"] and "{" not in row["ours"] + row["note"]
                for row in aggregated)
     assert aggregated[0]["figures"]["mig"]["per_seed"] == [rows[0][0].figures["mig"]] * 2
+
+
+def test_each_dataset_gets_a_table_of_its_own_and_the_full_mnist_leads(tmp_path, monkeypatch):
+    records = tmp_path / "results"
+    records.mkdir()
+    for dataset in ("mnist-10k", "fashion-mnist", "mnist"):
+        (records / f"clustering--{dataset}.json").write_text(
+            json.dumps({**RECORD, "dataset": dataset}))
+    monkeypatch.setattr(experiments, "RECORDS", records)
+    lines = experiments.results_table().splitlines()
+    first_rows = [i for i, line in enumerate(lines)
+                  if line.startswith(("| mnist |", "| mnist-10k |", "| fashion-mnist |"))]
+    assert [lines[i].split("|")[1].strip() for i in first_rows] == [
+        "mnist", "mnist-10k", "fashion-mnist"]
+    for i in first_rows:  # a markdown table: its header and rule right above each row
+        assert lines[i - 2].startswith("| data | setting |") and lines[i - 1].startswith("|---")
+        assert lines[i - 4] == f"**{experiments.TABLE_CAPTIONS[lines[i].split('|')[1].strip()]}**"
+    assert lines.count("### Unsupervised clustering (paper §6)") == 1
