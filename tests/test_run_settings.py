@@ -110,8 +110,9 @@ def test_the_train_form_rebuilds_the_shipped_2d_aae():
     left at their first values) gets the shipped command's run exactly."""
     first = ts.form_defaults("aae")
     page = ts.build_configs(model="aae", prior="gaussian", encoder="deterministic",
-                            dataset="mnist", latent_dim=2, hidden="512,512", epochs=20,
-                            batch_size=100, lr=first["tr_lr"], lr_adv=first["tr_lr_adv"], seed=0)
+                            dataset="mnist", latent_dim=2, hidden="512,512", epochs=60,
+                            batch_size=100, lr=first["tr_lr"], lr_adv=first["tr_lr_adv"], seed=0,
+                            prior_std="10")
     same_run(train_configs(script_commands()["aae-gaussian"]), page)
 
 

@@ -3,16 +3,17 @@
 MNIST (its official t10k test images; training used the 60,000 train images, and the 5-NN
 vote uses the codes of the first 10,000 of them: aae_core/analysis/evaluate.py).
 
-- every model on the comparison page had the same budget: data, epochs, batch size;
+- every model on the comparison page had the same budget: data, epochs, batch size, and
+  the same prior (the gaussian one at std 10: RESULTS.md, "The prior's scale");
 - on the mixture prior the AAE packs its prior closer than the VAE of the same budget
   (MMD, sliced W1) and leaves fewer holes: the lesson of the "AAE vs VAE" page; on the
-  gaussian prior it leaves no more holes, but the VAE's codes sit closer (written down as a
-  strict expected failure: over 5 seeds on the full MNIST the two are level on the gaussian,
-  RESULTS.md, "The full MNIST");
+  gaussian prior the VAE's codes sit closer and leave fewer holes (strict expected failures:
+  over 5 seeds on the full MNIST the two are level on the gaussian, RESULTS.md, "The full
+  MNIST");
 - the AAE keeps the digits apart at least as well as the VAE (5-NN): true on the gaussian
-  prior, a strict expected failure on the mixture (0.788 vs 0.806);
-- the full target (5-NN at least 0.85 *and* no more holes than the VAE, the
-  paper's figure 2) is written down as a strict expected failure: not met at this budget.
+  prior (0.871 vs 0.857), a strict expected failure on the mixture (0.816 vs 0.829);
+- the issue's target, a held-out 5-NN of at least 0.85: met by the gaussian AAE (0.871), a
+  strict expected failure for the mixture AAE (0.816).
 
 Reads the real MNIST files only (all four; no synthetic fallback): skipped without them.
 """
@@ -70,9 +71,9 @@ def missed(prior: str, why: str):
 
 @requires_full_mnist
 @pytest.mark.parametrize("prior", [missed("gaussian", (
-    "on the full MNIST the shipped VAE's codes sit closer to the gaussian prior (MMD 0.018 "
-    "vs 0.034, SW 0.099 vs 0.145), though the AAE leaves fewer holes (1.6 vs 2.9 %); over 5 "
-    "seeds at the packing budget the two are level: RESULTS.md, 'The full MNIST'")),
+    "on the full MNIST the shipped VAE's codes sit closer to the gaussian prior (MMD 0.060 "
+    "vs 0.127, SW 1.46 vs 2.08, both at std 10); over 5 seeds at the packing budget (std 1) "
+    "the two are level: RESULTS.md, 'The full MNIST'")),
     "mixture"])
 def test_the_shipped_aae_packs_the_prior_closer_than_the_vae(prior, measured):
     """What the shipped AAEs teach (same budget as the VAE): their held-out codes sit closer
@@ -85,8 +86,8 @@ def test_the_shipped_aae_packs_the_prior_closer_than_the_vae(prior, measured):
 @requires_full_mnist
 @pytest.mark.parametrize("prior", ["gaussian", missed("mixture", (
     "on the full MNIST the shipped mixture AAE keeps the digits apart a little less well "
-    "than the VAE of its budget (5-NN 0.788 vs 0.806), while packing the prior far closer "
-    "(MMD 0.050 vs 0.852, holes 0.0 vs 4.5 %): RESULTS.md, 'The shipped 2-D models'"))])
+    "than the VAE of its budget (5-NN 0.816 vs 0.829), while packing the prior far closer "
+    "(MMD 0.113 vs 0.626, holes 0.0 vs 4.2 %): RESULTS.md, 'The shipped 2-D models'"))])
 def test_the_shipped_aae_keeps_the_digits_apart_at_least_as_well_as_the_vae(prior, measured):
     """The paper's point: the AAE fills the prior *and* keeps the data's structure (before
     the generator phase was weighed, the shipped AAEs' 5-NN was 0.56 / 0.59 to the VAE's
@@ -96,24 +97,26 @@ def test_the_shipped_aae_keeps_the_digits_apart_at_least_as_well_as_the_vae(prio
 
 
 @requires_full_mnist
-def test_the_shipped_aae_leaves_no_more_holes_than_the_vae(measured):
-    """Holes: fewer for the mixture prior (the VAE cannot put codes into ten separate
-    components); no more for the gaussian, within one point (over 5 seeds the two are level:
-    RESULTS.md, "The full MNIST")."""
-    assert measured["aae-mixture"]["holes"] < measured["vae-mixture"]["holes"]
-    assert measured["aae-gaussian"]["holes"] <= measured["vae-gaussian"]["holes"] + 0.01
+@pytest.mark.parametrize("prior", [missed("gaussian", (
+    "the shipped gaussian AAE (std 10) leaves a little more of its prior uncovered than the "
+    "VAE of its budget: holes 3.7 vs 3.1 % of the prior's samples: RESULTS.md, 'The shipped "
+    "2-D models'")), "mixture"])
+def test_the_shipped_aae_leaves_no_more_holes_than_the_vae(prior, measured):
+    """Holes, the paper's figure 2: the VAE cannot put codes into ten separate components,
+    so on the mixture the AAE leaves far fewer."""
+    aae, vae = measured[f"aae-{prior}"], measured[f"vae-{prior}"]
+    assert aae["holes"] <= vae["holes"], summary(prior, aae, vae)
 
 
 @requires_full_mnist
-@pytest.mark.xfail(strict=True, reason=(
-    "the 5-NN target is not met at this budget (the full MNIST, 20 epochs of batches of "
-    "100, 2 x 512 nets): the shipped AAEs reach 5-NN 0.816 (gaussian) / 0.788 (mixture), "
-    "with fewer holes than the VAE; RESULTS.md, 'The shipped 2-D models'"))
-@pytest.mark.parametrize("prior", ["gaussian", "mixture"])
-def test_target_the_aae_keeps_the_digits_apart_and_fills_the_prior(prior, measured):
+@pytest.mark.parametrize("prior", ["gaussian", missed("mixture", (
+    "the 5-NN target is not met by the mixture AAE at this budget (the full MNIST, 60 "
+    "epochs of batches of 100, 2 x 512 nets, the mixture at its own scale): 0.816; scaled "
+    "x 5 it reached 0.834 on mnist-val; RESULTS.md, 'The prior's scale'"))])
+def test_target_the_shipped_aae_keeps_the_digits_apart(prior, measured):
+    """The issue's target: a held-out 5-NN of at least 0.85 for both 2-D AAEs."""
     aae, vae = measured[f"aae-{prior}"], measured[f"vae-{prior}"]
     assert aae["knn_accuracy"] >= KNN_MIN, summary(prior, aae, vae)
-    assert aae["holes"] <= vae["holes"], summary(prior, aae, vae)
 
 
 def summary(prior: str, aae: dict, vae: dict) -> str:
@@ -135,6 +138,9 @@ def test_the_compared_models_share_one_budget():
     budgets = {name: (c.train.dataset, c.train.epochs, c.train.batch_size, c.card.get("steps"))
                for name, c in trained.items()}
     assert len(set(budgets.values())) == 1, budgets
+    priors = {name: c.model.config.prior for name, c in trained.items()}
+    gaussian = {prior for prior in priors.values() if prior.name == "gaussian"}
+    assert len(gaussian) == 1 and next(iter(gaussian)).std == 10.0, priors  # the same prior
     for name, c in trained.items():
         assert {"knn_accuracy", "holes"} <= set(c.card["metrics"]), name
 
@@ -165,4 +171,6 @@ def test_each_shipped_model_stores_the_codes_of_the_10000_test_images(name):
     assert torch.equal(ckpt.labels, data.test_y.cpu())
     with torch.no_grad():
         codes = batched(ckpt.model.eval().encode, data.test_x).cpu()
-    torch.testing.assert_close(ckpt.codes, codes, atol=1e-5, rtol=1e-5)
+    # another CPU's kernels round differently: codes stored on one machine and recomputed
+    # on another differ by up to 2.4e-5 (aae-dim-reduction, built on another AVX-512 CPU)
+    torch.testing.assert_close(ckpt.codes, codes, atol=1e-4, rtol=1e-4)

@@ -134,6 +134,9 @@ BAD_INPUTS = [
     ({"tr_latent": 0}, None, "latent dimension must be a whole number from 1"),
     ({"tr_labels": 100_000}, "aae-supervised", "labels=100000 but the dataset has only 4000"),
     ({"tr_labels": -7}, "aae-semi-supervised", "labels must be -1 (all), 0 (none) or a count"),
+    ({"tr_prior_std": "wide"}, None, "prior spread must be a number like 10, or blank"),
+    ({"tr_prior_std": "-1"}, None, "prior std must be a positive finite number, got -1.0"),
+    ({"tr_prior_std": "inf"}, None, "prior std must be a positive finite number"),
     ({"tr_name": "../x"}, None, "bad run name '../x'"),
     ({"tr_name": ""}, None, "the run name is empty"),
 ]
@@ -355,3 +358,18 @@ def test_a_saved_run_is_deleted_from_the_page_only_after_a_tick(registry, runs, 
     shown = " ".join(e.value for e in at.error)
     assert "Not started: the runs folder is full: 2.0 MB of its 1.0 MB quota" in shown
     assert runs.joinpath("big.bin").stat().st_size == 2**21
+
+
+def test_the_prior_spread_typed_in_the_form_is_the_runs_and_blank_is_the_priors_own():
+    wide, _ = build_configs(model="aae", prior="gaussian", encoder="deterministic",
+                            dataset="synthetic-digits", latent_dim=2, hidden="64,64", epochs=1,
+                            batch_size=50, lr="1e-3", prior_std=" 10 ")
+    assert wide.prior.std == 10.0
+    mixture, _ = build_configs(model="aae", prior="mixture", encoder="deterministic",
+                               dataset="synthetic-digits", latent_dim=2, hidden="64,64",
+                               epochs=1, batch_size=50, lr="1e-3", prior_std="0.6")
+    assert (mixture.prior.radial_std, mixture.prior.radius) == (0.6, 4.0)  # its --prior-std
+    own, _ = build_configs(model="aae", prior="gaussian", encoder="deterministic",
+                           dataset="synthetic-digits", latent_dim=2, hidden="64,64", epochs=1,
+                           batch_size=50, lr="1e-3", prior_std="")
+    assert own.prior.std == 1.0

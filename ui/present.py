@@ -67,7 +67,8 @@ def presenting(page: str) -> bool:
 def intro_and_switch(page: str, intro: str | None = None, **options) -> bool:
     """The page's introduction (hidden while presenting) with the Present switch beside it
     on the right; `options` go to `toggle`. True while presenting."""
-    text, switch = st.columns([7, 1], vertical_alignment="top")
+    # 1/6 of the row: "Present" and its help stay on one line at 1366 px beside the sidebar
+    text, switch = st.columns([5, 1], vertical_alignment="top")
     with switch.container(key=f"{SWITCH}_{page}"):
         on = toggle(page, **options)
     if intro:

@@ -46,6 +46,7 @@ def form_defaults(model: str) -> dict:
     values["tr_hidden"] = ",".join(map(str, d["hidden"]))
     for key in ("tr_lr", "tr_lr_adv", "tr_input_noise"):
         values[key] = f"{values[key]:g}"
+    values["tr_prior_std"] = ""  # blank: the chosen prior's own spread
     return values
 
 
@@ -82,6 +83,19 @@ def parse_noise(text, what: str) -> float:
         raise ConfigError(f"{what} must be a number like 0.3, got {text!r}") from None
 
 
+def parse_spread(text) -> float | None:
+    """The prior's spread typed as text ('10'); blank: None, the prior's own. Its range
+    (positive, finite) is checked by PriorSpec."""
+    text = "" if text is None else str(text).strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"prior spread must be a number like 10, or blank for the prior's "
+                          f"own; got {text!r}") from None
+
+
 def whole(value, what: str) -> int:
     """A number input's value as an int (a float with a fraction is refused)."""
     if isinstance(value, bool) or value is None or \
@@ -92,8 +106,8 @@ def whole(value, what: str) -> int:
 
 def build_configs(*, model: str, prior: str, encoder: str, dataset: str, latent_dim,
                   hidden: str, epochs, batch_size, lr: str, lr_adv: str | None = None,
-                  input_noise: str | None = None, labels=-1,
-                  seed=0) -> tuple[ModelConfig, TrainConfig]:
+                  input_noise: str | None = None, labels=-1, seed=0,
+                  prior_std: str | None = None) -> tuple[ModelConfig, TrainConfig]:
     """The page's fields -> (ModelConfig, TrainConfig), every value validated. A field the
     model does not use (the form hides it) takes the command line's default for the model,
     as does everything the form does not show (aae_core/settings.py)."""
@@ -103,7 +117,8 @@ def build_configs(*, model: str, prior: str, encoder: str, dataset: str, latent_
         raise ConfigError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASET_NAMES)}")
     sizes = parse_sizes(hidden)
     given = {
-        "model": model, "prior": prior, "dataset": dataset,
+        "model": model, "prior": prior, "prior_std": parse_spread(prior_std),
+        "dataset": dataset,
         "latent_dim": whole(latent_dim, "latent size"), "hidden": sizes, "disc_hidden": sizes,
         "epochs": whole(epochs, "epochs"), "batch_size": whole(batch_size, "batch size"),
         "lr": parse_rate(lr, "learning rate"), "seed": whole(seed, "seed"),

@@ -147,7 +147,7 @@ def _start_new(owner: str) -> None:
             dataset=s.tr_dataset, latent_dim=s.tr_latent, hidden=s.tr_hidden,
             epochs=s.tr_epochs, batch_size=s.tr_batch, lr=s.tr_lr,
             lr_adv=s.get("tr_lr_adv"), input_noise=s.get("tr_input_noise"),
-            labels=s.get("tr_labels", -1), seed=s.tr_seed)
+            labels=s.get("tr_labels", -1), seed=s.tr_seed, prior_std=s.get("tr_prior_std"))
         return SERVICE.start(owner, model_cfg, train_cfg, s.tr_name)
 
     _start(owner, starter)
@@ -186,6 +186,11 @@ def new_run_form(owner: str) -> None:
         st.selectbox("Dataset", DATASET_NAMES, key="tr_dataset",
                      format_func=lambda n: ts.dataset_label(n, local))
         fields = [
+            (st.text_input, "Prior spread", dict(key="tr_prior_std", placeholder="the prior's own",
+             help="The prior's scale: the gaussian's std, the mixture's std across its "
+                  "circle (--prior-std). Blank: the prior's own (1; mixture 0.3). It matters: "
+                  "the shipped gaussian models use 10, which kept the 2-D digits apart "
+                  "better (RESULTS.md, \"The prior's scale\").")),
             (st.number_input, "Latent size", dict(step=1, key="tr_latent",
              help="2 draws the map directly; more dims are shown by dims 0 and 1.")),
             (st.text_input, "Hidden sizes", dict(key="tr_hidden",
