@@ -100,7 +100,7 @@ def test_panels_draw_every_code_hide_a_digit_and_name_a_code(server):
 
     mixture_bounds = panels["bounds"]
     page.get_by_test_id("stButtonGroup").locator("button").filter(
-        has_text="Gaussian N(0, I)").first.click()
+        has_text="Gaussian N(0, σ²I)").first.click()
     wait_for_app_run(page, timeout=120_000)
     wait_until(lambda: page.evaluate(PANELS_JS)["bounds"] != mixture_bounds, timeout=30)
     again = page.evaluate(PANELS_JS)

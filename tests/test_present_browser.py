@@ -106,7 +106,7 @@ def test_aae_vs_vae(server, size):
                  "lattices": page.get_by_test_id("stImage")}
     check(page, "aae-vs-vae", size, keys)
     if size == BIG:  # the Gaussian: three families, three panels and three lattices
-        group(page, "Mixture of 10 Gaussians").get_by_text("Gaussian N(0, I)").click()
+        group(page, "Mixture of 10 Gaussians").get_by_text("Gaussian N(0, σ²I)").click()
         wait_for_app_run(page, timeout=120_000)
         page.wait_for_timeout(800)
         keys.pop("occupancy")  # a mixture's only

@@ -39,7 +39,8 @@ from ui.figures import occupancy_svg, shared_bounds
 from ui.loaders import cache_key, model_entries, open_checkpoint
 from ui.plain_text import plain
 
-PRIOR_LABELS = {"gaussian": "Gaussian N(0, I)", "mixture": "Mixture of 10 Gaussians"}
+# the gaussian of a checkpoint has its own std (the shipped ones: 10), so the label names none
+PRIOR_LABELS = {"gaussian": "Gaussian N(0, σ²I)", "mixture": "Mixture of 10 Gaussians"}
 
 
 @st.cache_data(max_entries=48, show_spinner=False)
