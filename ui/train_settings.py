@@ -8,6 +8,7 @@ from aae_core.config import ModelConfig, TrainConfig
 from aae_core.data import DATASET_NAMES, available
 from aae_core.errors import ConfigError
 from aae_core.models import MODELS
+from aae_core.priors import PriorSpec
 from aae_core.settings import configs_from, parse_rate, run_defaults
 
 DEFAULT_DATASET = "synthetic-digits"  # drawn offline: needs no download
@@ -15,7 +16,10 @@ LOG_EVERY = 10  # steps between logged losses (the live curves' resolution)
 #: The form's fields and the run settings (aae_core/settings.py) they show.
 FORM_SETTINGS = {"tr_latent": "latent_dim", "tr_hidden": "hidden", "tr_epochs": "epochs",
                  "tr_batch": "batch_size", "tr_lr": "lr", "tr_lr_adv": "lr_adv",
-                 "tr_input_noise": "input_noise", "tr_labels": "labels", "tr_seed": "seed"}
+                 "tr_input_noise": "input_noise", "tr_labels": "labels", "tr_seed": "seed",
+                 "tr_prior_std": "prior_std"}
+#: The spreads a blank "Prior spread" leaves (PriorSpec's defaults), for the field's help.
+OWN_SPREADS = f"gaussian std {PriorSpec().std:g}, mixture radial std {PriorSpec().radial_std:g}"
 
 
 def uses_encoder_choice(model: str) -> bool:
@@ -46,7 +50,8 @@ def form_defaults(model: str) -> dict:
     values["tr_hidden"] = ",".join(map(str, d["hidden"]))
     for key in ("tr_lr", "tr_lr_adv", "tr_input_noise"):
         values[key] = f"{values[key]:g}"
-    values["tr_prior_std"] = ""  # blank: the chosen prior's own spread
+    spread = values["tr_prior_std"]  # None: the chosen prior's own, shown as a blank field
+    values["tr_prior_std"] = "" if spread is None else f"{spread:g}"
     return values
 
 
@@ -75,25 +80,25 @@ def parse_sizes(text: str, what: str = "hidden sizes") -> tuple[int, ...]:
     return sizes
 
 
-def parse_noise(text, what: str) -> float:
-    """A noise std typed as text ('0.3'); its range is checked by ModelConfig."""
+def _number(text, problem: str) -> float:
+    """A number typed as text; anything else raises ConfigError(problem.format(repr(text)))."""
     try:
         return float(str(text).strip())
     except ValueError:
-        raise ConfigError(f"{what} must be a number like 0.3, got {text!r}") from None
+        raise ConfigError(problem.format(repr(text))) from None
+
+
+def parse_noise(text, what: str) -> float:
+    """A noise std typed as text ('0.3'); its range is checked by ModelConfig."""
+    return _number(text, f"{what} must be a number like 0.3, got {{}}")
 
 
 def parse_spread(text) -> float | None:
     """The prior's spread typed as text ('10'); blank: None, the prior's own. Its range
     (positive, finite) is checked by PriorSpec."""
     text = "" if text is None else str(text).strip()
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise ConfigError(f"prior spread must be a number like 10, or blank for the prior's "
-                          f"own; got {text!r}") from None
+    return _number(text, "prior spread must be a number like 10, or blank for the prior's "
+                         "own; got {}") if text else None
 
 
 def whole(value, what: str) -> int:

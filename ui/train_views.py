@@ -188,9 +188,9 @@ def new_run_form(owner: str) -> None:
         fields = [
             (st.text_input, "Prior spread", dict(key="tr_prior_std", placeholder="the prior's own",
              help="The prior's scale: the gaussian's std, the mixture's std across its "
-                  "circle (--prior-std). Blank: the prior's own (1; mixture 0.3). It matters: "
-                  "the shipped gaussian models use 10, which kept the 2-D digits apart "
-                  "better (RESULTS.md, \"The prior's scale\").")),
+                  f"circle (--prior-std). Blank: the prior's own ({ts.OWN_SPREADS}). It "
+                  "matters: the shipped gaussian models use 10, which kept the 2-D digits "
+                  "apart better (RESULTS.md, \"The prior's scale\").")),
             (st.number_input, "Latent size", dict(step=1, key="tr_latent",
              help="2 draws the map directly; more dims are shown by dims 0 and 1.")),
             (st.text_input, "Hidden sizes", dict(key="tr_hidden",
